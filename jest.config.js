@@ -1,0 +1,15 @@
+// Two projects: "unit" needs nothing but Node; "integration" needs the lab (`npm run lab -- up`, root).
+// ts-jest runs transpile-only (isolatedModules); `tsc --noEmit` does the type checking once for the whole tree.
+const tsJest = ["ts-jest", { isolatedModules: true, diagnostics: false }];
+module.exports = {
+  projects: [
+    { displayName: "unit", testEnvironment: "node", transform: { "^.+\\.ts$": tsJest }, testMatch: ["<rootDir>/tests/unit/**/*.test.ts"] },
+    {
+      displayName: "integration",
+      testEnvironment: "node",
+      transform: { "^.+\\.ts$": tsJest },
+      testMatch: ["<rootDir>/tests/integration/**/*.test.ts"],
+    },
+  ],
+  testTimeout: 60000,
+};

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian bookworm machine (root): Debian packages for the lab and tests,
+# then the npm dependencies (which include the Node 24 binary). Idempotent and quick when nothing is missing.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$PFHA_ROOT"
+
+DEB_PACKAGES=(openvswitch-switch openssh-server openssh-client php-cli ifupdown2 ansible iproute2 util-linux procps iputils-ping)
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then echo "install: need root to apt-get install ${missing[*]}" >&2; exit 1; fi
+  echo "install: apt-get install ${missing[*]}"
+  apt-get update -qq
+  # The packages' own services must not start on the host: the lab runs its own daemons inside namespaces.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+# npm ci only when the lockfile changed since the last install.
+stamp=node_modules/.pfha-lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  echo "install: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi
+node --version | grep -q '^v2[2-9]\|^v[3-9][0-9]' || { echo "install: expected Node >= 22 from node_modules/.bin, got $(node --version)" >&2; exit 1; }
