@@ -2,6 +2,7 @@
 // Versioned: a consumer checks `contractVersion` and fails loudly instead of misreading a changed shape.
 // Additive changes keep the version; renaming/removing/retyping a field bumps it.
 import * as pulumi from "@pulumi/pulumi";
+import type { ClusterConfig } from "../config/types";
 
 export const CONTRACT_VERSION = 1;
 
@@ -34,10 +35,13 @@ export interface ContractNetwork {
   subnet: string;
 }
 
+/** One VXLAN-stretched network. */
 export interface ContractVxlan {
   /** VXLAN VNI (OVS `options:key`). */
   key: number;
-  /** OVS VXLAN port names per Proxmox node. */
+  /** UDP destination port. */
+  dstPort: number;
+  /** OVS VXLAN port names per Proxmox node (one per peer node: a full mesh). */
   ports: Record<string, string[]>;
 }
 
@@ -49,7 +53,8 @@ export interface ClusterOutputs {
   vips: Record<string, ContractVip>;
   nodes: ContractNode[];
   networks: Record<string, ContractNetwork>;
-  vxlan: ContractVxlan;
+  /** Per VXLAN-stretched network key. */
+  vxlan: Record<string, ContractVxlan>;
 }
 
 function fail(field: string, value: unknown, expected: string): never {
@@ -100,13 +105,16 @@ export function parseClusterOutputs(raw: Record<string, unknown>): ClusterOutput
     if (!isRecord(x)) fail(f, x, "an object {bridge, subnet}");
     return { bridge: str(`${f}.bridge`, x.bridge), subnet: str(`${f}.subnet`, x.subnet) };
   });
-  if (!isRecord(raw.vxlan)) fail("vxlan", raw.vxlan, "an object {key, ports}");
-  const vxlan = {
-    key: int("vxlan.key", raw.vxlan.key),
-    ports: recordOf("vxlan.ports", raw.vxlan.ports, (f, x) =>
-      Array.isArray(x) ? x.map((p, i) => str(`${f}[${i}]`, p)) : fail(f, x, "an array of port names"),
-    ),
-  };
+  const vxlan = recordOf("vxlan", raw.vxlan, (f, x) => {
+    if (!isRecord(x)) fail(f, x, "an object {key, dstPort, ports}");
+    return {
+      key: int(`${f}.key`, x.key),
+      dstPort: int(`${f}.dstPort`, x.dstPort),
+      ports: recordOf(`${f}.ports`, x.ports, (g, y) =>
+        Array.isArray(y) ? y.map((p, i) => str(`${g}[${i}]`, p)) : fail(g, y, "an array of port names"),
+      ),
+    };
+  });
   return { contractVersion: CONTRACT_VERSION, gateway: str("gateway", raw.gateway), vips, nodes, networks, vxlan };
 }
 
@@ -121,4 +129,37 @@ export function readClusterOutputs(ref: pulumi.StackReference): pulumi.Output<Cl
   return pulumi.all(fields).apply((values) =>
     parseClusterOutputs(Object.fromEntries(CONTRACT_OUTPUT_NAMES.map((n, i) => [n, values[i]]))),
   );
+}
+
+/**
+ * The contract of a validated cluster. Pure: VM ids and VXLAN port names are passed in resolved.
+ * `vips` holds the first VIP of each network that has one; `gateway` is the LAN's.
+ */
+export function clusterOutputsOf(
+  c: ClusterConfig,
+  vmIds: Record<string, number | null>,
+  vxlanPorts: Record<string, Record<string, string[]>>,
+): ClusterOutputs {
+  const vips: Record<string, ContractVip> = {};
+  for (const n of c.networks) {
+    if (n.vips.length > 0) vips[n.role] = { address: n.vips[0].address, prefix: n.prefix, vhid: n.vips[0].vhid };
+  }
+  const lan = vips.lan;
+  if (!lan) throw new Error("cluster outputs: the lan network has no VIP; the contract's gateway is the LAN VIP");
+  const nodes = (["primary", "secondary"] as const).map((role): ContractNode => {
+    const fw = c.firewalls[role];
+    return {
+      name: fw.name,
+      role,
+      addresses: Object.fromEntries(c.networks.map((n) => [n.role, n.addresses[role]])),
+      vmId: vmIds[fw.name] ?? null,
+      proxmoxNode: fw.vm.mode === "none" ? null : fw.proxmoxNode,
+    };
+  });
+  const networks = Object.fromEntries(c.networks.map((n) => [n.role, { bridge: n.bridge, subnet: n.subnet }]));
+  const vxlan: Record<string, ContractVxlan> = {};
+  for (const n of c.networks) {
+    if (n.vxlan) vxlan[n.role] = { key: n.vxlan.key, dstPort: n.vxlan.dstPort, ports: vxlanPorts[n.role] ?? {} };
+  }
+  return { contractVersion: CONTRACT_VERSION, gateway: lan.address, vips, nodes, networks, vxlan };
 }

@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type * as P from "@pulumi/pulumi";
 import type { EngineRun } from "../support/engine";
 
 jest.setTimeout(60000);
@@ -16,7 +17,7 @@ function program(): Record<string, unknown> {
   const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
   interface FileInputs { path: string; content: string; log: string; after?: string }
   // Local to the program like a real provider module; `require` inside the methods, no live objects captured.
-  const provider: pulumi.dynamic.ResourceProvider = {
+  const provider: P.dynamic.ResourceProvider = {
     async check(_olds: FileInputs, news: FileInputs) {
       if (!news.path.startsWith("/")) return { failures: [{ property: "path", reason: "must be absolute" }] };
       return { inputs: news };
@@ -44,9 +45,9 @@ function program(): Record<string, unknown> {
     },
   };
   class TestFile extends pulumi.dynamic.Resource {
-    declare readonly bytes: pulumi.Output<number>;
-    declare readonly content: pulumi.Output<string>;
-    constructor(name: string, args: { path: string; content: pulumi.Input<string>; log: string; after?: string }, opts?: pulumi.CustomResourceOptions) {
+    declare readonly bytes: P.Output<number>;
+    declare readonly content: P.Output<string>;
+    constructor(name: string, args: { path: string; content: P.Input<string>; log: string; after?: string }, opts?: P.CustomResourceOptions) {
       super(provider, name, { bytes: undefined, ...args }, opts, "test", "File");
     }
   }

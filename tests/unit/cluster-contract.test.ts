@@ -10,7 +10,7 @@ const sample: ClusterOutputs = {
     { name: "fw2", role: "secondary", addresses: { wan: "203.0.113.12", lan: "192.168.1.3" }, vmId: null, proxmoxNode: null },
   ],
   networks: { wan: { bridge: "vmbr0", subnet: "203.0.113.0/24" }, lan: { bridge: "vmbr1", subnet: "192.168.1.0/24" } },
-  vxlan: { key: 5000, ports: { pve1: ["vx-pve2"], pve2: ["vx-pve1"] } },
+  vxlan: { lan: { key: 5000, dstPort: 4789, ports: { pve1: ["vx-pve2"], pve2: ["vx-pve1"] } } },
 };
 
 test("a well-formed v1 object passes through unchanged", () => {
