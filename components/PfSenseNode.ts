@@ -7,7 +7,7 @@ import type { SshEndpoint } from "../providers/ssh/types";
 /** How the firewall's VM relates to this stack. */
 export type PfSenseVm =
   /** Full clone of a pfSense template (installed, SSH enabled, key present) on a named Proxmox node. */
-  | ({ mode: "clone"; templateVmId: number } & VmSizing)
+  | ({ mode: "clone"; templateVmId: number; /** default true: a linked clone would tie the VM to the template. */ full?: boolean } & VmSizing)
   /**
    * Take over an existing VM: Pulumi imports it (`import` option, id "<proxmoxNode>/<vmId>") on the first `up`; the
    * declared sizing/NICs must match the live VM or the import fails showing the difference. From then on Pulumi
@@ -77,7 +77,7 @@ export function vmArgsOf(name: string, vm: Exclude<PfSenseVm, { mode: "none" }>,
     name,
     description: "pfSense HA node managed by pfsense-ha",
     // Adopted VMs were not cloned by us; a clone block on them would be a replacement trigger.
-    clone: vm.mode === "clone" ? { vmId: vm.templateVmId, full: true } : undefined,
+    clone: vm.mode === "clone" ? { vmId: vm.templateVmId, full: vm.full ?? true } : undefined,
     cpu: { type: "host", cores: vm.cores },
     memory: { dedicated: vm.memoryMb },
     disks: [{ interface: "scsi0", cache: "writeback", size: vm.diskGb, datastoreId: vm.datastoreId }],
