@@ -1,0 +1,240 @@
+// Reads `cluster.networks` (one entry per role) and checks what must hold between networks. Pure.
+import { broadcastOf, inSubnet, ipv4ToInt, networkOf, parseCidr, subnetOf, subnetsOverlap, type Ipv4Cidr } from "./ipv4";
+import { Reader, isPlainObject } from "./reader";
+import {
+  checkAdvbase,
+  checkCidr,
+  checkIfName,
+  checkIpv4,
+  checkMtu,
+  checkPfsenseInterface,
+  checkUdpPort,
+  checkVhid,
+  checkVni,
+} from "./rules";
+import { FIREWALL_ROLES, type NetworkConfig, type VipConfig, type VxlanConfig } from "./types";
+
+export const NETWORK_KEYS = [
+  "bridge",
+  "uplink",
+  "vxlan",
+  "mtu",
+  "vlanAware",
+  "pfsenseInterface",
+  "description",
+  "subnet",
+  "gateway",
+  "addresses",
+  "vip",
+] as const;
+const VXLAN_KEYS = ["key", "dstPort", "bfd"] as const;
+const VIP_KEYS = ["address", "vhid", "advbase", "description"] as const;
+
+/** Fixed NIC order: wan, lan, sync, then the extra networks in the order they are written. */
+export function nicOrder(roles: readonly string[]): string[] {
+  const fixed = ["wan", "lan", "sync"].filter((r) => roles.includes(r));
+  return [...fixed, ...roles.filter((r) => !fixed.includes(r))];
+}
+
+export interface NetworkContext {
+  /** Smallest underlay MTU of the Proxmox nodes: a VXLAN network's MTU must leave 50 bytes of it. */
+  underlayMtu: number;
+  /** Cluster-wide CARP advbase default. */
+  advbase: number;
+}
+
+/** Reads every network; returns them in NIC order (entries with problems are left out). */
+export function readNetworks(r: Reader, key: string, raw: unknown, ctx: NetworkContext): NetworkConfig[] {
+  // Keys here are free role names, so there is no unknown-key check at this level.
+  if (!isPlainObject(raw)) {
+    r.add(key, raw === undefined ? undefined : typeof raw, raw === undefined ? "is required" : "must be an object", `add ${key} as a mapping of role -> network, e.g. {wan: {...}, lan: {...}}`);
+    return [];
+  }
+  const o = raw;
+  for (const role of ["wan", "lan"]) {
+    if (!(role in o)) r.add(`${key}.${role}`, undefined, `the ${role.toUpperCase()} network is required`, `add ${key}.${role} with bridge, subnet and addresses`);
+  }
+  const order = nicOrder(Object.keys(o));
+  let nextOpt = 1;
+  const out: NetworkConfig[] = [];
+  for (const role of order) {
+    const defaultIf = role === "wan" || role === "lan" ? role : `opt${nextOpt++}`;
+    const n = readNetwork(r, `${key}.${role}`, role, o[role], defaultIf, ctx);
+    if (n) out.push(n);
+  }
+  return out;
+}
+
+function readNetwork(r: Reader, key: string, role: string, raw: unknown, defaultIf: string, ctx: NetworkContext): NetworkConfig | undefined {
+  if (!/^[a-z][a-z0-9_-]{0,30}$/.test(role)) {
+    r.add(key, role, "is not a valid network role name", "use lower-case letters, digits, _ and -, starting with a letter (e.g. dmz)");
+  }
+  const o = r.object(key, raw, NETWORK_KEYS, true, `{bridge: "vmbr1", subnet: "192.0.2.0/24", addresses: {primary: "192.0.2.2", secondary: "192.0.2.3"}}`);
+  if (!o) return undefined;
+  const before = r.problems.length;
+  const bridge = r.checked(`${key}.bridge`, o.bridge, checkIfName, true, `"vmbr1"`);
+  const uplink = r.checked(`${key}.uplink`, o.uplink, checkIfName, false, `"eno1"`);
+  const vxlan = readVxlan(r, `${key}.vxlan`, o.vxlan);
+  const maxVxlanMtu = ctx.underlayMtu - 50;
+  const mtu = r.integer(`${key}.mtu`, o.mtu, checkMtu, vxlan ? maxVxlanMtu : 1500);
+  if (vxlan && mtu !== undefined && o.mtu !== undefined && mtu > maxVxlanMtu) {
+    r.add(
+      `${key}.mtu`,
+      mtu,
+      `is too large for a VXLAN-stretched network: VXLAN adds 50 bytes and the underlay MTU is ${ctx.underlayMtu}, so oversized frames would be silently dropped`,
+      `set ${key}.mtu to at most ${maxVxlanMtu}, or raise the Proxmox nodes' underlayMtu to at least ${mtu + 50}`,
+    );
+  }
+  const vlanAware = r.boolean(`${key}.vlanAware`, o.vlanAware, false);
+  const pfsenseInterface = r.checked(`${key}.pfsenseInterface`, o.pfsenseInterface ?? defaultIf, checkPfsenseInterface, true, `"opt1"`);
+  if (role === "wan" && pfsenseInterface && pfsenseInterface !== "wan") {
+    r.add(`${key}.pfsenseInterface`, pfsenseInterface, `the WAN network must be pfSense's "wan" interface`, `remove ${key}.pfsenseInterface or set it to "wan"`);
+  }
+  const description = typeof o.description === "string" ? o.description : role.toUpperCase();
+  const subnetRaw = r.checked(`${key}.subnet`, o.subnet, checkCidr, true, `"192.0.2.0/24"`);
+  const cidr = subnetRaw ? parseCidr(subnetRaw) : undefined;
+  if (cidr && cidr.prefix > 30) {
+    r.add(`${key}.subnet`, subnetRaw, "leaves no room for two firewall addresses", `use a /30 or larger network (prefix 30 or less)`);
+  }
+  const usable = cidr && cidr.prefix <= 30 ? cidr : undefined;
+  const gateway = r.checked(`${key}.gateway`, o.gateway, checkIpv4, false, `"192.0.2.1"`);
+  if (gateway && usable) checkHostInSubnet(r, `${key}.gateway`, gateway, usable);
+
+  const addresses: Partial<Record<(typeof FIREWALL_ROLES)[number], string>> = {};
+  const ao = r.object(`${key}.addresses`, o.addresses, FIREWALL_ROLES, true, `{primary: "192.0.2.2", secondary: "192.0.2.3"}`);
+  if (ao) {
+    for (const fw of FIREWALL_ROLES) {
+      const a = r.checked(`${key}.addresses.${fw}`, ao[fw], checkIpv4, true, `"192.0.2.2"`);
+      if (a && usable) checkHostInSubnet(r, `${key}.addresses.${fw}`, a, usable);
+      if (a) addresses[fw] = a;
+    }
+    if (addresses.primary && addresses.primary === addresses.secondary) {
+      r.add(`${key}.addresses.secondary`, addresses.secondary, "is the same address as the primary's: duplicate node address", "give each firewall its own address in the subnet");
+    }
+    if (gateway) {
+      for (const fw of FIREWALL_ROLES) {
+        if (addresses[fw] === gateway) r.add(`${key}.addresses.${fw}`, gateway, "equals the upstream gateway", `give the ${fw} firewall an address other than ${key}.gateway`);
+      }
+    }
+  }
+
+  const vips = readVips(r, `${key}.vip`, o.vip, ctx.advbase, role);
+  for (const [i, v] of vips.entries()) {
+    const vk = Array.isArray(o.vip) ? `${key}.vip[${i}]` : `${key}.vip`;
+    if (usable) checkHostInSubnet(r, `${vk}.address`, v.address, usable, "VIP");
+    for (const fw of FIREWALL_ROLES) {
+      if (addresses[fw] === v.address) {
+        r.add(`${vk}.address`, v.address, `equals the ${fw} firewall's own address: a CARP VIP must be a third address`, `pick an unused address in ${subnetRaw ?? "the subnet"} for the VIP`);
+      }
+    }
+    if (gateway === v.address) r.add(`${vk}.address`, v.address, "equals the upstream gateway", "pick an unused address in the subnet for the VIP");
+    for (let j = 0; j < i; j++) {
+      if (vips[j].vhid === v.vhid) {
+        r.add(`${vk}.vhid`, v.vhid, `is used twice on the ${role} interface`, `give each VIP on one interface its own VHID (1-255)`);
+      }
+      if (vips[j].address === v.address) r.add(`${vk}.address`, v.address, `is listed twice on the ${role} interface`, "remove the duplicate VIP");
+    }
+  }
+  if (r.problems.length !== before || !bridge || !pfsenseInterface || !cidr || !addresses.primary || !addresses.secondary || mtu === undefined) {
+    return undefined;
+  }
+  const n: NetworkConfig = {
+    role,
+    bridge,
+    mtu,
+    vlanAware,
+    pfsenseInterface,
+    description,
+    subnet: subnetOf(cidr),
+    prefix: cidr.prefix,
+    addresses: { primary: addresses.primary, secondary: addresses.secondary },
+    vips,
+  };
+  if (uplink) n.uplink = uplink;
+  if (vxlan) n.vxlan = vxlan;
+  if (gateway) n.gateway = gateway;
+  return n;
+}
+
+function checkHostInSubnet(r: Reader, key: string, ip: string, c: Ipv4Cidr, what = "address"): void {
+  const subnet = subnetOf(c);
+  if (!inSubnet(ip, c)) {
+    r.add(key, ip, `${what} is outside its interface's subnet ${subnet}`, `use an address inside ${subnet}, or correct the subnet`);
+  } else if (ip === networkOf(c)) {
+    r.add(key, ip, `${what} is the network address of ${subnet}`, `use a host address between ${networkOf(c)} and ${broadcastOf(c)} (exclusive)`);
+  } else if (ip === broadcastOf(c)) {
+    r.add(key, ip, `${what} is the broadcast address of ${subnet}`, `use a host address between ${networkOf(c)} and ${broadcastOf(c)} (exclusive)`);
+  }
+}
+
+function readVxlan(r: Reader, key: string, raw: unknown): VxlanConfig | undefined {
+  const o = r.object(key, raw, VXLAN_KEYS, false, `{key: 1001}`);
+  if (!o) return undefined;
+  const vni = r.integer(`${key}.key`, o.key, checkVni);
+  const dstPort = r.integer(`${key}.dstPort`, o.dstPort, checkUdpPort, 4789);
+  const bfd = r.boolean(`${key}.bfd`, o.bfd, false);
+  if (vni === undefined || dstPort === undefined) return undefined;
+  return { key: vni, dstPort, bfd };
+}
+
+function readVips(r: Reader, key: string, raw: unknown, advbase: number, role: string): VipConfig[] {
+  if (raw === undefined || raw === null) return [];
+  const list = Array.isArray(raw) ? raw : [raw];
+  const out: VipConfig[] = [];
+  list.forEach((item, i) => {
+    const k = Array.isArray(raw) ? `${key}[${i}]` : key;
+    const o = r.object(k, item, VIP_KEYS, true, `{address: "192.0.2.1", vhid: 1}`);
+    if (!o) return;
+    const address = r.checked(`${k}.address`, o.address, checkIpv4, true, `"192.0.2.1"`);
+    const vhid = r.integer(`${k}.vhid`, o.vhid, checkVhid);
+    const ab = r.integer(`${k}.advbase`, o.advbase, checkAdvbase, advbase);
+    const description = typeof o.description === "string" ? o.description : `${role.toUpperCase()} CARP VIP`;
+    if (address && vhid !== undefined && ab !== undefined) out.push({ address, vhid, advbase: ab, description });
+  });
+  return out;
+}
+
+/** Rules between networks: bridges, uplinks, VNIs, pfSense interfaces and subnets must not collide. */
+export function checkNetworksTogether(r: Reader, key: string, nets: readonly NetworkConfig[]): void {
+  const seen = (pick: (n: NetworkConfig) => string | undefined, field: string, why: string, fix: string): void => {
+    const first = new Map<string, string>();
+    for (const n of nets) {
+      const v = pick(n);
+      if (v === undefined) continue;
+      const other = first.get(v);
+      if (other) r.add(`${key}.${n.role}.${field}`, v, `is also used by the ${other} network: ${why}`, fix);
+      else first.set(v, n.role);
+    }
+  };
+  seen((n) => n.bridge, "bridge", "both networks would share one layer-2 segment (their traffic, CARP and pfsync would mix)", "give every network its own OVS bridge");
+  seen((n) => n.uplink, "uplink", "one physical port cannot be in two bridges", "give each network its own uplink, or use VXLAN for one of them");
+  seen(
+    (n) => (n.vxlan ? `${n.vxlan.key}/${n.vxlan.dstPort}` : undefined),
+    "vxlan.key",
+    "two tunnels with the same VNI and port between the same nodes collide (OVS refuses the second one)",
+    "give every stretched network its own VXLAN key",
+  );
+  seen((n) => n.pfsenseInterface, "pfsenseInterface", "one pfSense interface cannot carry two networks", "give each network its own pfSense interface (wan, lan, opt1, …)");
+  const bridges = new Set(nets.map((n) => n.bridge));
+  for (const n of nets) {
+    if (n.uplink && bridges.has(n.uplink)) {
+      r.add(`${key}.${n.role}.uplink`, n.uplink, "is the name of a bridge", "set uplink to the physical port (e.g. eno1), not a bridge");
+    }
+  }
+  for (let i = 0; i < nets.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const a = { address: nets[i].subnet.split("/")[0], prefix: nets[i].prefix };
+      const b = { address: nets[j].subnet.split("/")[0], prefix: nets[j].prefix };
+      if (subnetsOverlap(a, b)) {
+        r.add(`${key}.${nets[i].role}.subnet`, nets[i].subnet, `overlaps the ${nets[j].role} network's subnet ${nets[j].subnet}`, "give every network a separate subnet (pfSense refuses overlapping interface subnets)");
+      }
+    }
+  }
+}
+
+/** Whether `ip` lies within [from, to]. */
+export function inRange(ip: string, from: string, to: string): boolean {
+  const v = ipv4ToInt(ip);
+  return v >= ipv4ToInt(from) && v <= ipv4ToInt(to);
+}
+

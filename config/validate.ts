@@ -1,0 +1,475 @@
+// The one validation of a stack's configuration: raw values in, a typed ClusterConfig or EVERY problem out. Pure.
+// Runs before any resource is declared (index.ts) and in `pfsense-ha validate`, so both print the same messages.
+import { inSubnet, ipv4ToInt, parseCidr, subnetOf, subnetsOverlap } from "./ipv4";
+import { checkNetworksTogether, inRange, readNetworks } from "./networks";
+import type { Problem } from "./problems";
+import { Reader, isSecureValue, type RawObject } from "./reader";
+import { checkAdvbase, checkAdvskew, checkHostname, checkIfName, checkIntegerRange, checkIpv4, checkMtu, checkUsername, checkVmId } from "./rules";
+import { labHostName, readSsh } from "./ssh-config";
+import {
+  FIREWALL_ROLES,
+  type CarpConfig,
+  type ClusterConfig,
+  type DhcpConfig,
+  type FirewallConfig,
+  type FirewallRole,
+  type FirewallVm,
+  type HasyncConfig,
+  type LabHostsRef,
+  type NatConfig,
+  type NatSource,
+  type NetworkConfig,
+  type ProxmoxNodeConfig,
+  type SecretPresence,
+  type SecretState,
+  type VmSizing,
+} from "./types";
+
+export const NAMESPACE = "pfsense-ha";
+const C = `${NAMESPACE}:cluster`;
+
+export const STACK_KEYS = ["cluster", "carpPassword", "xmlrpcPassword", "sshPrivateKey", "labInventory"] as const;
+export const SECRET_KEYS = ["carpPassword", "xmlrpcPassword", "sshPrivateKey"] as const;
+const CLUSTER_KEYS = ["name", "pfsenseVersion", "allowUnknownPfsenseVersion", "proxmox", "networks", "firewalls", "carp", "hasync", "nat", "dhcp"] as const;
+const PROXMOX_KEYS = ["nodes", "datapathType"] as const;
+const NODE_KEYS = ["name", "underlayAddress", "underlayMtu", "ssh"] as const;
+const FIREWALL_KEYS = ["name", "proxmoxNode", "vm", "ssh", "interfaces"] as const;
+const VM_KEYS = ["clone", "adopt", "vmId", "cores", "memoryMb", "diskGb", "datastore"] as const;
+const CLONE_KEYS = ["templateId", "full"] as const;
+const CARP_KEYS = ["advskewPrimary", "advskewSecondary", "advbase"] as const;
+const HASYNC_KEYS = ["syncNetwork", "username", "options"] as const;
+const NAT_KEYS = ["sources"] as const;
+const DHCP_KEYS = ["network", "rangeFrom", "rangeTo", "failover", "backend"] as const;
+
+/** pfSense hasync synchronize* flags (2.7/2.8; synchronizekea6 is 2.8+). */
+export const HASYNC_OPTIONS = [
+  "synchronizeusers",
+  "synchronizeauthservers",
+  "synchronizecerts",
+  "synchronizerules",
+  "synchronizeschedules",
+  "synchronizealiases",
+  "synchronizenat",
+  "synchronizeipsec",
+  "synchronizeopenvpn",
+  "synchronizedhcpd",
+  "synchronizedhcrelay",
+  "synchronizedhcrelay6",
+  "synchronizekea6",
+  "synchronizewol",
+  "synchronizestaticroutes",
+  "synchronizevirtualip",
+  "synchronizetrafficshaper",
+  "synchronizetrafficshaperlimiter",
+  "synchronizednsforwarder",
+  "synchronizecaptiveportal",
+] as const;
+
+/** pfSense CE releases whose config.xml layout this project was checked against. */
+export const KNOWN_PFSENSE_VERSIONS = ["2.7.0", "2.7.1", "2.7.2", "2.8.0", "2.8.1"] as const;
+
+/** pfSense's DHCP failover takes the peer with advskew below 20 as primary, so the secondary needs more than 20. */
+const DHCP_FAILOVER_MIN_SECONDARY_SKEW = 21;
+
+export interface ValidateOptions {
+  /** Stack name, used in the suggested `pulumi config set … --stack NAME` fixes. */
+  stackName?: string;
+  /** Parsed lab inventory when pfsense-ha:labInventory is set (the I/O shell reads it). */
+  lab?: LabHostsRef;
+}
+
+export interface ValidationResult {
+  config?: ClusterConfig;
+  problems: Problem[];
+}
+
+/** State of a secret as found in config: a `secure:` value or a non-empty string counts as present. */
+export function secretState(value: unknown): SecretState {
+  if (value === undefined || value === null) return "missing";
+  if (isSecureValue(value)) return "present";
+  if (typeof value === "string") return value === "" ? "empty" : "present";
+  return "empty";
+}
+
+/**
+ * Validates the whole `pfsense-ha:*` namespace of a stack: `values` maps "pfsense-ha:key" (or bare "key") to raw
+ * values. Keys of other namespaces (proxmoxve:*) are ignored. Secret values are reduced to presence first.
+ */
+export function validateStack(values: Record<string, unknown>, opts: ValidateOptions = {}): ValidationResult {
+  const r = new Reader();
+  const own: RawObject = {};
+  for (const [k, v] of Object.entries(values)) {
+    const m = /^([^:]+):(.*)$/.exec(k);
+    if (m && m[1] !== NAMESPACE) continue;
+    own[m ? m[2] : k] = v;
+  }
+  for (const k of Object.keys(own)) {
+    if (!(STACK_KEYS as readonly string[]).includes(k)) {
+      r.unknownKeys(NAMESPACE, { [k]: null }, STACK_KEYS);
+    }
+  }
+  // The unknown-key helper joins with ".", Pulumi keys use ":" at this level.
+  for (const p of r.problems) p.key = p.key.replace(`${NAMESPACE}.`, `${NAMESPACE}:`);
+  const secrets: SecretPresence = {
+    carpPassword: secretState(own.carpPassword),
+    xmlrpcPassword: secretState(own.xmlrpcPassword),
+    sshPrivateKey: secretState(own.sshPrivateKey),
+  };
+  const result = validateCluster(own.cluster, secrets, opts);
+  return { config: r.problems.length === 0 ? result.config : undefined, problems: [...r.problems, ...result.problems] };
+}
+
+/** Validates `pfsense-ha:cluster`; collects every problem. `config` is set only when there are none. */
+export function validateCluster(raw: unknown, secrets: SecretPresence, opts: ValidateOptions = {}): ValidationResult {
+  const r = new Reader();
+  const o = r.object(C, raw, CLUSTER_KEYS, true, "a mapping with name, proxmox, networks, firewalls (see README § Configuration)");
+  if (!o) return { problems: r.problems };
+
+  const name = r.checked(`${C}.name`, o.name, checkHostname, true, `"edge"`);
+  const allowUnknownPfsenseVersion = r.boolean(`${C}.allowUnknownPfsenseVersion`, o.allowUnknownPfsenseVersion, false);
+  const pfsenseVersion = r.string(`${C}.pfsenseVersion`, o.pfsenseVersion, false, `"2.7.2"`);
+  if (pfsenseVersion && !allowUnknownPfsenseVersion && !(KNOWN_PFSENSE_VERSIONS as readonly string[]).includes(pfsenseVersion)) {
+    r.add(
+      `${C}.pfsenseVersion`,
+      pfsenseVersion,
+      `is not a pfSense version this project was checked against (${KNOWN_PFSENSE_VERSIONS.join(", ")})`,
+      `use one of those, or set ${C}.allowUnknownPfsenseVersion: true after checking the config.xml layout`,
+    );
+  }
+
+  const carp = readCarp(r, o.carp);
+  const proxmox = readProxmox(r, o.proxmox, opts.lab, secrets);
+  const underlayMtu = proxmox.nodes.length ? Math.min(...proxmox.nodes.map((n) => n.underlayMtu)) : 1500;
+  const networks = readNetworks(r, `${C}.networks`, o.networks, { underlayMtu, advbase: carp?.advbase ?? 1 });
+  checkNetworksTogether(r, `${C}.networks`, networks);
+  const firewalls = readFirewalls(r, o.firewalls, networks, proxmox.nodes, opts.lab, secrets);
+  checkStretched(r, networks, firewalls);
+  checkUnderlayApart(r, proxmox.nodes, networks);
+  const hasync = readHasync(r, o.hasync, networks);
+  const nat = readNat(r, o.nat, networks);
+  const dhcp = readDhcp(r, o.dhcp, networks, carp, pfsenseVersion);
+  checkSecrets(r, secrets, networks, opts.stackName);
+
+  if (r.problems.length || !name || !carp || !firewalls || !hasync || !nat || (o.dhcp !== undefined && !dhcp)) {
+    return { problems: r.problems };
+  }
+  const config: ClusterConfig = {
+    name,
+    allowUnknownPfsenseVersion,
+    proxmox,
+    networks,
+    firewalls,
+    carp,
+    hasync,
+    nat,
+  };
+  if (pfsenseVersion) config.pfsenseVersion = pfsenseVersion;
+  if (dhcp) config.dhcp = dhcp;
+  return { config, problems: [] };
+}
+
+function readCarp(r: Reader, raw: unknown): CarpConfig | undefined {
+  const k = `${C}.carp`;
+  const o = r.object(k, raw, CARP_KEYS, false, `{advskewPrimary: 0, advskewSecondary: 100}`) ?? {};
+  const advskewPrimary = r.integer(`${k}.advskewPrimary`, o.advskewPrimary, checkAdvskew, 0);
+  const advskewSecondary = r.integer(`${k}.advskewSecondary`, o.advskewSecondary, checkAdvskew, Math.min((advskewPrimary ?? 0) + 100, 254));
+  const advbase = r.integer(`${k}.advbase`, o.advbase, checkAdvbase, 1);
+  if (advskewPrimary === undefined || advskewSecondary === undefined || advbase === undefined) return undefined;
+  if (advskewSecondary <= advskewPrimary) {
+    r.add(
+      `${k}.advskewSecondary`,
+      advskewSecondary,
+      `must be above the primary's advskew (${advskewPrimary}), otherwise the secondary takes over as CARP master`,
+      `set ${k}.advskewSecondary to more than ${advskewPrimary} (default: primary + 100)`,
+    );
+  }
+  return { advskewPrimary, advskewSecondary, advbase };
+}
+
+function readProxmox(r: Reader, raw: unknown, lab: LabHostsRef | undefined, secrets: SecretPresence): ClusterConfig["proxmox"] {
+  const k = `${C}.proxmox`;
+  const o = r.object(k, raw, PROXMOX_KEYS, true, `{nodes: [{name: "pve1", underlayAddress: "10.0.0.11", ssh: {...}}]}`);
+  if (!o) return { nodes: [], datapathType: "system" };
+  const datapathType = r.oneOf(`${k}.datapathType`, o.datapathType, ["system", "netdev"] as const, "system");
+  const nodes: ProxmoxNodeConfig[] = [];
+  if (!Array.isArray(o.nodes) || o.nodes.length === 0) {
+    r.add(`${k}.nodes`, o.nodes, "must list at least one Proxmox node", `add ${k}.nodes: [{name: "pve1", underlayAddress: "10.0.0.11", ssh: {...}}]`);
+    return { nodes, datapathType };
+  }
+  o.nodes.forEach((item, i) => {
+    const nk = `${k}.nodes[${i}]`;
+    const n = r.object(nk, item, NODE_KEYS, true, `{name: "pve1", underlayAddress: "10.0.0.11", ssh: {...}}`);
+    if (!n) return;
+    const name = r.checked(`${nk}.name`, n.name, checkHostname, true, `"pve1"`);
+    const labUnderlay = labHostName(n.ssh) ? lab?.hosts[labHostName(n.ssh) as string]?.underlayAddress : undefined;
+    const underlayAddress = r.checked(`${nk}.underlayAddress`, n.underlayAddress ?? labUnderlay, checkIpv4, true, `"10.0.0.11"`);
+    const underlayMtu = r.integer(`${nk}.underlayMtu`, n.underlayMtu, checkMtu, 1500);
+    const ssh = readSsh(r, `${nk}.ssh`, n.ssh, lab, secrets);
+    if (name && underlayAddress && underlayMtu !== undefined && ssh) nodes.push({ name, underlayAddress, underlayMtu, ssh });
+  });
+  const dup = (pick: (n: ProxmoxNodeConfig) => string, field: string, what: string): void => {
+    const seen = new Set<string>();
+    nodes.forEach((n, i) => {
+      if (seen.has(pick(n))) r.add(`${k}.nodes[${i}].${field}`, pick(n), `duplicate ${what}: another Proxmox node already uses it`, `give every Proxmox node its own ${what}`);
+      seen.add(pick(n));
+    });
+  };
+  dup((n) => n.name, "name", "node name");
+  dup((n) => n.underlayAddress, "underlayAddress", "underlay address");
+  return { nodes, datapathType };
+}
+
+function readFirewalls(
+  r: Reader,
+  raw: unknown,
+  networks: NetworkConfig[],
+  nodes: ProxmoxNodeConfig[],
+  lab: LabHostsRef | undefined,
+  secrets: SecretPresence,
+): Record<FirewallRole, FirewallConfig> | undefined {
+  const k = `${C}.firewalls`;
+  const o = r.object(k, raw, FIREWALL_ROLES, true, `{primary: {...}, secondary: {...}}`);
+  if (!o) return undefined;
+  const out: Partial<Record<FirewallRole, FirewallConfig>> = {};
+  for (const role of FIREWALL_ROLES) {
+    const fk = `${k}.${role}`;
+    const f = r.object(fk, o[role], FIREWALL_KEYS, true, `{name: "fw1", proxmoxNode: "pve1", vm: "none", ssh: {...}}`);
+    if (!f) continue;
+    const name = r.checked(`${fk}.name`, f.name, checkHostname, true, `"fw1"`);
+    const proxmoxNode = r.string(`${fk}.proxmoxNode`, f.proxmoxNode, true, `"pve1"`);
+    if (proxmoxNode && nodes.length && !nodes.some((n) => n.name === proxmoxNode)) {
+      r.add(`${fk}.proxmoxNode`, proxmoxNode, "is not one of the Proxmox nodes", `use one of: ${nodes.map((n) => n.name).join(", ")} (${C}.proxmox.nodes[].name)`);
+    }
+    const vm = readVm(r, `${fk}.vm`, f.vm);
+    const ssh = readSsh(r, `${fk}.ssh`, f.ssh, lab, secrets);
+    const interfaces = readInterfaces(r, `${fk}.interfaces`, f.interfaces, networks, vm);
+    if (name && proxmoxNode && vm && ssh && interfaces) out[role] = { role, name, proxmoxNode, vm, ssh, interfaces };
+  }
+  const p = out.primary;
+  const s = out.secondary;
+  if (p && s) {
+    if (p.name === s.name) r.add(`${k}.secondary.name`, s.name, "is the primary's name too", "give the two firewalls different names");
+    const pId = "vmId" in p.vm ? p.vm.vmId : undefined;
+    const sId = "vmId" in s.vm ? s.vm.vmId : undefined;
+    if (pId !== undefined && pId === sId && p.proxmoxNode === s.proxmoxNode) {
+      r.add(`${k}.secondary.vm.vmId`, sId, "is the primary's VM id on the same Proxmox node", "give each firewall its own VM id");
+    }
+    if (p.ssh.host === s.ssh.host && (p.ssh.port ?? 22) === (s.ssh.port ?? 22)) {
+      r.add(`${k}.secondary.ssh.host`, s.ssh.host, "is the primary's SSH endpoint too: both firewalls would be configured on one host", "point each firewall's ssh at its own host");
+    }
+  }
+  return p && s ? { primary: p, secondary: s } : undefined;
+}
+
+function readVm(r: Reader, key: string, raw: unknown): FirewallVm | undefined {
+  if (raw === "none") return { mode: "none" };
+  const o = r.object(key, raw, VM_KEYS, true, `"none", {clone: {templateId: 9000}, vmId: 201} or {adopt: 201}`);
+  if (!o) return undefined;
+  const sizing: Partial<VmSizing> = {
+    cores: r.integer(`${key}.cores`, o.cores, (kk, v) => checkIntegerRange(kk, v, 1, 128, "cores"), 2),
+    memoryMb: r.integer(`${key}.memoryMb`, o.memoryMb, (kk, v) => checkIntegerRange(kk, v, 1024, 1048576, "memory (MB)"), 2048),
+    diskGb: r.integer(`${key}.diskGb`, o.diskGb, (kk, v) => checkIntegerRange(kk, v, 8, 65536, "disk size (GB)"), 16),
+    datastore: r.string(`${key}.datastore`, o.datastore, false, `"local-lvm"`) ?? "local-lvm",
+  };
+  const ok = (s: Partial<VmSizing>): s is VmSizing => s.cores !== undefined && s.memoryMb !== undefined && s.diskGb !== undefined;
+  if ((o.clone === undefined) === (o.adopt === undefined)) {
+    r.add(key, Object.keys(o).join(","), "must say either clone or adopt", `write ${key}: {clone: {templateId: 9000}, vmId: 201}, ${key}: {adopt: 201} or ${key}: none`);
+    return undefined;
+  }
+  if (o.adopt !== undefined) {
+    if (o.vmId !== undefined) r.add(`${key}.vmId`, o.vmId, "is redundant with adopt", `remove it: ${key}.adopt is the VM id`);
+    const vmId = r.integer(`${key}.adopt`, o.adopt, checkVmId);
+    return vmId !== undefined && ok(sizing) ? { mode: "adopt", vmId, sizing } : undefined;
+  }
+  const c = r.object(`${key}.clone`, o.clone, CLONE_KEYS, true, `{templateId: 9000}`);
+  if (!c) return undefined;
+  const templateId = r.integer(`${key}.clone.templateId`, c.templateId, checkVmId);
+  const full = r.boolean(`${key}.clone.full`, c.full, true);
+  if (!full) r.add(`${key}.clone.full`, false, "linked clones tie the firewall to its template's storage", `remove ${key}.clone.full or set it to true`);
+  const vmId = r.integer(`${key}.vmId`, o.vmId, checkVmId, -1);
+  if (templateId === undefined || !ok(sizing) || vmId === undefined) return undefined;
+  const vm: FirewallVm = { mode: "clone", templateId, full, sizing };
+  if (vmId !== -1) vm.vmId = vmId;
+  if (vmId === templateId) r.add(`${key}.vmId`, vmId, "equals the template's id", "pick a free VM id for the clone");
+  return vm;
+}
+
+/** pfSense device per network: given (required for `vm: none`), else vtnet0.. in NIC order. */
+function readInterfaces(r: Reader, key: string, raw: unknown, networks: NetworkConfig[], vm: FirewallVm | undefined): Record<string, string> | undefined {
+  const roles = networks.map((n) => n.role);
+  if (raw === undefined && vm?.mode !== "none") {
+    return Object.fromEntries(networks.map((n, i) => [n.role, `vtnet${i}`]));
+  }
+  const o = r.object(key, raw, roles, true, `{${roles.map((x, i) => `${x}: "vtnet${i}"`).join(", ")}}`);
+  if (!o) return undefined;
+  const out: Record<string, string> = {};
+  const seen = new Map<string, string>();
+  for (const role of roles) {
+    if (o[role] === undefined) {
+      r.add(`${key}.${role}`, undefined, `the ${role} network has no interface on this firewall`, `add ${key}.${role}: the pfSense device (e.g. "vtnet${roles.indexOf(role)}") that carries the ${role} network`);
+      continue;
+    }
+    if (!r.addAll(checkIfName(`${key}.${role}`, o[role]))) continue;
+    const dev = o[role] as string;
+    if (seen.has(dev)) r.add(`${key}.${role}`, dev, `is also the ${seen.get(dev)} network's device`, "give every network its own device");
+    seen.set(dev, role);
+    out[role] = dev;
+  }
+  return Object.keys(out).length === roles.length ? out : undefined;
+}
+
+/** With the firewalls on different Proxmox nodes, every network must reach both: a physical uplink or VXLAN. */
+function checkStretched(r: Reader, networks: NetworkConfig[], fws: Record<FirewallRole, FirewallConfig> | undefined): void {
+  if (!fws || fws.primary.proxmoxNode === fws.secondary.proxmoxNode) return;
+  for (const n of networks) {
+    if (!n.uplink && !n.vxlan) {
+      r.add(
+        `${C}.networks.${n.role}.vxlan`,
+        undefined,
+        `the ${n.role} network does not exist on both firewalls' Proxmox nodes (${fws.primary.proxmoxNode}, ${fws.secondary.proxmoxNode}): it has neither an uplink nor VXLAN, so CARP${n.role === "sync" ? " and pfsync" : ""} cannot reach the peer`,
+        `add ${C}.networks.${n.role}.vxlan: {key: <1-16777215>} or an uplink port present on every node`,
+      );
+    }
+  }
+}
+
+/** The overlay networks must not overlap the underlay the tunnels run on. */
+function checkUnderlayApart(r: Reader, nodes: ProxmoxNodeConfig[], networks: NetworkConfig[]): void {
+  for (const [i, node] of nodes.entries()) {
+    for (const n of networks) {
+      if (n.vxlan && inSubnet(node.underlayAddress, { address: n.subnet.split("/")[0], prefix: n.prefix })) {
+        r.add(`${C}.proxmox.nodes[${i}].underlayAddress`, node.underlayAddress, `lies inside the VXLAN-stretched ${n.role} subnet ${n.subnet}: tunnels would be routed into themselves`, "use a separate underlay subnet");
+      }
+    }
+  }
+}
+
+function readHasync(r: Reader, raw: unknown, networks: NetworkConfig[]): HasyncConfig | undefined {
+  const k = `${C}.hasync`;
+  const o = r.object(k, raw, HASYNC_KEYS, false, `{syncNetwork: "sync"}`) ?? {};
+  const roles = networks.map((n) => n.role);
+  const fallback = roles.includes("sync") ? "sync" : "lan";
+  const syncNetwork = r.string(`${k}.syncNetwork`, o.syncNetwork, false, `"sync"`) ?? fallback;
+  if (!roles.includes(syncNetwork) && networks.length) {
+    r.add(`${k}.syncNetwork`, syncNetwork, "is not a network defined on both firewalls", `use one of: ${roles.join(", ")} (pfsync and XMLRPC need an interface on both nodes)`);
+  }
+  if (syncNetwork === "wan") {
+    r.add(`${k}.syncNetwork`, syncNetwork, "would send unencrypted pfsync state over the WAN", `use a dedicated sync network or the LAN`);
+  }
+  // That the sync network has an interface on BOTH firewalls is enforced by readInterfaces (every network on each).
+  const username = r.checked(`${k}.username`, o.username ?? "admin", checkUsername, true, `"admin"`);
+  const options: Record<string, boolean> = Object.fromEntries(HASYNC_OPTIONS.map((x) => [x, true]));
+  const oo = r.object(`${k}.options`, o.options, HASYNC_OPTIONS, false, `{synchronizecaptiveportal: false}`);
+  if (oo) {
+    for (const [name, v] of Object.entries(oo)) {
+      if ((HASYNC_OPTIONS as readonly string[]).includes(name)) options[name] = r.boolean(`${k}.options.${name}`, v, true);
+    }
+  }
+  return username ? { syncNetwork, username, options } : undefined;
+}
+
+function readNat(r: Reader, raw: unknown, networks: NetworkConfig[]): NatConfig | undefined {
+  const k = `${C}.nat`;
+  const o = r.object(k, raw, NAT_KEYS, false, `{sources: [lan]}`) ?? { sources: ["lan"] };
+  const list = o.sources ?? [];
+  if (!Array.isArray(list)) {
+    r.add(`${k}.sources`, typeof list, "must be a list", `write ${k}.sources: [lan, "10.9.0.0/16"]`);
+    return undefined;
+  }
+  const wan = networks.find((n) => n.role === "wan");
+  const sources: NatSource[] = [];
+  list.forEach((s, i) => {
+    const sk = `${k}.sources[${i}]`;
+    if (s === "any" || s === "0.0.0.0/0") {
+      r.add(sk, s, "outbound NAT from any source also matches the cluster's own WAN traffic, which breaks the secondary's outbound connectivity while it is BACKUP (Netgate HA guide)", "list the internal networks instead, e.g. [lan, dmz] or their CIDRs");
+      return;
+    }
+    if (typeof s !== "string") {
+      r.add(sk, s, "must be a network role or a CIDR", `use e.g. "lan" or "10.9.0.0/16"`);
+      return;
+    }
+    const net = networks.find((n) => n.role === s);
+    if (net) {
+      if (s === "wan") r.add(sk, s, "NAT from the WAN network to the WAN VIP matches the firewalls' own WAN addresses", "list only internal networks");
+      else sources.push({ source: s, network: s, cidr: net.subnet });
+      return;
+    }
+    const c = parseCidr(s);
+    if (!c) {
+      r.add(sk, s, "is neither a network role nor an IPv4 CIDR", `use one of ${networks.map((n) => n.role).filter((x) => x !== "wan").join(", ")} or a CIDR like "10.9.0.0/16"`);
+      return;
+    }
+    if (wan && subnetsOverlap(c, { address: wan.subnet.split("/")[0], prefix: wan.prefix })) {
+      r.add(sk, s, `overlaps the WAN subnet ${wan.subnet}: the rule would match the firewalls' own WAN traffic`, "narrow it to internal networks only");
+      return;
+    }
+    sources.push({ source: s, cidr: subnetOf(c) });
+  });
+  if (sources.length && wan && wan.vips.length === 0) {
+    r.add(`${C}.networks.wan.vip`, undefined, "outbound NAT needs a WAN CARP VIP to translate to (else traffic leaves with a node's own address and breaks on failover)", `add ${C}.networks.wan.vip: {address: <unused WAN address>, vhid: <1-255>}`);
+  }
+  return { sources };
+}
+
+function readDhcp(r: Reader, raw: unknown, networks: NetworkConfig[], carp: CarpConfig | undefined, version: string | undefined): DhcpConfig | undefined {
+  const k = `${C}.dhcp`;
+  const o = r.object(k, raw, DHCP_KEYS, false, `{network: lan, rangeFrom: "192.0.2.100", rangeTo: "192.0.2.199"}`);
+  if (!o) return undefined;
+  const network = r.string(`${k}.network`, o.network, false, `"lan"`) ?? "lan";
+  const net = networks.find((n) => n.role === network);
+  if (!net && networks.length) r.add(`${k}.network`, network, "is not a defined network", `use one of: ${networks.map((n) => n.role).join(", ")}`);
+  if (network === "wan") r.add(`${k}.network`, network, "a DHCP server on the WAN would hand out addresses upstream", "serve DHCP on an internal network such as lan");
+  const rangeFrom = r.checked(`${k}.rangeFrom`, o.rangeFrom, checkIpv4, true, `"192.0.2.100"`);
+  const rangeTo = r.checked(`${k}.rangeTo`, o.rangeTo, checkIpv4, true, `"192.0.2.199"`);
+  const failover = r.boolean(`${k}.failover`, o.failover, true);
+  const backend = r.oneOf(`${k}.backend`, o.backend, ["isc", "kea"] as const, "isc");
+  if (net && rangeFrom && rangeTo) {
+    const c = { address: net.subnet.split("/")[0], prefix: net.prefix };
+    for (const [field, ip] of [["rangeFrom", rangeFrom], ["rangeTo", rangeTo]] as const) {
+      if (!inSubnet(ip, c)) r.add(`${k}.${field}`, ip, `is outside the ${network} subnet ${net.subnet}`, `use an address inside ${net.subnet}`);
+    }
+    if (ipv4ToInt(rangeFrom) > ipv4ToInt(rangeTo)) {
+      r.add(`${k}.rangeTo`, rangeTo, `is below rangeFrom (${rangeFrom})`, "swap rangeFrom and rangeTo");
+    } else {
+      const taken = [net.addresses.primary, net.addresses.secondary, ...net.vips.map((v) => v.address), ...(net.gateway ? [net.gateway] : [])];
+      const clash = taken.find((ip) => inRange(ip, rangeFrom, rangeTo));
+      if (clash) r.add(`${k}.rangeFrom`, `${rangeFrom}-${rangeTo}`, `includes ${clash}, an address of the firewalls or a VIP`, "move the range so it excludes the firewall addresses and VIPs");
+    }
+  }
+  if (failover) {
+    if (net && net.vips.length === 0) {
+      r.add(`${C}.networks.${network}.vip`, undefined, "DHCP failover needs a CARP VIP on the DHCP network (clients use it as gateway/DNS)", `add ${C}.networks.${network}.vip`);
+    }
+    if (carp && carp.advskewSecondary < DHCP_FAILOVER_MIN_SECONDARY_SKEW) {
+      r.add(
+        `${C}.carp.advskewSecondary`,
+        carp.advskewSecondary,
+        "is 20 or less: pfSense's DHCP failover treats a node with advskew below 20 as the primary, so both peers would claim primary",
+        `set ${C}.carp.advskewSecondary above 20 (e.g. 100), or disable ${k}.failover`,
+      );
+    }
+    if (backend === "kea" && version?.startsWith("2.7")) {
+      r.add(`${k}.backend`, backend, `Kea high availability needs pfSense 2.8 or later (pfsenseVersion is ${version})`, `use backend: isc, or pfSense 2.8`);
+    }
+  }
+  return net && rangeFrom && rangeTo ? { network, rangeFrom, rangeTo, failover, backend } : undefined;
+}
+
+function checkSecrets(r: Reader, secrets: SecretPresence, networks: NetworkConfig[], stackName: string | undefined): void {
+  const stack = stackName ? ` --stack ${stackName}` : "";
+  const need = (name: "carpPassword" | "xmlrpcPassword", why: string): void => {
+    const st = secrets[name];
+    if (st === "present") return;
+    r.add(
+      `${NAMESPACE}:${name}`,
+      undefined,
+      `is ${st === "missing" ? "missing" : "empty"}: ${why}`,
+      `run \`pulumi config set --secret ${NAMESPACE}:${name} <value>${stack}\``,
+    );
+  };
+  if (networks.some((n) => n.vips.length)) need("carpPassword", "every CARP VIP needs a password (pfSense refuses a CARP VIP without one)");
+  need("xmlrpcPassword", "the primary's XMLRPC configuration sync logs in to the secondary's webGUI with it");
+  if (secrets.sshPrivateKey === "empty") {
+    r.add(`${NAMESPACE}:sshPrivateKey`, undefined, "is set but empty", `remove it (\`pulumi config rm ${NAMESPACE}:sshPrivateKey${stack}\`) or set the key content with --secret`);
+  }
+}
