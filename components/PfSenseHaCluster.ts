@@ -38,6 +38,7 @@ export function firewallNodeArgs(fw: FirewallConfig, networks: readonly NetworkC
   }
   return {
     role: fw.role,
+    vmName: fw.name,
     vm,
     nics: networks.map((n) => ({ network: n.role, bridge: n.bridge })),
     ssh: fw.ssh,

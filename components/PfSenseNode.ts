@@ -37,6 +37,8 @@ export interface NodeNic {
 
 export interface PfSenseNodeArgs {
   role: "primary" | "secondary";
+  /** VM name in Proxmox (the pfSense host name); default = the resource name. Renaming is an update in place. */
+  vmName?: string;
   vm: PfSenseVm;
   /** NICs in any order; they are plugged in the fixed order WAN, LAN, SYNC, then the others as given. */
   nics: NodeNic[];
@@ -124,7 +126,7 @@ export class PfSenseNode extends pulumi.ComponentResource {
       this.proxmoxNode = vm.proxmoxNode;
       const resOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.proxmoxProvider };
       if (vm.mode === "adopt") Object.assign(resOpts, { import: adoptImportId(vm), retainOnDelete: true });
-      this.vm = new proxmox.VmLegacy(`${name}-vm`, vmArgsOf(name, vm, this.nics), resOpts);
+      this.vm = new proxmox.VmLegacy(`${name}-vm`, vmArgsOf(args.vmName ?? name, vm, this.nics), resOpts);
       this.vmId = this.vm.vmId.apply((id) => id ?? null);
     }
     this.registerOutputs({ vmId: this.vmId, interfaces: this.interfaces });
