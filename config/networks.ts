@@ -71,7 +71,6 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
   }
   const o = r.object(key, raw, NETWORK_KEYS, true, `{bridge: "vmbr1", subnet: "192.0.2.0/24", addresses: {primary: "192.0.2.2", secondary: "192.0.2.3"}}`);
   if (!o) return undefined;
-  const before = r.problems.length;
   const bridge = r.checked(`${key}.bridge`, o.bridge, checkIfName, true, `"vmbr1"`);
   const uplink = r.checked(`${key}.uplink`, o.uplink, checkIfName, false, `"eno1"`);
   const vxlan = readVxlan(r, `${key}.vxlan`, o.vxlan);
@@ -129,13 +128,15 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
     }
     if (gateway === v.address) r.add(`${vk}.address`, v.address, "equals the upstream gateway", "pick an unused address in the subnet for the VIP");
     for (let j = 0; j < i; j++) {
-      if (vips[j].vhid === v.vhid) {
+      if (v.vhid !== 0 && vips[j].vhid === v.vhid) {
         r.add(`${vk}.vhid`, v.vhid, `is used twice on the ${role} interface`, `give each VIP on one interface its own VHID (1-255)`);
       }
       if (vips[j].address === v.address) r.add(`${vk}.address`, v.address, `is listed twice on the ${role} interface`, "remove the duplicate VIP");
     }
   }
-  if (r.problems.length !== before || !bridge || !pfsenseInterface || !cidr || !addresses.primary || !addresses.secondary || mtu === undefined) {
+  // A network with problems in optional parts is still returned, so the cross-network checks can see it; the
+  // cluster as a whole is only returned when there are no problems at all.
+  if (!bridge || !pfsenseInterface || !cidr || !addresses.primary || !addresses.secondary || mtu === undefined) {
     return undefined;
   }
   const n: NetworkConfig = {
@@ -186,10 +187,11 @@ function readVips(r: Reader, key: string, raw: unknown, advbase: number, role: s
     const o = r.object(k, item, VIP_KEYS, true, `{address: "192.0.2.1", vhid: 1}`);
     if (!o) return;
     const address = r.checked(`${k}.address`, o.address, checkIpv4, true, `"192.0.2.1"`);
-    const vhid = r.integer(`${k}.vhid`, o.vhid, checkVhid);
-    const ab = r.integer(`${k}.advbase`, o.advbase, checkAdvbase, advbase);
+    // An invalid vhid/advbase is already reported; keep the VIP (vhid 0 = unknown) so address checks still run.
+    const vhid = r.integer(`${k}.vhid`, o.vhid, checkVhid) ?? 0;
+    const ab = r.integer(`${k}.advbase`, o.advbase, checkAdvbase, advbase) ?? advbase;
     const description = typeof o.description === "string" ? o.description : `${role.toUpperCase()} CARP VIP`;
-    if (address && vhid !== undefined && ab !== undefined) out.push({ address, vhid, advbase: ab, description });
+    if (address) out.push({ address, vhid, advbase: ab, description });
   });
   return out;
 }
