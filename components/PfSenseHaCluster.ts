@@ -6,16 +6,12 @@
 // from descriptions or host names, so editing a description is an update, never a replacement.
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig, FirewallConfig, FirewallRole, NetworkConfig } from "../config/types";
+import type { ClusterSecrets } from "../config/program";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
 import { clusterOutputsOf, type ClusterOutputs } from "./outputs";
 
 export const STAGES = ["fabric", "vms", "interfaces", "vips", "hasync", "rules", "dhcp"] as const;
 export type Stage = (typeof STAGES)[number];
-
-export interface ClusterSecrets {
-  carpPassword: pulumi.Input<string>;
-  xmlrpcPassword: pulumi.Input<string>;
-}
 
 export interface PfSenseHaClusterArgs {
   config: ClusterConfig;

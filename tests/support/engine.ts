@@ -97,6 +97,8 @@ export interface EngineOptions {
   preview?: boolean;
   /** false = plain mocks for dynamic resources too (no provider code runs), for graph-only unit tests. */
   executeDynamic?: boolean;
+  /** Called for every registration as it happens (also when the program fails later). */
+  onRegister?: (r: Registration) => void;
   /** Mock result for non-dynamic custom resources; default {id: name + "-id", state: inputs}. */
   mockResource?: (r: { type: string; name: string; inputs: Props }) => { id: string; state: Props };
 }
@@ -282,6 +284,7 @@ export async function runUnderEngine(opts: EngineOptions): Promise<EngineRun> {
         inputs: unwrapSecrets(raw).value as Props, secretInputs, importId: req.getImportid() || undefined,
       };
       registrations.push(reg);
+      opts.onRegister?.(reg);
       byName.set(`${type}::${name}`, { ...reg, additionalSecretOutputs: req.getAdditionalsecretoutputsList() });
       await new Promise<void>((resolve) =>
         original(req, (err, resp) => {

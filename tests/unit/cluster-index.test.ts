@@ -1,0 +1,59 @@
+// index.ts end to end under mocks: stack config in, validation first, the contract out as stack outputs.
+import type { EngineRun } from "../support/engine";
+import { loadTopology } from "../support/engine-fixtures";
+import { CONTRACT_OUTPUT_NAMES, parseClusterOutputs } from "../../components/outputs";
+
+/** Stack config the way the CLI hands it to the program: strings, objects as JSON. */
+function asProgramConfig(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+async function runIndex(config: Record<string, string>): Promise<{ run?: EngineRun; error?: unknown; registered: number }> {
+  let out: { run?: EngineRun; error?: unknown; registered: number } = { registered: 0 };
+  await jest.isolateModulesAsync(async () => {
+    const { runUnderEngine } = require("../support/engine") as typeof import("../support/engine");
+    let registered = 0;
+    try {
+      const run = await runUnderEngine({
+        program: () => require("../../index"),
+        project: "pfsense-ha",
+        stack: "unit",
+        config,
+        secretConfigKeys: ["pfsense-ha:carpPassword", "pfsense-ha:xmlrpcPassword", "pfsense-ha:sshPrivateKey"],
+        executeDynamic: false,
+        onRegister: () => registered++,
+        mockResource: (r) => ({ id: `${r.name}-id`, state: { ...r.inputs, vmId: r.inputs.vmId ?? 4242 } }),
+      });
+      out = { run, registered };
+    } catch (error) {
+      out = { error, registered };
+    }
+  });
+  return out;
+}
+
+test("valid config: every contract field is a stack output, none secret", async () => {
+  const t = loadTopology("wan-lan-sync");
+  const { run, error } = await runIndex(asProgramConfig(t.values));
+  expect(error).toBeUndefined();
+  const exported = run?.exports ?? {};
+  expect(Object.keys(exported).sort()).toEqual([...CONTRACT_OUTPUT_NAMES].sort());
+  for (const n of CONTRACT_OUTPUT_NAMES) expect(exported[n].secret).toBe(false);
+  const c = parseClusterOutputs(Object.fromEntries(CONTRACT_OUTPUT_NAMES.map((n) => [n, exported[n].value])));
+  expect(c.gateway).toBe("172.16.10.1");
+  expect(c.nodes.map((n) => [n.name, n.vmId])).toEqual([["fw1", 201], ["fw2", 202]]);
+  expect(run?.registrations.find((r) => r.type === "pfsense-ha:cluster:PfSenseHaCluster")?.name).toBe("ha");
+  expect(run?.registrations.length).toBeGreaterThan(2);
+});
+
+test("invalid config: ConfigValidationError naming the key, and no resource is declared", async () => {
+  const t = loadTopology("wan-lan-sync");
+  const cluster = JSON.parse(JSON.stringify(t.values["pfsense-ha:cluster"]));
+  cluster.networks.lan.vip.vhid = 300;
+  const { run, error, registered } = await runIndex(asProgramConfig({ ...t.values, "pfsense-ha:cluster": cluster }));
+  expect(run).toBeUndefined();
+  expect(error).toBeInstanceOf(Error);
+  expect((error as Error).name).toBe("ConfigValidationError");
+  expect((error as Error).message).toMatch(/pfsense-ha:cluster\.networks\.lan\.vip\.vhid.*300/);
+  expect(registered).toBe(0);
+});
