@@ -11,19 +11,27 @@ const HELP = `usage: pfsense-ha validate [--stack NAME | --file Pulumi.NAME.yaml
 Checks a stack's pfsense-ha configuration without touching any host.
   --stack NAME   validate Pulumi.NAME.yaml in the current directory (default: $PULUMI_STACK or "dev")
   --file PATH    validate this stack file
+  --allow-missing-secrets
+                 do not report secrets that are not set yet (empty ones still are); for CI before they are generated
 Exit codes: 0 valid (prints a summary), 1 invalid (prints every problem), 2 usage error.`;
 
 export interface ValidateArgs {
   file: string;
   stack?: string;
+  allowMissingSecrets: boolean;
 }
 
 /** Parses the command line; returns a usage error message instead of throwing. */
 export function parseValidateArgs(argv: string[], cwd: string, env: NodeJS.ProcessEnv): ValidateArgs | { help: true } | { error: string } {
   let stack: string | undefined;
   let file: string | undefined;
+  let allowMissingSecrets = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === "--allow-missing-secrets") {
+      allowMissingSecrets = true;
+      continue;
+    }
     const eq = /^(--stack|--file)=(.*)$/.exec(a);
     const flag = eq ? eq[1] : a;
     if (flag === "--help" || flag === "-h") return { help: true };
@@ -34,10 +42,10 @@ export function parseValidateArgs(argv: string[], cwd: string, env: NodeJS.Proce
     else file = value;
   }
   if (stack && file) return { error: "give either --stack or --file, not both" };
-  if (file) return { file: path.resolve(cwd, file) };
+  if (file) return { file: path.resolve(cwd, file), allowMissingSecrets };
   const name = stack ?? env.PULUMI_STACK ?? "dev";
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) return { error: `invalid stack name ${JSON.stringify(name)}` };
-  return { file: stackFilePath(name, cwd), stack: name };
+  return { file: stackFilePath(name, cwd), stack: name, allowMissingSecrets };
 }
 
 export const validateCommand: Command = {
@@ -52,7 +60,7 @@ export const validateCommand: Command = {
       console.error(`pfsense-ha validate: ${args.error}\n\n${HELP}`);
       return 2;
     }
-    const result = validateStackFile(args.file, args.stack);
+    const result = validateStackFile(args.file, { stackName: args.stack, allowMissingSecrets: args.allowMissingSecrets });
     if (result.config) {
       console.log(summarizeCluster(result.config));
       return 0;

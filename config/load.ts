@@ -65,9 +65,15 @@ export function readLabInventory(file: string): { lab?: LabHostsRef; problem?: P
   return { lab: { clientKeyPath: doc.clientKeyPath, hosts } };
 }
 
+export interface LoadOptions {
+  stackName?: string;
+  allowMissingSecrets?: boolean;
+}
+
 /** Validates raw stack values, first loading the lab inventory they name (relative paths from `baseDir`). */
-export function validateValues(values: Record<string, unknown>, baseDir: string, stackName?: string): ValidationResult {
-  const inv = values[INVENTORY_KEY] ?? values.labInventory;
+export function validateValues(values: Record<string, unknown>, baseDir: string, opts: LoadOptions = {}): ValidationResult {
+  // Pulumi.yaml declares labInventory with default "", which means "no lab".
+  const inv = (values[INVENTORY_KEY] ?? values.labInventory) || undefined;
   let lab: LabHostsRef | undefined;
   const extra: Problem[] = [];
   if (inv !== undefined) {
@@ -75,21 +81,21 @@ export function validateValues(values: Record<string, unknown>, baseDir: string,
       extra.push({ key: INVENTORY_KEY, value: inv, message: "must be a file path", fix: "set it to the lab inventory path, e.g. lab/.state/lab0/inventory.json" });
     } else {
       const res = readLabInventory(path.resolve(baseDir, inv));
-      lab = res.lab;
+      lab = res.lab ?? { clientKeyPath: "", hosts: {}, unavailable: true };
       if (res.problem) extra.push(res.problem);
     }
   }
-  const result = validateStack(values, { lab, stackName });
+  const result = validateStack(values, { ...opts, lab });
   const problems = [...extra, ...result.problems];
   return problems.length ? { problems } : result;
 }
 
 /** Validates a Pulumi.<stack>.yaml file (a `secure:` secret counts as present; it is never decrypted). */
-export function validateStackFile(file: string, stackName?: string): ValidationResult {
+export function validateStackFile(file: string, opts: LoadOptions = {}): ValidationResult {
   const { values, problem } = readStackFile(file);
   if (!values) return { problems: problem ? [problem] : [] };
-  const name = stackName ?? /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1];
-  return validateValues(values, path.dirname(path.resolve(file)), name);
+  const stackName = opts.stackName ?? /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1];
+  return validateValues(values, path.dirname(path.resolve(file)), { ...opts, stackName });
 }
 
 /** Stack config values inside a running Pulumi program: "ns:key" -> value (objects parsed from their JSON). */
@@ -115,7 +121,7 @@ export function programConfigValues(all: Record<string, string>): Record<string,
  * Secrets stay with the caller: read them with `new pulumi.Config("pfsense-ha").requireSecret(...)`.
  */
 export function clusterFromProgramConfig(all: Record<string, string>, stackName: string, projectDir = process.cwd()): ClusterConfig {
-  const result = validateValues(programConfigValues(all), projectDir, stackName);
+  const result = validateValues(programConfigValues(all), projectDir, { stackName });
   if (!result.config) throw new ConfigValidationError(result.problems);
   return result.config;
 }

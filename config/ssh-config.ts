@@ -99,6 +99,7 @@ function readLabSsh(r: Reader, key: string, raw: Record<string, unknown>, lab: L
     );
     return undefined;
   }
+  if (lab.unavailable) return undefined;
   const h = lab.hosts[name];
   if (!h) {
     r.add(`${key}.lab`, name, "is not a host in the lab inventory", `use one of: ${Object.keys(lab.hosts).join(", ")}`);

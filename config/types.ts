@@ -161,6 +161,8 @@ export interface LabHostRef {
 export interface LabHostsRef {
   clientKeyPath: string;
   hosts: Record<string, LabHostRef>;
+  /** Set when the inventory is configured but could not be read (already reported once): lab lookups stay quiet. */
+  unavailable?: boolean;
 }
 
 /** Looks up a network by role. */

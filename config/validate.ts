@@ -76,6 +76,8 @@ export interface ValidateOptions {
   stackName?: string;
   /** Parsed lab inventory when pfsense-ha:labInventory is set (the I/O shell reads it). */
   lab?: LabHostsRef;
+  /** Do not report MISSING secrets (e.g. before a CI job generates them); empty ones are still reported. */
+  allowMissingSecrets?: boolean;
 }
 
 export interface ValidationResult {
@@ -148,7 +150,7 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   const hasync = readHasync(r, o.hasync, networks);
   const nat = readNat(r, o.nat, networks);
   const dhcp = readDhcp(r, o.dhcp, networks, carp, pfsenseVersion);
-  checkSecrets(r, secrets, networks, opts.stackName);
+  checkSecrets(r, secrets, networks, opts);
 
   if (r.problems.length || !name || !carp || !firewalls || !hasync || !nat || (o.dhcp !== undefined && !dhcp)) {
     return { problems: r.problems };
@@ -202,7 +204,8 @@ function readProxmox(r: Reader, raw: unknown, lab: LabHostsRef | undefined, secr
     if (!n) return;
     const name = r.checked(`${nk}.name`, n.name, checkHostname, true, `"pve1"`);
     const labUnderlay = labHostName(n.ssh) ? lab?.hosts[labHostName(n.ssh) as string]?.underlayAddress : undefined;
-    const underlayAddress = r.checked(`${nk}.underlayAddress`, n.underlayAddress ?? labUnderlay, checkIpv4, true, `"10.0.0.11"`);
+    const fromUnreadableLab = labHostName(n.ssh) !== undefined && lab?.unavailable === true;
+    const underlayAddress = r.checked(`${nk}.underlayAddress`, n.underlayAddress ?? labUnderlay, checkIpv4, !fromUnreadableLab, `"10.0.0.11"`);
     const underlayMtu = r.integer(`${nk}.underlayMtu`, n.underlayMtu, checkMtu, 1500);
     const ssh = readSsh(r, `${nk}.ssh`, n.ssh, lab, secrets);
     if (name && underlayAddress && underlayMtu !== undefined && ssh) nodes.push({ name, underlayAddress, underlayMtu, ssh });
@@ -455,11 +458,11 @@ function readDhcp(r: Reader, raw: unknown, networks: NetworkConfig[], carp: Carp
   return net && rangeFrom && rangeTo ? { network, rangeFrom, rangeTo, failover, backend } : undefined;
 }
 
-function checkSecrets(r: Reader, secrets: SecretPresence, networks: NetworkConfig[], stackName: string | undefined): void {
-  const stack = stackName ? ` --stack ${stackName}` : "";
+function checkSecrets(r: Reader, secrets: SecretPresence, networks: NetworkConfig[], opts: ValidateOptions): void {
+  const stack = opts.stackName ? ` --stack ${opts.stackName}` : "";
   const need = (name: "carpPassword" | "xmlrpcPassword", why: string): void => {
     const st = secrets[name];
-    if (st === "present") return;
+    if (st === "present" || (st === "missing" && opts.allowMissingSecrets)) return;
     r.add(
       `${NAMESPACE}:${name}`,
       undefined,
