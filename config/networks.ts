@@ -43,12 +43,19 @@ export interface NetworkContext {
   advbase: number;
 }
 
+export interface ReadNetworks {
+  /** Valid networks in NIC order. */
+  networks: NetworkConfig[];
+  /** Every role written under `networks`, valid or not: references to an invalid one are not reported again. */
+  declared: string[];
+}
+
 /** Reads every network; returns them in NIC order (entries with problems are left out). */
-export function readNetworks(r: Reader, key: string, raw: unknown, ctx: NetworkContext): NetworkConfig[] {
+export function readNetworks(r: Reader, key: string, raw: unknown, ctx: NetworkContext): ReadNetworks {
   // Keys here are free role names, so there is no unknown-key check at this level.
   if (!isPlainObject(raw)) {
     r.add(key, raw === undefined ? undefined : typeof raw, raw === undefined ? "is required" : "must be an object", `add ${key} as a mapping of role -> network, e.g. {wan: {...}, lan: {...}}`);
-    return [];
+    return { networks: [], declared: [] };
   }
   const o = raw;
   for (const role of ["wan", "lan"]) {
@@ -62,7 +69,7 @@ export function readNetworks(r: Reader, key: string, raw: unknown, ctx: NetworkC
     const n = readNetwork(r, `${key}.${role}`, role, o[role], defaultIf, ctx);
     if (n) out.push(n);
   }
-  return out;
+  return { networks: out, declared: order };
 }
 
 function readNetwork(r: Reader, key: string, role: string, raw: unknown, defaultIf: string, ctx: NetworkContext): NetworkConfig | undefined {
@@ -136,7 +143,8 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
   }
   // A network with problems in optional parts is still returned, so the cross-network checks can see it; the
   // cluster as a whole is only returned when there are no problems at all.
-  if (!bridge || !pfsenseInterface || !cidr || !addresses.primary || !addresses.secondary || mtu === undefined) {
+  const badOptional = (o.uplink !== undefined && !uplink) || (o.vxlan !== undefined && !vxlan);
+  if (!bridge || !pfsenseInterface || !cidr || !addresses.primary || !addresses.secondary || mtu === undefined || badOptional) {
     return undefined;
   }
   const n: NetworkConfig = {

@@ -3,7 +3,7 @@
 import { inSubnet, ipv4ToInt, parseCidr, subnetOf, subnetsOverlap } from "./ipv4";
 import { checkNetworksTogether, inRange, readNetworks } from "./networks";
 import type { Problem } from "./problems";
-import { Reader, isSecureValue, type RawObject } from "./reader";
+import { Reader, isPlainObject, isSecureValue, type RawObject } from "./reader";
 import { checkAdvbase, checkAdvskew, checkHostname, checkIfName, checkIntegerRange, checkIpv4, checkMtu, checkUsername, checkVmId } from "./rules";
 import { labHostName, readSsh } from "./ssh-config";
 import {
@@ -142,14 +142,14 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   const carp = readCarp(r, o.carp);
   const proxmox = readProxmox(r, o.proxmox, opts.lab, secrets);
   const underlayMtu = proxmox.nodes.length ? Math.min(...proxmox.nodes.map((n) => n.underlayMtu)) : 1500;
-  const networks = readNetworks(r, `${C}.networks`, o.networks, { underlayMtu, advbase: carp?.advbase ?? 1 });
+  const { networks, declared } = readNetworks(r, `${C}.networks`, o.networks, { underlayMtu, advbase: carp?.advbase ?? 1 });
   checkNetworksTogether(r, `${C}.networks`, networks);
-  const firewalls = readFirewalls(r, o.firewalls, networks, proxmox.nodes, opts.lab, secrets);
+  const firewalls = readFirewalls(r, o.firewalls, networks, proxmox.declared, opts.lab, secrets);
   checkStretched(r, networks, firewalls);
   checkUnderlayApart(r, proxmox.nodes, networks);
-  const hasync = readHasync(r, o.hasync, networks);
-  const nat = readNat(r, o.nat, networks);
-  const dhcp = readDhcp(r, o.dhcp, networks, carp, pfsenseVersion);
+  const hasync = readHasync(r, o.hasync, declared);
+  const nat = readNat(r, o.nat, networks, declared);
+  const dhcp = readDhcp(r, o.dhcp, networks, declared, carp, pfsenseVersion);
   checkSecrets(r, secrets, networks, opts);
 
   if (r.problems.length || !name || !carp || !firewalls || !hasync || !nat || (o.dhcp !== undefined && !dhcp)) {
@@ -158,7 +158,7 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   const config: ClusterConfig = {
     name,
     allowUnknownPfsenseVersion,
-    proxmox,
+    proxmox: { nodes: proxmox.nodes, datapathType: proxmox.datapathType },
     networks,
     firewalls,
     carp,
@@ -188,24 +188,28 @@ function readCarp(r: Reader, raw: unknown): CarpConfig | undefined {
   return { advskewPrimary, advskewSecondary, advbase };
 }
 
-function readProxmox(r: Reader, raw: unknown, lab: LabHostsRef | undefined, secrets: SecretPresence): ClusterConfig["proxmox"] {
+type ReadProxmox = ClusterConfig["proxmox"] & { declared: string[] };
+
+function readProxmox(r: Reader, raw: unknown, lab: LabHostsRef | undefined, secrets: SecretPresence): ReadProxmox {
   const k = `${C}.proxmox`;
   const o = r.object(k, raw, PROXMOX_KEYS, true, `{nodes: [{name: "pve1", underlayAddress: "10.0.0.11", ssh: {...}}]}`);
-  if (!o) return { nodes: [], datapathType: "system" };
+  if (!o) return { nodes: [], datapathType: "system", declared: [] };
   const datapathType = r.oneOf(`${k}.datapathType`, o.datapathType, ["system", "netdev"] as const, "system");
   const nodes: ProxmoxNodeConfig[] = [];
   if (!Array.isArray(o.nodes) || o.nodes.length === 0) {
     r.add(`${k}.nodes`, o.nodes, "must list at least one Proxmox node", `add ${k}.nodes: [{name: "pve1", underlayAddress: "10.0.0.11", ssh: {...}}]`);
-    return { nodes, datapathType };
+    return { nodes, datapathType, declared: [] };
   }
   o.nodes.forEach((item, i) => {
     const nk = `${k}.nodes[${i}]`;
     const n = r.object(nk, item, NODE_KEYS, true, `{name: "pve1", underlayAddress: "10.0.0.11", ssh: {...}}`);
     if (!n) return;
     const name = r.checked(`${nk}.name`, n.name, checkHostname, true, `"pve1"`);
-    const labUnderlay = labHostName(n.ssh) ? lab?.hosts[labHostName(n.ssh) as string]?.underlayAddress : undefined;
-    const fromUnreadableLab = labHostName(n.ssh) !== undefined && lab?.unavailable === true;
-    const underlayAddress = r.checked(`${nk}.underlayAddress`, n.underlayAddress ?? labUnderlay, checkIpv4, !fromUnreadableLab, `"10.0.0.11"`);
+    // Via `ssh: {lab: NAME}` the inventory supplies the underlay address; if that host is unknown, that is reported once.
+    const labName = labHostName(n.ssh);
+    const labHost = labName !== undefined ? lab?.hosts[labName] : undefined;
+    const underlayRequired = labName === undefined || labHost !== undefined;
+    const underlayAddress = r.checked(`${nk}.underlayAddress`, n.underlayAddress ?? labHost?.underlayAddress, checkIpv4, underlayRequired, `"10.0.0.11"`);
     const underlayMtu = r.integer(`${nk}.underlayMtu`, n.underlayMtu, checkMtu, 1500);
     const ssh = readSsh(r, `${nk}.ssh`, n.ssh, lab, secrets);
     if (name && underlayAddress && underlayMtu !== undefined && ssh) nodes.push({ name, underlayAddress, underlayMtu, ssh });
@@ -219,14 +223,15 @@ function readProxmox(r: Reader, raw: unknown, lab: LabHostsRef | undefined, secr
   };
   dup((n) => n.name, "name", "node name");
   dup((n) => n.underlayAddress, "underlayAddress", "underlay address");
-  return { nodes, datapathType };
+  const declared = o.nodes.map((n) => (isPlainObject(n) && typeof n.name === "string" ? n.name : "")).filter((x) => x);
+  return { nodes, datapathType, declared };
 }
 
 function readFirewalls(
   r: Reader,
   raw: unknown,
   networks: NetworkConfig[],
-  nodes: ProxmoxNodeConfig[],
+  nodeNames: string[],
   lab: LabHostsRef | undefined,
   secrets: SecretPresence,
 ): Record<FirewallRole, FirewallConfig> | undefined {
@@ -240,8 +245,8 @@ function readFirewalls(
     if (!f) continue;
     const name = r.checked(`${fk}.name`, f.name, checkHostname, true, `"fw1"`);
     const proxmoxNode = r.string(`${fk}.proxmoxNode`, f.proxmoxNode, true, `"pve1"`);
-    if (proxmoxNode && nodes.length && !nodes.some((n) => n.name === proxmoxNode)) {
-      r.add(`${fk}.proxmoxNode`, proxmoxNode, "is not one of the Proxmox nodes", `use one of: ${nodes.map((n) => n.name).join(", ")} (${C}.proxmox.nodes[].name)`);
+    if (proxmoxNode && nodeNames.length && !nodeNames.includes(proxmoxNode)) {
+      r.add(`${fk}.proxmoxNode`, proxmoxNode, "is not one of the Proxmox nodes", `use one of: ${nodeNames.join(", ")} (${C}.proxmox.nodes[].name)`);
     }
     const vm = readVm(r, `${fk}.vm`, f.vm);
     const ssh = readSsh(r, `${fk}.ssh`, f.ssh, lab, secrets);
@@ -347,14 +352,13 @@ function checkUnderlayApart(r: Reader, nodes: ProxmoxNodeConfig[], networks: Net
   }
 }
 
-function readHasync(r: Reader, raw: unknown, networks: NetworkConfig[]): HasyncConfig | undefined {
+function readHasync(r: Reader, raw: unknown, declared: string[]): HasyncConfig | undefined {
   const k = `${C}.hasync`;
   const o = r.object(k, raw, HASYNC_KEYS, false, `{syncNetwork: "sync"}`) ?? {};
-  const roles = networks.map((n) => n.role);
-  const fallback = roles.includes("sync") ? "sync" : "lan";
+  const fallback = declared.includes("sync") ? "sync" : "lan";
   const syncNetwork = r.string(`${k}.syncNetwork`, o.syncNetwork, false, `"sync"`) ?? fallback;
-  if (!roles.includes(syncNetwork) && networks.length) {
-    r.add(`${k}.syncNetwork`, syncNetwork, "is not a network defined on both firewalls", `use one of: ${roles.join(", ")} (pfsync and XMLRPC need an interface on both nodes)`);
+  if (!declared.includes(syncNetwork) && declared.length) {
+    r.add(`${k}.syncNetwork`, syncNetwork, "is not a network defined on both firewalls", `use one of: ${declared.join(", ")} (pfsync and XMLRPC need an interface on both nodes)`);
   }
   if (syncNetwork === "wan") {
     r.add(`${k}.syncNetwork`, syncNetwork, "would send unencrypted pfsync state over the WAN", `use a dedicated sync network or the LAN`);
@@ -371,7 +375,7 @@ function readHasync(r: Reader, raw: unknown, networks: NetworkConfig[]): HasyncC
   return username ? { syncNetwork, username, options } : undefined;
 }
 
-function readNat(r: Reader, raw: unknown, networks: NetworkConfig[]): NatConfig | undefined {
+function readNat(r: Reader, raw: unknown, networks: NetworkConfig[], declared: string[]): NatConfig | undefined {
   const k = `${C}.nat`;
   const o = r.object(k, raw, NAT_KEYS, false, `{sources: [lan]}`) ?? { sources: ["lan"] };
   const list = o.sources ?? [];
@@ -392,6 +396,7 @@ function readNat(r: Reader, raw: unknown, networks: NetworkConfig[]): NatConfig 
       return;
     }
     const net = networks.find((n) => n.role === s);
+    if (!net && declared.includes(s)) return; // that network's own problems are already reported
     if (net) {
       if (s === "wan") r.add(sk, s, "NAT from the WAN network to the WAN VIP matches the firewalls' own WAN addresses", "list only internal networks");
       else sources.push({ source: s, network: s, cidr: net.subnet });
@@ -414,13 +419,20 @@ function readNat(r: Reader, raw: unknown, networks: NetworkConfig[]): NatConfig 
   return { sources };
 }
 
-function readDhcp(r: Reader, raw: unknown, networks: NetworkConfig[], carp: CarpConfig | undefined, version: string | undefined): DhcpConfig | undefined {
+function readDhcp(
+  r: Reader,
+  raw: unknown,
+  networks: NetworkConfig[],
+  declared: string[],
+  carp: CarpConfig | undefined,
+  version: string | undefined,
+): DhcpConfig | undefined {
   const k = `${C}.dhcp`;
   const o = r.object(k, raw, DHCP_KEYS, false, `{network: lan, rangeFrom: "192.0.2.100", rangeTo: "192.0.2.199"}`);
   if (!o) return undefined;
   const network = r.string(`${k}.network`, o.network, false, `"lan"`) ?? "lan";
   const net = networks.find((n) => n.role === network);
-  if (!net && networks.length) r.add(`${k}.network`, network, "is not a defined network", `use one of: ${networks.map((n) => n.role).join(", ")}`);
+  if (!declared.includes(network) && declared.length) r.add(`${k}.network`, network, "is not a defined network", `use one of: ${declared.join(", ")}`);
   if (network === "wan") r.add(`${k}.network`, network, "a DHCP server on the WAN would hand out addresses upstream", "serve DHCP on an internal network such as lan");
   const rangeFrom = r.checked(`${k}.rangeFrom`, o.rangeFrom, checkIpv4, true, `"192.0.2.100"`);
   const rangeTo = r.checked(`${k}.rangeTo`, o.rangeTo, checkIpv4, true, `"192.0.2.199"`);

@@ -1,0 +1,216 @@
+// validateStack: the seed topologies are valid; each invalid configuration is rejected with a problem naming the key.
+import { validateStack } from "../../config/validate";
+import { formatProblem } from "../../config/problems";
+import { TOPOLOGIES, deleteIn, setIn, topologyValues } from "../fixtures/topologies";
+
+const C = "pfsense-ha:cluster";
+type Values = Record<string, unknown>;
+
+describe("seed topologies", () => {
+  it.each(TOPOLOGIES)("%s validates with no problems", (name) => {
+    const r = validateStack(topologyValues(name), { stackName: "test" });
+    expect(r.problems.map(formatProblem)).toEqual([]);
+    expect(r.config?.firewalls.primary.name).toBe("fw1");
+  });
+
+  it("orders networks wan, lan, sync, then extras, and numbers optN in that order", () => {
+    const c = validateStack(topologyValues("wan-lan-dmz-sync30")).config;
+    expect(c?.networks.map((n) => `${n.role}=${n.pfsenseInterface}`)).toEqual(["wan=wan", "lan=lan", "sync=opt1", "dmz=opt2"]);
+  });
+
+  it("applies defaults: secondary skew = primary + 100, advbase 1, VXLAN port 4789, MTU underlay - 50, sync on lan for 2 NICs", () => {
+    const c = validateStack(topologyValues("two-nic")).config;
+    expect(c?.carp).toEqual({ advskewPrimary: 0, advskewSecondary: 100, advbase: 1 });
+    const lan = c?.networks.find((n) => n.role === "lan");
+    expect(lan?.vxlan).toEqual({ key: 1001, dstPort: 4789, bfd: false });
+    expect(lan?.mtu).toBe(1450);
+    expect(c?.hasync.syncNetwork).toBe("lan");
+    expect(c?.firewalls.secondary.interfaces).toEqual({ wan: "vtnet0", lan: "vtnet1" });
+  });
+});
+
+// [description, edit, expected key, expected message fragment]
+type Case = [string, (v: Values) => void, string, RegExp];
+const net = (role: string, rest = ""): string => `${C}.networks.${role}${rest}`;
+
+const CASES: Case[] = [
+  // IPv4 / CIDR syntax
+  ["subnet not a CIDR", (v) => setIn(v, "networks.lan.subnet", "172.16.10.0"), net("lan", ".subnet"), /not an IPv4 CIDR/],
+  ["subnet prefix 33", (v) => setIn(v, "networks.lan.subnet", "172.16.10.0/33"), net("lan", ".subnet"), /not an IPv4 CIDR/],
+  ["address with octet 256", (v) => setIn(v, "networks.lan.addresses.primary", "172.16.10.256"), net("lan", ".addresses.primary"), /not an IPv4 address/],
+  ["address with leading zero", (v) => setIn(v, "networks.wan.addresses.secondary", "198.51.100.03"), net("wan", ".addresses.secondary"), /not an IPv4 address/],
+  ["gateway not an address", (v) => setIn(v, "networks.wan.gateway", "router"), net("wan", ".gateway"), /not an IPv4 address/],
+  ["underlay address invalid", (v) => setIn(v, "proxmox.nodes.0.underlayAddress", "10.10.0"), `${C}.proxmox.nodes[0].underlayAddress`, /not an IPv4 address/],
+  ["/31 subnet", (v) => { setIn(v, "networks.sync.subnet", "172.16.255.0/31"); setIn(v, "networks.sync.addresses", { primary: "172.16.255.0", secondary: "172.16.255.1" }); }, net("sync", ".subnet"), /no room for two firewall addresses/],
+  // VIPs
+  ["VIP outside its subnet", (v) => setIn(v, "networks.lan.vip.address", "172.16.11.1"), net("lan", ".vip.address"), /outside its interface's subnet 172\.16\.10\.0\/24/],
+  ["VIP equal to the primary's address", (v) => setIn(v, "networks.lan.vip.address", "172.16.10.2"), net("lan", ".vip.address"), /equals the primary firewall's own address/],
+  ["VIP equal to the secondary's address", (v) => setIn(v, "networks.wan.vip.address", "198.51.100.3"), net("wan", ".vip.address"), /equals the secondary firewall's own address/],
+  ["VIP is the network address", (v) => setIn(v, "networks.lan.vip.address", "172.16.10.0"), net("lan", ".vip.address"), /network address of 172\.16\.10\.0\/24/],
+  ["VIP is the broadcast address", (v) => setIn(v, "networks.lan.vip.address", "172.16.10.255"), net("lan", ".vip.address"), /broadcast address of 172\.16\.10\.0\/24/],
+  ["VIP equal to the gateway", (v) => setIn(v, "networks.wan.vip.address", "198.51.100.1"), net("wan", ".vip.address"), /equals the upstream gateway/],
+  ["node address outside the subnet", (v) => setIn(v, "networks.lan.addresses.secondary", "172.16.20.3"), net("lan", ".addresses.secondary"), /outside its interface's subnet/],
+  ["duplicate node addresses", (v) => setIn(v, "networks.lan.addresses.secondary", "172.16.10.2"), net("lan", ".addresses.secondary"), /duplicate node address/],
+  ["duplicate underlay addresses", (v) => setIn(v, "proxmox.nodes.1.underlayAddress", "10.10.0.11"), `${C}.proxmox.nodes[1].underlayAddress`, /duplicate underlay address/],
+  // CARP numbers
+  ["VHID 0", (v) => setIn(v, "networks.lan.vip.vhid", 0), net("lan", ".vip.vhid"), /VHID must be an integer from 1 to 255/],
+  ["VHID 256", (v) => setIn(v, "networks.lan.vip.vhid", 256), net("lan", ".vip.vhid"), /VHID must be an integer from 1 to 255/],
+  ["VHID not an integer", (v) => setIn(v, "networks.lan.vip.vhid", 2.5), net("lan", ".vip.vhid"), /VHID must be an integer/],
+  ["VHID used twice on one interface", (v) => setIn(v, "networks.lan.vip", [{ address: "172.16.10.1", vhid: 2 }, { address: "172.16.10.4", vhid: 2 }]), net("lan", ".vip[1].vhid"), /used twice on the lan interface/],
+  ["advbase 0", (v) => setIn(v, "carp.advbase", 0), `${C}.carp.advbase`, /advbase must be an integer from 1 to 254/],
+  ["per-VIP advbase 255", (v) => setIn(v, "networks.lan.vip.advbase", 255), net("lan", ".vip.advbase"), /advbase must be an integer from 1 to 254/],
+  ["primary skew 255", (v) => { setIn(v, "carp.advskewPrimary", 255); setIn(v, "carp.advskewSecondary", 254); }, `${C}.carp.advskewPrimary`, /advskew must be an integer from 0 to 254/],
+  ["negative secondary skew", (v) => setIn(v, "carp.advskewSecondary", -1), `${C}.carp.advskewSecondary`, /advskew must be an integer from 0 to 254/],
+  ["secondary skew not above primary", (v) => { setIn(v, "carp.advskewPrimary", 100); setIn(v, "carp.advskewSecondary", 100); }, `${C}.carp.advskewSecondary`, /must be above the primary's advskew \(100\)/],
+  // secrets
+  ["missing CARP password", (v) => delete v["pfsense-ha:carpPassword"], "pfsense-ha:carpPassword", /is missing: every CARP VIP needs a password/],
+  ["missing XMLRPC password", (v) => delete v["pfsense-ha:xmlrpcPassword"], "pfsense-ha:xmlrpcPassword", /is missing: the primary's XMLRPC/],
+  ["empty CARP password", (v) => (v["pfsense-ha:carpPassword"] = ""), "pfsense-ha:carpPassword", /is empty/],
+  // VXLAN
+  ["VXLAN key 0", (v) => setIn(v, "networks.lan.vxlan.key", 0), net("lan", ".vxlan.key"), /VXLAN key \(VNI\) must be an integer from 1 to 16777215/],
+  ["VXLAN key 2^24", (v) => setIn(v, "networks.lan.vxlan.key", 16777216), net("lan", ".vxlan.key"), /from 1 to 16777215/],
+  ["same VXLAN key on two networks", (v) => setIn(v, "networks.sync.vxlan.key", 1001), net("sync", ".vxlan.key"), /also used by the lan network/],
+  ["VXLAN MTU too large for the underlay", (v) => setIn(v, "networks.lan.mtu", 9000), net("lan", ".mtu"), /VXLAN adds 50 bytes and the underlay MTU is 9000/],
+  // names
+  ["bridge name of 16 characters", (v) => setIn(v, "networks.lan.bridge", "vmbr-lan-1234567"), net("lan", ".bridge"), /16 characters long; Linux limits interface names to 15/],
+  ["bridge name with a space", (v) => setIn(v, "networks.lan.bridge", "vmbr 1"), net("lan", ".bridge"), /not a valid interface name/],
+  ["uplink with a shell metacharacter", (v) => setIn(v, "networks.wan.uplink", "eno1;reboot"), net("wan", ".uplink"), /not a valid interface name/],
+  ["pfSense device name too long", (v) => setIn(v, "firewalls.primary.interfaces", { wan: "vtnet0", lan: "vtnet1", sync: "a-very-long-device" }), `${C}.firewalls.primary.interfaces.sync`, /Linux limits interface names to 15/],
+  ["pfsenseInterface not wan/lan/optN", (v) => setIn(v, "networks.sync.pfsenseInterface", "sync"), net("sync", ".pfsenseInterface"), /not a pfSense interface name/],
+  // bridge roles
+  ["the same bridge for LAN and SYNC", (v) => setIn(v, "networks.sync.bridge", "vmbr1"), net("sync", ".bridge"), /also used by the lan network: both networks would share one layer-2 segment/],
+  ["the same uplink on two bridges", (v) => { setIn(v, "networks.lan.uplink", "eno1"); }, net("lan", ".uplink"), /one physical port cannot be in two bridges/],
+  ["uplink is a bridge name", (v) => setIn(v, "networks.wan.uplink", "vmbr1"), net("wan", ".uplink"), /is the name of a bridge/],
+  ["two networks on one pfSense interface", (v) => setIn(v, "networks.sync.pfsenseInterface", "lan"), net("sync", ".pfsenseInterface"), /one pfSense interface cannot carry two networks/],
+  ["overlapping subnets", (v) => { setIn(v, "networks.sync.subnet", "172.16.10.248/29"); setIn(v, "networks.sync.addresses", { primary: "172.16.10.249", secondary: "172.16.10.250" }); }, net("sync", ".subnet"), /overlaps the lan network's subnet/],
+  // sync interface
+  ["sync network that does not exist", (v) => setIn(v, "hasync.syncNetwork", "dmz"), `${C}.hasync.syncNetwork`, /not a network defined on both firewalls/],
+  ["sync interface missing on the secondary (vm: none)", (v) => { for (const r of ["primary", "secondary"]) { setIn(v, `firewalls.${r}.vm`, "none"); setIn(v, `firewalls.${r}.interfaces`, { wan: "igb0", lan: "igb1", sync: "igb2" }); } deleteIn(v, "firewalls.secondary.interfaces.sync"); }, `${C}.firewalls.secondary.interfaces.sync`, /the sync network has no interface on this firewall/],
+  ["sync network not stretched between the firewalls' nodes", (v) => deleteIn(v, "networks.sync.vxlan"), net("sync", ".vxlan"), /does not exist on both firewalls' Proxmox nodes.*CARP and pfsync cannot reach the peer/],
+  ["pfsync over the WAN", (v) => setIn(v, "hasync.syncNetwork", "wan"), `${C}.hasync.syncNetwork`, /unencrypted pfsync state over the WAN/],
+  // DHCP
+  ["DHCP failover with secondary skew 20", (v) => setIn(v, "carp.advskewSecondary", 20), `${C}.carp.advskewSecondary`, /is 20 or less: pfSense's DHCP failover/],
+  ["DHCP range outside the subnet", (v) => setIn(v, "dhcp.rangeTo", "172.16.11.10"), `${C}.dhcp.rangeTo`, /outside the lan subnet/],
+  ["DHCP range reversed", (v) => { setIn(v, "dhcp.rangeFrom", "172.16.10.200"); setIn(v, "dhcp.rangeTo", "172.16.10.100"); }, `${C}.dhcp.rangeTo`, /below rangeFrom/],
+  ["DHCP range covering the VIP", (v) => { setIn(v, "dhcp.rangeFrom", "172.16.10.1"); setIn(v, "dhcp.rangeTo", "172.16.10.1"); }, `${C}.dhcp.rangeFrom`, /includes 172\.16\.10\.1/],
+  ["Kea failover on pfSense 2.7", (v) => { setIn(v, "pfsenseVersion", "2.7.2"); setIn(v, "dhcp.backend", "kea"); }, `${C}.dhcp.backend`, /needs pfSense 2\.8/],
+  // NAT
+  ["outbound NAT source any", (v) => setIn(v, "nat.sources", ["any"]), `${C}.nat.sources[0]`, /breaks the secondary's outbound connectivity/],
+  ["outbound NAT source 0.0.0.0/0", (v) => setIn(v, "nat.sources", ["lan", "0.0.0.0/0"]), `${C}.nat.sources[1]`, /from any source/],
+  ["outbound NAT source overlapping the WAN", (v) => setIn(v, "nat.sources", ["198.51.0.0/16"]), `${C}.nat.sources[0]`, /overlaps the WAN subnet/],
+  ["outbound NAT source unknown role", (v) => setIn(v, "nat.sources", ["guest"]), `${C}.nat.sources[0]`, /neither a network role nor an IPv4 CIDR/],
+  // unknown keys (typos)
+  ["typo in a cluster key", (v) => { const c = v[C] as Values; c.hasnyc = c.hasync; delete c.hasync; }, `${C}.hasnyc`, /not a known configuration key/],
+  ["typo in a network key", (v) => { setIn(v, "networks.lan.vxaln", { key: 5 }); }, net("lan", ".vxaln"), /not a known configuration key/],
+  ["typo in a stack key", (v) => (v["pfsense-ha:xmlrpcPasword"] = "x"), "pfsense-ha:xmlrpcPasword", /not a known configuration key/],
+  // firewalls, versions, ssh
+  ["firewall on an unknown Proxmox node", (v) => setIn(v, "firewalls.secondary.proxmoxNode", "pve9"), `${C}.firewalls.secondary.proxmoxNode`, /not one of the Proxmox nodes/],
+  ["both firewalls with one name", (v) => setIn(v, "firewalls.secondary.name", "fw1"), `${C}.firewalls.secondary.name`, /primary's name too/],
+  ["unknown pfSense version", (v) => setIn(v, "pfsenseVersion", "2.9.0"), `${C}.pfsenseVersion`, /not a pfSense version this project was checked against/],
+  ["malformed host key fingerprint", (v) => setIn(v, "firewalls.primary.ssh.hostKeySha256", "SHA256:abc="), `${C}.firewalls.primary.ssh.hostKeySha256`, /not a SHA256 host key fingerprint/],
+  ["host key not pinned", (v) => deleteIn(v, "firewalls.primary.ssh.hostKeySha256"), `${C}.firewalls.primary.ssh.hostKeySha256`, /host keys are pinned/],
+  ["password without allowPasswordAuth", (v) => setIn(v, "firewalls.primary.ssh.password", "pw"), `${C}.firewalls.primary.ssh.password`, /password authentication is not enabled/],
+  ["SSH port 0", (v) => setIn(v, "proxmox.nodes.0.ssh.port", 0), `${C}.proxmox.nodes[0].ssh.port`, /port must be an integer from 1 to 65535/],
+  ["lab host without a lab inventory", (v) => setIn(v, "proxmox.nodes.0.ssh", { lab: "pve1" }), `${C}.proxmox.nodes[0].ssh.lab`, /no lab inventory is configured/],
+  ["linked clone", (v) => setIn(v, "firewalls.primary.vm.clone.full", false), `${C}.firewalls.primary.vm.clone.full`, /linked clones/],
+  ["WAN role missing", (v) => deleteIn(v, "networks.wan"), net("wan"), /the WAN network is required/],
+];
+
+describe("invalid configurations (one problem each)", () => {
+  it("has at least 40 cases", () => expect(CASES.length).toBeGreaterThanOrEqual(40));
+
+  it.each(CASES)("%s", (_name, edit, key, message) => {
+    const v = topologyValues("wan-lan-sync");
+    edit(v);
+    const r = validateStack(v, { stackName: "test" });
+    expect(r.config).toBeUndefined();
+    expect(r.problems.map((p) => `${p.key}: ${p.message}`)).toEqual([expect.stringMatching(/.*/)]);
+    expect(r.problems[0].key).toBe(key);
+    expect(r.problems[0].message).toMatch(message);
+    expect(r.problems[0].fix.length).toBeGreaterThan(10);
+  });
+});
+
+describe("reporting", () => {
+  it("reports every problem at once: 5 independent mistakes give 5 problems", () => {
+    const v = topologyValues("wan-lan-sync");
+    setIn(v, "networks.lan.vip.vhid", 300);
+    setIn(v, "networks.sync.bridge", "this-name-is-too-long");
+    setIn(v, "nat.sources", ["any"]);
+    setIn(v, "carp.advbase", 0);
+    delete v["pfsense-ha:xmlrpcPassword"];
+    const keys = validateStack(v).problems.map((p) => p.key);
+    expect(keys.sort()).toEqual(
+      [net("lan", ".vip.vhid"), net("sync", ".bridge"), `${C}.nat.sources[0]`, `${C}.carp.advbase`, "pfsense-ha:xmlrpcPassword"].sort(),
+    );
+  });
+
+  it("suggests the intended key for a typo", () => {
+    const v = topologyValues("wan-lan-sync");
+    setIn(v, "carp", { advskewPrimray: 0 });
+    const [p] = validateStack(v).problems;
+    expect(p.key).toBe(`${C}.carp.advskewPrimray`);
+    expect(p.fix).toMatch(/^did you mean "advskewPrimary"\?/);
+  });
+
+  it("gives the exact pulumi command for a missing secret, with the stack name", () => {
+    const v = topologyValues("wan-lan-sync");
+    delete v["pfsense-ha:carpPassword"];
+    const [p] = validateStack(v, { stackName: "prod" }).problems;
+    expect(p.fix).toBe("run `pulumi config set --secret pfsense-ha:carpPassword <value> --stack prod`");
+  });
+
+  it("counts a `secure:` value as a present secret", () => {
+    const v = topologyValues("wan-lan-sync");
+    v["pfsense-ha:carpPassword"] = { secure: "v1:abc:def" };
+    expect(validateStack(v).problems).toEqual([]);
+  });
+
+  it("--allow-missing-secrets skips missing secrets but still reports empty ones", () => {
+    const v = topologyValues("wan-lan-sync");
+    delete v["pfsense-ha:carpPassword"];
+    v["pfsense-ha:xmlrpcPassword"] = "";
+    const keys = validateStack(v, { allowMissingSecrets: true }).problems.map((p) => p.key);
+    expect(keys).toEqual(["pfsense-ha:xmlrpcPassword"]);
+  });
+
+  it("never prints a secret value, even under a mistyped key or a rejected password", () => {
+    const secret = "S3cr3t-Value-42";
+    const v = topologyValues("wan-lan-sync");
+    v["pfsense-ha:carpPasswrd"] = secret;
+    v["pfsense-ha:xmlrpcPassword"] = secret;
+    setIn(v, "firewalls.primary.ssh.password", secret);
+    setIn(v, "firewalls.secondary.ssh.pasword", secret);
+    const r = validateStack(v);
+    expect(r.problems.length).toBeGreaterThanOrEqual(3);
+    const text = r.problems.map(formatProblem).join("\n");
+    expect(text).not.toContain(secret);
+  });
+
+  it("ignores other namespaces (proxmoxve:*) and rejects a cluster that is not an object", () => {
+    const v = topologyValues("two-nic");
+    v["proxmoxve:endpoint"] = "https://pve:8006";
+    expect(validateStack(v).problems).toEqual([]);
+    v[C] = "edge";
+    expect(validateStack(v).problems.map((p) => [p.key, p.message])).toEqual([[C, "must be an object"]]);
+  });
+
+  it("resolves `ssh: {lab: NAME}` and the underlay address from a lab inventory", () => {
+    const v = topologyValues("two-nic");
+    setIn(v, "proxmox.nodes.0", { name: "pve1", ssh: { lab: "pve1" } });
+    const lab = {
+      clientKeyPath: "/lab/id_ed25519",
+      hosts: { pve1: { address: "10.250.0.11", port: 22, username: "root", hostKeySha256: `SHA256:${"x".repeat(43)}`, underlayAddress: "10.250.1.11" } },
+    };
+    const r = validateStack(v, { lab });
+    expect(r.problems).toEqual([]);
+    expect(r.config?.proxmox.nodes[0]).toEqual({
+      name: "pve1",
+      underlayAddress: "10.250.1.11",
+      underlayMtu: 1500,
+      ssh: { host: "10.250.0.11", port: 22, username: "root", hostKeySha256: `SHA256:${"x".repeat(43)}`, privateKeyPath: "/lab/id_ed25519" },
+    });
+    setIn(v, "proxmox.nodes.0.ssh.lab", "pve7");
+    expect(validateStack(v, { lab }).problems.map((p) => p.message)).toEqual(["is not a host in the lab inventory"]);
+  });
+});
