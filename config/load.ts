@@ -91,7 +91,8 @@ export function validateValues(values: Record<string, unknown>, baseDir: string,
 }
 
 /** Validates a Pulumi.<stack>.yaml file (a `secure:` secret counts as present; it is never decrypted). */
-export function validateStackFile(file: string, opts: LoadOptions = {}): ValidationResult {
+export function validateStackFile(file: string, optsOrStack: LoadOptions | string = {}): ValidationResult {
+  const opts = typeof optsOrStack === "string" ? { stackName: optsOrStack } : optsOrStack;
   const { values, problem } = readStackFile(file);
   if (!values) return { problems: problem ? [problem] : [] };
   const stackName = opts.stackName ?? /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1];
