@@ -46,13 +46,14 @@ export class Reader {
     return value;
   }
 
-  unknownKeys(key: string, value: RawObject, known: readonly string[]): void {
+  /** Reports keys of `value` not in `known`; `separator` is ":" for stack-level keys ("pfsense-ha:carpPassword"). */
+  unknownKeys(key: string, value: RawObject, known: readonly string[], separator = "."): void {
     for (const k of Object.keys(value)) {
       if (known.includes(k)) continue;
       const guess = closest(k, known);
       // The value is not shown: a mistyped key may hold a secret.
       this.add(
-        `${key}.${k}`,
+        `${key}${separator}${k}`,
         k,
         "is not a known configuration key",
         guess ? `did you mean "${guess}"? (known keys: ${known.join(", ")})` : `remove it; known keys here are: ${known.join(", ")}`,

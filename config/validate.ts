@@ -105,13 +105,7 @@ export function validateStack(values: Record<string, unknown>, opts: ValidateOpt
     if (m && m[1] !== NAMESPACE) continue;
     own[m ? m[2] : k] = v;
   }
-  for (const k of Object.keys(own)) {
-    if (!(STACK_KEYS as readonly string[]).includes(k)) {
-      r.unknownKeys(NAMESPACE, { [k]: null }, STACK_KEYS);
-    }
-  }
-  // The unknown-key helper joins with ".", Pulumi keys use ":" at this level.
-  for (const p of r.problems) p.key = p.key.replace(`${NAMESPACE}.`, `${NAMESPACE}:`);
+  r.unknownKeys(NAMESPACE, own, STACK_KEYS, ":");
   const secrets: SecretPresence = {
     carpPassword: secretState(own.carpPassword),
     xmlrpcPassword: secretState(own.xmlrpcPassword),
