@@ -1,0 +1,16 @@
+// Host key fingerprints in the format `ssh-keygen -lf` prints: "SHA256:" + base64(sha256(key blob)) without '='.
+import { createHash, timingSafeEqual } from "crypto";
+
+export const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+/** Fingerprint of a raw public host key blob (what ssh2's hostVerifier receives). */
+export function fingerprintOf(hostKey: Buffer): string {
+  return `SHA256:${createHash("sha256").update(hostKey).digest("base64").replace(/=+$/, "")}`;
+}
+
+/** Constant-time comparison of a pinned fingerprint with the one the server presented. */
+export function fingerprintMatches(pinned: string, presented: string): boolean {
+  const a = Buffer.from(pinned, "utf8");
+  const b = Buffer.from(presented, "utf8");
+  return a.length === b.length && timingSafeEqual(a, b);
+}
