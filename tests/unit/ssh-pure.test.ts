@@ -81,12 +81,12 @@ describe("resolveEndpoint", () => {
   });
 
   test("a missing pin is an error that says how to get one", () => {
-    const { hostKeySha256: _unused, ...unpinned } = good;
+    const unpinned = { ...good, hostKeySha256: undefined };
     expect(() => resolveEndpoint(unpinned)).toThrow(/ssh root@10\.0\.0\.1:22: no pinned host key: set hostKeySha256 .*ssh-keygen -lf/);
   });
 
   test("the loudly named opt-out replaces the pin", () => {
-    const { hostKeySha256: _unused, ...unpinned } = good;
+    const unpinned = { ...good, hostKeySha256: undefined };
     expect(resolveEndpoint({ ...unpinned, insecureAcceptAnyHostKey: true }).insecureAcceptAnyHostKey).toBe(true);
   });
 
