@@ -1,0 +1,356 @@
+#!/usr/bin/env bash
+# The local lab: four hosts on this machine, each its own network + mount namespace with an overlayfs root
+# (lower = the machine's /) used as chroot. pve1/pve2 = Proxmox node stand-ins (sshd, real OVS userspace datapath,
+# ifupdown2); fw1/fw2 = pfSense stand-ins (sshd, php, /etc/inc stand-ins, /cf/conf/config.xml).
+# Usage: PFHA_LAB_ID=N bash lab/lab.sh up|down|status|exec <host> -- <cmd...>|ovs-reset <host>
+set -euo pipefail
+
+LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(dirname "$LAB_DIR")"
+N="${PFHA_LAB_ID:-0}"
+HOSTS=(pve1 pve2 fw1 fw2)
+
+die() { echo "lab.sh: $*" >&2; exit 1; }
+
+[[ "$N" =~ ^[0-9]+$ ]] && (( N <= 63 )) || die "PFHA_LAB_ID='$N' is not an integer 0..63; set e.g. PFHA_LAB_ID=0"
+N=$((10#$N))
+STATE="$LAB_DIR/.state/lab$N"
+MGMT_NET="10.250.$((2 * N))"
+UL_NET="10.250.$((2 * N + 1))"
+SW_NS="pfha$N-sw"
+OP_IF="pfha$N-op" # the root namespace's veth into the mgmt bridge
+
+ns_of() { echo "pfha$N-$1"; }
+root_of() { echo "$STATE/hosts/$1/merged"; }
+mntns_of() { echo "$STATE/ns/$1"; }
+role_of() { case "$1" in pve*) echo proxmox ;; fw*) echo pfsense ;; *) die "unknown host '$1': use one of ${HOSTS[*]}" ;; esac; }
+octet_of() { case "$1" in pve1) echo 11 ;; pve2) echo 12 ;; fw1) echo 21 ;; fw2) echo 22 ;; esac; }
+peer_of() { case "$1" in pve1) echo pve2 ;; pve2) echo pve1 ;; fw1) echo fw2 ;; fw2) echo fw1 ;; esac; }
+
+require_root() { [[ $EUID -eq 0 ]] || die "must run as root (it creates network namespaces and mounts)"; }
+require_tools() {
+  local t
+  for t in ip nsenter unshare chroot sshd ssh-keygen ovsdb-server ovs-vswitchd ovs-vsctl ovsdb-tool ifup php; do
+    command -v "$t" >/dev/null || die "'$t' not found: install the Debian packages with scripts/install.sh"
+  done
+}
+
+# Run a command inside host $1 (its netns + mount ns, chrooted), with a clean environment.
+in_host() {
+  local h="$1"; shift
+  nsenter --net="/run/netns/$(ns_of "$h")" --mount="$(mntns_of "$h")" \
+    chroot "$(root_of "$h")" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root LANG=C.UTF-8 "$@"
+}
+
+running() { # pid -> 0 when it exists and is not a zombie (orphans may never be reaped in a container)
+  local st
+  st="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [[ -n "$st" && "$st" != Z && "$st" != X ]]
+}
+
+pid_alive() { # pidfile expected-netns -> 0 when the pid in the file runs inside that netns
+  local f="$1" ns="$2" pid
+  [[ -s "$f" ]] || return 1
+  pid="$(tr -dc 0-9 <"$f")"
+  [[ -n "$pid" ]] && running "$pid" && [[ "$(ip netns identify "$pid" 2>/dev/null)" == "$ns" ]]
+}
+
+# ---------------------------------------------------------------- up
+setup_switch() {
+  ip netns list | grep -qx "$SW_NS\( .*\)\?" || ip netns add "$SW_NS"
+  ip -n "$SW_NS" link set lo up
+  local br
+  for br in brm bru; do
+    ip -n "$SW_NS" link show "$br" >/dev/null 2>&1 || ip -n "$SW_NS" link add "$br" type bridge
+    ip -n "$SW_NS" link set "$br" up
+  done
+  if ! ip link show "$OP_IF" >/dev/null 2>&1; then
+    ip -n "$SW_NS" link del op 2>/dev/null || true
+    ip link add "$OP_IF" type veth peer name op netns "$SW_NS"
+  fi
+  ip -n "$SW_NS" link set op master brm up
+  ip addr replace "$MGMT_NET.1/24" dev "$OP_IF"
+  ip link set "$OP_IF" up
+}
+
+# veth $2 inside host $1 with peer $3 on switch bridge $4
+host_link() {
+  local h="$1" ifname="$2" peer="$3" br="$4" ns
+  ns="$(ns_of "$h")"
+  if ! ip -n "$ns" link show "$ifname" >/dev/null 2>&1; then
+    ip -n "$SW_NS" link del "$peer" 2>/dev/null || true
+    ip link add "$ifname" netns "$ns" type veth peer name "$peer" netns "$SW_NS"
+  fi
+  ip -n "$SW_NS" link set "$peer" master "$br" up
+  ip -n "$ns" link set "$ifname" up
+}
+
+setup_host_fs() {
+  local h="$1" d="$STATE/hosts/$1" m ns f
+  m="$(root_of "$h")"; ns="$(ns_of "$h")"; f="$(mntns_of "$h")"
+  mkdir -p "$d/upper" "$d/work" "$m" "$d/run" "$d/tmp"
+  chmod 1777 "$d/tmp"
+  mountpoint -q "$m" || mount -t overlay "pfha$N-$h" -o "lowerdir=/,upperdir=$d/upper,workdir=$d/work" "$m"
+  if ! mountpoint -q "$f"; then
+    touch "$f"
+    mkdir -p "$d/run/sshd" "$d/run/network" "$d/run/openvswitch"
+    [[ "$(role_of "$h")" == pfsense ]] && mkdir -p "$d/run/pfha-carp"
+    # The mount ns is created inside the host's netns so the fresh sysfs shows that netns's interfaces.
+    nsenter --net="/run/netns/$ns" unshare --mount="$f" --propagation private /bin/sh -euc '
+      m="$1"; d="$2"; role="$3"; bus="$4"
+      mount -t proc proc "$m/proc"
+      mount -t sysfs sysfs "$m/sys"
+      mount --rbind /dev "$m/dev"
+      mount --bind "$d/run" "$m/run"
+      mount --bind "$d/tmp" "$m/tmp"
+      if [ "$role" = pfsense ]; then mount --bind "$bus" "$m/run/pfha-carp"; fi
+    ' sh "$m" "$d" "$(role_of "$h")" "$STATE/carp-bus"
+  fi
+}
+
+setup_sshd() {
+  local h="$1" m addr ns
+  m="$(root_of "$h")"; ns="$(ns_of "$h")"; addr="$MGMT_NET.$(octet_of "$h")"
+  [[ -f "$m/etc/ssh/pfha_host_ed25519_key" ]] ||
+    ssh-keygen -q -t ed25519 -N '' -C "root@$h.lab$N" -f "$m/etc/ssh/pfha_host_ed25519_key"
+  install -m 0600 "$STATE/id_ed25519.pub" "$m/etc/ssh/pfha_authorized_keys"
+  cat >"$m/etc/ssh/pfha_sshd_config" <<EOF
+# lab host $h (lab $N)
+ListenAddress $addr
+Port 22
+HostKey /etc/ssh/pfha_host_ed25519_key
+PidFile /run/sshd.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile /etc/ssh/pfha_authorized_keys
+UsePAM no
+UseDNS no
+MaxSessions 64
+MaxStartups 64:64:64
+Subsystem sftp internal-sftp
+EOF
+  pid_alive "$STATE/hosts/$h/run/sshd.pid" "$ns" ||
+    in_host "$h" /usr/sbin/sshd -f /etc/ssh/pfha_sshd_config -E /var/log/pfha-sshd.log
+}
+
+start_ovs() { # start ovsdb-server (creating the DB when absent) and ovs-vswitchd inside pve host $1
+  local h="$1" run="$STATE/hosts/$1/run/openvswitch" ns
+  ns="$(ns_of "$h")"
+  mkdir -p "$run"
+  if ! pid_alive "$run/ovsdb-server.pid" "$ns"; then
+    in_host "$h" /bin/sh -euc '
+      mkdir -p /etc/openvswitch /var/log/openvswitch
+      [ -f /etc/openvswitch/conf.db ] || ovsdb-tool create /etc/openvswitch/conf.db /usr/share/openvswitch/vswitch.ovsschema
+      ovsdb-server /etc/openvswitch/conf.db --remote=punix:/run/openvswitch/db.sock \
+        --remote=db:Open_vSwitch,Open_vSwitch,manager_options --pidfile --detach --no-chdir -vconsole:off \
+        --log-file=/var/log/openvswitch/ovsdb-server.log
+      ovs-vsctl --no-wait init'
+  fi
+  if ! pid_alive "$run/ovs-vswitchd.pid" "$ns"; then
+    in_host "$h" ovs-vswitchd unix:/run/openvswitch/db.sock --pidfile --detach --no-chdir -vconsole:off \
+      --log-file=/var/log/openvswitch/ovs-vswitchd.log
+  fi
+}
+
+setup_pve() {
+  local h="$1" m o
+  m="$(root_of "$h")"; o="$(octet_of "$h")"
+  if [[ ! -f "$STATE/hosts/$h/.ovsdb-fresh" ]]; then
+    rm -f "$m/etc/openvswitch/conf.db" # the machine's own DB shows through the overlay: start empty
+    touch "$STATE/hosts/$h/.ovsdb-fresh"
+  fi
+  start_ovs "$h"
+  mkdir -p "$m/etc/network/interfaces.d" "$m/etc/network/ifupdown2"
+  [[ -f "$m/etc/network/ifupdown2/ifupdown2.conf" ]] ||
+    printf 'use_daemon=no\naddon_scripts_support=1\naddon_python_modules_support=1\n' >"$m/etc/network/ifupdown2/ifupdown2.conf"
+  cat >"$m/etc/network/interfaces" <<EOF
+# Proxmox-style network configuration of lab host $h (lab $N)
+auto lo
+iface lo inet loopback
+
+auto eth0
+iface eth0 inet static
+	address $MGMT_NET.$o/24
+
+auto eth1
+iface eth1 inet manual
+	ovs_type OVSPort
+	ovs_bridge br-underlay
+
+auto br-underlay
+iface br-underlay inet static
+	address $UL_NET.$o/24
+	ovs_type OVSBridge
+	ovs_ports eth1
+	ovs_options datapath_type=netdev
+
+source /etc/network/interfaces.d/*
+EOF
+  in_host "$h" ifup -a >"$STATE/hosts/$h/ifup.log" 2>&1 ||
+    die "ifup -a failed in $h: see $STATE/hosts/$h/ifup.log"
+}
+
+setup_fw() {
+  local h="$1" m
+  m="$(root_of "$h")"
+  local standin="$LAB_DIR/pfsense-standin/rootfs"
+  # tar keeps the root's directory symlinks (/sbin -> usr/sbin on Debian), where cp -a would fail on them.
+  if [[ -d "$standin" ]]; then tar -C "$standin" -cf - . | tar -C "$m" -xf - --keep-directory-symlink --no-same-owner; fi
+  mkdir -p "$m/cf/conf" "$m/usr/local/share/pfha-lab"
+  [[ -L "$m/conf" ]] || { rm -rf "$m/conf"; ln -s /cf/conf "$m/conf"; }
+  install -m 0644 "$REPO_DIR/tests/fixtures/pfsense-factory-config.xml" "$m/usr/local/share/pfha-lab/pfsense-factory-config.xml"
+  if [[ ! -f "$m/cf/conf/config.xml" ]]; then # seed once: a re-run of up keeps what the providers wrote
+    if [[ -f "$m/usr/local/share/pfha-lab/seed.php" ]]; then
+      in_host "$h" php /usr/local/share/pfha-lab/seed.php "$h" "$(peer_of "$h")" ||
+        die "seed.php failed in $h"
+    else
+      cp "$m/usr/local/share/pfha-lab/pfsense-factory-config.xml" "$m/cf/conf/config.xml"
+    fi
+  fi
+}
+
+write_inventory() {
+  local h first=1 fp o out="$STATE/inventory.json"
+  {
+    printf '{"id":%d,"stateDir":"%s","clientKeyPath":"%s","operatorAddress":"%s","hosts":{' \
+      "$N" "$STATE" "$STATE/id_ed25519" "$MGMT_NET.1"
+    for h in "${HOSTS[@]}"; do
+      fp="$(ssh-keygen -lf "$(root_of "$h")/etc/ssh/pfha_host_ed25519_key.pub" | awk '{print $2}')"
+      o="$(octet_of "$h")"
+      ((first)) || printf ','
+      first=0
+      printf '"%s":{"role":"%s","netns":"%s","address":"%s","port":22,"username":"root","hostKeySha256":"%s",' \
+        "$h" "$(role_of "$h")" "$(ns_of "$h")" "$MGMT_NET.$o" "$fp"
+      [[ "$(role_of "$h")" == proxmox ]] &&
+        printf '"underlayAddress":"%s","underlayBridge":"br-underlay",' "$UL_NET.$o"
+      printf '"rootDir":"%s","mountNs":"%s"}' "$(root_of "$h")" "$(mntns_of "$h")"
+    done
+    printf '}}\n'
+  } >"$out.tmp"
+  mv "$out.tmp" "$out"
+}
+
+cmd_up() {
+  require_root; require_tools
+  [[ -f "$REPO_DIR/tests/fixtures/pfsense-factory-config.xml" ]] || die "missing tests/fixtures/pfsense-factory-config.xml"
+  mkdir -p "$STATE/ns" "$STATE/carp-bus"
+  # The mount-ns files need a private parent mount (unshare --mount=<file> refuses a shared one).
+  mountpoint -q "$STATE/ns" || { mount --bind "$STATE/ns" "$STATE/ns"; mount --make-private "$STATE/ns"; }
+  [[ -f "$STATE/id_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C "pfha-lab$N-client" -f "$STATE/id_ed25519"
+  setup_switch
+  local h ns
+  for h in "${HOSTS[@]}"; do
+    ns="$(ns_of "$h")"
+    ip netns list | grep -qx "$ns\( .*\)\?" || ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    host_link "$h" eth0 "$h-m" brm
+    ip -n "$ns" addr replace "$MGMT_NET.$(octet_of "$h")/24" dev eth0
+    [[ "$(role_of "$h")" == proxmox ]] && host_link "$h" eth1 "$h-u" bru
+    setup_host_fs "$h"
+    setup_sshd "$h"
+    if [[ "$(role_of "$h")" == proxmox ]]; then setup_pve "$h"; else setup_fw "$h"; fi
+  done
+  write_inventory
+  echo "lab $N up: inventory $STATE/inventory.json"
+}
+
+# ---------------------------------------------------------------- down
+kill_pidfile() { # pidfile netns: TERM then KILL the process, only if it still runs in that netns
+  local f="$1" ns="$2" pid i
+  pid_alive "$f" "$ns" || return 0
+  pid="$(tr -dc 0-9 <"$f")"
+  kill "$pid" 2>/dev/null || true
+  for i in $(seq 50); do running "$pid" || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+cmd_down() {
+  require_root
+  local h ns pid f
+  for h in "${HOSTS[@]}"; do
+    ns="$(ns_of "$h")"
+    for f in "$STATE/hosts/$h/run/openvswitch/ovs-vswitchd.pid" "$STATE/hosts/$h/run/openvswitch/ovsdb-server.pid" \
+      "$STATE/hosts/$h/run/sshd.pid"; do
+      kill_pidfile "$f" "$ns"
+    done
+    # Processes started later inside the host (ssh sessions, daemons run by tests) live in its netns.
+    if [[ -e "/run/netns/$ns" ]]; then
+      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    fi
+  done
+  sleep 0.2
+  for h in "${HOSTS[@]}"; do
+    ns="$(ns_of "$h")"
+    f="$(mntns_of "$h")"
+    if mountpoint -q "$f" 2>/dev/null; then umount "$f"; fi
+    if mountpoint -q "$(root_of "$h")" 2>/dev/null; then umount "$(root_of "$h")" 2>/dev/null || umount -l "$(root_of "$h")"; fi
+    if [[ -e "/run/netns/$ns" ]]; then ip netns del "$ns"; fi
+  done
+  ip link del "$OP_IF" 2>/dev/null || true
+  if [[ -e "/run/netns/$SW_NS" ]]; then ip netns del "$SW_NS"; fi
+  if mountpoint -q "$STATE/ns" 2>/dev/null; then umount "$STATE/ns"; fi
+  rm -rf "$STATE"
+  echo "lab $N down"
+}
+
+# ---------------------------------------------------------------- status / exec / ovs-reset
+cmd_status() {
+  local h ns bad=0 s line
+  [[ -f "$STATE/inventory.json" ]] || { echo "lab $N is not up (no $STATE/inventory.json)"; exit 1; }
+  for h in "${HOSTS[@]}"; do
+    ns="$(ns_of "$h")"
+    s=dead; pid_alive "$STATE/hosts/$h/run/sshd.pid" "$ns" && s=alive
+    [[ $s == alive ]] || bad=1
+    line="$(printf '%-5s %-8s %-14s sshd=%s' "$h" "$(role_of "$h")" "$MGMT_NET.$(octet_of "$h")" "$s")"
+    if [[ "$(role_of "$h")" == proxmox ]]; then
+      local d v
+      d=dead; pid_alive "$STATE/hosts/$h/run/openvswitch/ovsdb-server.pid" "$ns" && d=alive
+      v=dead; pid_alive "$STATE/hosts/$h/run/openvswitch/ovs-vswitchd.pid" "$ns" && v=alive
+      [[ $d == alive && $v == alive ]] || bad=1
+      line+=" ovsdb=$d vswitchd=$v underlay=$UL_NET.$(octet_of "$h")"
+    fi
+    echo "$line"
+  done
+  exit "$bad"
+}
+
+host_ready() {
+  role_of "$1" >/dev/null
+  mountpoint -q "$(mntns_of "$1")" 2>/dev/null || die "lab $N host $1 is not up: run \`PFHA_LAB_ID=$N bash lab/lab.sh up\`"
+}
+
+cmd_exec() {
+  require_root
+  local h="${1:-}"; shift || true
+  [[ -n "$h" ]] || die "usage: lab.sh exec <host> -- <cmd...>"
+  [[ "${1:-}" == "--" ]] && shift
+  [[ $# -gt 0 ]] || die "usage: lab.sh exec <host> -- <cmd...>"
+  host_ready "$h"
+  in_host "$h" "$@"
+}
+
+cmd_ovs_reset() { # a reboot's loss of OVS state; the caller replays `ifup -a` itself
+  require_root
+  local h="${1:-}" run ns
+  [[ "$(role_of "$h")" == proxmox ]] || die "ovs-reset: '$h' is not a Proxmox host (pve1, pve2)"
+  host_ready "$h"
+  ns="$(ns_of "$h")"; run="$STATE/hosts/$h/run/openvswitch"
+  kill_pidfile "$run/ovs-vswitchd.pid" "$ns"
+  kill_pidfile "$run/ovsdb-server.pid" "$ns"
+  rm -f "$run/ovs-vswitchd.pid" "$run/ovsdb-server.pid" "$run/db.sock"
+  rm -f "$(root_of "$h")/etc/openvswitch/conf.db"
+  start_ovs "$h"
+  echo "ovs on $h reset: empty database, daemons restarted"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  exec) shift; cmd_exec "$@" ;;
+  ovs-reset) shift; cmd_ovs_reset "$@" ;;
+  *) die "usage: PFHA_LAB_ID=N bash lab/lab.sh up|down|status|exec <host> -- <cmd...>|ovs-reset <host>" ;;
+esac
