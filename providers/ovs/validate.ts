@@ -34,7 +34,10 @@ export function validateBridgeInputs(i: Partial<OvsBridgeInputs>): Problem[] {
 
 export function validateVxlanNodeInputs(i: Partial<VxlanNodeInputs>): Problem[] {
   const p: Problem[] = [...checkEndpoint("endpoint", i.endpoint), ...checkIfName("bridge", i.bridge), ...checkVni("vni", i.vni)];
-  if (typeof i.tunnelId !== "string" || i.tunnelId === "") p.push(problem("tunnelId", i.tunnelId, "is empty", "give the tunnel a name"));
+  // The id ends up in an ovs_extra line, which ifupdown2 runs through a shell: keep it to a plain word.
+  if (typeof i.tunnelId !== "string" || !/^[A-Za-z0-9_.-]{1,63}$/.test(i.tunnelId)) {
+    p.push(problem("tunnelId", i.tunnelId, "is not a valid tunnel id", "use 1-63 characters from A-Z a-z 0-9 _ . -, e.g. \"lan\""));
+  }
   p.push(...checkIp("underlayAddress", i.underlayAddress));
   if (i.dstPort !== undefined) p.push(...checkUdpPort("dstPort", i.dstPort));
   if (i.underlayMtu !== undefined) p.push(...checkIntegerRange("underlayMtu", i.underlayMtu, 576, 65535, "underlay MTU"));

@@ -1,0 +1,46 @@
+// The dynamic resources. The provider objects are captured by Pulumi's closure serializer into `__provider`.
+import * as pulumi from "@pulumi/pulumi";
+import { OvsBridgeProvider } from "./bridgeProvider";
+import { VxlanNodeProvider } from "./tunnelProvider";
+import type { DatapathType, OvsBridgeInputs, TunnelPeer, TunnelPortState, VxlanNodeInputs } from "./types";
+import type { SshEndpoint } from "../ssh/types";
+
+type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+export const bridgeProvider = new OvsBridgeProvider();
+export const vxlanNodeProvider = new VxlanNodeProvider();
+
+// Credentials in the endpoint (a key or password) must not land in plain state.
+const SECRET_OUTS = ["endpoint"];
+
+export class OvsBridgeResource extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly ports: pulumi.Output<string[]>;
+  declare readonly present: pulumi.Output<boolean>;
+  declare readonly persisted: pulumi.Output<boolean>;
+  declare readonly datapathType: pulumi.Output<DatapathType | undefined>;
+  constructor(name: string, args: Inputs<OvsBridgeInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(
+      bridgeProvider,
+      name,
+      { ports: undefined, present: undefined, persisted: undefined, stateVersion: undefined, ...args },
+      { ...opts, additionalSecretOutputs: SECRET_OUTS },
+      "pfsense-ha:ovs:Bridge",
+    );
+  }
+}
+
+export class VxlanNodeResource extends pulumi.dynamic.Resource {
+  declare readonly ports: pulumi.Output<TunnelPortState[]>;
+  constructor(name: string, args: Inputs<VxlanNodeInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(
+      vxlanNodeProvider,
+      name,
+      { ports: undefined, stateVersion: undefined, ...args },
+      { ...opts, additionalSecretOutputs: SECRET_OUTS },
+      "pfsense-ha:ovs:VxlanNode",
+    );
+  }
+}
+
+export type { DatapathType, SshEndpoint, TunnelPeer };
