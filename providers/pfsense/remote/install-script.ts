@@ -1,0 +1,151 @@
+// The PHP program that installs an uploaded config.xml and applies it with pfSense's own functions (research §2).
+// Parameters travel as base64 JSON inside the script (no shell involved); the script reads no secret itself.
+import type { ApplySection, InstallReport } from "./types";
+
+export const CONFIG_PATH = "/cf/conf/config.xml";
+export const RESULT_MARKER = "PFHA-RESULT ";
+export const EXIT_CONFLICT = 3;
+
+export interface InstallParams {
+  configPath: string;
+  uploadedPath: string;
+  /** sha256 (hex) of config.xml as read: the install happens only if the file still has it. */
+  expectedSha256: string;
+  description: string;
+  sections: ApplySection[];
+  interfaces: string[];
+}
+
+const PHP_BODY = String.raw`
+error_reporting(E_ALL & ~E_NOTICE & ~E_DEPRECATED & ~E_WARNING);
+ini_set('display_errors', 'stderr');
+require_once("config.inc");
+require_once("functions.inc");
+require_once("filter.inc");
+require_once("interfaces.inc");
+require_once("services.inc");
+
+function pfha_done($r, $code) { global $p; @unlink($p['uploadedPath']); echo "\n" . PFHA_MARK . json_encode($r, JSON_UNESCAPED_SLASHES) . "\n"; exit($code); }
+function pfha_vips($cfg) {
+	$out = array();
+	foreach (($cfg['virtualip']['vip'] ?? array()) as $v) {
+		if (!is_array($v)) continue;
+		$k = $v['uniqid'] ?? (($v['interface'] ?? '') . '/' . ($v['vhid'] ?? '') . '/' . ($v['subnet'] ?? ''));
+		$out[$k] = $v;
+	}
+	return $out;
+}
+/* Apply what changed from $from to $to (both config arrays); returns the steps done, throws on failure. */
+function pfha_apply($from, $to, $sections, $ifs) {
+	global $config;
+	$done = array();
+	foreach ($sections as $s) {
+		if ($s === 'interfaces') {
+			foreach ($ifs as $if) {
+				if (isset($from['interfaces'][$if])) { interface_bring_down($if, false, $from['interfaces'][$if]); }
+				if (isset($to['interfaces'][$if]) && interface_configure($if, true) === false) throw new Exception("interface_configure($if)");
+			}
+			$done[] = 'interfaces';
+		} elseif ($s === 'vip') {
+			$old = pfha_vips($from); $new = pfha_vips($to); $carp = false;
+			foreach ($old as $k => $v) { if (!isset($new[$k]) || $new[$k] != $v) interface_vip_bring_down($v); }
+			foreach ($new as $k => $v) {
+				if (($v['mode'] ?? '') === 'carp') $carp = true;
+				if (isset($old[$k]) && $old[$k] == $v) continue;
+				if (($v['mode'] ?? '') === 'carp') interface_carp_configure($v);
+				elseif (($v['mode'] ?? '') === 'ipalias') interface_ipalias_configure($v);
+			}
+			if ($carp) enable_carp();
+			clear_subsystem_dirty('vip');
+			$done[] = 'vip';
+		} elseif ($s === 'hasync') {
+			interfaces_sync_setup();
+			$done[] = 'hasync';
+		} elseif ($s === 'filter') {
+			filter_configure_sync();
+			clear_subsystem_dirty('natconf');
+			clear_subsystem_dirty('filter');
+			$done[] = 'filter';
+		} elseif ($s === 'dhcp') {
+			services_dhcpd_configure();
+			$done[] = 'dhcp';
+		}
+	}
+	return $done;
+}
+
+$cf = $p['configPath'];
+$r = array('ok' => false);
+/* Check and install under pfSense's config lock, as config_restore() does, so no writer slips in between. */
+$old = parse_xml_config($cf, array('pfsense'));
+if (!is_array($old)) { $r['failedStep'] = 'read'; $r['error'] = "$cf does not parse"; pfha_done($r, 4); }
+$lk = lock('config', LOCK_EX);
+if (hash_file('sha256', $cf) !== $p['expectedSha256']) { unlock($lk); $r['failedStep'] = 'conflict'; pfha_done($r, PFHA_CONFLICT); }
+$new = parse_xml_config($p['uploadedPath'], array('pfsense'));
+if (!is_array($new)) { unlock($lk); $r['failedStep'] = 'validate'; $r['error'] = 'uploaded config does not parse'; pfha_done($r, 4); }
+$t = (int)($old['revision']['time'] ?? 0);
+$backup = "{$g['cf_conf_path']}/backup/config-" . ($t > 0 ? $t : filemtime($cf)) . ".xml";
+backup_config();
+if (!is_file($backup)) { @mkdir(dirname($backup), 0755, true); copy($cf, $backup); }
+$r['backupPath'] = $backup;
+$ok = copy($p['uploadedPath'], "$cf.pfha") && rename("$cf.pfha", $cf);
+unlink_if_exists("{$g['tmp_path']}/config.cache");
+unlock($lk);
+if (!$ok) { $r['failedStep'] = 'install'; $r['error'] = "could not copy the upload over $cf"; pfha_done($r, 4); }
+/* pfSense's own write: canonical file, <revision> naming the resources, cache, XMLRPC sync. */
+$config = parse_config(true);
+if (write_config($p['description'], false) === false) {
+	$r['failedStep'] = 'install';
+	$r['error'] = 'write_config() failed';
+	$r['restored'] = (bool)config_restore($backup, "pfha: rollback after failed install");
+	pfha_done($r, 4);
+}
+try {
+	$r['applied'] = pfha_apply($old, $config, $p['sections'], $p['interfaces']);
+	$r['ok'] = true;
+	pfha_done($r, 0);
+} catch (Throwable $e) {
+	$r['failedStep'] = 'apply';
+	$r['error'] = $e->getMessage();
+	$installed = $config;
+	$r['restored'] = (bool)config_restore($backup, "pfha: rollback after failed apply");
+	try {
+		pfha_apply($installed, $config, $p['sections'], $p['interfaces']);
+	} catch (Throwable $e2) {
+		$r['error'] .= '; re-applying the previous config failed too: ' . $e2->getMessage();
+		$r['restored'] = false;
+	}
+	pfha_done($r, 5);
+}
+`;
+
+/** The whole PHP program for one install (pure). */
+export function buildInstallScript(params: InstallParams): string {
+  const payload = Buffer.from(JSON.stringify(params), "utf8").toString("base64");
+  return (
+    "<?php\n" +
+    `define('PFHA_MARK', ${JSON.stringify(RESULT_MARKER)});\n` +
+    `define('PFHA_CONFLICT', ${EXIT_CONFLICT});\n` +
+    `$p = json_decode(base64_decode('${payload}'), true);\n` +
+    PHP_BODY
+  );
+}
+
+/** The install report from the script's stdout; a missing report means the run was cut or crashed. */
+export function parseInstallReport(stdout: string): InstallReport | undefined {
+  const at = stdout.lastIndexOf(RESULT_MARKER);
+  if (at === -1) return undefined;
+  const line = stdout.slice(at + RESULT_MARKER.length).split("\n")[0];
+  try {
+    const v = JSON.parse(line) as InstallReport;
+    return typeof v === "object" && v !== null && typeof v.ok === "boolean" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The revision description: names every resource of the batch (pfSense shows it in Diagnostics > Backup). */
+export function revisionDescription(labels: string[]): string {
+  const head = `pfha: ${labels.slice(0, 5).join(", ")}`;
+  return labels.length > 5 ? `${head} and ${labels.length - 5} more` : head;
+}

@@ -1,0 +1,47 @@
+// Which apply sections an edit touched: compare the built text of each config subtree before and after.
+import type { PfConfigDoc, PfElement } from "../codec";
+import { child } from "../codec-tree";
+import type { ApplySection } from "./types";
+
+/** Config root tags whose change needs each apply section. */
+const SECTION_TAGS: Record<ApplySection, string[]> = {
+  interfaces: ["interfaces"],
+  vip: ["virtualip"],
+  hasync: ["hasync"],
+  filter: ["filter", "nat", "aliases"],
+  dhcp: ["dhcpd", "dhcpdv6", "kea"],
+};
+
+function text(el: PfElement | undefined): string {
+  if (el === undefined) return "";
+  if (el.children === null) return `<${el.tag}>${el.cdata ? "C" : ""}${el.raw}`;
+  return `<${el.tag}>[${el.children.map(text).join(",")}]`;
+}
+
+export interface TouchedSections {
+  sections: ApplySection[];
+  /** Friendly names (wan, lan, optN) of interfaces whose element changed. */
+  interfaces: string[];
+}
+
+/** Fingerprints of every root child that matters for applying, taken before the edits. */
+export function snapshotSections(doc: PfConfigDoc): Map<string, string> {
+  const snap = new Map<string, string>();
+  for (const tags of Object.values(SECTION_TAGS)) for (const t of tags) snap.set(t, text(child(doc.root, t)));
+  const ifs = child(doc.root, "interfaces");
+  for (const i of ifs?.children ?? []) snap.set(`interfaces/${i.tag}`, text(i));
+  return snap;
+}
+
+export function touchedSections(before: Map<string, string>, after: PfConfigDoc): TouchedSections {
+  const now = snapshotSections(after);
+  const sections: ApplySection[] = [];
+  for (const [section, tags] of Object.entries(SECTION_TAGS) as [ApplySection, string[]][]) {
+    if (tags.some((t) => before.get(t) !== now.get(t))) sections.push(section);
+  }
+  const interfaces: string[] = [];
+  for (const [k, v] of now) {
+    if (k.startsWith("interfaces/") && before.get(k) !== v) interfaces.push(k.slice("interfaces/".length));
+  }
+  return { sections, interfaces };
+}

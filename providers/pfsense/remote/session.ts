@@ -1,0 +1,123 @@
+// One batch on one host: read config.xml -> apply every edit locally -> upload -> install + apply with PHP
+// (only if config.xml is unchanged, else re-read and retry) -> read back and verify each edit.
+import { createHash, randomBytes } from "crypto";
+import { buildConfigXml, parseConfigXml } from "../codec";
+import type { PfConfigDoc } from "../codec";
+import { cloneElement } from "../codec-tree";
+import type { SshHost } from "../../ssh/types";
+import { buildInstallScript, CONFIG_PATH, EXIT_CONFLICT, parseInstallReport, revisionDescription } from "./install-script";
+import { snapshotSections, touchedSections } from "./sections";
+import type { BatchStats, ConfigEdit, InstallReport, ProtocolHooks } from "./types";
+import { assertSupportedVersion, configVersionOf } from "./version-gate";
+
+export const MAX_ATTEMPTS = 5;
+export const PHP = "/usr/local/bin/php";
+
+/** Each edit's own outcome: the config version it was written to, or its error. */
+export type EditOutcome = { ok: true; version: string } | { ok: false; error: Error };
+
+export interface BatchOptions {
+  hostKey: string;
+  hostLabel: string;
+  hooks?: ProtocolHooks;
+  stats?: BatchStats;
+}
+
+function sha256(b: Buffer): string {
+  return createHash("sha256").update(b).digest("hex");
+}
+
+function count(stats: BatchStats | undefined, k: keyof BatchStats, n = 1): void {
+  if (stats) stats[k] += n;
+}
+
+/** Runs the batch; never throws for one edit's failure (see outcomes); throws nothing: host errors fail every edit. */
+export async function runBatch(host: SshHost, edits: ConfigEdit[], opts: BatchOptions): Promise<EditOutcome[]> {
+  try {
+    return await runBatchOrThrow(host, edits, opts);
+  } catch (e) {
+    const error = e instanceof Error ? e : new Error(String(e));
+    return edits.map(() => ({ ok: false as const, error }));
+  }
+}
+
+async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOptions): Promise<EditOutcome[]> {
+  const { stats, hooks } = opts;
+  count(stats, "batches");
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const raw = await host.readFile(CONFIG_PATH);
+    count(stats, "roundTrips");
+    await hooks?.afterRead?.(opts.hostKey, attempt);
+    const doc = parseConfigXml(raw.toString("utf8"));
+    const version = configVersionOf(doc);
+    const before = snapshotSections(doc);
+    const outcomes: EditOutcome[] = edits.map((e) => editOne(doc, e, version, opts.hostLabel));
+    const landed = edits.filter((_, i) => outcomes[i].ok);
+    if (landed.length === 0) return outcomes;
+    const touched = touchedSections(before, doc);
+    if (touched.sections.length === 0) return outcomes; // already as desired: no install, no apply
+    const uploaded = `/cf/conf/.pfha-${randomBytes(6).toString("hex")}.xml`;
+    await host.upload(uploaded, buildConfigXml(doc), 0o600);
+    count(stats, "roundTrips");
+    await hooks?.afterUpload?.(opts.hostKey, attempt);
+    const script = buildInstallScript({
+      configPath: CONFIG_PATH,
+      uploadedPath: uploaded,
+      expectedSha256: sha256(raw),
+      description: revisionDescription(landed.map((e) => e.label)),
+      sections: touched.sections,
+      interfaces: touched.interfaces,
+    });
+    const res = await host.exec(`${PHP} -d display_errors=stderr`, { stdin: script, timeoutMs: 300000 });
+    count(stats, "roundTrips");
+    const report = parseInstallReport(res.stdout);
+    if (res.code === EXIT_CONFLICT && report?.failedStep === "conflict") {
+      count(stats, "conflicts");
+      continue;
+    }
+    if (report === undefined) {
+      throw new Error(
+        `${opts.hostLabel}: the install script was cut or crashed (exit ${res.code}${res.signal ? `, ${res.signal}` : ""}): ` +
+          `config.xml is either the old or the new document (writes are atomic renames); re-run to converge. ` +
+          `stderr: ${res.stderr.trim().slice(-300)}`,
+      );
+    }
+    count(stats, "installs", report.backupPath ? 1 : 0);
+    if (!report.ok) throw new Error(failureMessage(opts.hostLabel, report));
+    count(stats, "applies");
+    await hooks?.afterInstall?.(opts.hostKey, attempt);
+    const after = parseConfigXml((await host.readFile(CONFIG_PATH)).toString("utf8"));
+    count(stats, "roundTrips");
+    return outcomes.map((o, i) => {
+      if (!o.ok) return o;
+      const problem = edits[i].verify?.(after);
+      return problem === undefined
+        ? o
+        : { ok: false as const, error: new Error(`${opts.hostLabel}: ${edits[i].label}: read back after install: ${problem}`) };
+    });
+  }
+  throw new Error(
+    `${opts.hostLabel}: config.xml kept changing while we wrote it (${MAX_ATTEMPTS} attempts): ` +
+      `another writer is busy; retry when it is done`,
+  );
+}
+
+function editOne(doc: PfConfigDoc, e: ConfigEdit, version: string, hostLabel: string): EditOutcome {
+  const saved = cloneElement(doc.root); // a failed edit must not leave half its changes in the batch
+  try {
+    assertSupportedVersion(version, hostLabel, e.allowUnknownVersion === true);
+    e.edit(doc);
+    return { ok: true, version };
+  } catch (err) {
+    doc.root = saved;
+    const msg = err instanceof Error ? err.message : String(err);
+    return { ok: false, error: new Error(`${hostLabel}: ${e.label}: ${msg}`) };
+  }
+}
+
+function failureMessage(hostLabel: string, r: InstallReport): string {
+  const where = r.backupPath ? `; the previous config is in ${r.backupPath}` : "";
+  const restored =
+    r.restored === true ? " (the previous config was restored and re-applied)" : r.restored === false ? " (RESTORE FAILED)" : "";
+  return `${hostLabel}: ${r.failedStep ?? "install"} failed: ${r.error ?? "unknown error"}${restored}${where}`;
+}
