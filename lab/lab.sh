@@ -21,7 +21,9 @@ SW_NS="pfha$N-sw"
 OP_IF="pfha$N-op" # the root namespace's veth into the mgmt bridge
 
 ns_of() { echo "pfha$N-$1"; }
-root_of() { echo "$STATE/hosts/$1/merged"; }
+# The merged roots are mounted outside the repository: they show the whole machine, and tsc/jest/eslint crawl the repo.
+MNT="/run/pfha-lab$N"
+root_of() { echo "$MNT/$1/merged"; }
 mntns_of() { echo "$STATE/ns/$1"; }
 role_of() { case "$1" in pve*) echo proxmox ;; fw*) echo pfsense ;; *) die "unknown host '$1': use one of ${HOSTS[*]}" ;; esac; }
 octet_of() { case "$1" in pve1) echo 11 ;; pve2) echo 12 ;; fw1) echo 21 ;; fw2) echo 22 ;; esac; }
@@ -91,6 +93,16 @@ setup_host_fs() {
   m="$(root_of "$h")"; ns="$(ns_of "$h")"; f="$(mntns_of "$h")"
   mkdir -p "$d/upper" "$d/work" "$m" "$d/run" "$d/tmp"
   chmod 1777 "$d/tmp"
+  # A host whose mount ns does not show its root (set up by an older lab.sh that mounted the root at $d/merged)
+  # is rebuilt: same netns, addresses and upper dir, fresh mounts and daemons.
+  if mountpoint -q "$d/merged" || { mountpoint -q "$f" && ! nsenter --mount="$f" mountpoint -q "$m/proc"; }; then
+    echo "lab.sh: rebuilding the mounts of $h (root now at $m)" >&2
+    stop_host_daemons "$h"
+    ! mountpoint -q "$f" || umount "$f"
+    ! mountpoint -q "$d/merged" || umount "$d/merged" || umount -l "$d/merged"
+    ! mountpoint -q "$m" || umount "$m" || umount -l "$m"
+    rmdir "$d/merged" 2>/dev/null || true
+  fi
   mountpoint -q "$m" || mount -t overlay "pfha$N-$h" -o "lowerdir=/,upperdir=$d/upper,workdir=$d/work" "$m"
   if ! mountpoint -q "$f"; then
     touch "$f"
@@ -267,15 +279,21 @@ kill_pidfile() { # pidfile netns: TERM then KILL the process, only if it still r
   kill -9 "$pid" 2>/dev/null || true
 }
 
+stop_host_daemons() {
+  local h="$1" f ns
+  ns="$(ns_of "$h")"
+  for f in "$STATE/hosts/$h/run/openvswitch/ovs-vswitchd.pid" "$STATE/hosts/$h/run/openvswitch/ovsdb-server.pid" \
+    "$STATE/hosts/$h/run/sshd.pid"; do
+    kill_pidfile "$f" "$ns"
+  done
+}
+
 cmd_down() {
   require_root
   local h ns pid f
   for h in "${HOSTS[@]}"; do
     ns="$(ns_of "$h")"
-    for f in "$STATE/hosts/$h/run/openvswitch/ovs-vswitchd.pid" "$STATE/hosts/$h/run/openvswitch/ovsdb-server.pid" \
-      "$STATE/hosts/$h/run/sshd.pid"; do
-      kill_pidfile "$f" "$ns"
-    done
+    stop_host_daemons "$h"
     # Processes started later inside the host (ssh sessions, daemons run by tests) live in its netns.
     if [[ -e "/run/netns/$ns" ]]; then
       for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
@@ -286,12 +304,16 @@ cmd_down() {
     ns="$(ns_of "$h")"
     f="$(mntns_of "$h")"
     if mountpoint -q "$f" 2>/dev/null; then umount "$f"; fi
-    if mountpoint -q "$(root_of "$h")" 2>/dev/null; then umount "$(root_of "$h")" 2>/dev/null || umount -l "$(root_of "$h")"; fi
+    for f in "$(root_of "$h")" "$STATE/hosts/$h/merged"; do # the second: roots mounted by an older lab.sh
+      if mountpoint -q "$f" 2>/dev/null; then umount "$f" 2>/dev/null || umount -l "$f"; fi
+    done
     if [[ -e "/run/netns/$ns" ]]; then ip netns del "$ns"; fi
   done
   ip link del "$OP_IF" 2>/dev/null || true
   if [[ -e "/run/netns/$SW_NS" ]]; then ip netns del "$SW_NS"; fi
   if mountpoint -q "$STATE/ns" 2>/dev/null; then umount "$STATE/ns"; fi
+  for h in "${HOSTS[@]}"; do rmdir "$(root_of "$h")" "$MNT/$h" 2>/dev/null || true; done
+  rmdir "$MNT" 2>/dev/null || true
   rm -rf "$STATE"
   echo "lab $N down"
 }
@@ -341,6 +363,11 @@ cmd_ovs_reset() { # a reboot's loss of OVS state; the caller replays `ifup -a` i
   kill_pidfile "$run/ovs-vswitchd.pid" "$ns"
   kill_pidfile "$run/ovsdb-server.pid" "$ns"
   rm -f "$run/ovs-vswitchd.pid" "$run/ovsdb-server.pid" "$run/db.sock"
+  # The userspace datapath's tap devices (ovs-netdev, bridge/internal ports) are persistent; a reboot drops them.
+  local tap
+  for tap in $(ip -n "$ns" -d -o link show | awk -F': ' '/ tun /{sub(/@.*/, "", $2); print $2}'); do
+    ip -n "$ns" link del "$tap"
+  done
   rm -f "$(root_of "$h")/etc/openvswitch/conf.db"
   start_ovs "$h"
   echo "ovs on $h reset: empty database, daemons restarted"
