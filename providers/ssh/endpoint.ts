@@ -4,11 +4,11 @@ import { createHash } from "crypto";
 import { FINGERPRINT_PATTERN } from "./fingerprint";
 import type { SshEndpoint } from "./types";
 
-export const DEFAULT_PORT = 22;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10000;
-export const DEFAULT_CONNECT_RETRIES = 3;
+const DEFAULT_PORT = 22;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10000;
+const DEFAULT_CONNECT_RETRIES = 3;
 /** Backoff before retry n (0-based): 250 ms, 500 ms, 1 s, 2 s ... */
-export const BACKOFF_BASE_MS = 250;
+const BACKOFF_BASE_MS = 250;
 
 export interface ResolvedEndpoint extends SshEndpoint {
   port: number;
@@ -86,3 +86,7 @@ export function poolKeyOf(ep: ResolvedEndpoint): string {
   ]);
   return `${ep.username}@${ep.host}:${ep.port}#${createHash("sha256").update(identity).digest("hex").slice(0, 16)}`;
 }
+
+// Exported by list, not `export const`: TypeScript rewrites in-module uses of an `export const` to `exports.X`, which
+// Pulumi's closure serializer does not capture (the value arrives undefined in a serialized provider).
+export { DEFAULT_PORT, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_CONNECT_RETRIES, BACKOFF_BASE_MS };

@@ -11,10 +11,10 @@ import { redact, redactedError, registerSecret } from "./redact";
 import { sshState, type PooledHost } from "./state";
 import type { ExecOptions, ExecResult, SshEndpoint } from "./types";
 
-export const MAX_CHANNELS_PER_HOST = 8;
-export const DEFAULT_EXEC_TIMEOUT_MS = 120000;
+const MAX_CHANNELS_PER_HOST = 8;
+const DEFAULT_EXEC_TIMEOUT_MS = 120000;
 /** Close a connection after this long without a command; its socket is unref'd meanwhile, so a CLI can exit. */
-export const IDLE_CLOSE_MS = 5000;
+const IDLE_CLOSE_MS = 5000;
 const MAX_STDERR_IN_ERROR = 2000;
 
 interface Live {
@@ -52,12 +52,18 @@ export class SshPooledHost implements PooledHost {
   readonly endpoint: Readonly<SshEndpoint>;
   private readonly ep: ResolvedEndpoint;
   private readonly label: string;
-  private live?: Promise<Live>;
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  private idleTimer?: NodeJS.Timeout;
+  private live: Promise<Live> | undefined;
+  private active: number;
+  private readonly waiting: Array<() => void>;
+  private idleTimer: NodeJS.Timeout | undefined;
 
+  // Every field is assigned here, not by a field initializer: Pulumi's closure serializer re-creates the class from
+  // its constructor and methods and drops initializers (seen: `waiting` undefined inside a serialized provider).
   constructor(ep: ResolvedEndpoint) {
+    this.live = undefined;
+    this.active = 0;
+    this.waiting = [];
+    this.idleTimer = undefined;
     this.ep = ep;
     this.endpoint = Object.freeze({ ...ep });
     this.label = endpointLabel(ep);
@@ -151,13 +157,15 @@ export class SshPooledHost implements PooledHost {
         let code: number | undefined;
         let signal: string | undefined;
         let done = false;
+        // Declared before use: Pulumi's closure serializer rejects a closure reading a later `const` ("missing variable").
+        let timer: NodeJS.Timeout | undefined = undefined;
         const finish = (timedOut: boolean): void => {
           if (done) return;
           done = true;
           clearTimeout(timer);
           resolve({ code: timedOut || code === undefined ? 255 : code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(errOut), timedOut });
         };
-        const timer = setTimeout(() => {
+        timer = setTimeout(() => {
           // A hung command: ask sshd to kill it, then close our side of the channel.
           try {
             stream.signal("KILL");
@@ -352,3 +360,7 @@ function describeAuth(ep: SshEndpoint): string {
   if (ep.password) methods.push("password");
   return methods.join(", ");
 }
+
+// Exported by list, not `export const`: TypeScript rewrites in-module uses of an `export const` to `exports.X`, which
+// Pulumi's closure serializer does not capture (the value arrives undefined in a serialized provider).
+export { MAX_CHANNELS_PER_HOST, DEFAULT_EXEC_TIMEOUT_MS, IDLE_CLOSE_MS };

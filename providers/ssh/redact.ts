@@ -2,8 +2,8 @@
 import { sshState } from "./state";
 
 /** Shorter values would blank out ordinary text (a 2-character "secret" matches everywhere); they are not registered. */
-export const MIN_SECRET_LENGTH = 4;
-export const REDACTED = "[REDACTED]";
+const MIN_SECRET_LENGTH = 4;
+const REDACTED = "[REDACTED]";
 
 // A PEM/OpenSSH private key block, also a truncated one (an error may cut a key in the middle).
 const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
@@ -35,3 +35,7 @@ export function redact(text: string, extra: ReadonlyArray<string> = []): string 
 export function redactedError(message: string, extra: ReadonlyArray<string> = []): Error {
   return new Error(redact(message, extra));
 }
+
+// Exported by list, not `export const`: TypeScript rewrites in-module uses of an `export const` to `exports.X`, which
+// Pulumi's closure serializer does not capture (the value arrives undefined in a serialized provider).
+export { MIN_SECRET_LENGTH, REDACTED };
