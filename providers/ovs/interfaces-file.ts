@@ -101,6 +101,17 @@ export function editInterfaces(text: string, specs: StanzaSpec[], remove: string
       if (l !== undefined && isAutoLineFor(l, name)) lines[i] = dropAuto(l, name);
     });
   }
+  // Undo the blank separator line we add when appending: a removed block that was preceded by a blank line and is
+  // followed by a blank line or the end of the file takes that preceding blank line with it.
+  const isBlank = (l: string | undefined) => l !== undefined && l.trim() === "";
+  for (let i = 0; i < parsed.lines.length; i++) {
+    if (lines[i] !== undefined || parsed.lines[i].trim() === "") continue;
+    let j = i;
+    while (j < parsed.lines.length && lines[j] === undefined) j++;
+    const prev = i - 1;
+    if (prev >= 0 && isBlank(lines[prev]) && (j >= parsed.lines.length || isBlank(lines[j]))) lines[prev] = undefined;
+    i = j;
+  }
   let out = lines.filter((l): l is string => l !== undefined).join("");
   for (const spec of specs) {
     if (placed.has(spec.name)) {
