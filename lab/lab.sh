@@ -42,7 +42,7 @@ in_host() {
   local h="$1"; shift
   nsenter --net="/run/netns/$(ns_of "$h")" --mount="$(mntns_of "$h")" \
     chroot "$(root_of "$h")" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    HOME=/root LANG=C.UTF-8 "$@"
+    HOME=/root LANG=C.UTF-8 "$@" 9>&- # the daemons started here must not inherit the lab lock
 }
 
 running() { # pid -> 0 when it exists and is not a zombie (orphans may never be reaped in a container)
@@ -373,11 +373,19 @@ cmd_ovs_reset() { # a reboot's loss of OVS state; the caller replays `ifup -a` i
   echo "ovs on $h reset: empty database, daemons restarted"
 }
 
+# up, down and ovs-reset of one lab id run one at a time (parallel jest workers may all call `up`).
+with_lock() {
+  mkdir -p "$LAB_DIR/.state"
+  exec 9>"$LAB_DIR/.state/.lab$N.lock"
+  flock -w 120 9 || die "another lab.sh holds $LAB_DIR/.state/.lab$N.lock for over 120 s"
+  "$@"
+}
+
 case "${1:-}" in
-  up) cmd_up ;;
-  down) cmd_down ;;
+  up) with_lock cmd_up ;;
+  down) with_lock cmd_down; rm -f "$LAB_DIR/.state/.lab$N.lock" ;;
   status) cmd_status ;;
   exec) shift; cmd_exec "$@" ;;
-  ovs-reset) shift; cmd_ovs_reset "$@" ;;
+  ovs-reset) shift; with_lock cmd_ovs_reset "$@" ;;
   *) die "usage: PFHA_LAB_ID=N bash lab/lab.sh up|down|status|exec <host> -- <cmd...>|ovs-reset <host>" ;;
 esac
