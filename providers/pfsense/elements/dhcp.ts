@@ -1,0 +1,80 @@
+// ISC DHCP server HA keys in <dhcpd><if> (services_dhcp.php): gateway and DNS = the LAN CARP VIP, failover_peerip =
+// the other node. Only these keys are touched. services.inc picks the failover role from the interface's CARP
+// advskew, so the secondary's skew must be clearly above the primary's (> 20). Kea (2.8 dhcpbackend=kea) has its own
+// HA model and no ISC failover: refused.
+import type { PfConfigDoc, PfElement } from "../codec";
+import { child, childrenByTag, getPath, insertChild, leaf, removeChild, textIn } from "../codec-tree";
+import { ChangeLog, ElementInputError, checkIfName, checkInt, checkIpv4, type EditResult } from "./common";
+
+export interface DhcpFailoverSpec {
+  interface: string;
+  gateway: string;
+  dnsServers: string[];
+  failoverPeerIp: string;
+  role: "primary" | "secondary";
+  /** This node's CARP advskew on the interface. */
+  advskew: number;
+}
+
+export function dhcpBackendOf(doc: PfConfigDoc): string {
+  return textIn(doc, getPath(doc.root, "dhcpbackend")) ?? textIn(doc, getPath(doc.root, "system/dhcpbackend")) ?? "isc";
+}
+
+export function validateDhcpFailover(doc: PfConfigDoc, spec: DhcpFailoverSpec): void {
+  checkIfName("interface", spec.interface);
+  checkIpv4("gateway", spec.gateway);
+  if (spec.dnsServers.length === 0 || spec.dnsServers.length > 4) throw new ElementInputError("dnsServers", spec.dnsServers, "give 1 to 4 DNS servers (normally the LAN CARP VIP)");
+  spec.dnsServers.forEach((d, i) => checkIpv4(`dnsServers[${i}]`, d));
+  checkIpv4("failoverPeerIp", spec.failoverPeerIp);
+  checkInt("advskew", spec.advskew, 0, 254);
+  if (spec.role === "secondary" && spec.advskew <= 20) {
+    throw new ElementInputError("advskew", spec.advskew, "the secondary's CARP skew must be above 20 (DHCP failover picks primary/secondary from it); use the primary's skew + 100");
+  }
+  if (spec.role === "primary" && spec.advskew > 20) {
+    throw new ElementInputError("advskew", spec.advskew, "the primary's CARP skew must be 20 or less for DHCP failover to make it the primary");
+  }
+  const backend = dhcpBackendOf(doc);
+  if (backend === "kea") {
+    throw new Error(`dhcpbackend: "kea" is set on this firewall; DHCP failover here uses ISC dhcpd (Kea has no ISC failover): switch System > Advanced > Networking > DHCP backend to ISC`);
+  }
+  const section = getPath(doc.root, `dhcpd/${spec.interface}`);
+  if (section === undefined || section.children === null) {
+    throw new Error(`interface: no DHCP server section dhcpd/${spec.interface} exists; enable the DHCP server on ${spec.interface} first`);
+  }
+}
+
+export function upsertDhcpFailover(doc: PfConfigDoc, spec: DhcpFailoverSpec): EditResult {
+  validateDhcpFailover(doc, spec);
+  const s = getPath(doc.root, `dhcpd/${spec.interface}`) as PfElement;
+  const log = new ChangeLog(doc, `dhcpd ${spec.interface}`);
+  log.value(s, "gateway", spec.gateway);
+  const have = childrenByTag(s, "dnsserver");
+  const haveText = have.map((e) => textIn(doc, e));
+  if (JSON.stringify(haveText) !== JSON.stringify(spec.dnsServers)) {
+    // dnsserver is a list tag: one element per server, kept where the first one was
+    const at = have.length > 0 ? (s.children as PfElement[]).indexOf(have[0]) : undefined;
+    have.forEach((e) => removeChild(s, e));
+    spec.dnsServers.forEach((d, i) => insertChild(s, leaf(doc, "dnsserver", d), at === undefined ? undefined : at + i));
+    log.note(`dnsserver: ${JSON.stringify(haveText)} -> ${JSON.stringify(spec.dnsServers)}`);
+  }
+  log.value(s, "failover_peerip", spec.failoverPeerIp);
+  return log.result();
+}
+
+/** Clears our keys (gateway, dnsserver, failover_peerip); the rest of the DHCP server stays. */
+export function removeDhcpFailover(doc: PfConfigDoc, iface: string): boolean {
+  const s = getPath(doc.root, `dhcpd/${iface}`);
+  if (s === undefined || s.children === null) return false;
+  const ours = s.children.filter((e) => e.tag === "gateway" || e.tag === "dnsserver" || e.tag === "failover_peerip");
+  ours.forEach((e) => removeChild(s, e));
+  return ours.length > 0;
+}
+
+export function readDhcpFailover(doc: PfConfigDoc, iface: string): Omit<DhcpFailoverSpec, "role" | "advskew"> | undefined {
+  const s = getPath(doc.root, `dhcpd/${iface}`);
+  if (s === undefined || child(s, "failover_peerip") === undefined) return undefined;
+  return {
+    interface: iface, gateway: textIn(doc, child(s, "gateway")) ?? "",
+    dnsServers: childrenByTag(s, "dnsserver").map((e) => textIn(doc, e) ?? ""), failoverPeerIp: textIn(doc, child(s, "failover_peerip")) ?? "",
+  };
+}

@@ -1,0 +1,156 @@
+// Filter rule in <filter><rule> (firewall_rules_edit.php save block). Identity: tracker, and the descr marker so a
+// human rule that happens to share a tracker is refused rather than taken over. Position is explicit.
+import type { PfConfigDoc, PfElement } from "../codec";
+import { child, childrenByTag, ensurePath, getPath, insertChild, kids, leaf, flag, removeChild, section, textIn } from "../codec-tree";
+import type { PfSchema } from "../version";
+import { ChangeLog, ElementInputError, checkIfName, checkText, type EditResult } from "./common";
+import { markedDescr, markerKey, unmarkedDescr } from "./marker";
+
+/** pconfig_to_address(): `any`, a special net (`(self)`, `opt1`, `opt1ip`) as <network>, or an address/alias as <address>. */
+export type RuleAddress = { any: true } | { network: string } | { address: string };
+
+export interface FilterRuleSpec {
+  /** Unique tracker (an integer, pfSense uses (int)microtime(true)); generated once by the caller. */
+  tracker: string;
+  type: "pass" | "block" | "reject";
+  interface: string;
+  ipprotocol: "inet" | "inet6" | "inet46";
+  /** Omitted = any (get_ipprotocols()): tcp, udp, tcp/udp, icmp, carp, pfsync… */
+  protocol?: string;
+  source: RuleAddress;
+  destination: RuleAddress & { port?: string };
+  descr: string;
+  position: { top: true } | { afterTracker: string };
+}
+
+const PROTOCOLS = new Set(["tcp", "udp", "tcp/udp", "icmp", "esp", "ah", "gre", "ipv6", "igmp", "pim", "ospf", "sctp", "carp", "pfsync"]);
+
+export function validateFilterRule(spec: FilterRuleSpec): void {
+  if (!/^[1-9][0-9]{0,9}$/.test(spec.tracker)) throw new ElementInputError("tracker", spec.tracker, "use a positive integer of up to 10 digits, unique on the firewall");
+  if (!["pass", "block", "reject"].includes(spec.type)) throw new ElementInputError("type", spec.type, "use pass, block or reject");
+  checkIfName("interface", spec.interface);
+  if (!["inet", "inet6", "inet46"].includes(spec.ipprotocol)) throw new ElementInputError("ipprotocol", spec.ipprotocol, "use inet, inet6 or inet46");
+  if (spec.protocol !== undefined && !PROTOCOLS.has(spec.protocol)) throw new ElementInputError("protocol", spec.protocol, `use one of ${[...PROTOCOLS].join(", ")} or omit it for any`);
+  for (const [field, a] of [["source", spec.source], ["destination", spec.destination]] as const) {
+    const v = "network" in a ? a.network : "address" in a ? a.address : "any";
+    if (!/^[A-Za-z0-9_.:/()-]{1,64}$/.test(v)) throw new ElementInputError(field, v, "use any, a special net like (self)/opt1/opt1ip, an address or an alias name");
+  }
+  const port = spec.destination.port;
+  if (port !== undefined && !/^([0-9]{1,5}(-[0-9]{1,5})?|[A-Za-z_][A-Za-z0-9_]{0,31})$/.test(port)) {
+    throw new ElementInputError("destination.port", port, "use a port, a range like 80-443 or a port alias");
+  }
+  checkText("descr", spec.descr, 120);
+  if ("afterTracker" in spec.position && !/^[0-9]{1,10}$/.test(spec.position.afterTracker)) {
+    throw new ElementInputError("position.afterTracker", spec.position.afterTracker, "use the tracker of an existing rule");
+  }
+}
+
+function addressEl(doc: PfConfigDoc, tag: string, a: RuleAddress & { port?: string }): PfElement {
+  const inner: PfElement[] = ["any" in a ? flag("any") : "network" in a ? leaf(doc, "network", a.network) : leaf(doc, "address", a.address)];
+  if (a.port !== undefined) inner.push(leaf(doc, "port", a.port));
+  return section(tag, inner);
+}
+
+function build(doc: PfConfigDoc, spec: FilterRuleSpec, schema: PfSchema): PfElement {
+  const v = (k: string, s: string): PfElement => leaf(doc, k, s);
+  const els: PfElement[] = [
+    v("id", ""), v("tracker", spec.tracker), v("type", spec.type), v("interface", spec.interface), v("ipprotocol", spec.ipprotocol),
+    v("tag", ""), v("tagged", ""), v("max", ""), v("max-src-nodes", ""), v("max-src-conn", ""), v("max-src-states", ""),
+    v("statetimeout", ""), v("statetype", "keep state"), v("os", ""),
+  ];
+  if (schema.statePolicy) els.push(v("statepolicy", ""));
+  if (spec.protocol !== undefined) els.push(v("protocol", spec.protocol));
+  els.push(addressEl(doc, "source", spec.source), addressEl(doc, "destination", spec.destination), v("descr", markedDescr(spec.tracker, spec.descr)));
+  return section("rule", els);
+}
+
+/** Canonical text of a rule element (for comparing ours with what we want). */
+function fingerprint(el: PfElement): string {
+  return JSON.stringify(el, (k, val: unknown) => (k === "cdata" ? undefined : val));
+}
+
+function rulesOf(doc: PfConfigDoc): PfElement[] {
+  const f = getPath(doc.root, "filter");
+  return f ? childrenByTag(f, "rule") : [];
+}
+
+function findByTracker(doc: PfConfigDoc, tracker: string): PfElement | undefined {
+  return rulesOf(doc).find((r) => textIn(doc, child(r, "tracker")) === tracker);
+}
+
+function findOurs(doc: PfConfigDoc, tracker: string): PfElement | undefined {
+  const r = findByTracker(doc, tracker);
+  if (r === undefined) return undefined;
+  if (markerKey(textIn(doc, child(r, "descr"))) !== tracker) {
+    throw new Error(`tracker: ${tracker} is already used by a rule not managed by pfsense-ha (${JSON.stringify(textIn(doc, child(r, "descr")) ?? "")}); use another tracker`);
+  }
+  return r;
+}
+
+/** Index in <filter> where the rule belongs. */
+function targetIndex(doc: PfConfigDoc, filter: PfElement, spec: FilterRuleSpec, self: PfElement | undefined): number {
+  const list = kids(filter).filter((e) => e !== self);
+  if ("afterTracker" in spec.position) {
+    const after = spec.position.afterTracker;
+    const i = list.findIndex((e) => e.tag === "rule" && textIn(doc, child(e, "tracker")) === after);
+    if (i === -1) throw new Error(`position.afterTracker: no rule with tracker ${after} exists; create that rule first or use position top`);
+    return i + 1;
+  }
+  const i = list.findIndex((e) => e.tag === "rule" && textIn(doc, child(e, "interface")) === spec.interface);
+  return i === -1 ? list.length : i;
+}
+
+export function upsertFilterRule(doc: PfConfigDoc, spec: FilterRuleSpec, schema: PfSchema): EditResult {
+  validateFilterRule(spec);
+  const log = new ChangeLog(doc, `rule ${spec.tracker}`);
+  const existing = findOurs(doc, spec.tracker);
+  const filter = ensurePath(doc.root, "filter");
+  const want = build(doc, spec, schema);
+  if (existing === undefined) {
+    insertChild(filter, want, targetIndex(doc, filter, spec, undefined));
+    log.note("created");
+    return log.result();
+  }
+  if (fingerprint(existing) !== fingerprint(want)) {
+    existing.children = want.children;
+    log.note("fields updated");
+  }
+  const list = kids(filter);
+  const at = list.indexOf(existing);
+  const target = targetIndex(doc, filter, spec, existing);
+  if (target !== at) {
+    list.splice(at, 1);
+    list.splice(target, 0, existing);
+    log.note("moved");
+  }
+  return log.result();
+}
+
+export function removeFilterRule(doc: PfConfigDoc, tracker: string): boolean {
+  const r = findOurs(doc, tracker);
+  return r !== undefined && removeChild(getPath(doc.root, "filter") as PfElement, r);
+}
+
+function readAddress(doc: PfConfigDoc, el: PfElement | undefined): RuleAddress & { port?: string } {
+  const out: RuleAddress & { port?: string } = el === undefined || child(el, "any") ? { any: true } : child(el, "network") ? { network: textIn(doc, child(el, "network")) ?? "" } : { address: textIn(doc, child(el, "address")) ?? "" };
+  const port = el ? textIn(doc, child(el, "port")) : undefined;
+  if (port !== undefined) out.port = port;
+  return out;
+}
+
+export function readFilterRule(doc: PfConfigDoc, tracker: string): FilterRuleSpec | undefined {
+  const r = findOurs(doc, tracker);
+  if (r === undefined) return undefined;
+  const v = (k: string): string => textIn(doc, child(r, k)) ?? "";
+  const filter = getPath(doc.root, "filter") as PfElement;
+  const list = kids(filter);
+  const i = list.indexOf(r);
+  const prev = list.slice(0, i).reverse().find((e) => e.tag === "rule" && textIn(doc, child(e, "interface")) === v("interface"));
+  const spec: FilterRuleSpec = {
+    tracker, type: v("type") as FilterRuleSpec["type"], interface: v("interface"), ipprotocol: v("ipprotocol") as FilterRuleSpec["ipprotocol"],
+    source: readAddress(doc, child(r, "source")), destination: readAddress(doc, child(r, "destination")), descr: unmarkedDescr(v("descr")),
+    position: prev === undefined ? { top: true } : { afterTracker: textIn(doc, child(prev, "tracker")) ?? "" },
+  };
+  if (child(r, "protocol")) spec.protocol = v("protocol");
+  return spec;
+}

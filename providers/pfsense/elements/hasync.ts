@@ -1,0 +1,93 @@
+// <hasync> (system_hasync.php): pfsync keys on both nodes; XMLRPC target/credentials + synchronize* options only on
+// the primary (xmlrpc.php refuses a sync loop if the secondary also points at its peer). Only our keys are touched.
+import type { PfConfigDoc } from "../codec";
+import { ensurePath, getPath, textIn, child } from "../codec-tree";
+import type { PfSchema } from "../version";
+import { ChangeLog, checkIfName, checkIpv4, checkSecret, checkText, type EditResult } from "./common";
+
+/** $checkbox_names in system_hasync.php, in its order (2.7.2); 2.8 adds synchronizekea6. */
+export const SYNC_OPTIONS_27 = [
+  "synchronizeusers", "synchronizeauthservers", "synchronizecerts", "synchronizerules", "synchronizeschedules",
+  "synchronizealiases", "synchronizenat", "synchronizeipsec", "synchronizeopenvpn", "synchronizedhcpd",
+  "synchronizedhcrelay", "synchronizedhcrelay6", "synchronizewol", "synchronizestaticroutes", "synchronizevirtualip",
+  "synchronizetrafficshaper", "synchronizetrafficshaperlimiter", "synchronizednsforwarder", "synchronizecaptiveportal",
+] as const;
+
+export function syncOptionsFor(schema: PfSchema): string[] {
+  return schema.kea6Sync ? [...SYNC_OPTIONS_27, "synchronizekea6"] : [...SYNC_OPTIONS_27];
+}
+
+export interface HaSyncSpec {
+  pfsyncInterface: string;
+  pfsyncPeerIp: string;
+  /** Present only on the primary. */
+  xmlrpc?: {
+    synchronizeToIp: string;
+    username: string;
+    password: string;
+    /** Options switched off (all others on). */
+    disabledOptions?: string[];
+  };
+}
+
+export function validateHaSync(spec: HaSyncSpec, schema: PfSchema): void {
+  checkIfName("pfsyncInterface", spec.pfsyncInterface);
+  checkIpv4("pfsyncPeerIp", spec.pfsyncPeerIp);
+  if (spec.xmlrpc) {
+    checkIpv4("xmlrpc.synchronizeToIp", spec.xmlrpc.synchronizeToIp);
+    checkText("xmlrpc.username", spec.xmlrpc.username, 64);
+    checkSecret("xmlrpc.password", spec.xmlrpc.password);
+    const known = syncOptionsFor(schema);
+    for (const o of spec.xmlrpc.disabledOptions ?? []) {
+      if (!known.includes(o)) throw new Error(`xmlrpc.disabledOptions: ${JSON.stringify(o)} is not a sync option of config ${schema.version}; use one of ${known.join(", ")}`);
+    }
+  }
+}
+
+export function upsertHaSync(doc: PfConfigDoc, spec: HaSyncSpec, schema: PfSchema): EditResult {
+  validateHaSync(spec, schema);
+  const h = ensurePath(doc.root, "hasync");
+  const log = new ChangeLog(doc, "hasync");
+  log.value(h, "pfsyncenabled", "on");
+  log.value(h, "pfsyncpeerip", spec.pfsyncPeerIp);
+  log.value(h, "pfsyncinterface", spec.pfsyncInterface);
+  const options = syncOptionsFor(schema);
+  if (spec.xmlrpc) {
+    const off = new Set(spec.xmlrpc.disabledOptions ?? []);
+    // checked = 'on', unchecked = PHP false → element omitted
+    for (const o of options) {
+      if (off.has(o)) log.flag(h, o, false);
+      else log.value(h, o, "on");
+    }
+    log.value(h, "synchronizetoip", spec.xmlrpc.synchronizeToIp);
+    log.value(h, "username", spec.xmlrpc.username);
+    log.value(h, "password", spec.xmlrpc.password, { secret: true });
+  } else {
+    for (const k of [...options, "synchronizetoip", "username", "password"]) log.flag(h, k, false);
+  }
+  return log.result();
+}
+
+export function readHaSync(doc: PfConfigDoc, schema: PfSchema): HaSyncSpec | undefined {
+  const h = getPath(doc.root, "hasync");
+  if (h === undefined || textIn(doc, child(h, "pfsyncenabled")) !== "on") return undefined;
+  const v = (k: string): string | undefined => textIn(doc, child(h, k));
+  const spec: HaSyncSpec = { pfsyncInterface: v("pfsyncinterface") ?? "", pfsyncPeerIp: v("pfsyncpeerip") ?? "" };
+  const to = v("synchronizetoip");
+  if (to) {
+    spec.xmlrpc = {
+      synchronizeToIp: to, username: v("username") ?? "", password: v("password") ?? "",
+      disabledOptions: syncOptionsFor(schema).filter((o) => v(o) !== "on"),
+    };
+  }
+  return spec;
+}
+
+/** Remove our keys (the pfsync and XMLRPC settings); other hasync keys (e.g. pfhostid) stay. */
+export function removeHaSync(doc: PfConfigDoc, schema: PfSchema): boolean {
+  const h = getPath(doc.root, "hasync");
+  if (h === undefined) return false;
+  const log = new ChangeLog(doc, "hasync");
+  for (const k of ["pfsyncenabled", "pfsyncpeerip", "pfsyncinterface", ...syncOptionsFor(schema), "synchronizetoip", "username", "password"]) log.flag(h, k, false);
+  return log.result().changed;
+}

@@ -1,0 +1,66 @@
+// Interface assignment/addressing in <interfaces><wan|lan|optN> (interfaces_assign.php + interfaces.php save block).
+// Only the keys we manage are touched; the SYNC interface gets no blockpriv/blockbogons (HA docs).
+import type { PfConfigDoc, PfElement } from "../codec";
+import { child, ensurePath, getPath, removeChild, textIn } from "../codec-tree";
+import { ChangeLog, ElementInputError, checkIfName, checkInt, checkIpv4, checkText, type EditResult } from "./common";
+
+export interface InterfaceSpec {
+  /** wan, lan or optN. */
+  name: string;
+  /** OS NIC name, e.g. vtnet2. */
+  device: string;
+  descr: string;
+  enable: boolean;
+  ipaddr: string;
+  subnetBits: number;
+  /** Gateway name (gateways/gateway_item); omitted = none. */
+  gateway?: string;
+  /** The SYNC interface: blockpriv/blockbogons cleared. */
+  sync: boolean;
+}
+
+export function validateInterface(spec: InterfaceSpec): void {
+  checkIfName("name", spec.name);
+  if (!/^[a-z][a-z0-9_.]{0,14}$/.test(spec.device)) throw new ElementInputError("device", spec.device, "use the firewall's NIC name, e.g. vtnet2");
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,21}$/.test(spec.descr) || /^pkg_/.test(spec.descr)) {
+    throw new ElementInputError("descr", spec.descr, "use up to 22 characters from [A-Za-z0-9_], not numeric, not starting with pkg_ (interfaces.php)");
+  }
+  checkIpv4("ipaddr", spec.ipaddr);
+  checkInt("subnetBits", spec.subnetBits, 1, 32);
+  if (spec.gateway !== undefined) checkText("gateway", spec.gateway, 32);
+}
+
+export function upsertInterface(doc: PfConfigDoc, spec: InterfaceSpec): EditResult {
+  validateInterface(spec);
+  const i = ensurePath(doc.root, `interfaces/${spec.name}`);
+  const log = new ChangeLog(doc, `interface ${spec.name}`);
+  log.flag(i, "enable", spec.enable, 0);
+  log.value(i, "if", spec.device);
+  log.value(i, "descr", spec.descr);
+  log.value(i, "ipaddr", spec.ipaddr);
+  log.value(i, "subnet", String(spec.subnetBits));
+  if (spec.gateway !== undefined) log.value(i, "gateway", spec.gateway);
+  else if (textIn(doc, child(i, "gateway")) !== undefined && textIn(doc, child(i, "gateway")) !== "") log.value(i, "gateway", "");
+  if (spec.sync) {
+    log.flag(i, "blockpriv", false);
+    log.flag(i, "blockbogons", false);
+  }
+  return log.result();
+}
+
+export function readInterface(doc: PfConfigDoc, name: string): Omit<InterfaceSpec, "sync"> | undefined {
+  const i = getPath(doc.root, `interfaces/${name}`);
+  if (i === undefined) return undefined;
+  const v = (k: string): string => textIn(doc, child(i, k)) ?? "";
+  const out: Omit<InterfaceSpec, "sync"> = { name, device: v("if"), descr: v("descr"), enable: child(i, "enable") !== undefined, ipaddr: v("ipaddr"), subnetBits: Number(v("subnet")) };
+  if (v("gateway") !== "") out.gateway = v("gateway");
+  return out;
+}
+
+/** Only optN assignments are removed (wan/lan are never unassigned). */
+export function removeInterface(doc: PfConfigDoc, name: string): boolean {
+  if (!/^opt[0-9]+$/.test(name)) return false;
+  const ifs = getPath(doc.root, "interfaces");
+  const i = ifs ? child(ifs, name) : undefined;
+  return i !== undefined && removeChild(ifs as PfElement, i);
+}

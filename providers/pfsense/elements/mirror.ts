@@ -1,0 +1,45 @@
+// What pfSense's own XMLRPC sync writes on the secondary, so writing both nodes never fights the sync:
+// - rc.filter_synchronize: VIP section = CARP VIPs with advskew += 100, capped at 254; uniqid unchanged.
+// - xmlrpc.php restore_config_section: filter/aliases/nat are full-replaced as sent (same tracker, same descr).
+// - xmlrpc.php auth(): a receiver whose hasync/synchronizetoip equals the caller refuses ("Disallowing CARP sync
+//   loop") → the secondary gets pfsync keys only, never synchronizetoip/username/password.
+// - services.inc (dhcpd failover): each node names the other as failover_peerip; pfsync likewise (syncpeer).
+import type { AliasSpec } from "./alias";
+import type { CarpVipSpec } from "./carp-vip";
+import type { DhcpFailoverSpec } from "./dhcp";
+import type { FilterRuleSpec } from "./filter-rule";
+import type { HaSyncSpec } from "./hasync";
+import type { OutboundNatSpec } from "./outbound-nat";
+
+export type NodeRole = "primary" | "secondary";
+
+export type NodeSpec =
+  | { kind: "carpVip"; spec: CarpVipSpec }
+  /** primarySyncIp: the primary's own sync address, which the secondary names as its pfsync peer. */
+  | { kind: "haSync"; spec: HaSyncSpec; primarySyncIp: string }
+  | { kind: "filterRule"; spec: FilterRuleSpec }
+  | { kind: "alias"; spec: AliasSpec }
+  | { kind: "outboundNat"; spec: OutboundNatSpec }
+  /** primaryIp: the primary's address on that interface, the secondary's failover peer. */
+  | { kind: "dhcpFailover"; spec: DhcpFailoverSpec; primaryIp: string };
+
+export function secondarySkew(primarySkew: number): number {
+  return Math.min(primarySkew + 100, 254);
+}
+
+/** The spec to write on `role`, given the primary's spec. */
+export function forNode<T extends NodeSpec>(role: NodeRole, item: T): T {
+  if (role === "primary") return item;
+  switch (item.kind) {
+    case "carpVip":
+      return { ...item, spec: { ...item.spec, advskew: secondarySkew(item.spec.advskew) } };
+    case "haSync": {
+      const { xmlrpc: _dropped, ...pfsyncOnly } = item.spec;
+      return { ...item, spec: { ...pfsyncOnly, pfsyncPeerIp: item.primarySyncIp } };
+    }
+    case "dhcpFailover":
+      return { ...item, spec: { ...item.spec, failoverPeerIp: item.primaryIp, role: "secondary", advskew: secondarySkew(item.spec.advskew) } };
+    default:
+      return item; // rules, aliases, NAT: copied verbatim by restore_config_section
+  }
+}
