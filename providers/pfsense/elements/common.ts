@@ -47,6 +47,11 @@ export class ChangeLog {
   }
 }
 
+function hasControlChar(v: string): boolean {
+  for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) < 32) return true;
+  return false;
+}
+
 export const PF_IFNAME = /^(wan|lan|opt[1-9][0-9]{0,2})$/;
 
 export function checkIfName(field: string, v: string): void {
@@ -62,13 +67,13 @@ export function checkInt(field: string, v: number, min: number, max: number): vo
 }
 
 export function checkText(field: string, v: string, max = 200): void {
-  if (typeof v !== "string" || v.length > max || /[\u0000-\u001f]/.test(v)) {
+  if (typeof v !== "string" || v.length > max || hasControlChar(v)) {
     throw new ElementInputError(field, v, `use at most ${max} printable characters`);
   }
 }
 
 export function checkSecret(field: string, v: string): void {
-  if (typeof v !== "string" || v.length === 0 || /[\u0000-\u001f]/.test(v)) {
+  if (typeof v !== "string" || v.length === 0 || hasControlChar(v)) {
     // never echo a secret
     throw new Error(`${field}: (secret) is empty or contains control characters; set a non-empty printable password`);
   }

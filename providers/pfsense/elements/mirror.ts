@@ -34,8 +34,7 @@ export function forNode<T extends NodeSpec>(role: NodeRole, item: T): T {
     case "carpVip":
       return { ...item, spec: { ...item.spec, advskew: secondarySkew(item.spec.advskew) } };
     case "haSync": {
-      const { xmlrpc: _dropped, ...pfsyncOnly } = item.spec;
-      return { ...item, spec: { ...pfsyncOnly, pfsyncPeerIp: item.primarySyncIp } };
+      return { ...item, spec: { pfsyncInterface: item.spec.pfsyncInterface, pfsyncPeerIp: item.primarySyncIp } };
     }
     case "dhcpFailover":
       return { ...item, spec: { ...item.spec, failoverPeerIp: item.primaryIp, role: "secondary", advskew: secondarySkew(item.spec.advskew) } };

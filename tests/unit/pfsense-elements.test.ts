@@ -1,0 +1,353 @@
+import { readFileSync } from "fs";
+import { buildConfigXml, parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
+import { ensurePath, insertChild, leaf, section } from "../../providers/pfsense/codec-tree";
+import { assertSameVersion, schemaForVersion, schemaOf } from "../../providers/pfsense/version";
+import { readCarpVip, removeCarpVip, upsertCarpVip, type CarpVipSpec } from "../../providers/pfsense/elements/carp-vip";
+import { readHaSync, removeHaSync, upsertHaSync, type HaSyncSpec } from "../../providers/pfsense/elements/hasync";
+import { readFilterRule, removeFilterRule, upsertFilterRule, type FilterRuleSpec } from "../../providers/pfsense/elements/filter-rule";
+import { removeAlias, upsertAlias, type AliasSpec } from "../../providers/pfsense/elements/alias";
+import { readOutboundNat, removeOutboundNat, upsertOutboundNat, type OutboundNatSpec } from "../../providers/pfsense/elements/outbound-nat";
+import { readDhcpFailover, removeDhcpFailover, upsertDhcpFailover, type DhcpFailoverSpec } from "../../providers/pfsense/elements/dhcp";
+import { readInterface, upsertInterface, type InterfaceSpec } from "../../providers/pfsense/elements/interface";
+import { forNode } from "../../providers/pfsense/elements/mirror";
+import { FACTORY_CONFIG_PATH } from "../fixtures/gen-large-config";
+
+const factory = readFileSync(FACTORY_CONFIG_PATH, "utf8"); // <version>23.2 = 2.7.1/2.7.2 schema
+const factoryAt = (version: string): string => factory.replace("<version>23.2</version>", `<version>${version}</version>`);
+
+/** Lines removed/added between two texts (common prefix and suffix stripped). */
+function changedLines(before: string, after: string): { removed: string[]; added: string[] } {
+  const a = before.split("\n");
+  const b = after.split("\n");
+  let s = 0;
+  while (s < a.length && s < b.length && a[s] === b[s]) s++;
+  let ea = a.length - 1;
+  let eb = b.length - 1;
+  while (ea >= s && eb >= s && a[ea] === b[eb]) { ea--; eb--; }
+  return { removed: a.slice(s, ea + 1), added: b.slice(s, eb + 1) };
+}
+
+const vip: CarpVipSpec = {
+  uniqid: "65f1c2a9b3e4d", interface: "wan", vhid: 1, advskew: 0, advbase: 1, password: "s3cret&<pw>",
+  descr: "WAN CARP Zürich", subnet: "198.51.100.200", subnetBits: 24,
+};
+
+describe("version → schema", () => {
+  it("maps 22.9, 23.0-23.3, 23.4-24.1 and refuses older / unknown newer", () => {
+    expect(schemaForVersion("22.9")).toMatchObject({ release: "2.7.0", natTarget: "legacy", kea6Sync: false });
+    expect(schemaForVersion("23.3")).toMatchObject({ release: "2.7.1/2.7.2", natTarget: "split", kea6Sync: false, statePolicy: false });
+    expect(schemaForVersion("24.0")).toMatchObject({ release: "2.8.x", natTarget: "split", kea6Sync: true, statePolicy: true });
+    expect(() => schemaForVersion("22.2")).toThrow(/22.2 is older than pfSense 2.7.0 \(22.9\); upgrade/);
+    expect(() => schemaForVersion("24.5")).toThrow(/24.5 is newer than the newest known schema.*allowUnknown/);
+    expect(schemaForVersion("24.5", true).release).toBe("unknown-newer");
+    expect(() => schemaForVersion("x")).toThrow(/"x" is not a config version/);
+  });
+
+  it("requires both nodes on the same version, naming the node to upgrade", () => {
+    expect(() => assertSameVersion({ name: "fw-a", version: "23.3" }, { name: "fw-b", version: "23.3" })).not.toThrow();
+    expect(() => assertSameVersion({ name: "fw-a", version: "23.3" }, { name: "fw-b", version: "24.0" })).toThrow(
+      /XMLRPC sync refuses different versions: .*upgrade fw-a to the release fw-b runs/,
+    );
+  });
+});
+
+describe("CarpVip", () => {
+  it("writes saveVIP()'s keys in order, CDATA HTML-escaped, and touches nothing else", () => {
+    const doc = parseConfigXml(factory);
+    const r = upsertCarpVip(doc, vip);
+    expect(r.changed).toBe(true);
+    const { removed, added } = changedLines(factory, buildConfigXml(doc));
+    expect(removed).toEqual([]);
+    expect(added).toEqual([
+      "\t<virtualip>",
+      "\t\t<vip>",
+      "\t\t\t<mode>carp</mode>",
+      "\t\t\t<interface>wan</interface>",
+      "\t\t\t<vhid>1</vhid>",
+      "\t\t\t<advskew>0</advskew>",
+      "\t\t\t<advbase>1</advbase>",
+      "\t\t\t<password><![CDATA[s3cret&amp;&lt;pw&gt;]]></password>",
+      "\t\t\t<uniqid>65f1c2a9b3e4d</uniqid>",
+      "\t\t\t<descr><![CDATA[WAN CARP Z&uuml;rich]]></descr>",
+      "\t\t\t<type>single</type>",
+      "\t\t\t<subnet_bits>24</subnet_bits>",
+      "\t\t\t<subnet>198.51.100.200</subnet>",
+      "\t\t</vip>",
+      "\t</virtualip>",
+    ]);
+  });
+
+  it("is idempotent, reads back, and reports changes without printing the password", () => {
+    const doc = parseConfigXml(factory);
+    upsertCarpVip(doc, vip);
+    const once = buildConfigXml(doc);
+    expect(upsertCarpVip(doc, vip)).toEqual({ changed: false, diff: [] });
+    expect(buildConfigXml(doc)).toBe(once);
+    expect(readCarpVip(doc, vip.uniqid)).toEqual(vip);
+    const r = upsertCarpVip(doc, { ...vip, advskew: 5, password: "new-secret" });
+    expect(r.diff).toEqual(["vip 65f1c2a9b3e4d advskew: \"0\" -> \"5\"", "vip 65f1c2a9b3e4d password: (secret, changed)"]);
+    expect(JSON.stringify(r)).not.toMatch(/new-secret|s3cret/);
+  });
+
+  it("remove restores the document byte-identical", () => {
+    const doc = parseConfigXml(factory);
+    const human = { ...vip, uniqid: "aaaaaaaaaaaaa", vhid: 7 };
+    upsertCarpVip(doc, human); // stands in for a VIP that existed before
+    const before = buildConfigXml(doc);
+    upsertCarpVip(doc, vip);
+    expect(removeCarpVip(doc, vip.uniqid)).toBe(true);
+    expect(buildConfigXml(doc)).toBe(before);
+    expect(removeCarpVip(doc, vip.uniqid)).toBe(false);
+  });
+
+  it("refuses a VHID a human's VIP already uses on that interface, and never touches a same-descr foreign VIP", () => {
+    const doc = parseConfigXml(factory);
+    const vips = ensurePath(doc.root, "virtualip");
+    const mk = (vhid: string, uniqid: string): void =>
+      insertChild(vips, section("vip", [leaf(doc, "mode", "carp"), leaf(doc, "interface", "wan"), leaf(doc, "vhid", vhid), leaf(doc, "uniqid", uniqid), leaf(doc, "descr", vip.descr)]));
+    mk("1", "bbbbbbbbbbbbb");
+    expect(() => upsertCarpVip(doc, vip)).toThrow(/vhid: 1 is already used on wan by another CARP VIP \(uniqid bbbbbbbbbbbbb/);
+    const doc2 = parseConfigXml(factory);
+    const vips2 = ensurePath(doc2.root, "virtualip");
+    insertChild(vips2, section("vip", [leaf(doc2, "mode", "carp"), leaf(doc2, "interface", "wan"), leaf(doc2, "vhid", "9"), leaf(doc2, "descr", vip.descr)]));
+    const before = buildConfigXml(doc2);
+    upsertCarpVip(doc2, vip);
+    removeCarpVip(doc2, vip.uniqid);
+    expect(buildConfigXml(doc2)).toBe(before);
+  });
+
+  it("rejects bad input naming the field, without echoing the password", () => {
+    const doc = parseConfigXml(factory);
+    expect(() => upsertCarpVip(doc, { ...vip, vhid: 256 })).toThrow(/vhid: 256 is invalid; use an integer from 1 to 255/);
+    expect(() => upsertCarpVip(doc, { ...vip, uniqid: "xyz" })).toThrow(/uniqid: "xyz" is invalid/);
+    expect(() => upsertCarpVip(doc, { ...vip, interface: "em0" })).toThrow(/interface: "em0" is invalid; use a pfSense interface name/);
+    expect(() => upsertCarpVip(doc, { ...vip, password: "" })).toThrow(/password: \(secret\) is empty/);
+    expect(buildConfigXml(doc)).toBe(factory);
+  });
+});
+
+describe("HaSyncConfig", () => {
+  const primary: HaSyncSpec = {
+    pfsyncInterface: "opt1", pfsyncPeerIp: "172.16.1.3",
+    xmlrpc: { synchronizeToIp: "172.16.1.3", username: "admin", password: "peer-pw", disabledOptions: ["synchronizecaptiveportal"] },
+  };
+
+  it("primary on 2.7.x: pfsync keys, every option 'on' except the disabled one, XMLRPC target and credentials", () => {
+    const doc = parseConfigXml(factory);
+    const r = upsertHaSync(doc, primary, schemaOf(doc));
+    const { added } = changedLines(factory, buildConfigXml(doc));
+    expect(added[0]).toBe("\t<hasync>");
+    expect(added).toContain("\t\t<pfsyncenabled>on</pfsyncenabled>");
+    expect(added).toContain("\t\t<synchronizedhcpd>on</synchronizedhcpd>");
+    expect(added.join("\n")).not.toMatch(/synchronizecaptiveportal|synchronizekea6/);
+    expect(added.slice(-6)).toEqual([
+      "\t\t<synchronizetrafficshaperlimiter>on</synchronizetrafficshaperlimiter>",
+      "\t\t<synchronizednsforwarder>on</synchronizednsforwarder>",
+      "\t\t<synchronizetoip>172.16.1.3</synchronizetoip>",
+      "\t\t<username><![CDATA[admin]]></username>",
+      "\t\t<password><![CDATA[peer-pw]]></password>",
+      "\t</hasync>",
+    ]);
+    expect(r.diff.join("\n")).toContain("hasync password: (secret, set)");
+    expect(r.diff.join("\n")).not.toContain("peer-pw");
+    expect(upsertHaSync(doc, primary, schemaOf(doc)).changed).toBe(false);
+    expect(readHaSync(doc, schemaOf(doc))).toEqual(primary);
+  });
+
+  it("2.8 adds synchronizekea6", () => {
+    const doc = parseConfigXml(factoryAt("24.0"));
+    upsertHaSync(doc, primary, schemaOf(doc));
+    expect(buildConfigXml(doc)).toContain("\t\t<synchronizekea6>on</synchronizekea6>\n");
+  });
+
+  it("secondary (mirror): pfsync peer = primary, no XMLRPC keys at all; remove restores the document", () => {
+    const doc = parseConfigXml(factory);
+    const sec = forNode("secondary", { kind: "haSync", spec: primary, primarySyncIp: "172.16.1.2" }).spec;
+    upsertHaSync(doc, sec, schemaOf(doc));
+    const out = buildConfigXml(doc);
+    expect(out).toContain("\t<hasync>\n\t\t<pfsyncenabled>on</pfsyncenabled>\n\t\t<pfsyncpeerip>172.16.1.2</pfsyncpeerip>\n\t\t<pfsyncinterface>opt1</pfsyncinterface>\n\t</hasync>\n");
+    expect(out).not.toMatch(/synchronizetoip|<username>|<password>/);
+    removeHaSync(doc, schemaOf(doc));
+    expect(buildConfigXml(doc)).toContain("\t<hasync>\n\t</hasync>\n");
+  });
+});
+
+describe("FirewallRule + Alias (sync rules)", () => {
+  const pfsync: FilterRuleSpec = {
+    tracker: "1712345001", type: "pass", interface: "lan", ipprotocol: "inet", protocol: "pfsync",
+    source: { network: "lan" }, destination: { any: true }, descr: "HA: pfsync", position: { top: true },
+  };
+  const xmlrpc: FilterRuleSpec = {
+    tracker: "1712345002", type: "pass", interface: "lan", ipprotocol: "inet", protocol: "tcp",
+    source: { address: "HA_SYNC_PEERS" }, destination: { network: "(self)", port: "443" }, descr: "HA: XMLRPC", position: { afterTracker: "1712345001" },
+  };
+  const alias: AliasSpec = { name: "HA_SYNC_PEERS", type: "host", addresses: ["172.16.1.2", "172.16.1.3"], descr: "HA sync nodes" };
+
+  it("places pfsync at the top of the interface, XMLRPC right after it, exact XML", () => {
+    const doc = parseConfigXml(factory);
+    const s = schemaOf(doc);
+    upsertAlias(doc, alias);
+    upsertFilterRule(doc, pfsync, s);
+    upsertFilterRule(doc, xmlrpc, s);
+    const out = buildConfigXml(doc);
+    const filterBlock = out.slice(out.indexOf("\t<filter>"), out.indexOf("\t</filter>"));
+    const trackers = [...filterBlock.matchAll(/<tracker>(\d+)<\/tracker>/g)].map((m) => m[1]);
+    expect(trackers).toEqual(["1712345001", "1712345002", "0100000101", "0100000102"]);
+    expect(out).toContain(
+      "\t\t\t<statetype><![CDATA[keep state]]></statetype>\n\t\t\t<os></os>\n\t\t\t<protocol>tcp</protocol>\n" +
+        "\t\t\t<source>\n\t\t\t\t<address>HA_SYNC_PEERS</address>\n\t\t\t</source>\n" +
+        "\t\t\t<destination>\n\t\t\t\t<network>(self)</network>\n\t\t\t\t<port>443</port>\n\t\t\t</destination>\n" +
+        "\t\t\t<descr><![CDATA[[pfsense-ha]1712345002 HA: XMLRPC]]></descr>\n\t\t</rule>\n",
+    );
+    expect(out).toContain(
+      "\t\t<alias>\n\t\t\t<name>HA_SYNC_PEERS</name>\n\t\t\t<type>host</type>\n\t\t\t<address>172.16.1.2 172.16.1.3</address>\n" +
+        "\t\t\t<descr><![CDATA[[pfsense-ha]HA_SYNC_PEERS HA sync nodes]]></descr>\n\t\t\t<detail><![CDATA[||]]></detail>\n\t\t</alias>\n",
+    );
+    expect(out).not.toContain("statepolicy");
+    expect(upsertFilterRule(doc, xmlrpc, s).changed).toBe(false);
+    expect(upsertFilterRule(doc, pfsync, s).changed).toBe(false);
+    expect(readFilterRule(doc, "1712345002")).toEqual(xmlrpc);
+  });
+
+  it("2.8 rules carry <statepolicy>", () => {
+    const doc = parseConfigXml(factoryAt("24.0"));
+    upsertFilterRule(doc, pfsync, schemaOf(doc));
+    expect(buildConfigXml(doc)).toContain("\t\t\t<os></os>\n\t\t\t<statepolicy></statepolicy>\n\t\t\t<protocol>pfsync</protocol>\n");
+  });
+
+  it("moves our rule back when a human moved it; remove leaves the document byte-identical", () => {
+    const doc = parseConfigXml(factory);
+    const s = schemaOf(doc);
+    upsertFilterRule(doc, pfsync, s);
+    const filter = ensurePath(doc.root, "filter");
+    filter.children!.push(filter.children!.shift()!); // drift: ours is now last
+    expect(upsertFilterRule(doc, pfsync, s).diff).toEqual(["rule 1712345001 moved"]);
+    upsertAlias(doc, alias);
+    expect(removeFilterRule(doc, pfsync.tracker)).toBe(true);
+    expect(removeAlias(doc, alias.name)).toBe(true);
+    expect(buildConfigXml(doc)).toBe(factory);
+  });
+
+  it("refuses a tracker or alias name owned by a human, and an unknown afterTracker", () => {
+    const s = schemaOf(parseConfigXml(factory));
+    const human = parseConfigXml(factory.replace("<tracker>0100000101</tracker>", "<tracker>1712345001</tracker>"));
+    expect(() => upsertFilterRule(human, pfsync, s)).toThrow(/tracker: 1712345001 is already used by a rule not managed by pfsense-ha/);
+    expect(() => upsertFilterRule(parseConfigXml(factory), xmlrpc, s)).toThrow(/position.afterTracker: no rule with tracker 1712345001/);
+    const d2 = parseConfigXml(factory);
+    insertChild(ensurePath(d2.root, "aliases"), section("alias", [leaf(d2, "name", "HA_SYNC_PEERS"), leaf(d2, "descr", "mine")]));
+    expect(() => upsertAlias(d2, alias)).toThrow(/alias "HA_SYNC_PEERS" already exists and is not managed by pfsense-ha/);
+  });
+});
+
+describe("OutboundNatRule", () => {
+  const nat: OutboundNatSpec = { key: "lan", sourceNetwork: "192.168.1.0/24", interface: "wan", targetVip: "198.51.100.200", descr: "LAN -> WAN VIP" };
+  const ruleLines = (targetSubnet: boolean): string[] => [
+    "\t\t\t<mode>hybrid</mode>",
+    "\t\t\t<rule>",
+    "\t\t\t\t<source>",
+    "\t\t\t\t\t<network>192.168.1.0/24</network>",
+    "\t\t\t\t</source>",
+    "\t\t\t\t<sourceport></sourceport>",
+    "\t\t\t\t<descr><![CDATA[[pfsense-ha]lan LAN -&gt; WAN VIP]]></descr>",
+    "\t\t\t\t<target>198.51.100.200</target>",
+    ...(targetSubnet ? ["\t\t\t\t<target_subnet></target_subnet>"] : []),
+    "\t\t\t\t<interface>wan</interface>",
+    "\t\t\t\t<poolopts></poolopts>",
+    "\t\t\t\t<source_hash_key></source_hash_key>",
+    "\t\t\t\t<ipprotocol>inet</ipprotocol>",
+    "\t\t\t\t<destination>",
+    "\t\t\t\t\t<any></any>",
+    "\t\t\t\t</destination>",
+    "\t\t\t</rule>",
+  ];
+
+  it.each([["22.9", false], ["23.3", true], ["24.0", true]] as const)("config %s: hybrid mode + rule, target schema per version", (version, split) => {
+    const text = factoryAt(version);
+    const doc = parseConfigXml(text);
+    upsertOutboundNat(doc, nat, schemaOf(doc));
+    const { removed, added } = changedLines(text, buildConfigXml(doc));
+    expect(removed).toEqual(["\t\t\t<mode>automatic</mode>"]);
+    expect(added).toEqual(ruleLines(split));
+    expect(upsertOutboundNat(doc, nat, schemaOf(doc)).changed).toBe(false);
+    expect(readOutboundNat(doc, "lan")).toEqual(nat);
+    expect(removeOutboundNat(doc, "lan")).toBe(true);
+    expect(buildConfigXml(doc)).toBe(text);
+  });
+
+  it("leaves a human's NAT rule with the same descr alone", () => {
+    const doc = parseConfigXml(factory);
+    const o = ensurePath(doc.root, "nat/outbound");
+    insertChild(o, section("rule", [leaf(doc, "descr", nat.descr), leaf(doc, "target", "203.0.113.9")]));
+    const human = JSON.stringify(o.children![1]);
+    upsertOutboundNat(doc, nat, schemaOf(doc));
+    removeOutboundNat(doc, "lan");
+    expect(JSON.stringify(o.children![1])).toBe(human);
+    expect(o.children).toHaveLength(2);
+  });
+});
+
+describe("DhcpFailover", () => {
+  const dhcp: DhcpFailoverSpec = { interface: "lan", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3", role: "primary", advskew: 0 };
+
+  it("sets gateway, DNS and failover peer only; idempotent; remove restores the document", () => {
+    const doc = parseConfigXml(factory);
+    upsertDhcpFailover(doc, dhcp);
+    const { removed, added } = changedLines(factory, buildConfigXml(doc));
+    expect(removed).toEqual([]);
+    expect(added).toEqual(["\t\t\t<gateway>192.168.1.1</gateway>", "\t\t\t<dnsserver>192.168.1.1</dnsserver>", "\t\t\t<failover_peerip>192.168.1.3</failover_peerip>"]);
+    expect(upsertDhcpFailover(doc, dhcp).changed).toBe(false);
+    expect(readDhcpFailover(doc, "lan")).toEqual({ interface: "lan", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3" });
+    expect(removeDhcpFailover(doc, "lan")).toBe(true);
+    expect(buildConfigXml(doc)).toBe(factory);
+  });
+
+  it("secondary mirror swaps the peer and adds 100 to the skew", () => {
+    const m = forNode("secondary", { kind: "dhcpFailover", spec: dhcp, primaryIp: "192.168.1.2" });
+    expect(m.spec).toEqual({ ...dhcp, failoverPeerIp: "192.168.1.2", role: "secondary", advskew: 100 });
+  });
+
+  it("refuses Kea and a secondary skew of 20 or less, before touching the document", () => {
+    const kea = parseConfigXml(factory.replace("\t<dhcpd>", "\t<dhcpbackend>kea</dhcpbackend>\n\t<dhcpd>"));
+    expect(() => upsertDhcpFailover(kea, dhcp)).toThrow(/dhcpbackend: "kea" .*switch .* to ISC/);
+    const doc = parseConfigXml(factory);
+    expect(() => upsertDhcpFailover(doc, { ...dhcp, role: "secondary", advskew: 20 })).toThrow(/advskew: 20 is invalid; the secondary's CARP skew must be above 20/);
+    expect(() => upsertDhcpFailover(doc, { ...dhcp, interface: "opt1" })).toThrow(/no DHCP server section dhcpd\/opt1/);
+    expect(buildConfigXml(doc)).toBe(factory);
+  });
+});
+
+describe("PfSenseInterface", () => {
+  const sync: InterfaceSpec = { name: "opt1", device: "vtnet2", descr: "SYNC", enable: true, ipaddr: "172.16.1.2", subnetBits: 24, sync: true };
+
+  it("assigns the SYNC interface with a static address and no block flags", () => {
+    const doc = parseConfigXml(factory);
+    upsertInterface(doc, sync);
+    const { added } = changedLines(factory, buildConfigXml(doc));
+    expect(added).toEqual([
+      "\t\t<opt1>", "\t\t\t<enable></enable>", "\t\t\t<if>vtnet2</if>", "\t\t\t<descr><![CDATA[SYNC]]></descr>",
+      "\t\t\t<ipaddr>172.16.1.2</ipaddr>", "\t\t\t<subnet>24</subnet>", "\t\t</opt1>",
+    ]);
+    expect(upsertInterface(doc, sync).changed).toBe(false);
+    expect(readInterface(doc, "opt1")).toEqual({ name: "opt1", device: "vtnet2", descr: "SYNC", enable: true, ipaddr: "172.16.1.2", subnetBits: 24 });
+  });
+
+  it("clears blockpriv/blockbogons only when it is the sync interface", () => {
+    const doc = parseConfigXml(factory);
+    const r = upsertInterface(doc, { ...sync, name: "wan", device: "em0", descr: "WAN", ipaddr: "198.51.100.201" });
+    expect(r.diff).toContain("interface wan blockpriv: on -> off");
+    const doc2 = parseConfigXml(factory);
+    upsertInterface(doc2, { ...sync, name: "wan", device: "em0", descr: "WAN", ipaddr: "198.51.100.201", sync: false });
+    expect(buildConfigXml(doc2)).toContain("<blockbogons></blockbogons>");
+  });
+});
+
+describe("secondary mirror", () => {
+  it("adds 100 to the VIP skew, capped at 254, same uniqid", () => {
+    expect(forNode("secondary", { kind: "carpVip", spec: vip }).spec).toEqual({ ...vip, advskew: 100 });
+    expect(forNode("secondary", { kind: "carpVip", spec: { ...vip, advskew: 200 } }).spec.advskew).toBe(254);
+    expect(forNode("primary", { kind: "carpVip", spec: vip }).spec).toBe(vip);
+  });
+});
+
+// keep the helper type in use for readers
+export type { PfConfigDoc };
