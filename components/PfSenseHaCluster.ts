@@ -9,6 +9,10 @@ import type { ClusterConfig, FirewallConfig, FirewallRole, NetworkConfig } from 
 import type { ClusterSecrets } from "../config/program";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
 import { clusterOutputsOf, type ClusterOutputs } from "./outputs";
+import { OvsBridge } from "./OvsBridge";
+import { VxlanTunnel } from "./VxlanTunnel";
+import { tunnelPortName } from "../providers/ovs/naming";
+import type { SshEndpoint } from "../providers/ssh/types";
 
 export const STAGES = ["fabric", "vms", "interfaces", "vips", "hasync", "rules", "dhcp"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -42,6 +46,29 @@ export function firewallNodeArgs(fw: FirewallConfig, networks: readonly NetworkC
   };
 }
 
+/** With `pfsense-ha:sshPrivateKey` set, every endpoint carries the key content, as a secret. */
+export function endpointWithKey(ep: SshEndpoint, key: pulumi.Output<string> | undefined): pulumi.Input<SshEndpoint> {
+  return key ? pulumi.secret(key.apply((privateKey) => ({ ...ep, privateKey }))) : ep;
+}
+
+/** Name of the VxlanTunnel of a network; also the tunnel id the OVS port names derive from. Pure. */
+export function tunnelNameOf(clusterName: string, network: string): string {
+  return `${clusterName}-vx-${network}`;
+}
+
+/** OVS VXLAN port names per network and Proxmox node (one per peer), as VxlanTunnel names them. Pure. */
+export function vxlanPortsOf(clusterName: string, c: ClusterConfig): Record<string, Record<string, string[]>> {
+  const out: Record<string, Record<string, string[]>> = {};
+  for (const n of c.networks) {
+    if (!n.vxlan) continue;
+    const id = tunnelNameOf(clusterName, n.role);
+    out[n.role] = Object.fromEntries(
+      c.proxmox.nodes.map((node) => [node.name, c.proxmox.nodes.filter((p) => p !== node).map((p) => tunnelPortName(id, p.name))]),
+    );
+  }
+  return out;
+}
+
 export class PfSenseHaCluster extends pulumi.ComponentResource {
   readonly nodes: Record<FirewallRole, PfSenseNode>;
   /** The children of each stage, in declaration order (for inspection and tests). */
@@ -61,6 +88,48 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
       return { parent: this, dependsOn: prev ? [...stages[prev]] : [] };
     };
 
+    // --- fabric: every network's bridge on every Proxmox node, then the VXLAN mesh of the stretched ones
+    const underlayMtu = Math.min(...c.proxmox.nodes.map((n) => n.underlayMtu));
+    for (const n of c.networks) {
+      const bridges: Record<string, OvsBridge> = {};
+      for (const node of c.proxmox.nodes) {
+        bridges[node.name] = new OvsBridge(
+          `${name}-br-${n.role}-${node.name}`,
+          {
+            node: node.name,
+            endpoint: endpointWithKey(node.ssh, args.secrets.sshPrivateKey),
+            bridgeName: n.bridge,
+            uplink: n.uplink,
+            mtu: n.mtu,
+            datapathType: c.proxmox.datapathType,
+          },
+          { parent: this },
+        );
+        stages.fabric.push(bridges[node.name]);
+      }
+      if (n.vxlan) {
+        const tunnel = new VxlanTunnel(
+          tunnelNameOf(name, n.role),
+          {
+            bridge: n.bridge,
+            vni: n.vxlan.key,
+            dstPort: n.vxlan.dstPort,
+            bfd: n.vxlan.bfd,
+            underlayMtu,
+            overlayMtu: n.mtu,
+            nodes: c.proxmox.nodes.map((node) => ({
+              name: node.name,
+              endpoint: endpointWithKey(node.ssh, args.secrets.sshPrivateKey),
+              underlayAddress: node.underlayAddress,
+              dependsOn: [bridges[node.name]],
+            })),
+          },
+          { parent: this },
+        );
+        stages.fabric.push(tunnel);
+      }
+    }
+
     // --- vms
     const vmOpts = after("vms");
     const node = (role: FirewallRole) =>
@@ -71,7 +140,8 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
     const vmIds = pulumi
       .all([this.nodes.primary.vmId, this.nodes.secondary.vmId])
       .apply(([p, s]) => ({ [c.firewalls.primary.name]: p, [c.firewalls.secondary.name]: s }));
-    this.outputs = vmIds.apply((ids) => clusterOutputsOf(c, ids, {}));
+    const ports = vxlanPortsOf(name, c);
+    this.outputs = vmIds.apply((ids) => clusterOutputsOf(c, ids, ports));
     this.registerOutputs({ outputs: this.outputs });
   }
 }

@@ -124,7 +124,9 @@ export class PfSenseNode extends pulumi.ComponentResource {
     } else {
       this.interfaces = args.interfaces ?? vtnetAssignment(this.nics);
       this.proxmoxNode = vm.proxmoxNode;
-      const resOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.proxmoxProvider };
+      // dependsOn of a component does not reach its children in the state's dependency graph; forward it so the VM
+      // is also destroyed before what it depends on (the OVS bridges).
+      const resOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.proxmoxProvider, dependsOn: opts?.dependsOn };
       if (vm.mode === "adopt") Object.assign(resOpts, { import: adoptImportId(vm), retainOnDelete: true });
       this.vm = new proxmox.VmLegacy(`${name}-vm`, vmArgsOf(args.vmName ?? name, vm, this.nics), resOpts);
       this.vmId = this.vm.vmId.apply((id) => id ?? null);

@@ -90,3 +90,34 @@ describe.each(topologyNames())("topology %s", (name) => {
     expect(JSON.stringify(c)).not.toMatch(/test-secret/);
   });
 });
+
+describe.each(topologyNames())("topology %s: fabric and stage order", (name) => {
+  const t = loadTopology(name);
+  let run: EngineRun;
+  const of = (type: string) => run.registrations.filter((r) => r.type === type);
+
+  beforeAll(async () => {
+    run = await build(t);
+  });
+
+  test("an OvsBridge per network and Proxmox node, a VxlanTunnel per stretched network, children of the cluster", () => {
+    const [cluster] = of(CLUSTER);
+    const bridges = of("pfsense-ha:ovs:OvsBridge");
+    const nodes = t.config.proxmox.nodes.map((n) => n.name);
+    expect(bridges.map((b) => b.name).sort()).toEqual(t.config.networks.flatMap((n) => nodes.map((p) => `cluster-br-${n.role}-${p}`)).sort());
+    const tunnels = of("pfsense-ha:ovs:VxlanTunnel");
+    expect(tunnels.map((x) => x.name).sort()).toEqual(t.config.networks.filter((n) => n.vxlan).map((n) => `cluster-vx-${n.role}`).sort());
+    for (const r of [...bridges, ...tunnels]) expect(r.parent).toBe(cluster.urn);
+    // The mesh: one dynamic per node per stretched network, with every other node as a peer.
+    const meshNodes = run.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic") && /-vx-/.test(r.name));
+    expect(meshNodes).toHaveLength(tunnels.length * nodes.length);
+    for (const m of meshNodes) expect((m.inputs.peers as unknown[]).length).toBe(nodes.length - 1);
+  });
+
+  test("the firewalls wait for the whole fabric (dependsOn), the fabric waits for nothing of the cluster", () => {
+    const fabricDynamic = run.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic") && /-(br|vx)-/.test(r.name)).map((r) => r.urn);
+    expect(fabricDynamic.length).toBeGreaterThan(0);
+    for (const n of of(NODE)) expect(n.dependencies).toEqual(expect.arrayContaining(fabricDynamic));
+    for (const vm of of(VM)) expect(vm.dependencies).toEqual(expect.arrayContaining(fabricDynamic));
+  });
+});
