@@ -20,6 +20,8 @@ export interface LabHost {
   rootDir: string;
   /** The file holding the host's mount namespace (for nsenter --mount). */
   mountNs: string;
+  /** The file holding the host's UTS namespace (its own hostname). */
+  utsNs?: string;
 }
 
 export interface LabInventory {
@@ -130,6 +132,7 @@ export function labExecArgv(inv: LabInventory, hostName: string, script: string)
   return [
     `--net=/run/netns/${h.netns}`,
     `--mount=${h.mountNs}`,
+    ...(h.utsNs ? [`--uts=${h.utsNs}`] : []),
     "chroot",
     h.rootDir,
     "/usr/bin/env",

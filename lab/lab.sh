@@ -25,6 +25,7 @@ ns_of() { echo "pfha$N-$1"; }
 MNT="/run/pfha-lab$N"
 root_of() { echo "$MNT/$1/merged"; }
 mntns_of() { echo "$STATE/ns/$1"; }
+utsns_of() { echo "$STATE/ns/$1.uts"; } # own hostname per host
 role_of() { case "$1" in pve*) echo proxmox ;; fw*) echo pfsense ;; *) die "unknown host '$1': use one of ${HOSTS[*]}" ;; esac; }
 octet_of() { case "$1" in pve1) echo 11 ;; pve2) echo 12 ;; fw1) echo 21 ;; fw2) echo 22 ;; esac; }
 peer_of() { case "$1" in pve1) echo pve2 ;; pve2) echo pve1 ;; fw1) echo fw2 ;; fw2) echo fw1 ;; esac; }
@@ -40,7 +41,7 @@ require_tools() {
 # Run a command inside host $1 (its netns + mount ns, chrooted), with a clean environment.
 in_host() {
   local h="$1"; shift
-  nsenter --net="/run/netns/$(ns_of "$h")" --mount="$(mntns_of "$h")" \
+  nsenter --net="/run/netns/$(ns_of "$h")" --mount="$(mntns_of "$h")" --uts="$(utsns_of "$h")" \
     chroot "$(root_of "$h")" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 "$@" 9>&- # the daemons started here must not inherit the lab lock
 }
@@ -89,35 +90,39 @@ host_link() {
 }
 
 setup_host_fs() {
-  local h="$1" d="$STATE/hosts/$1" m ns f
-  m="$(root_of "$h")"; ns="$(ns_of "$h")"; f="$(mntns_of "$h")"
+  local h="$1" d="$STATE/hosts/$1" m ns f u
+  m="$(root_of "$h")"; ns="$(ns_of "$h")"; f="$(mntns_of "$h")"; u="$(utsns_of "$h")"
   mkdir -p "$d/upper" "$d/work" "$m" "$d/run" "$d/tmp"
   chmod 1777 "$d/tmp"
-  # A host whose mount ns does not show its root (set up by an older lab.sh that mounted the root at $d/merged)
-  # is rebuilt: same netns, addresses and upper dir, fresh mounts and daemons.
-  if mountpoint -q "$d/merged" || { mountpoint -q "$f" && ! nsenter --mount="$f" mountpoint -q "$m/proc"; }; then
-    echo "lab.sh: rebuilding the mounts of $h (root now at $m)" >&2
+  # A host set up by an older lab.sh (root at $d/merged, or no UTS ns) is rebuilt: same netns, addresses and
+  # upper dir, fresh mounts and daemons.
+  if mountpoint -q "$d/merged" ||
+    { mountpoint -q "$f" && { ! mountpoint -q "$u" || ! nsenter --mount="$f" mountpoint -q "$m/proc"; }; }; then
+    echo "lab.sh: rebuilding the mounts and daemons of $h (it was set up by an older lab.sh)" >&2
     stop_host_daemons "$h"
     ! mountpoint -q "$f" || umount "$f"
+    ! mountpoint -q "$u" || umount "$u"
     ! mountpoint -q "$d/merged" || umount "$d/merged" || umount -l "$d/merged"
     ! mountpoint -q "$m" || umount "$m" || umount -l "$m"
     rmdir "$d/merged" 2>/dev/null || true
   fi
   mountpoint -q "$m" || mount -t overlay "pfha$N-$h" -o "lowerdir=/,upperdir=$d/upper,workdir=$d/work" "$m"
   if ! mountpoint -q "$f"; then
-    touch "$f"
+    touch "$f" "$u"
+    echo "$h" >"$m/etc/hostname"
     mkdir -p "$d/run/sshd" "$d/run/network" "$d/run/openvswitch"
     [[ "$(role_of "$h")" == pfsense ]] && mkdir -p "$d/run/pfha-carp"
     # The mount ns is created inside the host's netns so the fresh sysfs shows that netns's interfaces.
-    nsenter --net="/run/netns/$ns" unshare --mount="$f" --propagation private /bin/sh -euc '
+    nsenter --net="/run/netns/$ns" unshare --mount="$f" --uts="$u" --propagation private /bin/sh -euc '
       m="$1"; d="$2"; role="$3"; bus="$4"
+      hostname "$5"
       mount -t proc proc "$m/proc"
       mount -t sysfs sysfs "$m/sys"
       mount --rbind /dev "$m/dev"
       mount --bind "$d/run" "$m/run"
       mount --bind "$d/tmp" "$m/tmp"
       if [ "$role" = pfsense ]; then mount --bind "$bus" "$m/run/pfha-carp"; fi
-    ' sh "$m" "$d" "$(role_of "$h")" "$STATE/carp-bus"
+    ' sh "$m" "$d" "$(role_of "$h")" "$STATE/carp-bus" "$h"
   fi
 }
 
@@ -238,7 +243,7 @@ write_inventory() {
         "$h" "$(role_of "$h")" "$(ns_of "$h")" "$MGMT_NET.$o" "$fp"
       [[ "$(role_of "$h")" == proxmox ]] &&
         printf '"underlayAddress":"%s","underlayBridge":"br-underlay",' "$UL_NET.$o"
-      printf '"rootDir":"%s","mountNs":"%s"}' "$(root_of "$h")" "$(mntns_of "$h")"
+      printf '"rootDir":"%s","mountNs":"%s","utsNs":"%s"}' "$(root_of "$h")" "$(mntns_of "$h")" "$(utsns_of "$h")"
     done
     printf '}}\n'
   } >"$out.tmp"
@@ -303,7 +308,9 @@ cmd_down() {
   for h in "${HOSTS[@]}"; do
     ns="$(ns_of "$h")"
     f="$(mntns_of "$h")"
-    if mountpoint -q "$f" 2>/dev/null; then umount "$f"; fi
+    for f in "$f" "$(utsns_of "$h")"; do
+      if mountpoint -q "$f" 2>/dev/null; then umount "$f"; fi
+    done
     for f in "$(root_of "$h")" "$STATE/hosts/$h/merged"; do # the second: roots mounted by an older lab.sh
       if mountpoint -q "$f" 2>/dev/null; then umount "$f" 2>/dev/null || umount -l "$f"; fi
     done

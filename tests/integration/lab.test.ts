@@ -115,7 +115,7 @@ describe(`lab ${MAIN_ID}`, () => {
     expect((await sh(inv, "pve1", "ovs-vsctl list-ports br-underlay")).trim()).toBe("eth1");
   });
 
-  test("hosts are isolated: a file in fw1's /tmp or /etc is neither in fw2 nor on the machine", async () => {
+  test("hosts are isolated: a file in fw1's /tmp or /etc is neither in fw2 nor on the machine; own hostnames", async () => {
     const token = `pfha-iso-${process.pid}-${Date.now()}`;
     await sh(inv, "fw1", `echo ${token} > /tmp/${token}; echo ${token} > /etc/${token}`);
     expect((await sh(inv, "fw1", `cat /tmp/${token}`)).trim()).toBe(token);
@@ -125,6 +125,7 @@ describe(`lab ${MAIN_ID}`, () => {
     expect(existsSync(`/etc/${token}`)).toBe(false);
     expect(existsSync(hostPath(inv, "fw1", `/etc/${token}`))).toBe(true);
     await sh(inv, "fw1", `rm -f /tmp/${token} /etc/${token}`);
+    for (const h of HOSTS) expect((await sh(inv, h, "hostname")).trim()).toBe(h);
   });
 
   test("the pfSense stand-ins have /conf -> /cf/conf with config.xml and share the CARP bus", async () => {
