@@ -183,20 +183,19 @@ export function encodingForVersion(version: string | undefined): TextEncoding {
 
 /** Build config.xml text exactly as pfSense's dump_xml_config() lays it out. */
 export function buildConfigXml(doc: PfConfigDoc): string {
-  const parts: string[] = [doc.header, `<${doc.root.tag}>`];
+  // String concatenation (V8 ropes) is faster here than collecting millions of parts for join().
+  let out = doc.header + "<" + doc.root.tag + ">";
   const indents: string[] = ["\n"];
-  const indent = (d: number): string => (indents[d] ??= "\n" + "\t".repeat(d));
   const emit = (el: PfElement, depth: number): void => {
-    const ind = indent(depth);
+    const ind = (indents[depth] ??= "\n" + "\t".repeat(depth));
     if (el.children === null) {
-      parts.push(ind, "<", el.tag, ">", el.cdata ? `<![CDATA[${el.raw}]]>` : el.raw, "</", el.tag, ">");
+      out += el.cdata ? `${ind}<${el.tag}><![CDATA[${el.raw}]]></${el.tag}>` : `${ind}<${el.tag}>${el.raw}</${el.tag}>`;
       return;
     }
-    parts.push(ind, "<", el.tag, ">");
+    out += `${ind}<${el.tag}>`;
     for (const c of el.children) emit(c, depth + 1);
-    parts.push(ind, "</", el.tag, ">");
+    out += `${ind}</${el.tag}>`;
   };
   for (const c of doc.root.children ?? []) emit(c, 1);
-  parts.push("\n</", doc.root.tag, ">", doc.trailer);
-  return parts.join("");
+  return out + "\n</" + doc.root.tag + ">" + doc.trailer;
 }

@@ -74,8 +74,24 @@ function rulesOf(doc: PfConfigDoc): PfElement[] {
   return f ? childrenByTag(f, "rule") : [];
 }
 
+// Trackers are digits and interface names [a-z0-9]: their raw text is their value, so compare raw (no decoding:
+// a 10,000-rule config is scanned per edit).
+function rawOf(el: PfElement, tag: string): string | undefined {
+  const list = el.children;
+  if (list === null) return undefined;
+  for (let i = 0; i < list.length; i++) if (list[i].tag === tag) return list[i].raw;
+  return undefined;
+}
+
 function findByTracker(doc: PfConfigDoc, tracker: string): PfElement | undefined {
-  return rulesOf(doc).find((r) => textIn(doc, child(r, "tracker")) === tracker);
+  const list = getPath(doc.root, "filter")?.children ?? [];
+  for (let i = 0; i < list.length; i++) {
+    if (list[i].tag !== "rule") continue;
+    const raw = rawOf(list[i], "tracker");
+    // length first: raw values are slices of the whole file, comparing lengths avoids touching their bytes
+    if (raw !== undefined && raw.length === tracker.length && raw === tracker) return list[i];
+  }
+  return undefined;
 }
 
 function findOurs(doc: PfConfigDoc, tracker: string): PfElement | undefined {
@@ -92,11 +108,11 @@ function targetIndex(doc: PfConfigDoc, filter: PfElement, spec: FilterRuleSpec, 
   const list = kids(filter).filter((e) => e !== self);
   if ("afterTracker" in spec.position) {
     const after = spec.position.afterTracker;
-    const i = list.findIndex((e) => e.tag === "rule" && textIn(doc, child(e, "tracker")) === after);
+    const i = list.findIndex((e) => e.tag === "rule" && rawOf(e, "tracker") === after);
     if (i === -1) throw new Error(`position.afterTracker: no rule with tracker ${after} exists; create that rule first or use position top`);
     return i + 1;
   }
-  const i = list.findIndex((e) => e.tag === "rule" && textIn(doc, child(e, "interface")) === spec.interface);
+  const i = list.findIndex((e) => e.tag === "rule" && rawOf(e, "interface") === spec.interface);
   return i === -1 ? list.length : i;
 }
 
