@@ -157,7 +157,7 @@ echo json_encode(array(
 });
 
 describe("write_config / config_restore (config.lib.inc)", () => {
-  test("write_config backs up the old file, stamps a revision, writes atomically, drops the cache and logs", async () => {
+  test("write_config backs up the old file, stamps a revision, drops the cache and logs", async () => {
     const before = await sh("fw1", "cat /cf/conf/config.xml");
     await phpOk("fw1", `require_once("config.inc"); parse_config(true);`); // creates /tmp/config.cache
     expect(await sh("fw1", "test -f /tmp/config.cache && echo yes")).toBe("yes\n");
@@ -279,6 +279,23 @@ write_config("pfsync"); interfaces_sync_setup();`,
     expect(out).toContain("pfsync0: flags=41<UP,RUNNING> metric 0 mtu 1500\n");
     expect(out).toContain("\tsyncdev: vtnet2 syncpeer: 172.16.1.3 maxupd: 128 defer: off\n");
     expect(out).toContain("\tsyncok: 1\n");
+  });
+});
+
+describe("shell entry points", () => {
+  test("pfSsh.php runs PHP from stdin up to 'exec' with the pfSense includes loaded", async () => {
+    const r = await labExec(inv, "fw1", "/usr/local/sbin/pfSsh.php", {
+      stdin: 'echo config_get_path("system/hostname"), "|", get_real_interface("opt1"), "\\n";\nexec\necho "not run";\n',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("fw1|vtnet2\n");
+  });
+
+  test("pfctl -sr shows what the last filter_configure_sync() loaded; unsupported flags fail loudly", async () => {
+    await phpOk("fw1", `require_once("functions.inc"); filter_configure_sync();`);
+    expect(await sh("fw1", "pfctl -sr")).toContain('descr "Default allow LAN to any rule"');
+    const r = await labExec(inv, "fw1", "pfctl -F all");
+    expect(r.code).toBe(1);
   });
 });
 
