@@ -1,7 +1,7 @@
 // Filter rule in <filter><rule> (firewall_rules_edit.php save block). Identity: tracker, and the descr marker so a
 // human rule that happens to share a tracker is refused rather than taken over. Position is explicit.
 import type { PfConfigDoc, PfElement } from "../codec";
-import { child, childrenByTag, ensurePath, getPath, insertChild, kids, leaf, flag, removeChild, section, textIn } from "../codec-tree";
+import { child, ensurePath, getPath, insertChild, kids, leaf, flag, removeChild, section, textIn } from "../codec-tree";
 import type { PfSchema } from "../version";
 import { ChangeLog, ElementInputError, checkIfName, checkText, type EditResult } from "./common";
 import { markedDescr, markerKey, unmarkedDescr } from "./marker";
@@ -69,11 +69,6 @@ function fingerprint(el: PfElement): string {
   return JSON.stringify(el, (k, val: unknown) => (k === "cdata" ? undefined : val));
 }
 
-function rulesOf(doc: PfConfigDoc): PfElement[] {
-  const f = getPath(doc.root, "filter");
-  return f ? childrenByTag(f, "rule") : [];
-}
-
 // Trackers are digits and interface names [a-z0-9]: their raw text is their value, so compare raw (no decoding:
 // a 10,000-rule config is scanned per edit).
 function rawOf(el: PfElement, tag: string): string | undefined {
@@ -104,7 +99,7 @@ function findOurs(doc: PfConfigDoc, tracker: string): PfElement | undefined {
 }
 
 /** Index in <filter> where the rule belongs. */
-function targetIndex(doc: PfConfigDoc, filter: PfElement, spec: FilterRuleSpec, self: PfElement | undefined): number {
+function targetIndex(filter: PfElement, spec: FilterRuleSpec, self: PfElement | undefined): number {
   const list = kids(filter).filter((e) => e !== self);
   if ("afterTracker" in spec.position) {
     const after = spec.position.afterTracker;
@@ -123,7 +118,7 @@ export function upsertFilterRule(doc: PfConfigDoc, spec: FilterRuleSpec, schema:
   const filter = ensurePath(doc.root, "filter");
   const want = build(doc, spec, schema);
   if (existing === undefined) {
-    insertChild(filter, want, targetIndex(doc, filter, spec, undefined));
+    insertChild(filter, want, targetIndex(filter, spec, undefined));
     log.note("created");
     return log.result();
   }
@@ -133,7 +128,7 @@ export function upsertFilterRule(doc: PfConfigDoc, spec: FilterRuleSpec, schema:
   }
   const list = kids(filter);
   const at = list.indexOf(existing);
-  const target = targetIndex(doc, filter, spec, existing);
+  const target = targetIndex(filter, spec, existing);
   if (target !== at) {
     list.splice(at, 1);
     list.splice(target, 0, existing);
