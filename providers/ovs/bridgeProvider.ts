@@ -26,7 +26,8 @@ async function applyBridge(host: SshHost, i: OvsBridgeInputs, old?: BridgeOuts):
   if (errs.length) throw new Error(errs.join("\n"));
   // Refuse before touching OVS, so a refusal leaves the host exactly as it was.
   if (snap.pendingNew) throw pendingChangesError(i.node);
-  const created = old ? old.created : !snap.bridges.some((b) => b.name === i.name);
+  // Ours if we made it now or earlier (tagged); an untagged bridge taken over with adopt is left in place on delete.
+  const created = old ? old.created : !snap.bridges.some((b) => b.name === i.name) || isOwnedBridge(snap, i.name);
   await applyTransaction(host, bridgeCommands(i, old?.uplink));
   await editRemoteFile(host, i.node, INTERFACES_FILE, snap.interfacesFile, bridgeFileEdit(i, old?.uplink), true);
   const snapAfter = await readSnapshot(host);

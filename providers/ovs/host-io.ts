@@ -9,10 +9,11 @@ import { INTERFACES_NEW, PVE_LOCK } from "./types";
 
 // One queue per host for the whole process: several resources on one node in one `pulumi up` must not interleave
 // their read-modify-write of the same files. On globalThis because each serialized provider loads its own module copy.
-const QUEUE_KEY = Symbol.for("pfsense-ha.ovs.hostQueues");
+// A string key: Pulumi's closure serializer cannot capture a Symbol.for(...) value.
+const QUEUE_KEY = "__pfsenseHaOvsHostQueues";
 type Queues = Map<string, Promise<unknown>>;
 function queues(): Queues {
-  const g = globalThis as unknown as Record<symbol, Queues | undefined>;
+  const g = globalThis as unknown as Record<string, Queues | undefined>;
   return (g[QUEUE_KEY] ??= new Map());
 }
 

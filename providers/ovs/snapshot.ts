@@ -31,7 +31,8 @@ function fileSection(path: string): string {
 }
 
 export function snapshotCommand(): string {
-  const list = (table: string, cols: string) => `ovs-vsctl --timeout=10 --format=json --columns=${cols} list ${table} && echo && echo ${SEP}`;
+  // `|| exit`: under `set -e` a failure inside an && list would be silently skipped.
+  const list = (table: string, cols: string) => `ovs-vsctl --timeout=10 --format=json --columns=${cols} list ${table} || exit $?\necho\necho ${SEP}`;
   return [
     "set -e",
     list("bridge", BRIDGE_COLUMNS),

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `npm run bench -- ovs|pfsense|all [--quick]`: run one benchmark case (or all). Each prints a table and, last, one
+# machine-readable line. Cases: bench/<case>.ts run with ts-node.
+set -euo pipefail
+source "$(dirname "$0")/../scripts/env.sh"
+cd "$(dirname "$0")/.."
+what="${1:-all}"; shift || true
+run_case() { ts-node -P tsconfig.json --transpile-only "bench/$1.ts" "$@"; }
+case "$what" in
+  ovs) run_case ovs "$@" ;;
+  pfsense) [[ -f bench/pfsense.ts ]] || { echo "bench: no pfsense case yet (bench/pfsense.ts)" >&2; exit 2; }; run_case pfsense "$@" ;;
+  all) for c in ovs pfsense; do [[ -f "bench/$c.ts" ]] && run_case "$c" "$@"; done ;;
+  *) echo "usage: npm run bench -- ovs|pfsense|all [--quick]" >&2; exit 2 ;;
+esac
