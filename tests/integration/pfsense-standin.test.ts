@@ -19,8 +19,14 @@ interface Run {
   stderr: string;
 }
 
+// The script goes through stdin so the child always reads it before exiting: labExec's unconditional
+// stdin.end("") raced fast-exiting commands (EPIPE) in this suite.
+function shRun(host: string, script: string): Promise<Run> {
+  return labExec(inv, host, "sh", { stdin: script });
+}
+
 async function sh(host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, script);
+  const r = await shRun(host, script);
   if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
@@ -294,7 +300,7 @@ describe("shell entry points", () => {
   test("pfctl -sr shows what the last filter_configure_sync() loaded; unsupported flags fail loudly", async () => {
     await phpOk("fw1", `require_once("functions.inc"); filter_configure_sync();`);
     expect(await sh("fw1", "pfctl -sr")).toContain('descr "Default allow LAN to any rule"');
-    const r = await labExec(inv, "fw1", "pfctl -F all");
+    const r = await shRun("fw1", "pfctl -F all");
     expect(r.code).toBe(1);
   });
 });
