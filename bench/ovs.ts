@@ -95,7 +95,7 @@ async function oursRun(inv: LabInventory, mode: "cold" | "noop", state: Map<stri
   return { tool: "ours", run: mode, seconds, connections: after.connections - before.connections, commands: after.commands - before.commands, changes };
 }
 
-function ansibleRun(inv: LabInventory, dir: string, mode: string): Row {
+function ansibleRun(dir: string, mode: string): Row {
   const t0 = process.hrtime.bigint();
   const r = spawnSync("ansible-playbook", ["-vvv", "-i", path.join(dir, "hosts.yml"), path.join(__dirname, "ansible", "ovs-fabric.yml")], {
     encoding: "utf8",
@@ -165,8 +165,8 @@ async function main(): Promise<void> {
     const state = new Map<string, { id: string; outs: Record<string, unknown> }>();
     rows.push(await oursRun(inv, "cold", state));
     rows.push(await oursRun(inv, "noop", state));
-    rows.push(ansibleRun(inv, dir, "cold"));
-    if (!quick) rows.push(ansibleRun(inv, dir, "noop"));
+    rows.push(ansibleRun(dir, "cold"));
+    if (!quick) rows.push(ansibleRun(dir, "noop"));
   } finally {
     await closeAllHosts();
     await cleanup(inv, pristine);

@@ -42,18 +42,24 @@ export function sha256(text: string | undefined): string {
   return text === undefined ? "absent" : createHash("sha256").update(text, "utf8").digest("hex");
 }
 
+/** Last version of each file before our write (not under interfaces.d, which ifupdown2 sources). */
+export const BACKUP_DIR = "/etc/network/.pfsense-ha-backup";
+
 export const EXIT_LOCK_BUSY = 75;
 export const EXIT_PENDING = 76;
 export const EXIT_CHANGED = 77;
 
 /**
  * Write `path` atomically under /etc/network/.pve-interfaces.lock (the flock Proxmox's API takes), only if it still
- * has the content we read (compare-and-swap on its sha256), keeping a `.pfsense-ha.bak` copy. With refuseIfPending,
+ * has the content we read (compare-and-swap on its sha256), keeping a copy in BACKUP_DIR. With refuseIfPending,
  * a staged /etc/network/interfaces.new (GUI edits not yet applied) makes it refuse rather than lose either file.
  */
 export function guardedWriteScript(path: string, expectedSha: string, refuseIfPending: boolean): string {
   const p = shq(path);
-  const tmp = shq(`${path}.pfsense-ha.tmp`);
+  // Temp file and backup live outside interfaces.d: `source /etc/network/interfaces.d/*` would read them as config.
+  const base = path.replace(/^.*\//, "");
+  const tmp = shq(`/etc/network/.pfsense-ha.tmp.${base}`);
+  const bak = shq(`${BACKUP_DIR}/${base}`);
   return [
     "set -e",
     `mkdir -p "$(dirname ${p})"`,
@@ -62,7 +68,8 @@ export function guardedWriteScript(path: string, expectedSha: string, refuseIfPe
     refuseIfPending ? `if [ -e ${shq(INTERFACES_NEW)} ]; then exit ${EXIT_PENDING}; fi` : ":",
     `if [ -e ${p} ]; then cur=$(sha256sum ${p} | cut -c1-64); else cur=absent; fi`,
     `[ "$cur" = ${shq(expectedSha)} ] || exit ${EXIT_CHANGED}`,
-    `if [ -e ${p} ]; then cp -p ${p} ${shq(`${path}.pfsense-ha.bak`)}; fi`,
+    `mkdir -p ${shq(BACKUP_DIR)}`,
+    `if [ -e ${p} ]; then cp -p ${p} ${bak}; fi`,
     `cat > ${tmp}`,
     `chmod 644 ${tmp}`,
     `mv -f ${tmp} ${p}`,

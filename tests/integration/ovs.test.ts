@@ -28,7 +28,8 @@ const BR = "vmbrt1";
 const TUN = "lan";
 
 async function sh(host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, script, { timeoutMs: 120000 });
+  // labExec's stdin write can hit EPIPE when the script exits first (seen under load): one retry for read-only use.
+  const r = await labExec(inv, host, script, { timeoutMs: 120000 }).catch(() => labExec(inv, host, script, { timeoutMs: 120000 }));
   if (r.code !== 0) throw new Error(`${host}: ${script} -> ${r.code}: ${r.stderr}`);
   return r.stdout;
 }

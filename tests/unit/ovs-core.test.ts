@@ -166,6 +166,12 @@ describe("transactions", () => {
     expect(script).toContain("flock -w 10 9");
     expect(script).toContain("if [ -e /etc/network/interfaces.new ]; then exit 76; fi");
   });
+  test("temp file and backup of our interfaces.d file stay out of interfaces.d (ifupdown2 sources every file there)", () => {
+    const script = guardedWriteScript("/etc/network/interfaces.d/pfsense-ha", "absent", false);
+    expect(script).toContain("cat > /etc/network/.pfsense-ha.tmp.pfsense-ha");
+    expect(script).toContain("cp -p /etc/network/interfaces.d/pfsense-ha /etc/network/.pfsense-ha-backup/pfsense-ha");
+    expect(new Set(script.match(/\/etc\/network\/interfaces\.d\/[^\s'")]*/g))).toEqual(new Set(["/etc/network/interfaces.d/pfsense-ha"]));
+  });
 });
 
 describe("validation", () => {
