@@ -3,7 +3,7 @@
 // hung commands, one TCP connection for parallel commands (checked from the server side too), secret redaction,
 // key-content and ssh-agent auth, and the transport surviving closure serialization into a provider host.
 import { execFileSync } from "child_process";
-import { readFileSync, statSync } from "fs";
+import { readFileSync } from "fs";
 import { join } from "path";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabHost, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts, connectHost, maxConnectTimeMs, registerSecret, resolveEndpoint, sshStats } from "../../providers/ssh";
@@ -11,7 +11,8 @@ import type { SshEndpoint, SshHost } from "../../providers/ssh";
 
 jest.setTimeout(60000);
 
-const DIR = "/tmp/pfha-ssh-it";
+// Not under /tmp: each lab host has its own /tmp mount, invisible through hostPath().
+const DIR = "/var/tmp/pfha-ssh-it";
 let inv: LabInventory;
 let pve1: LabHost;
 let ep: SshEndpoint;
@@ -101,11 +102,12 @@ describe("upload", () => {
     const host = await connectHost(ep);
     const path = `${DIR}/replace.conf`;
     await host.upload(path, "old\n", 0o600);
-    const before = statSync(hostPath(inv, "pve1", path)).ino;
+    const inodeAndMode = async () => (await onHost(`stat -c '%i %a' ${path}`)).trim().split(" ");
+    const [before] = await inodeAndMode();
     await host.upload(path, "new content\n", 0o644);
-    const after = statSync(hostPath(inv, "pve1", path));
-    expect(after.ino).not.toBe(before);
-    expect(after.mode & 0o7777).toBe(0o644);
+    const [after, mode] = await inodeAndMode();
+    expect(after).not.toBe(before);
+    expect(mode).toBe("644");
     expect(readFileSync(hostPath(inv, "pve1", path), "utf8")).toBe("new content\n");
     expect(await onHost(`ls -A ${DIR} | grep pfha-tmp || true`)).toBe("");
   });
