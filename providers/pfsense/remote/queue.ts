@@ -30,10 +30,11 @@ interface ProtocolState {
   batching: boolean;
 }
 
-const KEY = Symbol.for("pfsense-ha.pfsense.remote.v1");
+// A string key, not a Symbol: the closure serializer cannot capture symbols correctly.
+const KEY = "__pfsenseHaPfsenseRemoteV1";
 
 export function protocolState(): ProtocolState {
-  const g = globalThis as unknown as Record<symbol, ProtocolState | undefined>;
+  const g = globalThis as unknown as Record<string, ProtocolState | undefined>;
   let s = g[KEY];
   if (!s) {
     s = { queues: new Map(), stats: { batches: 0, installs: 0, applies: 0, conflicts: 0, roundTrips: 0 }, hooks: {}, batching: true };
