@@ -120,9 +120,21 @@ function ansibleRun(dir: string, mode: string): Row {
 
 function writeAnsibleInventory(inv: LabInventory, dir: string): void {
   mkdirSync(dir, { recursive: true });
+  // Scan each host's key and keep it only if it matches the fingerprint pinned in the lab inventory.
   const known = NODES.map((h) => {
-    const pub = readFileSync(hostPath(inv, h, "/etc/ssh/ssh_host_ed25519_key.pub"), "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
-    return `${inv.hosts[h].address} ${pub}`;
+    const { address, port, hostKeySha256 } = inv.hosts[h];
+    const scan = spawnSync("ssh-keyscan", ["-t", "ed25519", "-p", String(port), address], { encoding: "utf8" });
+    const line = scan.stdout.split("\n").find((l) => l.startsWith(address) && l.includes("ssh-ed25519"));
+    if (!line) throw new Error(`ssh-keyscan ${address} returned no ed25519 key`);
+    const fp = spawnSync("ssh-keygen", ["-lf", "-"], { input: line, encoding: "utf8" }).stdout.split(/\s+/)[1];
+    const algKey = line.split(/\s+/).slice(1, 3).join(" ");
+    if (fp === hostKeySha256) return `${address} ${algKey}`;
+    const other = spawnSync("ssh-keyscan", ["-p", String(port), address], { encoding: "utf8" })
+      .stdout.split("\n")
+      .filter((l) => l.startsWith(address))
+      .find((l) => spawnSync("ssh-keygen", ["-lf", "-"], { input: l, encoding: "utf8" }).stdout.split(/\s+/)[1] === hostKeySha256);
+    if (!other) throw new Error(`${h}: no host key of ${address} matches the pinned ${hostKeySha256}`);
+    return `${address} ${other.split(/\s+/).slice(1, 3).join(" ")}`;
   });
   writeFileSync(path.join(dir, "known_hosts"), known.join("\n") + "\n");
   const hosts = Object.fromEntries(
