@@ -56,6 +56,7 @@ test("previewing the dev stack runs every dynamic resource's check and opens no 
       });
     });
     const dynamic = run?.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic")) ?? [];
+    expect(dynamic.length).toBeGreaterThan(0);
     expect(run?.operations.filter((o) => o.op === "check").length).toBe(dynamic.length);
     expect(run?.operations.every((o) => o.op === "check")).toBe(true);
     expect(connections).toBe(0);
