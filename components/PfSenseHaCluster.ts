@@ -10,6 +10,7 @@ import type { ClusterSecrets } from "../config/program";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
 import { clusterOutputsOf, type ClusterOutputs } from "./outputs";
 import { OvsBridge } from "./OvsBridge";
+import { CarpVip } from "./pfsense/CarpVip";
 import { VxlanTunnel } from "./VxlanTunnel";
 import { tunnelPortName } from "../providers/ovs/naming";
 import type { SshEndpoint } from "../providers/ssh/types";
@@ -81,11 +82,10 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
     const c = args.config;
     const stages = Object.fromEntries(STAGES.map((s) => [s, [] as pulumi.Resource[]])) as Record<Stage, pulumi.Resource[]>;
     this.stages = stages;
-    /** Options for a child of `stage`: parented here, after every resource of the previous non-empty stage. */
+    /** Options for a child of `stage`: parented here, after every resource of every earlier stage. */
     const after = (stage: Stage): pulumi.CustomResourceOptions => {
       const i = STAGES.indexOf(stage);
-      const prev = STAGES.slice(0, i).reverse().find((s) => stages[s].length > 0);
-      return { parent: this, dependsOn: prev ? [...stages[prev]] : [] };
+      return { parent: this, dependsOn: STAGES.slice(0, i).flatMap((s) => stages[s]) };
     };
 
     // --- fabric: every network's bridge on every Proxmox node, then the VXLAN mesh of the stretched ones
@@ -136,6 +136,34 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
       new PfSenseNode(`${name}-fw-${role}`, { ...firewallNodeArgs(c.firewalls[role], c.networks), proxmoxProvider: args.proxmoxProvider }, vmOpts);
     this.nodes = { primary: node("primary"), secondary: node("secondary") };
     stages.vms.push(this.nodes.primary, this.nodes.secondary);
+
+    // --- vips: each VIP on both nodes; the secondary gets the primary's uniqid and its own (higher) skew
+    const vipOpts = after("vips");
+    for (const n of c.networks) {
+      for (const v of n.vips) {
+        if (!args.secrets.carpPassword) throw new Error(`${name}: pfsense-ha:carpPassword is required for the CARP VIP ${v.address}`);
+        const vip = (role: FirewallRole, uniqid?: pulumi.Output<string>) =>
+          new CarpVip(
+            `${name}-vip-${role}-${n.role}-${v.vhid}`,
+            {
+              endpoint: endpointWithKey(c.firewalls[role].ssh, args.secrets.sshPrivateKey),
+              interface: n.pfsenseInterface,
+              address: v.address,
+              subnetBits: n.prefix,
+              vhid: v.vhid,
+              advbase: v.advbase,
+              advskew: role === "primary" ? c.carp.advskewPrimary : c.carp.advskewSecondary,
+              password: args.secrets.carpPassword as pulumi.Output<string>,
+              description: v.description,
+              uniqid,
+              allowUnknownVersion: c.allowUnknownPfsenseVersion,
+            },
+            vipOpts,
+          );
+        const primary = vip("primary");
+        stages.vips.push(primary, vip("secondary", primary.uniqid));
+      }
+    }
 
     const vmIds = pulumi
       .all([this.nodes.primary.vmId, this.nodes.secondary.vmId])

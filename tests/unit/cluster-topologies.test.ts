@@ -121,3 +121,27 @@ describe.each(topologyNames())("topology %s: fabric and stage order", (name) => 
     for (const vm of of(VM)) expect(vm.dependencies).toEqual(expect.arrayContaining(fabricDynamic));
   });
 });
+
+describe.each(topologyNames())("topology %s: CARP VIPs", (name) => {
+  const t = loadTopology(name);
+  let run: EngineRun;
+  beforeAll(async () => {
+    run = await build(t);
+  });
+
+  test("a VIP per node with the configured skews, password a secret input, after the fabric", () => {
+    const vips = run.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic") && /-vip-/.test(r.name));
+    const expected = t.config.networks.flatMap((n) => n.vips.flatMap((v) => ["primary", "secondary"].map((role) => `cluster-vip-${role}-${n.role}-${v.vhid}`)));
+    expect(vips.map((v) => v.name).sort()).toEqual(expected.sort());
+    const fabric = run.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic") && /-(br|vx)-/.test(r.name)).map((r) => r.urn);
+    for (const v of vips) {
+      const secondary = v.name.includes("-secondary-");
+      expect(v.inputs.advskew).toBe(secondary ? t.config.carp.advskewSecondary : t.config.carp.advskewPrimary);
+      expect(v.secretInputs).toContain("password");
+      // The CarpVip component waits for the fabric (its dynamic child does not record it: CarpVip does not forward
+      // dependsOn to the child, so the engine orders creation through the parent but destroy order is not recorded).
+      const component = run.registrations.find((r) => r.urn === v.parent);
+      expect(component?.dependencies).toEqual(expect.arrayContaining(fabric));
+    }
+  });
+});
