@@ -1,6 +1,6 @@
 // The remote write protocol against the lab's pfSense stand-ins (PFHA_LAB_ID): install + apply through pfSense's
 // functions, hash conflicts retried without lost updates, batching, failure/cut handling, no secret in any log.
-import { readFileSync } from "fs";
+import { existsSync, readFileSync } from "fs";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import type { SshEndpoint } from "../../providers/ssh";
@@ -40,12 +40,9 @@ function configOnFw(): PfConfigDoc {
 }
 
 function applyLog(): { fn: string; args: unknown[]; failed?: boolean }[] {
-  let text = "";
-  try {
-    text = readFileSync(hostPath(inv, FW, "/var/log/pfha-lab/apply.log"), "utf8");
-  } catch {
-    return [];
-  }
+  const file = hostPath(inv, FW, "/var/log/pfha-lab/apply.log");
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, "utf8");
   // log_error lines are pfSense's syslog, not apply steps
   return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l)).filter((e) => e.fn !== "log_error");
 }
