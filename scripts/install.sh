@@ -20,11 +20,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   rm -f /usr/sbin/policy-rc.d
 fi
 
-# npm ci only when the lockfile changed since the last install.
+# npm install (with the lockfile's versions) only when the lockfile changed since the last install. Not `npm ci`:
+# the lockfile lists platform bindings of optional dependencies (unrs-resolver's, via jest) for the platform it was
+# made on only, and `npm ci` refuses such a lockfile; `npm install --no-save` installs the same locked versions.
 stamp=node_modules/.pfha-lock-stamp
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  echo "install: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "install: npm install (locked versions)"
+  npm install --no-save --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
 node --version | grep -q '^v2[2-9]\|^v[3-9][0-9]' || { echo "install: expected Node >= 22 from node_modules/.bin, got $(node --version)" >&2; exit 1; }
