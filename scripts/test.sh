@@ -7,6 +7,10 @@ cd "$PFHA_ROOT"
 bash scripts/install.sh
 echo "== typecheck"; tsc --noEmit -p .
 echo "== lint"; eslint .
+export PFHA_LAB_ID="${PFHA_LAB_ID:-0}"
 echo "== lab up"; bash lab/lab.sh up
 trap 'echo "== lab down"; bash lab/lab.sh down' EXIT
-echo "== jest"; jest --ci "$@"
+# Unit tests in parallel; integration tests one file at a time: they share the lab's hosts (fw1's config.xml,
+# pve1's OVS) and each file resets what it uses.
+echo "== jest (unit)"; jest --ci --selectProjects unit "$@"
+echo "== jest (integration, lab $PFHA_LAB_ID)"; jest --ci --selectProjects integration --runInBand "$@"

@@ -145,7 +145,8 @@ export function ensureSourceLine(text: string): string {
   return `${text}${sep}\n${SOURCE_LINE}\n`;
 }
 
-const PVE_PORT_TYPES = new Set(["OVSPort", "OVSBond", "OVSIntPort"]);
+// An array, not a Set: Sets do not survive Pulumi's closure serialization.
+const PVE_PORT_TYPES: readonly string[] = ["OVSPort", "OVSBond", "OVSIntPort"];
 
 /**
  * What would make Proxmox's network API fail or rewrite our stanzas: a bridge not typed OVSBridge whose ovs_ports
@@ -163,7 +164,7 @@ export function proxmoxProblems(text: string): string[] {
     for (const p of (ports ?? "").split(/\s+/).filter(Boolean)) {
       const member = byName.get(p);
       const mtype = member && optionOf(member, "ovs_type");
-      if (member && !PVE_PORT_TYPES.has(mtype ?? "")) {
+      if (member && !PVE_PORT_TYPES.includes(mtype ?? "")) {
         problems.push(`${s.name}: ovs_ports lists ${p} of type ${mtype ?? "none"}; Proxmox accepts only OVSPort/OVSBond/OVSIntPort there`);
       }
     }

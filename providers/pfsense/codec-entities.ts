@@ -37,32 +37,49 @@ const OTHERS: ReadonlyArray<[string, number]> = [
   ["clubs", 9827], ["hearts", 9829], ["diams", 9830],
 ];
 
-function buildTable(): Map<string, number> {
-  const table = new Map<string, number>();
-  LATIN1.split(" ").forEach((n, i) => table.set(n, 160 + i));
-  GREEK_UPPER.split(" ").forEach((n, i) => table.set(n, 913 + i));
-  GREEK_UPPER2.split(" ").forEach((n, i) => table.set(n, 931 + i));
-  GREEK_LOWER.split(" ").forEach((n, i) => table.set(n, 945 + i));
-  for (const [n, c] of OTHERS) table.set(n, c);
-  return table;
+interface EntityTables {
+  html401ByName: Record<string, number>;
+  html401ByCode: Record<number, string>;
+  xml1ByName: Record<string, number>;
 }
 
-/** name → code point, HTML 4.01 (exported for the table-size test). */
-export const HTML401_ENTITIES: ReadonlyMap<string, number> = buildTable();
-const HTML401_BY_CODE: ReadonlyMap<number, string> = new Map([...HTML401_ENTITIES].map(([n, c]) => [c, n]));
-const XML1_ENTITIES: ReadonlyMap<string, number> = new Map([
-  ["amp", 38], ["lt", 60], ["gt", 62], ["quot", 34], ["apos", 39],
-]);
+// Built once per process and kept on globalThis under a string key: module-level Map/Set values do not survive
+// Pulumi's closure serialization of a dynamic provider (they come back as objects with no entries).
+const TABLES_KEY = "__pfsenseHaEntityTablesV1";
+
+function entityTables(): EntityTables {
+  const g = globalThis as unknown as Record<string, EntityTables | undefined>;
+  const cached = g[TABLES_KEY];
+  if (cached) return cached;
+  const byName: Record<string, number> = {};
+  LATIN1.split(" ").forEach((n, i) => (byName[n] = 160 + i));
+  GREEK_UPPER.split(" ").forEach((n, i) => (byName[n] = 913 + i));
+  GREEK_UPPER2.split(" ").forEach((n, i) => (byName[n] = 931 + i));
+  GREEK_LOWER.split(" ").forEach((n, i) => (byName[n] = 945 + i));
+  for (const [n, c] of OTHERS) byName[n] = c;
+  const byCode: Record<number, string> = {};
+  for (const n of Object.keys(byName)) byCode[byName[n]] = n;
+  const tables: EntityTables = { html401ByName: byName, html401ByCode: byCode, xml1ByName: { amp: 38, lt: 60, gt: 62, quot: 34, apos: 39 } };
+  g[TABLES_KEY] = tables;
+  return tables;
+}
+
+/** name → code point, HTML 4.01 (for the table-size test). */
+export function html401Entities(): ReadonlyArray<[string, number]> {
+  const t = entityTables().html401ByName;
+  return Object.keys(t).map((n) => [n, t[n]]);
+}
 
 /** PHP htmlentities($s) (ENT_QUOTES) for the given table. */
 export function encodeEntities(value: string, encoding: TextEncoding): string {
+  const byCode = entityTables().html401ByCode;
   let out = "";
   for (const ch of value) {
     const code = ch.codePointAt(0) as number;
     if (code === 39) out += encoding === "xml1" ? "&apos;" : "&#039;";
     else if (encoding === "xml1") out += code === 38 ? "&amp;" : code === 60 ? "&lt;" : code === 62 ? "&gt;" : code === 34 ? "&quot;" : ch;
     else {
-      const name = HTML401_BY_CODE.get(code);
+      const name = Object.prototype.hasOwnProperty.call(byCode, code) ? byCode[code] : undefined;
       out += name === undefined ? ch : `&${name};`;
     }
   }
@@ -72,11 +89,12 @@ export function encodeEntities(value: string, encoding: TextEncoding): string {
 /** PHP html_entity_decode($s) (ENT_QUOTES): known named entities and numeric references; unknown ones stay literal. */
 export function decodeEntities(raw: string, encoding: TextEncoding): string {
   if (!raw.includes("&")) return raw;
-  const table = encoding === "xml1" ? XML1_ENTITIES : HTML401_ENTITIES;
+  const tables = entityTables();
+  const table = encoding === "xml1" ? tables.xml1ByName : tables.html401ByName;
   return raw.replace(/&(#[xX][0-9a-fA-F]+|#[0-9]+|[A-Za-z][A-Za-z0-9]*);/g, (whole, body: string) => {
     let code: number | undefined;
     if (body[0] === "#") code = body[1] === "x" || body[1] === "X" ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-    else code = table.get(body);
+    else code = Object.prototype.hasOwnProperty.call(table, body) ? table[body] : undefined;
     if (code === undefined || !Number.isFinite(code) || code > 0x10ffff) return whole;
     return String.fromCodePoint(code);
   });

@@ -4,8 +4,10 @@
 import { decodeEntities, encodeEntities } from "./codec-entities";
 import type { PfConfigDoc, PfElement } from "./codec";
 
-/** listtags() in xmlparse.inc (2.7.2 + master): these tags are PHP lists, i.e. always arrays. */
-export const LIST_TAGS: ReadonlySet<string> = new Set(
+/** listtags() in xmlparse.inc (2.7.2 + master): these tags are PHP lists, i.e. always arrays.
+ *  A space-separated string, not a Set: Sets do not survive Pulumi's closure serialization. */
+const LIST_TAGS =
+  " " +
   ("alias aliasurl allowedip allowedhostname authserver bridged ca cert crl clone config container columnitem " +
     "depends_on_package disk dnsserver dnsupdate domainoverrides dyndns earlyshellcmd element encryption-algorithm-option " +
     "field fieldname hash-algorithm-option gateway_item gateway_group gif gre group hosts member ifgroupentry igmpentry " +
@@ -13,8 +15,12 @@ export const LIST_TAGS: ReadonlySet<string> = new Set(
     "monitor_type mount ntpserver npt openvpn-server openvpn-client openvpn-csc option ppp pkg priv proxyarpnet qinqentry " +
     "queue pages pipe radnsserver roll route row rrddatafile rule schedule service servernat servers serversdisabled " +
     "shellcmd staticmap subqueue switch timerange tunnel user vip virtual_server vlan winsserver wolentry widget " +
-    "onetoone phase1 phase2").split(" "),
-);
+    "onetoone phase1 phase2") +
+  " ";
+
+export function isListTag(tag: string): boolean {
+  return !tag.includes(" ") && LIST_TAGS.includes(` ${tag} `);
+}
 
 /** is_cdata_entity() prefixes (xmlparse.inc): a tag starting with one of these is written as CDATA. */
 const CDATA_PREFIX =
@@ -161,7 +167,7 @@ export function toPlain(doc: PfConfigDoc, el: PfElement): PlainValue {
   const out: PlainObject = {};
   for (const c of el.children) {
     const v = toPlain(doc, c);
-    if (LIST_TAGS.has(c.tag)) {
+    if (isListTag(c.tag)) {
       const arr = (out[c.tag] as PlainValue[] | undefined) ?? [];
       arr.push(v);
       out[c.tag] = arr;

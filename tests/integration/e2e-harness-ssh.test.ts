@@ -7,7 +7,7 @@ import { loadInventory, labExec, sshEndpointOf } from "../../lab/inventory";
 import type { SshEndpoint } from "../../providers/ssh/types";
 
 jest.setTimeout(60000);
-const LAB_ID = Number(process.env.PFHA_LAB_ID ?? 5);
+const LAB_ID = Number(process.env.PFHA_LAB_ID ?? 0);
 const FILE = "/tmp/pfha-harness-ssh.txt";
 
 interface RemoteFileInputs { endpoint: SshEndpoint; path: string; content: string }

@@ -23,14 +23,15 @@ export interface FilterRuleSpec {
   position: { top: true } | { afterTracker: string };
 }
 
-const PROTOCOLS = new Set(["tcp", "udp", "tcp/udp", "icmp", "esp", "ah", "gre", "ipv6", "igmp", "pim", "ospf", "sctp", "carp", "pfsync"]);
+// An array, not a Set: Sets do not survive Pulumi's closure serialization.
+const PROTOCOLS: readonly string[] = ["tcp", "udp", "tcp/udp", "icmp", "esp", "ah", "gre", "ipv6", "igmp", "pim", "ospf", "sctp", "carp", "pfsync"];
 
 export function validateFilterRule(spec: FilterRuleSpec): void {
   if (!/^[1-9][0-9]{0,9}$/.test(spec.tracker)) throw new ElementInputError("tracker", spec.tracker, "use a positive integer of up to 10 digits, unique on the firewall");
   if (!["pass", "block", "reject"].includes(spec.type)) throw new ElementInputError("type", spec.type, "use pass, block or reject");
   checkIfName("interface", spec.interface);
   if (!["inet", "inet6", "inet46"].includes(spec.ipprotocol)) throw new ElementInputError("ipprotocol", spec.ipprotocol, "use inet, inet6 or inet46");
-  if (spec.protocol !== undefined && !PROTOCOLS.has(spec.protocol)) throw new ElementInputError("protocol", spec.protocol, `use one of ${[...PROTOCOLS].join(", ")} or omit it for any`);
+  if (spec.protocol !== undefined && !PROTOCOLS.includes(spec.protocol)) throw new ElementInputError("protocol", spec.protocol, `use one of ${PROTOCOLS.join(", ")} or omit it for any`);
   for (const [field, a] of [["source", spec.source], ["destination", spec.destination]] as const) {
     const v = "network" in a ? a.network : "address" in a ? a.address : "any";
     if (!/^[A-Za-z0-9_.:/()-]{1,64}$/.test(v)) throw new ElementInputError(field, v, "use any, a special net like (self)/opt1/opt1ip, an address or an alias name");
