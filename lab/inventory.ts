@@ -169,6 +169,10 @@ export function labExec(
       clearTimeout(timer);
       resolve({ code: code ?? 255, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
     });
+    // A command that exits without reading its stdin closes the pipe: EPIPE there is not an error of ours.
+    child.stdin.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") reject(e);
+    });
     child.stdin.end(opts.stdin ?? "");
   });
 }
