@@ -1,6 +1,6 @@
 // Two projects: "unit" needs nothing but Node; "integration" needs the lab (`npm run lab -- up`, root).
 // ts-jest runs transpile-only (isolatedModules); `tsc --noEmit` does the type checking once for the whole tree.
-const tsJest = ["ts-jest", { isolatedModules: true, diagnostics: false }];
+const tsJest = ["ts-jest", { tsconfig: { isolatedModules: true }, diagnostics: false }];
 module.exports = {
   projects: [
     { displayName: "unit", testEnvironment: "node", transform: { "^.+\\.ts$": tsJest }, testMatch: ["<rootDir>/tests/unit/**/*.test.ts"] },
