@@ -1,0 +1,262 @@
+// The plan: everything pfSense-side the stack writes on one firewall, in apply order, from the validated config.
+// Pure (no pulumi, no I/O), so the cluster, `render` and `verify` all see the same specs.
+//   interfaces -> CARP VIPs -> HA sync -> sync alias + sync rules -> outbound NAT -> DHCP failover
+// The secondary's items are what the primary's XMLRPC sync would write there (elements/mirror.ts forNode), so
+// writing both nodes never fights the sync. Identities (CARP uniqid, rule tracker, NAT/alias marker keys) are
+// hashes of stable names (cluster name, network role, vhid, rule purpose): both nodes get the same identity,
+// `render` shows the exact XML offline, and nothing has to be generated once and remembered.
+// Secrets never enter the plan: their fields hold secretRef(name); substituteSecrets() puts values in.
+import { createHash } from "crypto";
+import type { ClusterConfig, FirewallRole, NetworkConfig } from "../config/types";
+import { networkByRole } from "../config/types";
+import { forNode, type NodeSpec } from "../providers/pfsense/elements/mirror";
+import type { InterfaceSpec } from "../providers/pfsense/elements/interface";
+
+export type SecretName = "carpPassword" | "xmlrpcPassword";
+
+/** One element to write. `key` is the stable, human-readable identity of the item (same on both nodes). */
+export type PlanItem = (NodeSpec | { kind: "interface"; spec: InterfaceSpec }) & { key: string };
+
+export type PlanItemKind = PlanItem["kind"];
+
+/** Apply order of the kinds (the cluster's stages follow it). */
+export const PLAN_KIND_ORDER: readonly PlanItemKind[] = ["interface", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "dhcpFailover"];
+
+const SECRET_PREFIX = "<secret:";
+
+/** The placeholder a secret field holds inside the plan. */
+export function secretRef(name: SecretName): string {
+  return `${SECRET_PREFIX}${name}>`;
+}
+
+function secretNameOf(v: string): SecretName | undefined {
+  if (v === secretRef("carpPassword")) return "carpPassword";
+  if (v === secretRef("xmlrpcPassword")) return "xmlrpcPassword";
+  return undefined;
+}
+
+function mapStrings(v: unknown, f: (s: string) => string): unknown {
+  if (typeof v === "string") return f(v);
+  if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapStrings(x, f)]));
+  return v;
+}
+
+/** The secrets an item's spec refers to. */
+export function secretsUsedBy(item: PlanItem): SecretName[] {
+  const used: SecretName[] = [];
+  mapStrings(item, (s) => {
+    const n = secretNameOf(s);
+    if (n !== undefined && !used.includes(n)) used.push(n);
+    return s;
+  });
+  return used;
+}
+
+/** The item with every secret reference replaced by `values[name]` (a real value, or a mask for display). */
+export function substituteSecrets(item: PlanItem, values: Partial<Record<SecretName, string>>): PlanItem {
+  return mapStrings(item, (s) => {
+    const n = secretNameOf(s);
+    if (n === undefined) return s;
+    const v = values[n];
+    if (v === undefined) throw new Error(`plan item ${item.key}: the secret pfsense-ha:${n} is needed but not set; set it with \`pulumi config set --secret pfsense-ha:${n} <value>\``);
+    return v;
+  }) as PlanItem;
+}
+
+/** Stable resource-name suffix of an item (never derived from a description or an address). */
+export function planKeyOf(item: PlanItem): string {
+  return item.key;
+}
+
+function sha256(parts: readonly (string | number)[]): string {
+  return createHash("sha256").update(parts.join("\u0000")).digest("hex");
+}
+
+/** CARP VIP uniqid: 13 lowercase hex characters, like PHP uniqid(). */
+export function vipUniqidOf(clusterName: string, network: string, vhid: number): string {
+  return sha256(["carpVip", clusterName, network, vhid]).slice(0, 13);
+}
+
+// Trackers pfSense generates are (int)microtime(): ~1.7e9 today. Ours live in 4.0e9..4.29e9 (below pf's uint32
+// ridentifier limit), a range microtime reaches only in 2096, so they never collide with a human's rule.
+const TRACKER_BASE = 4_000_000_000;
+const TRACKER_SPAN = 290_000_000;
+
+/** Filter rule tracker for a rule purpose (e.g. "sync-pfsync"). */
+export function ruleTrackerOf(clusterName: string, purpose: string): string {
+  return String(TRACKER_BASE + (parseInt(sha256(["filterRule", clusterName, purpose]).slice(0, 12), 16) % TRACKER_SPAN));
+}
+
+/** Marker key of an outbound NAT rule for a source as written ("lan", "10.9.0.0/16"): 1-40 of [A-Za-z0-9_.-]. */
+export function natKeyOf(clusterName: string, source: string): string {
+  return `pfha-nat-${sha256(["outboundNat", clusterName, source]).slice(0, 12)}`;
+}
+
+/** Alias name holding both firewalls' sync addresses: [A-Za-z_][A-Za-z0-9_]{0,30}. */
+export function syncAliasNameOf(clusterName: string): string {
+  const slug = clusterName.replace(/[^A-Za-z0-9_]/g, "_");
+  const name = `pfha_${slug}_sync`;
+  return name.length <= 31 ? name : `pfha_${sha256(["alias", clusterName]).slice(0, 12)}_sync`;
+}
+
+/** pfSense interface descr: up to 22 of [A-Za-z0-9_], not numeric (interfaces.php); the role's when unusable. */
+export function interfaceDescrOf(n: NetworkConfig): string {
+  const d = n.description.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 22);
+  return /^[A-Za-z_]/.test(d) && !/^pkg_/.test(d) ? d : n.role.toUpperCase().replace(/[^A-Z0-9_]/g, "_").slice(0, 22);
+}
+
+function must<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`plan: ${what} is missing from the validated config; run \`npx pfsense-ha validate\``);
+  return v;
+}
+
+/** The primary's items (forNode turns them into the secondary's). */
+function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
+  const items: PlanItem[] = [];
+  const fw = c.firewalls.primary;
+  const sync = must(networkByRole(c, c.hasync.syncNetwork), `networks.${c.hasync.syncNetwork} (hasync.syncNetwork)`);
+  const dedicatedSync = sync.role !== "lan";
+
+  for (const n of c.networks) {
+    items.push({
+      key: `if-${n.role}`,
+      kind: "interface",
+      spec: {
+        name: n.pfsenseInterface,
+        device: must(fw.interfaces[n.role], `firewalls.primary.interfaces.${n.role}`),
+        descr: interfaceDescrOf(n),
+        enable: true,
+        ipaddr: n.addresses.primary,
+        subnetBits: n.prefix,
+        sync: dedicatedSync && n === sync,
+      },
+    });
+  }
+
+  for (const n of c.networks) {
+    for (const v of n.vips) {
+      items.push({
+        key: `vip-${n.role}-${v.vhid}`,
+        kind: "carpVip",
+        spec: {
+          uniqid: vipUniqidOf(clusterName, n.role, v.vhid),
+          interface: n.pfsenseInterface,
+          vhid: v.vhid,
+          advskew: c.carp.advskewPrimary,
+          advbase: v.advbase,
+          password: secretRef("carpPassword"),
+          descr: v.description,
+          subnet: v.address,
+          subnetBits: n.prefix,
+        },
+      });
+    }
+  }
+
+  items.push({
+    key: "hasync",
+    kind: "haSync",
+    spec: {
+      pfsyncInterface: sync.pfsenseInterface,
+      pfsyncPeerIp: sync.addresses.secondary,
+      xmlrpc: {
+        synchronizeToIp: sync.addresses.secondary,
+        username: c.hasync.username,
+        password: secretRef("xmlrpcPassword"),
+        disabledOptions: Object.keys(c.hasync.options).filter((o) => !c.hasync.options[o]),
+      },
+    },
+    primarySyncIp: sync.addresses.primary,
+  });
+
+  // pfsync and XMLRPC (webGUI, 443) from either firewall's sync address to the firewall itself, first on the sync
+  // interface: they must pass whatever the user's own rules there say.
+  const alias = syncAliasNameOf(clusterName);
+  items.push({
+    key: "alias-sync",
+    kind: "alias",
+    spec: { name: alias, type: "host", addresses: [sync.addresses.primary, sync.addresses.secondary], descr: "pfsense-ha: both firewalls' sync addresses" },
+  });
+  const pfsyncTracker = ruleTrackerOf(clusterName, "sync-pfsync");
+  items.push({
+    key: "rule-sync-pfsync",
+    kind: "filterRule",
+    spec: {
+      tracker: pfsyncTracker,
+      type: "pass",
+      interface: sync.pfsenseInterface,
+      ipprotocol: "inet",
+      protocol: "pfsync",
+      source: { address: alias },
+      destination: { network: "(self)" },
+      descr: "pfsense-ha: pfsync state sync between the HA peers",
+      position: { top: true },
+    },
+  });
+  items.push({
+    key: "rule-sync-xmlrpc",
+    kind: "filterRule",
+    spec: {
+      tracker: ruleTrackerOf(clusterName, "sync-xmlrpc"),
+      type: "pass",
+      interface: sync.pfsenseInterface,
+      ipprotocol: "inet",
+      protocol: "tcp",
+      source: { address: alias },
+      destination: { network: "(self)", port: "443" },
+      descr: "pfsense-ha: XMLRPC config sync between the HA peers",
+      position: { afterTracker: pfsyncTracker },
+    },
+  });
+
+  const wan = must(networkByRole(c, "wan"), "networks.wan");
+  for (const s of c.nat.sources) {
+    const wanVip = must(wan.vips[0], "networks.wan.vip (outbound NAT translates to it)");
+    items.push({
+      key: `nat-${s.source.replace(/[^A-Za-z0-9_.-]/g, "_")}`,
+      kind: "outboundNat",
+      spec: {
+        key: natKeyOf(clusterName, s.source),
+        sourceNetwork: s.cidr,
+        interface: wan.pfsenseInterface,
+        targetVip: wanVip.address,
+        descr: `pfsense-ha: ${s.source} to the WAN CARP VIP`,
+      },
+    });
+  }
+
+  if (c.dhcp?.failover) {
+    const n = must(networkByRole(c, c.dhcp.network), `networks.${c.dhcp.network} (dhcp.network)`);
+    const vip = must(n.vips[0], `networks.${n.role}.vip (DHCP failover hands it out as gateway and DNS)`);
+    items.push({
+      key: `dhcp-${n.role}`,
+      kind: "dhcpFailover",
+      spec: {
+        interface: n.pfsenseInterface,
+        gateway: vip.address,
+        dnsServers: [vip.address],
+        failoverPeerIp: n.addresses.secondary,
+        role: "primary",
+        advskew: c.carp.advskewPrimary,
+      },
+      primaryIp: n.addresses.primary,
+    });
+  }
+  return items;
+}
+
+/** The interface item for `role`: the node's own device and address (not synced by XMLRPC). */
+function interfaceForRole(c: ClusterConfig, item: PlanItem & { kind: "interface" }, role: FirewallRole): PlanItem {
+  const n = c.networks.find((x) => x.pfsenseInterface === item.spec.name) as NetworkConfig;
+  const device = must(c.firewalls[role].interfaces[n.role], `firewalls.${role}.interfaces.${n.role}`);
+  return { ...item, spec: { ...item.spec, device, ipaddr: n.addresses[role] } };
+}
+
+/** Everything pfSense-side the stack writes on the `role` firewall, in apply order. */
+export function firewallPlanOf(config: ClusterConfig, clusterName: string, role: FirewallRole): PlanItem[] {
+  return primaryPlanOf(config, clusterName).map((item) => {
+    if (item.kind === "interface") return interfaceForRole(config, item, role);
+    return forNode(role, item);
+  });
+}
