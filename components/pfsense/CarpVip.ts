@@ -1,54 +1,24 @@
-// CarpVip component: one CARP VIP on one firewall. The cluster creates one per node; for the secondary it passes
-// the primary's uniqid and the skew XMLRPC sync would write (primary + 100, capped at 254).
+// CarpVip component: one CARP VIP on one firewall. For the secondary pass forNode("secondary", …)'s spec (primary's uniqid, skew +100 capped at 254, as XMLRPC sync writes it); the password and the whole spec are secret.
 import * as pulumi from "@pulumi/pulumi";
-import { CarpVipResource } from "../../providers/pfsense/resources/dynamic";
-import type { SshEndpoint } from "../../providers/ssh/types";
+import { CarpVipResource, type ElementResourceArgs } from "../../providers/pfsense/resources/dynamic";
+import type { CarpVipInputSpec } from "../../providers/pfsense/resources/dynamic";
 
-export interface CarpVipArgs {
-  endpoint: pulumi.Input<SshEndpoint>;
-  interface: pulumi.Input<string>;
-  address: pulumi.Input<string>;
-  /** The interface's mask, not /32 (pfSense requires the network's subnet mask). */
-  subnetBits: pulumi.Input<number>;
-  vhid: pulumi.Input<number>;
-  advbase?: pulumi.Input<number>;
-  advskew?: pulumi.Input<number>;
-  password: pulumi.Input<string>;
-  description?: pulumi.Input<string>;
-  /** Set on the secondary to the primary's uniqid (XMLRPC sync copies it). */
-  uniqid?: pulumi.Input<string>;
-  allowUnknownVersion?: pulumi.Input<boolean>;
-}
-
-/** The skew pfSense's XMLRPC sync writes on the secondary. */
-export function secondarySkew(primarySkew: number): number {
-  return Math.min(primarySkew + 100, 254);
-}
+export type CarpVipArgs = ElementResourceArgs<CarpVipInputSpec>;
 
 export class CarpVip extends pulumi.ComponentResource {
+  /** The element's identity on the firewall (the uniqid, generated once when the spec has none). */
+  readonly identity: pulumi.Output<string>;
+  /** The firewall's config.xml <version> it was written to. */
+  readonly configVersion: pulumi.Output<string>;
+  /** Same as identity. */
   readonly uniqid: pulumi.Output<string>;
-  readonly address: pulumi.Output<string>;
   constructor(name: string, args: CarpVipArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pfsense-ha:pfsense:CarpVipComponent", name, {}, opts);
-    const vip = new CarpVipResource(
-      name,
-      {
-        endpoint: args.endpoint,
-        interface: args.interface,
-        address: args.address,
-        subnetBits: args.subnetBits,
-        vhid: args.vhid,
-        advbase: args.advbase ?? 1,
-        advskew: args.advskew ?? 0,
-        password: args.password,
-        description: args.description ?? "pfsense-ha CARP VIP",
-        uniqid: args.uniqid,
-        allowUnknownVersion: args.allowUnknownVersion,
-      },
-      { parent: this },
-    );
-    this.uniqid = vip.uniqid;
-    this.address = pulumi.output(args.address);
-    this.registerOutputs({ uniqid: this.uniqid, address: this.address });
+    // dependsOn on a component is not inherited by its children: forward it
+    const r = new CarpVipResource(name, args, { parent: this, dependsOn: opts?.dependsOn });
+    this.identity = r.identity;
+    this.configVersion = r.configVersion;
+    this.uniqid = r.identity;
+    this.registerOutputs({ identity: this.identity, uniqid: this.uniqid, configVersion: this.configVersion });
   }
 }

@@ -1,48 +1,24 @@
-// FirewallRule component: one filter rule on one firewall; the HA sync rules are created on both nodes with the
-// same tracker (pass the primary's `tracker` output to the secondary's instance).
+// FirewallRule component: one filter rule on one firewall (e.g. the HA sync rules, on both nodes with the same tracker); position relative to the user's rules is explicit in the spec.
 import * as pulumi from "@pulumi/pulumi";
-import { FirewallRuleResource } from "../../providers/pfsense/resources/dynamic";
-import type { SshEndpoint } from "../../providers/ssh/types";
+import { FirewallRuleResource, type ElementResourceArgs } from "../../providers/pfsense/resources/dynamic";
+import type { FilterRuleInputSpec } from "../../providers/pfsense/resources/dynamic";
 
-export interface FirewallRuleArgs {
-  endpoint: pulumi.Input<SshEndpoint>;
-  interface: pulumi.Input<string>;
-  type?: pulumi.Input<"pass" | "block" | "reject">;
-  ipprotocol?: pulumi.Input<"inet" | "inet6" | "inet46">;
-  protocol?: pulumi.Input<string>;
-  source?: pulumi.Input<string>;
-  destination?: pulumi.Input<string>;
-  destinationPort?: pulumi.Input<string>;
-  description: pulumi.Input<string>;
-  /** Relative to the user's own rules on that interface: "top" (default) = before them. */
-  position?: pulumi.Input<"top" | "bottom">;
-  tracker?: pulumi.Input<number>;
-  allowUnknownVersion?: pulumi.Input<boolean>;
-}
+export type FirewallRuleArgs = ElementResourceArgs<FilterRuleInputSpec>;
 
 export class FirewallRule extends pulumi.ComponentResource {
-  readonly tracker: pulumi.Output<number>;
+  /** The element's identity on the firewall (the tracker, generated once when the spec has none). */
+  readonly identity: pulumi.Output<string>;
+  /** The firewall's config.xml <version> it was written to. */
+  readonly configVersion: pulumi.Output<string>;
+  /** Same as identity. */
+  readonly tracker: pulumi.Output<string>;
   constructor(name: string, args: FirewallRuleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pfsense-ha:pfsense:FirewallRuleComponent", name, {}, opts);
-    const rule = new FirewallRuleResource(
-      name,
-      {
-        endpoint: args.endpoint,
-        interface: args.interface,
-        type: args.type ?? "pass",
-        ipprotocol: args.ipprotocol ?? "inet",
-        protocol: args.protocol,
-        source: args.source ?? "any",
-        destination: args.destination ?? "any",
-        destinationPort: args.destinationPort,
-        description: args.description,
-        position: args.position ?? "top",
-        tracker: args.tracker,
-        allowUnknownVersion: args.allowUnknownVersion,
-      },
-      { parent: this },
-    );
-    this.tracker = rule.tracker;
-    this.registerOutputs({ tracker: this.tracker });
+    // dependsOn on a component is not inherited by its children: forward it
+    const r = new FirewallRuleResource(name, args, { parent: this, dependsOn: opts?.dependsOn });
+    this.identity = r.identity;
+    this.configVersion = r.configVersion;
+    this.tracker = r.identity;
+    this.registerOutputs({ identity: this.identity, tracker: this.tracker, configVersion: this.configVersion });
   }
 }

@@ -20,12 +20,14 @@ export function dhcpBackendOf(doc: PfConfigDoc): string {
   return textIn(doc, getPath(doc.root, "dhcpbackend")) ?? textIn(doc, getPath(doc.root, "system/dhcpbackend")) ?? "isc";
 }
 
-export function validateDhcpFailover(doc: PfConfigDoc, spec: DhcpFailoverSpec): void {
+/** The checks that need no config (run before any host is touched). */
+export function validateDhcpFailoverSpec(spec: DhcpFailoverSpec): void {
   checkIfName("interface", spec.interface);
   checkIpv4("gateway", spec.gateway);
   if (spec.dnsServers.length === 0 || spec.dnsServers.length > 4) throw new ElementInputError("dnsServers", spec.dnsServers, "give 1 to 4 DNS servers (normally the LAN CARP VIP)");
   spec.dnsServers.forEach((d, i) => checkIpv4(`dnsServers[${i}]`, d));
   checkIpv4("failoverPeerIp", spec.failoverPeerIp);
+  if (spec.role !== "primary" && spec.role !== "secondary") throw new ElementInputError("role", spec.role, "use primary or secondary");
   checkInt("advskew", spec.advskew, 0, 254);
   if (spec.role === "secondary" && spec.advskew <= 20) {
     throw new ElementInputError("advskew", spec.advskew, "the secondary's CARP skew must be above 20 (DHCP failover picks primary/secondary from it); use the primary's skew + 100");
@@ -33,6 +35,10 @@ export function validateDhcpFailover(doc: PfConfigDoc, spec: DhcpFailoverSpec): 
   if (spec.role === "primary" && spec.advskew > 20) {
     throw new ElementInputError("advskew", spec.advskew, "the primary's CARP skew must be 20 or less for DHCP failover to make it the primary");
   }
+}
+
+export function validateDhcpFailover(doc: PfConfigDoc, spec: DhcpFailoverSpec): void {
+  validateDhcpFailoverSpec(spec);
   const backend = dhcpBackendOf(doc);
   if (backend === "kea") {
     throw new Error(`dhcpbackend: "kea" is set on this firewall; DHCP failover here uses ISC dhcpd (Kea has no ISC failover): switch System > Advanced > Networking > DHCP backend to ISC`);

@@ -1,7 +1,10 @@
-// Which config.xml <version>s the resources know (research §4): 22.9 = 2.7.0, 23.3 = 2.7.1/2.7.2,
+// Which config.xml <version>s the protocol writes (research §4): 22.9 = 2.7.0, 23.3 = 2.7.1/2.7.2,
 // 23.5-24.1 = 2.8.x. Older ones are refused; newer ones only with an explicit override.
 import type { PfConfigDoc } from "../codec";
 import { getPath, textIn } from "../codec-tree";
+
+// One implementation of the same-version rule (XMLRPC sync refuses different versions): version.ts's.
+export { assertSameVersion } from "../version";
 
 export const MIN_KNOWN_VERSION = 22.9;
 export const MAX_KNOWN_VERSION = 24.1;
@@ -35,14 +38,4 @@ export function assertSupportedVersion(version: string, hostLabel: string, allow
 /** The outbound-NAT schema changed with config 23.0 (2.7.1, upgrade_229_to_230). */
 export function schemaGeneration(version: string): SchemaGeneration {
   return Number(version) < 23.0 ? "2.7.0" : "2.7.1+";
-}
-
-/** XMLRPC sync refuses to run between nodes whose <version> differs: so do the resources spanning both. */
-export function assertSameVersion(primary: string, secondary: string): void {
-  if (primary !== secondary) {
-    throw new Error(
-      `primary reports config <version> ${primary} and secondary ${secondary}: XMLRPC sync refuses different versions; ` +
-        `upgrade both firewalls to the same pfSense release`,
-    );
-  }
 }

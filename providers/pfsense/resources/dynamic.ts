@@ -1,40 +1,108 @@
-// The pfSense dynamic resources. Provider objects are captured by Pulumi's closure serializer into `__provider`.
+// The pfSense dynamic resources, one per element kind. Each provider object is captured by Pulumi's closure
+// serializer into `__provider`; inputs are { endpoint, allowUnknownVersion?, spec } (+ peerEndpoint/role for hasync).
 import * as pulumi from "@pulumi/pulumi";
-import { CarpVipProvider, type CarpVipInputs } from "../CarpVipProvider";
-import { FirewallRuleProvider, type FirewallRuleInputs } from "../FirewallRuleProvider";
+import type { AliasSpec } from "../elements/alias";
+import type { CarpVipSpec } from "../elements/carp-vip";
+import type { DhcpFailoverSpec } from "../elements/dhcp";
+import type { FilterRuleSpec } from "../elements/filter-rule";
+import type { HaSyncSpec } from "../elements/hasync";
+import type { InterfaceSpec } from "../elements/interface";
+import type { OutboundNatSpec } from "../elements/outbound-nat";
+import type { SshEndpoint } from "../../ssh/types";
+import { aliasKind } from "./alias";
+import { carpVipKind } from "./carp-vip";
+import { dhcpFailoverKind } from "./dhcp-failover";
+import { ElementProvider } from "./element-provider";
+import { firewallRuleKind } from "./filter-rule";
+import { haSyncKind } from "./hasync";
+import { interfaceKind } from "./interface";
+import { outboundNatKind } from "./outbound-nat";
 
-type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+export const interfaceProvider = new ElementProvider(interfaceKind);
+export const carpVipProvider = new ElementProvider(carpVipKind);
+export const haSyncProvider = new ElementProvider(haSyncKind);
+export const firewallRuleProvider = new ElementProvider(firewallRuleKind);
+export const aliasProvider = new ElementProvider(aliasKind);
+export const outboundNatProvider = new ElementProvider(outboundNatKind);
+export const dhcpFailoverProvider = new ElementProvider(dhcpFailoverKind);
 
-export const carpVipProvider = new CarpVipProvider();
-export const firewallRuleProvider = new FirewallRuleProvider();
+/** A CARP VIP or XMLRPC spec without its uniqid/tracker: generated once by check. */
+export type CarpVipInputSpec = Omit<CarpVipSpec, "uniqid"> & { uniqid?: string };
+export type FilterRuleInputSpec = Omit<FilterRuleSpec, "tracker"> & { tracker?: string };
 
-// The endpoint may hold key content or a password: never plain in state.
-const ENDPOINT_SECRET = ["endpoint"];
+export interface ElementResourceArgs<S> {
+  endpoint: pulumi.Input<SshEndpoint>;
+  allowUnknownVersion?: pulumi.Input<boolean>;
+  spec: pulumi.Input<S>;
+}
 
-export class CarpVipResource extends pulumi.dynamic.Resource {
-  declare readonly uniqid: pulumi.Output<string>;
+export interface HaSyncResourceArgs extends ElementResourceArgs<HaSyncSpec> {
+  peerEndpoint?: pulumi.Input<SshEndpoint>;
+  role?: pulumi.Input<"primary" | "secondary">;
+}
+
+/** Secret in state, inputs and outputs alike: endpoints may hold key content or a password, some specs a password. */
+function elementProps(args: ElementResourceArgs<unknown>, secretSpec: boolean, extra: pulumi.Inputs = {}): pulumi.Inputs {
+  return {
+    ...extra,
+    endpoint: pulumi.secret(args.endpoint),
+    allowUnknownVersion: args.allowUnknownVersion ?? false,
+    spec: secretSpec ? pulumi.secret(args.spec) : args.spec,
+    identity: undefined,
+    configVersion: undefined,
+  };
+}
+
+function secretOutputs(secretSpec: boolean, extra: string[] = []): string[] {
+  return ["endpoint", ...extra, ...(secretSpec ? ["spec"] : [])];
+}
+
+/** Base of the element resources: `identity` = uniqid/tracker/name/key, `configVersion` = the box's <version>. */
+abstract class ElementResource extends pulumi.dynamic.Resource {
+  declare readonly identity: pulumi.Output<string>;
   declare readonly configVersion: pulumi.Output<string>;
-  constructor(name: string, args: Inputs<CarpVipInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(
-      carpVipProvider,
-      name,
-      { uniqid: undefined, configVersion: undefined, ...args, password: pulumi.secret(args.password) },
-      { ...opts, additionalSecretOutputs: [...ENDPOINT_SECRET, "password"] },
-      "pfsense-ha:pfsense:CarpVip",
-    );
+}
+
+export class PfSenseInterfaceResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<InterfaceSpec>, opts?: pulumi.CustomResourceOptions) {
+    super(interfaceProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:PfSenseInterface");
   }
 }
 
-export class FirewallRuleResource extends pulumi.dynamic.Resource {
-  declare readonly tracker: pulumi.Output<number>;
-  declare readonly configVersion: pulumi.Output<string>;
-  constructor(name: string, args: Inputs<FirewallRuleInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(
-      firewallRuleProvider,
-      name,
-      { tracker: undefined, configVersion: undefined, ...args },
-      { ...opts, additionalSecretOutputs: ENDPOINT_SECRET },
-      "pfsense-ha:pfsense:FirewallRule",
-    );
+export class CarpVipResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<CarpVipInputSpec>, opts?: pulumi.CustomResourceOptions) {
+    super(carpVipProvider, name, elementProps(args, true), { ...opts, additionalSecretOutputs: secretOutputs(true) }, "pfsense-ha:pfsense:CarpVip");
+  }
+}
+
+export class HaSyncConfigResource extends ElementResource {
+  constructor(name: string, args: HaSyncResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    const extra: pulumi.Inputs = { role: args.role };
+    if (args.peerEndpoint !== undefined) extra.peerEndpoint = pulumi.secret(args.peerEndpoint);
+    super(haSyncProvider, name, elementProps(args, true, extra), { ...opts, additionalSecretOutputs: secretOutputs(true, ["peerEndpoint"]) }, "pfsense-ha:pfsense:HaSyncConfig");
+  }
+}
+
+export class FirewallRuleResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<FilterRuleInputSpec>, opts?: pulumi.CustomResourceOptions) {
+    super(firewallRuleProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:FirewallRule");
+  }
+}
+
+export class AliasResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<AliasSpec>, opts?: pulumi.CustomResourceOptions) {
+    super(aliasProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Alias");
+  }
+}
+
+export class OutboundNatRuleResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<OutboundNatSpec>, opts?: pulumi.CustomResourceOptions) {
+    super(outboundNatProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:OutboundNatRule");
+  }
+}
+
+export class DhcpFailoverResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<DhcpFailoverSpec>, opts?: pulumi.CustomResourceOptions) {
+    super(dhcpFailoverProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:DhcpFailover");
   }
 }

@@ -1,41 +1,48 @@
-// A dynamic provider over one managed config.xml element (identified by a generated uniqid/tracker), written
-// through the remote protocol. check/diff are pure; create/update/delete submit edits; read detects drift.
-import type { Problem } from "../../../config/problems";
-import { formatProblem } from "../../../config/problems";
-import { parseConfigXml, type PfConfigDoc } from "../codec";
-import { connectHost } from "../../ssh";
-import type { SshEndpoint } from "../../ssh/types";
+// A dynamic provider over one managed config.xml element, generic over the element kind (resources/<kind>.ts, each
+// a thin spec over elements/). check/diff are pure and never open a connection; create/update/delete submit one
+// edit through the remote protocol (batched per host); read returns the element as found, so drift shows as a diff.
+import type { PfConfigDoc } from "../codec";
+import { schemaOf, type PfSchema } from "../version";
 import { submitEdit } from "../remote/queue";
-import { CONFIG_PATH } from "../remote/install-script";
-import type { ApplySection } from "../remote/types";
+import type { SshEndpoint } from "../../ssh/types";
+import { readBoxConfig } from "./box";
 
 /** Pulumi's preview placeholder for values not known yet. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export interface ElementInputs {
+/** Inputs every element resource has: where, the version override, and the element spec itself. */
+export interface ElementInputs<S> {
   endpoint: SshEndpoint;
   allowUnknownVersion?: boolean;
+  spec: S;
 }
 
-/** What a resource kind knows about its element (pure functions over the document). */
-export interface ElementSpec<I extends ElementInputs> {
+/** What a resource kind knows about its element: pure functions over inputs and the parsed document. */
+export interface ElementKind<S, I extends ElementInputs<S> = ElementInputs<S>> {
+  /** Resource kind, e.g. "CarpVip" (ids, labels). */
   kind: string;
-  section: ApplySection;
-  /** Problems in the inputs, before any host is touched. */
-  validate(inputs: I): Problem[];
-  /** Fill generated identity (uniqid/tracker): keep the old one, else make a new one. */
-  withIdentity(olds: Partial<I>, news: I): I;
+  /** Fill generated identity and defaults; keeps the identity from `olds` so it is generated once. */
+  normalize(olds: Partial<I>, news: I): I;
+  /** The element's identity on the box (uniqid, tracker, name, marker key). */
   identity(inputs: I): string;
-  /** Properties whose change needs a new element. */
-  replaceKeys: string[];
-  upsert(doc: PfConfigDoc, inputs: I): void;
-  remove(doc: PfConfigDoc, inputs: I): void;
-  /** Our element's managed properties as found, or undefined when it is gone. */
-  read(doc: PfConfigDoc, inputs: I): Partial<I> | undefined;
+  /** Input checks that need no host; throw naming the field, the bad value and the fix. */
+  validate(inputs: I): void;
+  upsert(doc: PfConfigDoc, inputs: I, schema: PfSchema): void;
+  remove(doc: PfConfigDoc, inputs: I, schema: PfSchema): void;
+  /** Our element as found (same shape as `inputs.spec`), or undefined when it is not there. */
+  read(doc: PfConfigDoc, inputs: I, schema: PfSchema): S | undefined;
+  /** Secret values in the inputs (registered for redaction). */
   secrets(inputs: I): string[];
+  /** True when delete leaves the element in place (wan/lan are never unassigned): nothing is written. */
+  keptOnDelete?(inputs: I): boolean;
+  /** Checks that need the hosts, run before the write (e.g. the peer reports the same config version). */
+  beforeWrite?(inputs: I): Promise<void>;
 }
 
 type Props = Record<string, unknown>;
+
+/** Input keys that are not desired state (outputs the provider adds). */
+const OUTPUT_KEYS = ["__provider", "configVersion", "identity"];
 
 function hasUnknown(v: unknown): boolean {
   if (v === UNKNOWN) return true;
@@ -44,86 +51,143 @@ function hasUnknown(v: unknown): boolean {
   return false;
 }
 
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** JSON with sorted keys and undefined dropped: equal values compare equal whatever their key order. */
+export function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) => {
+    if (typeof val !== "object" || val === null || Array.isArray(val)) return val;
+    const o = val as Props;
+    return Object.keys(o)
+      .sort()
+      .reduce<Props>((acc, k) => {
+        if (o[k] !== undefined) acc[k] = o[k];
+        return acc;
+      }, {});
+  });
 }
 
-/** The fields of `expected` whose value differs in `found` (drift / read-back check). */
-export function driftOf<I>(expected: Partial<I>, found: Partial<I>): string[] {
-  return Object.keys(found).filter((k) => !same((found as Props)[k], (expected as Props)[k]));
+/** The top-level fields of spec `want` whose value differs in `found` (drift, read-back check). */
+export function specDrift(want: object, found: object): string[] {
+  const w = want as Props;
+  const f = found as Props;
+  const keys = [...Object.keys(w), ...Object.keys(f)].filter((k, i, all) => all.indexOf(k) === i);
+  return keys.filter((k) => canonical(w[k]) !== canonical(f[k]));
 }
 
-export class ElementProvider<I extends ElementInputs> {
-  // TS private (not #): the provider is closure-serialized into __provider.
-  constructor(private readonly spec: ElementSpec<I>) {}
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class ElementProvider<S extends object, I extends ElementInputs<S> = ElementInputs<S>> {
+  // TS private (not #) and assigned in the constructor: the provider is closure-serialized into __provider.
+  private readonly k: ElementKind<S, I>;
+
+  constructor(kind: ElementKind<S, I>) {
+    this.k = kind;
+  }
 
   async check(olds: Props, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }> {
-    const inputs = this.spec.withIdentity(olds as Partial<I>, news as unknown as I);
-    const problems = hasUnknown(news) ? [] : this.spec.validate(inputs);
-    if (!inputs.endpoint || typeof inputs.endpoint.host !== "string") {
-      problems.push({ key: "endpoint", value: inputs.endpoint, message: "is missing", fix: "pass the firewall's SSH endpoint" });
+    const failures: { property: string; reason: string }[] = [];
+    const endpoint: unknown = news.endpoint;
+    if (endpoint !== UNKNOWN && (typeof endpoint !== "object" || endpoint === null || typeof (endpoint as Props).host !== "string")) {
+      failures.push({ property: "endpoint", reason: "endpoint: is missing; pass the firewall's SSH endpoint ({ host, username, ... })" });
     }
-    return {
-      inputs: inputs as unknown as Props,
-      failures: problems.map((p) => ({ property: p.key.split(".")[0], reason: formatProblem(p) })),
-    };
+    const spec = news.spec;
+    if (typeof spec !== "object" || spec === null) {
+      if (spec !== UNKNOWN) failures.push({ property: "spec", reason: `spec: ${JSON.stringify(spec ?? null)} is not an object; pass the ${this.k.kind} element spec` });
+      return { inputs: news, failures };
+    }
+    if (hasUnknown(news)) return { inputs: news, failures }; // preview: validated once the values are known
+    let inputs: I;
+    try {
+      inputs = this.k.normalize(olds as Partial<I>, news as unknown as I);
+      this.k.validate(inputs);
+    } catch (e) {
+      failures.push({ property: "spec", reason: `${this.k.kind} spec.${messageOf(e)}` });
+      return { inputs: news, failures };
+    }
+    return { inputs: inputs as unknown as Props, failures };
   }
 
   async diff(_id: string, olds: Props, news: Props): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
-    const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => k !== "__provider" && k !== "configVersion"));
-    const changed = [...keys].filter((k) => !same(olds[k], news[k]));
-    const endpointMoved = !same((olds.endpoint as Props | undefined)?.host, (news.endpoint as Props | undefined)?.host);
-    const replaces = changed.filter((k) => this.spec.replaceKeys.includes(k) || (k === "endpoint" && endpointMoved));
-    return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+    const keys = [...Object.keys(olds), ...Object.keys(news)].filter((k, i, all) => all.indexOf(k) === i && !OUTPUT_KEYS.includes(k));
+    const changed = keys.filter((k) => canonical(olds[k]) !== canonical(news[k]));
+    const replaces: string[] = [];
+    const oe = (olds.endpoint ?? {}) as Props;
+    const ne = (news.endpoint ?? {}) as Props;
+    // Another box (host or port) = another element; new credentials for the same box are an update.
+    if (oe.host !== ne.host || (oe.port ?? 22) !== (ne.port ?? 22)) replaces.push("endpoint");
+    if (changed.includes("spec") && !hasUnknown(news.spec) && this.identityOf(olds) !== this.identityOf(news)) replaces.push("spec");
+    return { changes: changed.length > 0, replaces: replaces.filter((k) => changed.includes(k)), deleteBeforeReplace: true };
   }
 
   async create(inputs: Props): Promise<{ id: string; outs: Props }> {
-    const i = inputs as unknown as I;
+    const i = this.checked(inputs);
     const version = await this.write(i, "create");
-    return { id: `${this.spec.kind}:${this.spec.identity(i)}`, outs: { ...inputs, configVersion: version } };
+    const identity = this.k.identity(i);
+    return { id: `${this.k.kind}:${identity}`, outs: { ...inputs, identity, configVersion: version } };
   }
 
   async update(_id: string, _olds: Props, news: Props): Promise<{ outs: Props }> {
-    const version = await this.write(news as unknown as I, "update");
-    return { outs: { ...news, configVersion: version } };
+    const i = this.checked(news);
+    const version = await this.write(i, "update");
+    return { outs: { ...news, identity: this.k.identity(i), configVersion: version } };
   }
 
   async delete(_id: string, props: Props): Promise<void> {
     const i = props as unknown as I;
+    if (this.k.keptOnDelete?.(i) === true) return;
+    const label = `${this.k.kind} ${this.k.identity(i)}`;
     await submitEdit(i.endpoint, {
-      label: `${this.spec.kind} ${this.spec.identity(i)} (delete)`,
-      edit: (doc) => this.spec.remove(doc, i),
-      verify: (doc) => (this.spec.read(doc, i) === undefined ? undefined : "still present"),
+      label: `${label} (delete)`,
+      edit: (doc) => this.k.remove(doc, i, schemaOf(doc, i.allowUnknownVersion === true)),
+      verify: (doc) => (this.k.read(doc, i, schemaOf(doc, true)) === undefined ? undefined : "still present"),
       allowUnknownVersion: i.allowUnknownVersion,
-      secrets: this.spec.secrets(i),
+      secrets: this.k.secrets(i),
     });
   }
 
-  /** Refresh: our element's values as on the box (drift shows as a diff); gone = removed from state. */
+  /** Refresh: our element as on the box (a changed field shows as a diff); gone = removed from state. */
   async read(id: string, props?: Props): Promise<{ id?: string; props?: Props }> {
     if (!props) return {};
     const i = props as unknown as I;
-    const host = await connectHost(i.endpoint);
-    const doc = parseConfigXml((await host.readFile(CONFIG_PATH)).toString("utf8"));
-    const found = this.spec.read(doc, i);
+    const doc = await readBoxConfig(i.endpoint);
+    const found = this.k.read(doc, i, schemaOf(doc, i.allowUnknownVersion === true));
     if (found === undefined) return {};
-    return { id, props: { ...props, ...found } };
+    return { id, props: { ...props, spec: found } };
+  }
+
+  private identityOf(p: Props): string | undefined {
+    try {
+      return this.k.identity(p as unknown as I);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Inputs as check made them; validated again so a direct call never reaches a host with bad input. */
+  private checked(inputs: Props): I {
+    const i = inputs as unknown as I;
+    try {
+      this.k.validate(i);
+    } catch (e) {
+      throw new Error(`${this.k.kind} spec.${messageOf(e)}`, { cause: e });
+    }
+    return i;
   }
 
   private async write(i: I, op: string): Promise<string> {
-    const problems = this.spec.validate(i);
-    if (problems.length > 0) throw new Error(problems.map(formatProblem).join("; ")); // never touch the host
+    if (this.k.beforeWrite) await this.k.beforeWrite(i);
     return submitEdit(i.endpoint, {
-      label: `${this.spec.kind} ${this.spec.identity(i)} (${op})`,
-      edit: (doc) => this.spec.upsert(doc, i),
+      label: `${this.k.kind} ${this.k.identity(i)} (${op})`,
+      edit: (doc) => this.k.upsert(doc, i, schemaOf(doc, i.allowUnknownVersion === true)),
       verify: (doc) => {
-        const found = this.spec.read(doc, i);
+        const found = this.k.read(doc, i, schemaOf(doc, true));
         if (found === undefined) return "element missing";
-        const bad = driftOf(i, found);
+        const bad = specDrift(i.spec, found);
         return bad.length === 0 ? undefined : `differs in ${bad.join(", ")}`;
       },
       allowUnknownVersion: i.allowUnknownVersion,
-      secrets: this.spec.secrets(i),
+      secrets: this.k.secrets(i),
     });
   }
 }

@@ -1,0 +1,21 @@
+// DhcpFailover: the HA keys of one ISC DHCP server (elements/dhcp.ts), identified by its interface. Skew rules are
+// checked before any host is touched; the Kea refusal and the missing-server check need the box's config.
+import { readDhcpFailover, removeDhcpFailover, upsertDhcpFailover, validateDhcpFailoverSpec, type DhcpFailoverSpec } from "../elements/dhcp";
+import type { ElementInputs, ElementKind } from "./element-provider";
+
+export type DhcpFailoverInputs = ElementInputs<DhcpFailoverSpec>;
+
+export const dhcpFailoverKind: ElementKind<DhcpFailoverSpec, DhcpFailoverInputs> = {
+  kind: "DhcpFailover",
+  normalize: (_olds, news) => news,
+  identity: (i) => i.spec.interface,
+  validate: (i) => validateDhcpFailoverSpec(i.spec),
+  upsert: (doc, i) => void upsertDhcpFailover(doc, i.spec),
+  remove: (doc, i) => void removeDhcpFailover(doc, i.spec.interface),
+  read: (doc, i) => {
+    const found = readDhcpFailover(doc, i.spec.interface);
+    // role and skew are not stored in dhcpd (services.inc derives the role from the CARP skew): keep ours
+    return found === undefined ? undefined : { ...found, role: i.spec.role, advskew: i.spec.advskew };
+  },
+  secrets: () => [],
+};

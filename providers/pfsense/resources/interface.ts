@@ -1,0 +1,26 @@
+// PfSenseInterface: assignment and static IPv4 of wan/lan/optN (elements/interface.ts), identified by its name.
+// A sync interface must have blockpriv/blockbogons off; a human turning them back on reads as drift.
+import { child, getPath } from "../codec-tree";
+import { readInterface, removeInterface, upsertInterface, validateInterface, type InterfaceSpec } from "../elements/interface";
+import type { ElementInputs, ElementKind } from "./element-provider";
+
+export type InterfaceInputs = ElementInputs<InterfaceSpec>;
+
+export const interfaceKind: ElementKind<InterfaceSpec, InterfaceInputs> = {
+  kind: "PfSenseInterface",
+  normalize: (_olds, news) => news,
+  identity: (i) => i.spec.name,
+  validate: (i) => validateInterface(i.spec),
+  upsert: (doc, i) => void upsertInterface(doc, i.spec),
+  remove: (doc, i) => void removeInterface(doc, i.spec.name),
+  keptOnDelete: (i) => !/^opt[0-9]+$/.test(i.spec.name),
+  read: (doc, i) => {
+    const found = readInterface(doc, i.spec.name);
+    if (found === undefined) return undefined;
+    const el = getPath(doc.root, `interfaces/${i.spec.name}`);
+    const blocks = el !== undefined && (child(el, "blockpriv") !== undefined || child(el, "blockbogons") !== undefined);
+    // sync = what we enforce: off when a block flag is set on a sync interface; a non-sync one is never touched
+    return { ...found, sync: i.spec.sync && !blocks };
+  },
+  secrets: () => [],
+};
