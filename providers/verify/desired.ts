@@ -1,0 +1,71 @@
+// What `verify` expects to find, derived from the validated cluster config only (pure).
+import type { ClusterConfig, FirewallRole } from "../../config/types";
+
+export interface ExpectedVip {
+  network: string;
+  /** pfSense friendly name (wan, lan, optN). */
+  pfInterface: string;
+  /** The device carrying it on each firewall (vtnet0, …). */
+  device: Record<FirewallRole, string>;
+  vhid: number;
+  address: string;
+}
+
+export interface ExpectedTunnel {
+  network: string;
+  bridge: string;
+  key: number;
+  dstPort: number;
+  bfd: boolean;
+  /** CARP advertisements cross a network with a VIP every advbase seconds, so its counters must move. */
+  carriesCarp: boolean;
+  /** Per Proxmox node: the peers it must have a port towards. */
+  nodes: { node: string; peers: { name: string; address: string }[] }[];
+}
+
+export interface VerifyExpectations {
+  cluster: string;
+  firewalls: Record<FirewallRole, { name: string; syncDevice: string; syncPeer: string }>;
+  vips: ExpectedVip[];
+  /** XMLRPC sync target the primary must reach: the secondary's sync address. */
+  xmlrpcTarget: string;
+  tunnels: ExpectedTunnel[];
+}
+
+const OTHER: Record<FirewallRole, FirewallRole> = { primary: "secondary", secondary: "primary" };
+
+export function expectationsOf(c: ClusterConfig): VerifyExpectations {
+  const sync = c.networks.find((n) => n.role === c.hasync.syncNetwork);
+  if (!sync) throw new Error(`hasync.syncNetwork: ${JSON.stringify(c.hasync.syncNetwork)} is not a network of the cluster; name one of ${c.networks.map((n) => n.role).join(", ")}`);
+  const fw = (role: FirewallRole) => ({
+    name: c.firewalls[role].name,
+    syncDevice: c.firewalls[role].interfaces[sync.role],
+    syncPeer: sync.addresses[OTHER[role]],
+  });
+  const vips: ExpectedVip[] = c.networks.flatMap((n) =>
+    n.vips.map((v) => ({
+      network: n.role,
+      pfInterface: n.pfsenseInterface,
+      device: { primary: c.firewalls.primary.interfaces[n.role], secondary: c.firewalls.secondary.interfaces[n.role] },
+      vhid: v.vhid,
+      address: v.address,
+    })),
+  );
+  const tunnels: ExpectedTunnel[] = c.networks.flatMap((n) =>
+    n.vxlan
+      ? [{
+          network: n.role,
+          bridge: n.bridge,
+          key: n.vxlan.key,
+          dstPort: n.vxlan.dstPort,
+          bfd: n.vxlan.bfd,
+          carriesCarp: n.vips.length > 0,
+          nodes: c.proxmox.nodes.map((node) => ({
+            node: node.name,
+            peers: c.proxmox.nodes.filter((p) => p !== node).map((p) => ({ name: p.name, address: p.underlayAddress })),
+          })),
+        }]
+      : [],
+  );
+  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, tunnels };
+}

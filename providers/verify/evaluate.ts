@@ -1,0 +1,200 @@
+// evaluate(expectations, observations) -> one Check per (check, node), each failure with the next step (pure).
+import type { FirewallRole } from "../../config/types";
+import type { VerifyExpectations } from "./desired";
+import type { FirewallObservation, NodeObservation, Observations } from "./observations";
+import { carpStatuses, type CarpStatus } from "./parse-ifconfig";
+
+export type CheckStatus = "pass" | "fail" | "warn";
+
+export interface Check {
+  check: string;
+  node: string;
+  expected: string;
+  found: string;
+  status: CheckStatus;
+  /** What to do next (failures and warnings only). */
+  hint?: string;
+}
+
+const ROLES: FirewallRole[] = ["primary", "secondary"];
+const WANT: Record<FirewallRole, CarpStatus["state"]> = { primary: "MASTER", secondary: "BACKUP" };
+
+function check(c: Omit<Check, "status" | "hint">, ok: boolean, hint: string): Check {
+  return ok ? { ...c, status: "pass" } : { ...c, status: "fail", hint };
+}
+
+function carpOf(fw: FirewallObservation, device: string, vhid: number): CarpStatus | undefined {
+  return fw.ifconfig ? carpStatuses(fw.ifconfig).find((s) => s.device === device && s.vhid === vhid) : undefined;
+}
+
+function firewallChecks(e: VerifyExpectations, o: Observations): Check[] {
+  const out: Check[] = [];
+  for (const role of ROLES) {
+    const fw = o.firewalls[role];
+    const node = `${fw.name} (${role})`;
+    if (fw.error !== undefined) {
+      out.push(check({ check: "reachable", node, expected: "SSH + probe ok", found: fw.error }, false, `fix SSH access to ${fw.name} (address, host key, client key) and run verify again`));
+      continue;
+    }
+    out.push(check({ check: "net.inet.carp.allow", node, expected: "1", found: fw.carpAllow ?? "(missing)" }, fw.carpAllow === "1",
+      `CARP is disabled on ${fw.name}: Status > CARP > Enable CARP (or \`sysctl net.inet.carp.allow=1\`); a node with carp.allow=0 keeps every VHID in INIT`));
+    const maint = fw.config?.maintenanceMode ?? false;
+    out.push(check({ check: "carp maintenance mode", node, expected: "off", found: maint ? "on" : "off" }, !maint,
+      `${fw.name} is in persistent CARP maintenance mode (advskew 254): Status > CARP > Leave Persistent CARP Maintenance Mode, or \`pfsense-ha drill\` left it there if it was killed hard`));
+    const ps = fw.ifconfig?.pfsync;
+    const want = e.firewalls[role];
+    const found = ps ? `${ps.up ? "up" : "down"} syncdev ${ps.syncdev ?? "-"} syncpeer ${ps.syncpeer ?? "-"}` : "(no pfsync0)";
+    out.push(check({ check: "pfsync", node, expected: `up syncdev ${want.syncDevice} syncpeer ${want.syncPeer}`, found },
+      !!ps && ps.up && ps.syncdev === want.syncDevice && ps.syncpeer === want.syncPeer,
+      `set System > High Avail. Sync on ${fw.name}: Synchronize states on, interface = the sync network (${want.syncDevice}), peer ${want.syncPeer} (\`pulumi up\` writes it)`));
+    if (fw.pf) {
+      out.push({ check: "pf", node, expected: "Enabled", found: `${fw.pf.enabled ? "Enabled" : "Disabled"}${fw.pf.states === undefined ? "" : `, ${fw.pf.states} states`}`,
+        ...(fw.pf.enabled ? { status: "pass" } : { status: "fail", hint: `pf is disabled on ${fw.name}: re-enable it (System > Advanced > Firewall & NAT, Disable Firewall unchecked)` }) });
+    }
+  }
+  return out;
+}
+
+function vipChecks(e: VerifyExpectations, o: Observations): Check[] {
+  const out: Check[] = [];
+  const up = ROLES.filter((r) => o.firewalls[r].error === undefined);
+  for (const v of e.vips) {
+    const label = `vhid ${v.vhid} ${v.network} ${v.address}`;
+    const states: Partial<Record<FirewallRole, string>> = {};
+    for (const role of up) {
+      const fw = o.firewalls[role];
+      const s = carpOf(fw, v.device[role], v.vhid);
+      states[role] = s ? s.state : "absent";
+      const node = `${fw.name} (${role})`;
+      let hint: string;
+      if (!s) hint = `VHID ${v.vhid} is not configured on ${v.device[role]} of ${fw.name}: run \`pulumi up\` (the CARP VIP is missing or its interface is disabled)`;
+      else if (s.state === "INIT") hint = `VHID ${v.vhid} is INIT on ${fw.name}: CARP is disabled (net.inet.carp.allow=0) or ${v.device[role]} has no link`;
+      else if (role === "primary") hint = `the primary is BACKUP for VHID ${v.vhid}: leave maintenance mode on ${fw.name}, check its advskew (${s.advskew}) is below the secondary's and that ${v.device[role]} has link`;
+      else hint = `the secondary is MASTER for VHID ${v.vhid}: it does not hear the primary's advertisements; check the ${v.network} network (bridge/VXLAN) between the nodes and the primary's state`;
+      out.push(check({ check: `carp ${label}`, node, expected: `${WANT[role]} on ${v.device[role]}`, found: s ? `${s.state} on ${v.device[role]} (advskew ${s.advskew})` : "absent" }, !!s && s.state === WANT[role], hint));
+    }
+    if (up.length === ROLES.length) {
+      const masters = ROLES.filter((r) => states[r] === "MASTER").length;
+      const found = ROLES.map((r) => `${o.firewalls[r].name}=${states[r]}`).join(", ");
+      const hint = masters === 2
+        ? `split brain: both nodes are MASTER for VHID ${v.vhid}; the CARP advertisements do not reach the other node — check the ${v.network} bridge and VXLAN tunnel (verify's vxlan checks), same VHID/password on both`
+        : masters === 0
+          ? `no node is MASTER for VHID ${v.vhid}: the VIP ${v.address} is down; enable CARP (net.inet.carp.allow=1) and check the interfaces have link`
+          : `one node MASTER but the other is not BACKUP for VHID ${v.vhid}: configure the VIP on both nodes (\`pulumi up\`)`;
+      const ok = masters === 1 && ROLES.every((r) => states[r] === "MASTER" || states[r] === "BACKUP");
+      out.push(check({ check: `carp ${label} exactly one MASTER`, node: "cluster", expected: "one MASTER, one BACKUP", found }, ok, hint));
+    }
+  }
+  return out;
+}
+
+function syncChecks(e: VerifyExpectations, o: Observations): Check[] {
+  const out: Check[] = [];
+  const [p, s] = [o.firewalls.primary, o.firewalls.secondary];
+  if (p.error === undefined && s.error === undefined) {
+    const pv = p.config?.version ?? "(none)";
+    const sv = s.config?.version ?? "(none)";
+    out.push(check({ check: "config.xml <version>", node: "cluster", expected: "the same on both", found: `${p.name}=${pv}, ${s.name}=${sv}` }, pv === sv && pv !== "(none)",
+      `XMLRPC sync refuses different config versions: upgrade the node on the older pfSense release so both run the same one`));
+  }
+  if (p.error === undefined) {
+    const node = `${p.name} (primary)`;
+    const to = p.config?.synchronizeToIp;
+    out.push(check({ check: "xmlrpc target", node, expected: e.xmlrpcTarget, found: to ?? "(not set)" }, to === e.xmlrpcTarget,
+      `set System > High Avail. Sync > Synchronize Config to IP on ${p.name} to the secondary's sync address ${e.xmlrpcTarget} (\`pulumi up\` writes it)`));
+    if (p.xmlrpc) {
+      out.push(check({ check: "xmlrpc reachable", node, expected: `${p.xmlrpc.target} accepts TCP`, found: p.xmlrpc.detail }, p.xmlrpc.reachable,
+        `the primary cannot open ${p.xmlrpc.target}: allow the webGUI port on the secondary's sync interface (the pfsense-ha sync rule) and check the sync link`));
+    }
+  }
+  return out;
+}
+
+function countersOf(n: NodeObservation, i: 0 | 1, bridge: string | undefined, ofport: number | undefined, name: string) {
+  const b = bridge === undefined ? undefined : n.counters[i][bridge];
+  if (!b) return undefined;
+  return (ofport !== undefined ? b[String(ofport)] : undefined) ?? b[name];
+}
+
+function tunnelChecks(e: VerifyExpectations, o: Observations): Check[] {
+  const out: Check[] = [];
+  for (const t of e.tunnels) {
+    for (const tn of t.nodes) {
+      const n = o.nodes.find((x) => x.node === tn.node);
+      const nodeLabel = tn.node;
+      if (!n || n.error !== undefined) {
+        out.push(check({ check: `vxlan ${t.network} reachable`, node: nodeLabel, expected: "SSH + probe ok", found: n?.error ?? "not probed" }, false,
+          `fix SSH access to ${tn.node} and run verify again`));
+        continue;
+      }
+      for (const peer of tn.peers) {
+        const what = `vxlan ${t.network} key ${t.key} -> ${peer.name}`;
+        const port = n.ports.find((p) => p.key === String(t.key) && p.remoteIp === peer.address);
+        if (!port) {
+          out.push(check({ check: what, node: nodeLabel, expected: `a vxlan port on ${t.bridge} to ${peer.address}`, found: "absent" }, false,
+            `no VXLAN port for key ${t.key} towards ${peer.address} on ${tn.node}: run \`pulumi up\` (VxlanTunnel)`));
+          continue;
+        }
+        const realised = port.ofport !== undefined && port.ofport > 0 && port.error === undefined && port.bridge === t.bridge;
+        out.push(check({ check: `${what} realised`, node: nodeLabel, expected: `ofport > 0, no error, on ${t.bridge}`,
+          found: `${port.name} ofport ${port.ofport ?? "[]"}${port.error ? ` error "${port.error}"` : ""} on ${port.bridge ?? "(no bridge)"}` }, realised,
+          port.error
+            ? `ovs-vswitchd could not create ${port.name}: ${port.error}; fix the cause (duplicate tunnel, bad remote_ip) and run \`pulumi up\``
+            : `${port.name} is not in the datapath: check that ovs-vswitchd runs and bridge ${t.bridge} exists in the datapath (\`ovs-vsctl show\`, vswitchd log)`));
+        if (port.bfdEnabled) {
+          const st = port.bfdStatus;
+          const ok = st.state === "up" && st.remote_state === "up" && st.forwarding === "true";
+          out.push(check({ check: `${what} peer (BFD)`, node: nodeLabel, expected: "state up, remote_state up, forwarding true",
+            found: `state ${st.state ?? "-"}, remote_state ${st.remote_state ?? "-"}, forwarding ${st.forwarding ?? "-"}${st.diagnostic && st.diagnostic !== "No Diagnostic" ? ` (${st.diagnostic})` : ""}` }, ok,
+            `BFD says ${peer.name} is not answering on the tunnel: check the underlay between ${tn.node} and ${peer.name} (UDP ${t.dstPort} allowed, MTU, remote_ip ${peer.address}) and that ${peer.name} has the matching port`));
+        } else if (t.bfd) {
+          out.push(check({ check: `${what} peer (BFD)`, node: nodeLabel, expected: "bfd:enable=true", found: "BFD off" }, false,
+            `the stack enables BFD on ${t.network} but ${port.name} has none: run \`pulumi up\``));
+        } else {
+          out.push({ check: `${what} peer`, node: nodeLabel, expected: "a liveness signal", found: `BFD off (link_state ${port.linkState ?? "-"} says nothing about the peer)`, status: "warn",
+            hint: `enable networks.${t.network}.vxlan.bfd: true to have the peer's liveness checked` });
+        }
+        const a = countersOf(n, 0, port.bridge, port.ofport, port.name);
+        const b = countersOf(n, 1, port.bridge, port.ofport, port.name);
+        const moved = a !== undefined && b !== undefined && (b.rxPackets > a.rxPackets || b.txPackets > a.txPackets);
+        const found = a && b ? `rx +${b.rxPackets - a.rxPackets}, tx +${b.txPackets - a.txPackets} in ${n.windowMs} ms` : "no counters";
+        const mustMove = port.bfdEnabled || t.carriesCarp;
+        if (moved || mustMove) {
+          out.push(check({ check: `${what} traffic`, node: nodeLabel, expected: "counters moving", found }, moved,
+            port.bfdEnabled
+              ? `no packets crossed ${port.name} although BFD runs on it: the tunnel is broken; check the underlay and ovs-vswitchd`
+              : `no CARP advertisements crossed ${port.name}: check that the firewalls' ${t.network} NICs are on ${t.bridge} and the VIP is configured`));
+        } else {
+          out.push({ check: `${what} traffic`, node: nodeLabel, expected: "counters moving", found, status: "warn",
+            hint: `idle network without BFD: no traffic is expected; enable vxlan.bfd to get a liveness signal` });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function driftChecks(o: Observations): Check[] {
+  const out: Check[] = [];
+  for (const role of ROLES) {
+    const d = o.drift?.[role];
+    const fw = o.firewalls[role];
+    if (!d || fw.error !== undefined) continue;
+    const node = `${fw.name} (${role})`;
+    if ("error" in d) {
+      out.push(check({ check: "desired state", node, expected: "config.xml as the stack writes it", found: d.error }, false, `fix the error above, then run \`pfsense-ha render --live\``));
+      continue;
+    }
+    out.push(check({ check: "desired state", node, expected: "config.xml as the stack writes it", found: d.lines.length ? `${d.lines.length} line(s) differ` : "equal" },
+      d.lines.length === 0, `run \`pfsense-ha render --stack NAME --live\` to see the difference, then \`pulumi up\` to converge`));
+  }
+  return out;
+}
+
+export function evaluate(e: VerifyExpectations, o: Observations): Check[] {
+  return [...firewallChecks(e, o), ...vipChecks(e, o), ...syncChecks(e, o), ...tunnelChecks(e, o), ...driftChecks(o)];
+}
+
+export function failed(checks: Check[]): Check[] {
+  return checks.filter((c) => c.status === "fail");
+}

@@ -1,0 +1,42 @@
+// What the I/O shell collected from the boxes (plain data; evaluate() turns it into checks).
+import type { FirewallRole } from "../../config/types";
+import type { IfconfigReport } from "./parse-ifconfig";
+import type { PortCounters, VxlanPort } from "./parse-ovs";
+import type { PfInfo } from "./parse-pfctl";
+
+export interface ConfigFacts {
+  version?: string;
+  maintenanceMode: boolean;
+  /** hasync/synchronizetoip: where XMLRPC sync goes. */
+  synchronizeToIp?: string;
+}
+
+export interface FirewallObservation {
+  role: FirewallRole;
+  name: string;
+  /** Set when the host could not be reached or the probe failed; nothing else is then trusted. */
+  error?: string;
+  ifconfig?: IfconfigReport;
+  /** `sysctl -n net.inet.carp.allow` output, trimmed. */
+  carpAllow?: string;
+  config?: ConfigFacts;
+  pf?: PfInfo;
+  /** Primary only: TCP connect to the XMLRPC target. */
+  xmlrpc?: { target: string; reachable: boolean; detail: string };
+}
+
+export interface NodeObservation {
+  node: string;
+  error?: string;
+  ports: VxlanPort[];
+  /** Two samples of live counters, bridge -> ofport/name -> counters, `windowMs` apart. */
+  counters: [Record<string, Record<string, PortCounters>>, Record<string, Record<string, PortCounters>>];
+  windowMs: number;
+}
+
+export interface Observations {
+  firewalls: Record<FirewallRole, FirewallObservation>;
+  nodes: NodeObservation[];
+  /** Per firewall: the config.xml lines that `pulumi up` would still change (from the render core), or why unknown. */
+  drift?: Partial<Record<FirewallRole, { lines: string[] } | { error: string }>>;
+}

@@ -1,0 +1,132 @@
+// The read-only probe scripts (one exec per host, every read batched behind a section marker) and the parsing of
+// their output into observations (pure).
+import type { PfConfigDoc } from "../pfsense/codec";
+import { parseConfigXml } from "../pfsense/codec";
+import { getPath, textIn } from "../pfsense/codec-tree";
+import { assertIfName, shCommand, shq } from "../shell/quote";
+import type { ConfigFacts, FirewallObservation, NodeObservation } from "./observations";
+import { parseIfconfig } from "./parse-ifconfig";
+import { parseDumpPorts, parseVxlanPorts, VXLAN_COLUMNS } from "./parse-ovs";
+import { parsePfctlInfo } from "./parse-pfctl";
+
+export const MARK = "@@pfha ";
+export const CONFIG_PATH = "/cf/conf/config.xml";
+
+/** Splits probe output into its sections by the `@@pfha <name>` marker lines. */
+export function splitSections(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let name: string | undefined;
+  let buf: string[] = [];
+  for (const line of stdout.split("\n")) {
+    if (line.startsWith(MARK)) {
+      if (name !== undefined) out[name] = buf.join("\n");
+      name = line.slice(MARK.length).trim();
+      buf = [];
+    } else if (name !== undefined) buf.push(line);
+  }
+  if (name !== undefined) out[name] = buf.join("\n");
+  return out;
+}
+
+function section(name: string, command: string): string {
+  return `echo ${shq(MARK + name)}; ${command}`;
+}
+
+// Where XMLRPC sync connects: hasync/synchronizetoip on the webGUI port (xmlrpc_sync uses the local webGUI
+// protocol/port). php is on every pfSense; fsockopen needs no extension.
+const XMLRPC_PHP = [
+  '$x = (string)@file_get_contents("/cf/conf/config.xml");',
+  '$ip = preg_match("#<synchronizetoip>([^<]*)</synchronizetoip>#", $x, $m) ? $m[1] : "";',
+  "$port = 443;",
+  'if (preg_match("#<webgui>(.*?)</webgui>#s", $x, $w)) {',
+  '  if (preg_match("#<port>([0-9]+)</port>#", $w[1], $p)) { $port = (int)$p[1]; }',
+  '  elseif (strpos($w[1], "<protocol>http</protocol>") !== false) { $port = 80; }',
+  "}",
+  'if ($ip === "") { echo "none\\n"; exit(0); }',
+  "$s = @fsockopen($ip, $port, $errno, $errstr, 3);",
+  'echo $s ? "ok {$ip}:{$port}\\n" : "fail {$ip}:{$port} {$errstr}\\n";',
+].join("\n");
+
+export function firewallProbeScript(opts: { xmlrpc: boolean }): string {
+  const parts = [
+    section("ifconfig", "/sbin/ifconfig -a 2>&1"),
+    section("carp.allow", "/sbin/sysctl -n net.inet.carp.allow 2>&1"),
+    section("pfctl", "/sbin/pfctl -si 2>&1"),
+  ];
+  if (opts.xmlrpc) parts.push(section("xmlrpc", `/usr/local/bin/php -r ${shq(XMLRPC_PHP)} 2>&1`));
+  // Last, so the file's bytes are everything after its marker line, unchanged.
+  parts.push(section("config", `cat ${CONFIG_PATH}`));
+  return parts.join("\n") + "\n";
+}
+
+/** The raw bytes after the config marker line (the config section is always last). */
+export function configSectionOf(stdout: string): string | undefined {
+  const marker = `${MARK}config\n`;
+  const at = stdout.startsWith(marker) ? 0 : stdout.indexOf(`\n${marker}`) + 1;
+  return at === 0 && !stdout.startsWith(marker) ? undefined : stdout.slice(at + marker.length);
+}
+
+/** Only the CARP state: what the drill polls. */
+export const CARP_POLL_SCRIPT = "/sbin/ifconfig -a";
+
+export function configFactsOf(doc: PfConfigDoc): ConfigFacts {
+  const facts: ConfigFacts = { maintenanceMode: getPath(doc.root, "virtualip_carp_maintenancemode") !== undefined };
+  const v = textIn(doc, getPath(doc.root, "version"));
+  if (v !== undefined) facts.version = v;
+  const to = textIn(doc, getPath(doc.root, "hasync/synchronizetoip"));
+  if (to) facts.synchronizeToIp = to;
+  return facts;
+}
+
+export function parseFirewallProbe(base: Pick<FirewallObservation, "role" | "name">, stdout: string): { observation: FirewallObservation; configXml?: string } {
+  const s = splitSections(stdout);
+  const o: FirewallObservation = { ...base };
+  if (s.ifconfig === undefined) return { observation: { ...o, error: "the probe printed nothing (is this a pfSense shell?)" } };
+  o.ifconfig = parseIfconfig(s.ifconfig);
+  if (s["carp.allow"] !== undefined) o.carpAllow = s["carp.allow"].trim();
+  if (s.pfctl !== undefined && /^Status:/m.test(s.pfctl)) o.pf = parsePfctlInfo(s.pfctl);
+  const configXml = configSectionOf(stdout);
+  if (configXml !== undefined) {
+    try {
+      o.config = configFactsOf(parseConfigXml(configXml));
+    } catch (e) {
+      return { observation: { ...o, error: `${CONFIG_PATH} does not parse: ${(e as Error).message}` } };
+    }
+  }
+  if (s.xmlrpc !== undefined) {
+    const line = s.xmlrpc.trim();
+    const m = /^(ok|fail) (\S+)\s*(.*)$/.exec(line);
+    o.xmlrpc = m
+      ? { target: m[2], reachable: m[1] === "ok", detail: m[1] === "ok" ? "connected" : `refused/unreachable${m[3] ? `: ${m[3]}` : ""}` }
+      : { target: "(hasync/synchronizetoip not set)", reachable: false, detail: line || "no output" };
+  }
+  return { observation: o, configXml };
+}
+
+export function nodeProbeScript(bridges: string[], windowS: number): string {
+  bridges.forEach((b, i) => assertIfName(`bridges[${i}]`, b));
+  if (!Number.isInteger(windowS) || windowS < 0 || windowS > 30) throw new Error(`window: ${windowS} is invalid; use whole seconds from 0 to 30`);
+  const vsctl = (cols: string, table: string) => `${shCommand(["ovs-vsctl", "--timeout=10", "--format=json", `--columns=${cols}`, "list", table])}`;
+  const dump = bridges.map((b) => `echo ${shq(`bridge ${b}`)}; ovs-ofctl dump-ports ${shq(b)} 2>/dev/null`).join("; ") || ":";
+  return [
+    section("bridges", vsctl("_uuid,name,ports,external_ids,datapath_type", "bridge")),
+    section("ports", vsctl("_uuid,name,interfaces,external_ids", "port")),
+    section("interfaces", vsctl(VXLAN_COLUMNS, "interface")),
+    section("counters0", dump),
+    `sleep ${windowS}`,
+    section("counters1", dump),
+  ].join("\n") + "\n";
+}
+
+export function parseNodeProbe(node: string, stdout: string, windowS: number): NodeObservation {
+  const s = splitSections(stdout);
+  const base: NodeObservation = { node, ports: [], counters: [{}, {}], windowMs: windowS * 1000 };
+  if (s.interfaces === undefined || s.bridges === undefined || s.ports === undefined) return { ...base, error: "ovs-vsctl printed nothing (is Open vSwitch running?)" };
+  try {
+    base.ports = parseVxlanPorts(s.interfaces, s.bridges, s.ports);
+  } catch (e) {
+    return { ...base, error: (e as Error).message };
+  }
+  base.counters = [parseDumpPorts(s.counters0 ?? ""), parseDumpPorts(s.counters1 ?? "")];
+  return base;
+}

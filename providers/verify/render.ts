@@ -1,0 +1,75 @@
+// render's pure core: a firewall's current config.xml + the stack's plan for it -> the config.xml the providers would
+// write, and the unified diff between the two with every secret masked on both sides.
+import type { ClusterConfig, FirewallRole } from "../../config/types";
+import { firewallPlanOf, substituteSecrets, type PlanItem, type SecretName } from "../../components/plan";
+import { buildConfigXml, parseConfigXml, type PfConfigDoc } from "../pfsense/codec";
+import { upsertAlias, upsertCarpVip, upsertDhcpFailover, upsertFilterRule, upsertHaSync, upsertInterface, upsertOutboundNat, type EditResult } from "../pfsense/elements";
+import { schemaOf, type PfSchema } from "../pfsense/version";
+import { unifiedDiff } from "./line-diff";
+
+export const SECRET_MASK = "********";
+
+/** The same element edit the item's provider applies (resources/<kind>.ts upsert). */
+export function applyPlanItem(doc: PfConfigDoc, item: PlanItem, schema: PfSchema): EditResult {
+  switch (item.kind) {
+    case "interface":
+      return upsertInterface(doc, item.spec);
+    case "carpVip":
+      return upsertCarpVip(doc, item.spec);
+    case "haSync":
+      return upsertHaSync(doc, item.spec, schema);
+    case "alias":
+      return upsertAlias(doc, item.spec);
+    case "filterRule":
+      return upsertFilterRule(doc, item.spec, schema);
+    case "outboundNat":
+      return upsertOutboundNat(doc, item.spec, schema);
+    case "dhcpFailover":
+      return upsertDhcpFailover(doc, item.spec);
+  }
+}
+
+// Secret-carrying elements of config.xml (CARP VIP and hasync passwords): masked in anything printed.
+const SECRET_LINE = /^(\s*<password>)(?:<!\[CDATA\[[\s\S]*?\]\]>|[^<]*)(<\/password>)$/;
+
+export function maskSecrets(xml: string): string {
+  return xml
+    .split("\n")
+    .map((l) => l.replace(SECRET_LINE, `$1${SECRET_MASK}$2`))
+    .join("\n");
+}
+
+export interface RenderedFirewall {
+  role: FirewallRole;
+  name: string;
+  /** The config.xml the providers would leave (secrets as given, or the mask). */
+  after: string;
+  /** Unified diff current -> after, secrets masked on both sides; "" when nothing would change. */
+  diff: string;
+  /** The element edits, one line each (ChangeLog wording, secrets never shown). */
+  changes: string[];
+}
+
+export interface RenderOptions {
+  /** Real secret values; missing ones are replaced by the mask (the diff then cannot show secret drift). */
+  secrets?: Partial<Record<SecretName, string>>;
+  allowUnknownVersion?: boolean;
+  /** Label of the current file in the diff header. */
+  source?: string;
+}
+
+export function renderFirewall(config: ClusterConfig, role: FirewallRole, currentXml: string, opts: RenderOptions = {}): RenderedFirewall {
+  const name = config.firewalls[role].name;
+  const doc = parseConfigXml(currentXml);
+  const schema = schemaOf(doc, opts.allowUnknownVersion ?? config.allowUnknownPfsenseVersion);
+  const values: Partial<Record<SecretName, string>> = { carpPassword: SECRET_MASK, xmlrpcPassword: SECRET_MASK, ...opts.secrets };
+  const changes: string[] = [];
+  for (const item of firewallPlanOf(config, config.name, role)) {
+    const r = applyPlanItem(doc, substituteSecrets(item, values), schema);
+    changes.push(...r.diff.map((l) => `${item.key}: ${l}`));
+  }
+  const after = buildConfigXml(doc);
+  const src = opts.source ?? "config.xml";
+  const diff = unifiedDiff(maskSecrets(currentXml), maskSecrets(after), { from: `${name}/${src}`, to: `${name}/config.xml (planned)` });
+  return { role, name, after, diff, changes };
+}
