@@ -34,11 +34,17 @@ function myers(a: string[], b: string[]): DiffOp[] {
     const prevK = k === -d || (k !== d && at(k - 1) < at(k + 1)) ? k + 1 : k - 1;
     const prevX = at(prevK);
     const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) ops.push({ op: " ", line: a[--x] }), y--;
+    while (x > prevX && y > prevY) {
+      ops.push({ op: " ", line: a[--x] });
+      y--;
+    }
     if (x === prevX) ops.push({ op: "+", line: b[--y] });
     else ops.push({ op: "-", line: a[--x] });
   }
-  while (x > 0 && y > 0) ops.push({ op: " ", line: a[--x] }), y--;
+  while (x > 0 && y > 0) {
+    ops.push({ op: " ", line: a[--x] });
+    y--;
+  }
   return ops.reverse();
 }
 

@@ -35,7 +35,7 @@ export interface IfconfigReport {
   pfsync?: PfsyncStatus;
 }
 
-const HEADER = /^([A-Za-z0-9_.-]+): flags=[0-9a-f]+<([^>]*)>/;
+const HEADER = /^([A-Za-z0-9_.-]+): flags=[0-9a-f]+(?:<([^>]*)>)?/;
 const CARP_LINE = /^\s+carp: (MASTER|BACKUP|INIT) vhid (\d+) advbase (\d+) advskew (\d+)/;
 const INET_VHID = /^\s+inet (\d+\.\d+\.\d+\.\d+) .*\bvhid (\d+)\b/;
 
@@ -46,7 +46,7 @@ export function parseIfconfig(text: string): IfconfigReport {
   for (const line of text.split(/\r?\n/)) {
     const head = HEADER.exec(line);
     if (head) {
-      const flags = head[2] === "" ? [] : head[2].split(",");
+      const flags = head[2] ? head[2].split(",") : [];
       cur = { name: head[1], flags, up: flags.includes("UP"), vhidAddresses: [], carp: [] };
       interfaces.push(cur);
       if (cur.name === "pfsync0") pfsync = { up: cur.up };

@@ -93,12 +93,13 @@ export function parseFirewallProbe(base: Pick<FirewallObservation, "role" | "nam
       return { observation: { ...o, error: `${CONFIG_PATH} does not parse: ${(e as Error).message}` } };
     }
   }
-  if (s.xmlrpc !== undefined) {
+  // "none": no XMLRPC target configured; the target check reports it, there is nothing to connect to.
+  if (s.xmlrpc !== undefined && s.xmlrpc.trim() !== "none") {
     const line = s.xmlrpc.trim();
     const m = /^(ok|fail) (\S+)\s*(.*)$/.exec(line);
     o.xmlrpc = m
       ? { target: m[2], reachable: m[1] === "ok", detail: m[1] === "ok" ? "connected" : `refused/unreachable${m[3] ? `: ${m[3]}` : ""}` }
-      : { target: "(hasync/synchronizetoip not set)", reachable: false, detail: line || "no output" };
+      : { target: "(unknown)", reachable: false, detail: line || "no output" };
   }
   return { observation: o, configXml };
 }
