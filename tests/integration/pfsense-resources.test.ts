@@ -1,14 +1,15 @@
-// CarpVip and FirewallRule providers loaded from their serialized `__provider` text (as Pulumi's host does) and
-// driven through check -> create -> read -> diff -> update -> delete against the lab's fw1 stand-in.
-import { existsSync, readFileSync } from "fs";
+// The seven pfSense element providers, each loaded from its serialized `__provider` text (as Pulumi's host does),
+// driven through check -> create -> read -> diff -> update -> delete against the lab's fw1/fw2 stand-ins: the exact
+// XML on the box, the apply functions in order, drift (changed, deleted), a human's element beside ours untouched,
+// bad input refused before any write, no secret in the apply log, the revision or an error.
+import { existsSync, readFileSync, writeFileSync } from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import type { SshEndpoint } from "../../providers/ssh";
-import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
-import { childrenByTag, getPath, valueOf } from "../../providers/pfsense/codec-tree";
-import { carpVipProvider, firewallRuleProvider } from "../../providers/pfsense/resources/dynamic";
-import { protocolStats, resetProtocolStats } from "../../providers/pfsense/remote";
+import { buildConfigXml, parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
+import { ensurePath, getPath, insertChild, leaf, section, textIn } from "../../providers/pfsense/codec-tree";
+import * as dynamic from "../../providers/pfsense/resources/dynamic";
 
 jest.setTimeout(120000);
 const requireFromString = require("require-from-string") as (code: string) => { handler: () => Provider };
@@ -23,27 +24,66 @@ interface Provider {
   delete(id: string, props: Props): Promise<void>;
 }
 
-const FW = "fw1";
-const SECRET = "vip-Pa55word-xyz";
+const CARP_SECRET = "vip-Pa55word-xyz";
+const XMLRPC_SECRET = "xmlrpc-S3cret-42";
 let inv: LabInventory;
-let ep: SshEndpoint;
-let vipP: Provider;
-let ruleP: Provider;
+const ep: Record<string, SshEndpoint> = {};
+const P: Record<string, Provider> = {};
 
-async function onFw(script: string): Promise<string> {
-  const r = await labExec(inv, FW, script);
-  if (r.code !== 0) throw new Error(`labExec ${script}: ${r.code} ${r.stderr}`);
+async function on(host: string, script: string): Promise<string> {
+  const r = await labExec(inv, host, script);
+  if (r.code !== 0) throw new Error(`labExec ${host} ${script}: ${r.code} ${r.stderr}`);
   return r.stdout;
 }
 
-function configOnFw(): PfConfigDoc {
-  return parseConfigXml(readFileSync(hostPath(inv, FW, "/cf/conf/config.xml"), "utf8"));
+async function reset(host: string, peer: string): Promise<void> {
+  await on(
+    host,
+    `php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log ` +
+      "/tmp/pfha-lab-fail /tmp/config.cache /cf/conf/.pfha-* && mkdir -p /cf/conf/backup",
+  );
 }
 
-function applyFns(): string[] {
-  const file = hostPath(inv, FW, "/var/log/pfha-lab/apply.log");
+const xmlOn = (host: string): string => readFileSync(hostPath(inv, host, "/cf/conf/config.xml"), "utf8");
+const docOn = (host: string): PfConfigDoc => parseConfigXml(xmlOn(host));
+
+/** A human's edit outside Pulumi (GUI stand-in): edit the parsed file, write it back, drop pfSense's cache. */
+async function humanEdit(host: string, edit: (doc: PfConfigDoc) => void): Promise<void> {
+  const doc = docOn(host);
+  edit(doc);
+  writeFileSync(hostPath(inv, host, "/cf/conf/config.xml"), buildConfigXml(doc));
+  await on(host, "rm -f /tmp/config.cache");
+}
+
+/** Apply functions logged by the stand-in since the log was `mark`ed (log_error is syslog, not a step). */
+function applyLog(host: string): string[] {
+  const file = hostPath(inv, host, "/var/log/pfha-lab/apply.log");
   const text = existsSync(file) ? readFileSync(file, "utf8") : "";
   return text.split("\n").filter((l) => l !== "").map((l) => (JSON.parse(l) as { fn: string }).fn).filter((f) => f !== "log_error");
+}
+function stepsSince(host: string, mark: number): string[] {
+  return applyLog(host).slice(mark);
+}
+
+/** The `<tag>` blocks at `depth` tabs in the file's text, and the one containing `needle`. */
+function blocks(xml: string, tag: string, depth: number): string[] {
+  const t = "\t".repeat(depth);
+  return xml.match(new RegExp(`${t}<${tag}>\\n[\\s\\S]*?\\n${t}</${tag}>`, "g")) ?? [];
+}
+function block(xml: string, tag: string, depth: number, needle: string): string | undefined {
+  return blocks(xml, tag, depth).find((b) => b.includes(needle));
+}
+/** Lines at `depth` tabs (the shape pfSense writes: one element per line). */
+const lines = (depth: number, ...ls: string[]): string => ls.map((l) => "\t".repeat(depth) + l).join("\n");
+
+/** What the lab keeps that a secret must never reach: the apply log, the revision, system logs. */
+async function assertNoSecretLeak(host: string, secrets: string[]): Promise<void> {
+  const logs = await on(host, "cat /var/log/pfha-lab/apply.log /var/log/system.log 2>/dev/null || true");
+  const revision = textIn(docOn(host), getPath(docOn(host).root, "revision/description")) ?? "";
+  for (const s of secrets) {
+    expect(logs).not.toContain(s);
+    expect(revision).not.toContain(s);
+  }
 }
 
 async function serialized(provider: object): Promise<Provider> {
@@ -53,143 +93,124 @@ async function serialized(provider: object): Promise<Provider> {
 
 beforeAll(async () => {
   inv = loadInventory();
-  ep = sshEndpointOf(inv.hosts[FW], inv);
-  await onFw(
-    "php /usr/local/share/pfha-lab/seed.php fw1 fw2 >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log " +
-      "/tmp/pfha-lab-fail /tmp/config.cache && mkdir -p /cf/conf/backup",
-  );
-  // In-process provider objects for the lifecycle; the serialized load has its own test below.
-  vipP = carpVipProvider as unknown as Provider;
-  ruleP = firewallRuleProvider as unknown as Provider;
+  for (const h of ["fw1", "fw2"]) ep[h] = sshEndpointOf(inv.hosts[h], inv);
+  await Promise.all([reset("fw1", "fw2"), reset("fw2", "fw1")]);
+  const providers: Record<string, object> = {
+    interface: dynamic.interfaceProvider,
+    carpVip: dynamic.carpVipProvider,
+    haSync: dynamic.haSyncProvider,
+    filterRule: dynamic.firewallRuleProvider,
+    alias: dynamic.aliasProvider,
+    outboundNat: dynamic.outboundNatProvider,
+    dhcpFailover: dynamic.dhcpFailoverProvider,
+  };
+  for (const [k, p] of Object.entries(providers)) P[k] = await serialized(p);
 });
 
 afterAll(async () => {
   await closeAllHosts();
 });
 
-const vipInputs = (): Props => ({
-  endpoint: ep,
-  interface: "lan",
-  address: "192.168.1.1",
-  subnetBits: 24,
-  vhid: 10,
-  advbase: 1,
-  advskew: 0,
-  password: SECRET,
-  description: "LAN VIP",
-});
-
-test("CarpVip lifecycle: uniqid generated once, XML as pfSense writes it, drift detected, update and delete", async () => {
-  const c1 = await vipP.check({}, vipInputs());
-  expect(c1.failures).toEqual([]);
-  const uniqid = c1.inputs.uniqid as string;
-  expect(uniqid).toMatch(/^[0-9a-f]{13}$/);
-  expect((await vipP.check(c1.inputs, vipInputs())).inputs.uniqid).toBe(uniqid); // kept across runs
-
-  const created = await vipP.create(c1.inputs);
-  expect(created.id).toBe(`CarpVip:${uniqid}`);
-  expect(created.outs.password).toBe(SECRET); // same key as the secret input: Pulumi keeps it secret
-  const xml = readFileSync(hostPath(inv, FW, "/cf/conf/config.xml"), "utf8");
-  expect(xml).toContain(
-    "\t\t<vip>\n\t\t\t<mode>carp</mode>\n\t\t\t<interface>lan</interface>\n\t\t\t<vhid>10</vhid>\n\t\t\t<advskew>0</advskew>\n" +
-      `\t\t\t<advbase>1</advbase>\n\t\t\t<password><![CDATA[${SECRET}]]></password>\n\t\t\t<uniqid>${uniqid}</uniqid>\n` +
-      "\t\t\t<descr><![CDATA[LAN VIP]]></descr>\n\t\t\t<type>single</type>\n\t\t\t<subnet_bits>24</subnet_bits>\n" +
-      "\t\t\t<subnet>192.168.1.1</subnet>\n\t\t</vip>",
-  );
-  expect(applyFns()).toEqual(["write_config", "interface_carp_configure", "enable_carp", "clear_subsystem_dirty"]);
-
-  // A human changes the skew: read reports it, diff wants an update.
-  await onFw(`sed -i 's#<advskew>0</advskew>#<advskew>50</advskew>#' /cf/conf/config.xml && rm -f /tmp/config.cache`);
-  const read = await vipP.read(created.id, created.outs);
-  expect(read.props?.advskew).toBe(50);
-  const d = await vipP.diff(created.id, read.props!, c1.inputs);
-  expect(d).toMatchObject({ changes: true, replaces: [] });
-  await vipP.update(created.id, read.props!, c1.inputs);
-  expect(valueOf(configOnFw(), childrenByTag(getPath(configOnFw().root, "virtualip")!, "vip")[0], "advskew")).toBe("0");
-  expect(applyFns().slice(-5)).toEqual([
-    "write_config",
-    "interface_vip_bring_down",
-    "interface_carp_configure",
-    "enable_carp",
-    "clear_subsystem_dirty",
-  ]);
-
-  // Unchanged inputs: no diff.
-  expect((await vipP.diff(created.id, created.outs, c1.inputs)).changes).toBe(false);
-
-  await vipP.delete(created.id, created.outs);
-  expect(getPath(configOnFw().root, "virtualip")?.children ?? []).toEqual([]);
-  expect(applyFns().slice(-3)).toEqual(["write_config", "interface_vip_bring_down", "clear_subsystem_dirty"]);
-  // Deleted outside Pulumi: read says gone.
-  expect(await vipP.read(created.id, created.outs)).toEqual({});
-  const logs = await onFw("cat /var/log/pfha-lab/apply.log /var/log/system.log 2>/dev/null || true");
-  expect(logs).not.toContain(SECRET);
-});
-
-test("bad input rejected by check and by create before any write, naming the field and the fix", async () => {
-  const before = applyFns().length;
-  const bad = { ...vipInputs(), vhid: 300, address: "192.168.1.300" };
-  const c = await vipP.check({}, bad);
-  expect(c.failures.map((f) => f.property).sort()).toEqual(["address", "vhid"]);
-  expect(c.failures.find((f) => f.property === "vhid")!.reason).toMatch(/vhid.*300/);
-  await expect(vipP.create({ ...c.inputs })).rejects.toThrow(/vhid/);
-  expect(applyFns().length).toBe(before);
-});
-
-test("a VHID clash with a VIP we do not manage fails alone; the human's VIP is untouched", async () => {
-  const human = (await vipP.check({}, { ...vipInputs(), vhid: 20, address: "192.168.1.20" })).inputs;
-  await vipP.create(human);
-  const clash = (await vipP.check({}, { ...vipInputs(), vhid: 20, address: "192.168.1.21" })).inputs;
-  await expect(vipP.create(clash)).rejects.toThrow(/vhid: 20 is already used on lan/);
-  const vips = childrenByTag(getPath(configOnFw().root, "virtualip")!, "vip");
-  expect(vips.map((v) => valueOf(configOnFw(), v, "subnet"))).toEqual(["192.168.1.20"]);
-});
-
-test("FirewallRule lifecycle: tracker kept, 'top' goes before the user's rules, filter applied, delete leaves theirs", async () => {
-  const userRules = childrenByTag(getPath(configOnFw().root, "filter")!, "rule").length;
-  const c = await ruleP.check({}, {
-    endpoint: ep,
-    interface: "lan",
-    type: "pass",
-    ipprotocol: "inet",
-    protocol: "tcp",
-    source: "any",
-    destination: "(self)",
-    destinationPort: "443",
-    description: "HA: XMLRPC to webGUI",
-    position: "top",
-  });
+/** check (no failures) -> create; returns the created state. */
+async function created(p: Provider, inputs: Props): Promise<{ id: string; outs: Props; checked: Props }> {
+  const c = await p.check({}, inputs);
   expect(c.failures).toEqual([]);
-  const tracker = c.inputs.tracker as number;
-  const before = applyFns().length;
-  const created = await ruleP.create(c.inputs);
-  const rules = childrenByTag(getPath(configOnFw().root, "filter")!, "rule");
-  const doc = configOnFw();
-  const firstLan = rules.find((r) => valueOf(doc, r, "interface") === "lan")!;
-  expect(valueOf(doc, firstLan, "tracker")).toBe(String(tracker));
-  expect(valueOf(doc, getPath(firstLan, "destination")!, "network")).toBe("(self)");
-  expect(applyFns().slice(before)).toEqual(["write_config", "filter_configure_sync", "clear_subsystem_dirty", "clear_subsystem_dirty"]);
-  await ruleP.delete(created.id, created.outs);
-  expect(childrenByTag(getPath(configOnFw().root, "filter")!, "rule")).toHaveLength(userRules);
+  const r = await p.create(c.inputs);
+  return { ...r, checked: c.inputs };
+}
+
+/** read says nothing drifted: diff(read state, the same inputs) has no changes. */
+async function expectNoDrift(p: Provider, id: string, outs: Props, inputs: Props): Promise<Props> {
+  const r = await p.read(id, outs);
+  expect(r.id).toBe(id);
+  expect((await p.diff(id, r.props!, inputs)).changes).toBe(false);
+  return r.props!;
+}
+
+const vipSpec = (over: Props = {}): Props => ({
+  interface: "lan", vhid: 10, advskew: 0, advbase: 1, password: CARP_SECRET, descr: "LAN VIP", subnet: "192.168.1.1", subnetBits: 24, ...over,
 });
 
-test("resources created concurrently through the providers share installs", async () => {
-  resetProtocolStats();
-  const before = childrenByTag(getPath(configOnFw().root, "virtualip")!, "vip").length;
-  const inputs = await Promise.all(
-    Array.from({ length: 20 }, (_, i) => vipP.check({}, { ...vipInputs(), vhid: 100 + i, address: `192.168.1.${100 + i}` })),
-  );
-  await Promise.all(inputs.map((c) => vipP.create(c.inputs)));
-  expect(childrenByTag(getPath(configOnFw().root, "virtualip")!, "vip").length).toBe(before + 20);
-  expect(protocolStats().installs).toBeLessThanOrEqual(2);
-});
+describe("CarpVip", () => {
+  test("lifecycle: uniqid generated once, exact XML, VIP applied, drift read, update, delete; a human's VIP untouched", async () => {
+    await humanEdit("fw1", (doc) => {
+      const vip = section("vip", [["mode", "carp"], ["interface", "lan"], ["vhid", "77"], ["advskew", "0"], ["advbase", "1"], ["password", "human"],
+        ["uniqid", "aaaaaaaaaaaaa"], ["descr", "human VIP"], ["type", "single"], ["subnet_bits", "24"], ["subnet", "192.168.1.77"]].map(([k, v]) => leaf(doc, k, v)));
+      insertChild(ensurePath(doc.root, "virtualip"), vip);
+    });
+    const humanBlock = block(xmlOn("fw1"), "vip", 2, "aaaaaaaaaaaaa");
+    const mark = applyLog("fw1").length;
+    const inputs = { endpoint: ep.fw1, spec: vipSpec() };
+    const c = await P.carpVip.check({}, inputs);
+    const uniqid = (c.inputs.spec as Props).uniqid as string;
+    expect(uniqid).toMatch(/^[0-9a-f]{13}$/);
+    expect(((await P.carpVip.check(c.inputs, inputs)).inputs.spec as Props).uniqid).toBe(uniqid); // kept from the old state
 
-test("the serialized __provider (loaded with require-from-string as Pulumi's host does) creates and deletes a VIP", async () => {
-  const loaded = await serialized(carpVipProvider);
-  const c = await loaded.check({}, { ...vipInputs(), vhid: 200, address: "192.168.1.200" });
-  const created = await loaded.create(c.inputs);
-  const doc = configOnFw();
-  const vips = childrenByTag(getPath(doc.root, "virtualip")!, "vip");
-  expect(vips.some((v) => valueOf(doc, v, "uniqid") === c.inputs.uniqid)).toBe(true);
-  await loaded.delete(created.id, created.outs);
+    const r = await P.carpVip.create(c.inputs);
+    expect(r.id).toBe(`CarpVip:${uniqid}`);
+    expect(r.outs).toMatchObject({ identity: uniqid, configVersion: "23.3" });
+    expect(block(xmlOn("fw1"), "vip", 2, uniqid)).toBe(
+      lines(2, "<vip>") + "\n" +
+        lines(3, "<mode>carp</mode>", "<interface>lan</interface>", "<vhid>10</vhid>", "<advskew>0</advskew>", "<advbase>1</advbase>",
+          `<password><![CDATA[${CARP_SECRET}]]></password>`, `<uniqid>${uniqid}</uniqid>`, "<descr><![CDATA[LAN VIP]]></descr>",
+          "<type>single</type>", "<subnet_bits>24</subnet_bits>", "<subnet>192.168.1.1</subnet>") + "\n" + lines(2, "</vip>"),
+    );
+    expect(stepsSince("fw1", mark)).toEqual(["write_config", "interface_carp_configure", "enable_carp", "clear_subsystem_dirty"]);
+    await expectNoDrift(P.carpVip, r.id, r.outs, c.inputs);
+
+    // A human changes our skew: read returns it, diff wants an update (not a replacement), update restores it.
+    await humanEdit("fw1", (doc) => {
+      const v = (getPath(doc.root, "virtualip")!.children ?? []).find((e) => textIn(doc, getPath(e, "uniqid")) === uniqid)!;
+      getPath(v, "advskew")!.raw = "50";
+    });
+    const drifted = await P.carpVip.read(r.id, r.outs);
+    expect((drifted.props!.spec as Props).advskew).toBe(50);
+    expect(await P.carpVip.diff(r.id, drifted.props!, c.inputs)).toMatchObject({ changes: true, replaces: [] });
+    const m2 = applyLog("fw1").length;
+    const u = await P.carpVip.update(r.id, drifted.props!, c.inputs);
+    expect(block(xmlOn("fw1"), "vip", 2, uniqid)).toContain("<advskew>0</advskew>");
+    expect(stepsSince("fw1", m2)).toEqual(["write_config", "interface_vip_bring_down", "interface_carp_configure", "enable_carp", "clear_subsystem_dirty"]);
+
+    // A new vhid is an in-place update of the same uniqid; a new uniqid is a replacement.
+    expect(await P.carpVip.diff(r.id, u.outs, { ...c.inputs, spec: { ...(c.inputs.spec as Props), vhid: 11 } })).toMatchObject({ changes: true, replaces: [] });
+    expect((await P.carpVip.diff(r.id, u.outs, { ...c.inputs, spec: { ...(c.inputs.spec as Props), uniqid: "bbbbbbbbbbbbb" } })).replaces).toEqual(["spec"]);
+
+    const m3 = applyLog("fw1").length;
+    await P.carpVip.delete(r.id, u.outs);
+    expect(block(xmlOn("fw1"), "vip", 2, uniqid)).toBeUndefined();
+    expect(block(xmlOn("fw1"), "vip", 2, "aaaaaaaaaaaaa")).toBe(humanBlock);
+    // the human's CARP VIP remains: CARP stays enabled
+    expect(stepsSince("fw1", m3)).toEqual(["write_config", "interface_vip_bring_down", "enable_carp", "clear_subsystem_dirty"]);
+    expect(await P.carpVip.read(r.id, u.outs)).toEqual({}); // gone: removed from state
+    await assertNoSecretLeak("fw1", [CARP_SECRET]);
+  });
+
+  test("the secondary's VIP carries the primary's uniqid and skew +100, capped at 254", async () => {
+    const { forNode } = await import("../../providers/pfsense/elements/mirror");
+    const primary = { uniqid: "0123456789abc", ...vipSpec({ vhid: 12, advskew: 160, subnet: "192.168.1.12" }) };
+    const secondary = forNode("secondary", { kind: "carpVip", spec: primary as never }).spec as unknown as Props;
+    const a = await created(P.carpVip, { endpoint: ep.fw1, spec: primary });
+    const b = await created(P.carpVip, { endpoint: ep.fw2, spec: secondary });
+    expect(block(xmlOn("fw1"), "vip", 2, "0123456789abc")).toContain("<advskew>160</advskew>");
+    expect(block(xmlOn("fw2"), "vip", 2, "0123456789abc")).toContain("<advskew>254</advskew>");
+    await P.carpVip.delete(a.id, a.outs);
+    await P.carpVip.delete(b.id, b.outs);
+  });
+
+  test("bad input and a VHID clash are refused before any write, naming the field and the fix; no secret in errors", async () => {
+    const mark = applyLog("fw1").length;
+    const before = xmlOn("fw1");
+    const c = await P.carpVip.check({}, { endpoint: ep.fw1, spec: vipSpec({ vhid: 300 }) });
+    expect(c.failures).toEqual([{ property: "spec", reason: 'CarpVip spec.vhid: 300 is invalid; use an integer from 1 to 255' }]);
+    await expect(P.carpVip.create(c.inputs)).rejects.toThrow(/vhid: 300 is invalid/);
+    const empty = await P.carpVip.check({}, { endpoint: ep.fw1, spec: vipSpec({ password: "" }) });
+    expect(empty.failures[0].reason).toMatch(/password: \(secret\) is empty/);
+    // VHID 77 on lan belongs to the human's VIP
+    const clash = await P.carpVip.check({}, { endpoint: ep.fw1, spec: vipSpec({ vhid: 77, subnet: "192.168.1.78" }) });
+    const err = await P.carpVip.create(clash.inputs).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/vhid: 77 is already used on lan by another CARP VIP \(uniqid aaaaaaaaaaaaa.*pick a free VHID/);
+    expect(err?.message).not.toContain(CARP_SECRET);
+    expect(applyLog("fw1").length).toBe(mark);
+    expect(xmlOn("fw1")).toBe(before);
+  });
 });

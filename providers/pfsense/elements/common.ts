@@ -11,18 +11,24 @@ export interface EditResult {
 
 export class ElementInputError extends Error {
   constructor(field: string, value: unknown, fix: string) {
-    super(`${field}: ${JSON.stringify(value)} is invalid; ${fix}`);
+    const message = `${field}: ${JSON.stringify(value)} is invalid; ${fix}`;
+    super(message);
+    // Set again: after Pulumi's closure serialization a subclass of Error no longer gets it from super()
+    this.message = message;
     this.name = "ElementInputError";
   }
 }
 
 /** Records value/flag edits under a label (e.g. "vip 65f1c2a9b3e4d") as diff lines. */
 export class ChangeLog {
-  readonly diff: string[] = [];
+  readonly diff: string[];
+  // Assigned in the constructor: class field initializers are dropped by Pulumi's closure serialization.
   constructor(
     private readonly doc: PfConfigDoc,
     private readonly label: string,
-  ) {}
+  ) {
+    this.diff = [];
+  }
 
   value(parent: PfElement, tag: string, value: string, opts: { secret?: boolean; index?: number } = {}): void {
     const before = textIn(this.doc, child(parent, tag));

@@ -73,8 +73,10 @@ export function specDrift(want: object, found: object): string[] {
   return keys.filter((k) => canonical(w[k]) !== canonical(f[k]));
 }
 
+// Not `instanceof Error`: a serialized provider's error classes are not the host's Error.
 function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  const m = typeof e === "object" && e !== null ? (e as { message?: unknown }).message : undefined;
+  return typeof m === "string" ? m : String(e);
 }
 
 export class ElementProvider<S extends object, I extends ElementInputs<S> = ElementInputs<S>> {
@@ -97,13 +99,12 @@ export class ElementProvider<S extends object, I extends ElementInputs<S> = Elem
       return { inputs: news, failures };
     }
     if (hasUnknown(news)) return { inputs: news, failures }; // preview: validated once the values are known
-    let inputs: I;
+    let inputs = news as unknown as I;
     try {
-      inputs = this.k.normalize(olds as Partial<I>, news as unknown as I);
+      inputs = this.k.normalize(olds as Partial<I>, inputs);
       this.k.validate(inputs);
     } catch (e) {
       failures.push({ property: "spec", reason: `${this.k.kind} spec.${messageOf(e)}` });
-      return { inputs: news, failures };
     }
     return { inputs: inputs as unknown as Props, failures };
   }
