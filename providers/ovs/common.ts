@@ -27,3 +27,11 @@ export function stable(v: unknown): string {
 export function changedKeys<T extends object>(olds: T, news: T, keys: (keyof T)[]): string[] {
   return keys.filter((k) => stable(olds[k]) !== stable(news[k])).map(String);
 }
+
+export function pendingChangesError(node: string): Error {
+  return new Error(
+    `${node}: Proxmox has pending network changes in /etc/network/interfaces.new (edited in the GUI/API but not applied). ` +
+      `Refusing to edit /etc/network/interfaces, which would lose either those changes or ours. ` +
+      `Fix: apply them (Node → Network → Apply Configuration) or revert them, then run again.`,
+  );
+}

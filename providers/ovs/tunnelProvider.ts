@@ -1,12 +1,11 @@
 // Dynamic provider for one node's share of a VXLAN mesh: one port per peer on one bridge. One resource per node
 // (not per port) so a node's whole share is one SSH round of read, one ovs-vsctl transaction, one file write.
 import type * as pulumi from "@pulumi/pulumi";
-import { connectHost } from "../ssh";
-import type { SshHost } from "../ssh/types";
-import { changedKeys, checkResult, hostKeyOf, sameNode } from "./common";
-import { applyTransaction, editRemoteFile, readSnapshot, withHostQueue } from "./host-io";
+import { changedKeys, checkResult, pendingChangesError, sameNode } from "./common";
+import { submitOvsOp, type HostOp, type OpPlan } from "./host-batch";
 import { ensureSourceLine } from "./interfaces-file";
 import { TUNNEL_ID_KEY } from "./naming";
+import type { HostSnapshot } from "./snapshot";
 import {
   desiredPorts,
   portMatches,
@@ -33,18 +32,48 @@ function inputsOf(props: VxlanNodeState): VxlanNodeInputs {
   return i as VxlanNodeInputs;
 }
 
-async function applyTunnel(host: SshHost, i: VxlanNodeInputs, alreadyOurs: boolean): Promise<VxlanNodeState> {
-  const snap = await readSnapshot(host);
-  const errs = tunnelPreflight(i, snap, alreadyOurs);
-  if (errs.length) throw new Error(errs.join("\n"));
-  await applyTransaction(host, tunnelCommands(i, snap));
-  // Our stanzas live in our own file; the main file only needs its `source` line (refused while GUI edits are pending).
-  await editRemoteFile(host, i.node, TUNNELS_FILE, snap.tunnelsFile, tunnelFileEdit(i, snap), false);
-  await editRemoteFile(host, i.node, INTERFACES_FILE, snap.interfacesFile, ensureSourceLine, true);
-  const ports = tunnelPortStates(i, await readSnapshot(host));
-  const bad = tunnelRealisationErrors(i, ports);
-  if (bad.length) throw new Error(bad.join("\n"));
-  return stateOf(i, ports);
+/** Create/update as one batched host operation: plan against the host's state, then read the ports back. */
+function applyTunnelOp(i: VxlanNodeInputs, alreadyOurs: boolean): HostOp<VxlanNodeState> {
+  return {
+    plan: (snap: HostSnapshot): OpPlan => {
+      const errs = tunnelPreflight(i, snap, alreadyOurs);
+      if (errs.length) throw new Error(errs.join("\n"));
+      // Our stanzas live in our own file; the main file only needs its `source` line (refused while GUI edits are
+      // pending, before anything changes).
+      const main = snap.interfacesFile ?? "";
+      if (snap.pendingNew && ensureSourceLine(main) !== main) throw pendingChangesError(i.node);
+      return {
+        commands: tunnelCommands(i, snap),
+        edits: [
+          { path: TUNNELS_FILE, edit: tunnelFileEdit(i, snap) },
+          { path: INTERFACES_FILE, edit: ensureSourceLine },
+        ],
+      };
+    },
+    finish: (after: HostSnapshot): VxlanNodeState => {
+      const ports = tunnelPortStates(i, after);
+      const bad = tunnelRealisationErrors(i, ports);
+      if (bad.length) throw new Error(bad.join("\n"));
+      return stateOf(i, ports);
+    },
+  };
+}
+
+function deleteTunnelOp(props: VxlanNodeState): HostOp<void> {
+  return {
+    plan: (snap: HostSnapshot): OpPlan => {
+      const i = inputsOf(props);
+      // Only ports carrying this tunnel's tag (or its stanzas): never a port someone else made.
+      const names = [
+        ...new Set([
+          ...snap.ports.filter((p) => p.externalIds[TUNNEL_ID_KEY] === i.tunnelId).map((p) => p.name),
+          ...stalePorts({ ...i, peers: [] }, snap),
+        ]),
+      ];
+      return { commands: names.flatMap(deletePortCommands), edits: [{ path: TUNNELS_FILE, edit: tunnelRemoveEdit(names) }] };
+    },
+    finish: () => undefined,
+  };
 }
 
 const INPUT_KEYS: (keyof VxlanNodeInputs)[] = [
@@ -84,38 +113,22 @@ export class VxlanNodeProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async create(inputs: VxlanNodeInputs) {
-    const host = await connectHost(inputs.endpoint);
-    const outs = await withHostQueue(hostKeyOf(inputs.endpoint), () => applyTunnel(host, inputs, false));
+    const outs = await submitOvsOp(inputs.endpoint, inputs.node, applyTunnelOp(inputs, false));
     return { id: `${inputs.endpoint.host}/${inputs.tunnelId}`, outs };
   }
 
   async read(id: string, props: VxlanNodeState) {
-    const host = await connectHost(props.endpoint);
-    const snap = await withHostQueue(hostKeyOf(props.endpoint), () => readSnapshot(host));
+    const snap = await submitOvsOp(props.endpoint, props.node, { finish: (s: HostSnapshot) => s });
     const i = inputsOf(props);
     return { id, props: stateOf(i, tunnelPortStates(i, snap)) };
   }
 
   async update(_id: string, _olds: VxlanNodeState, news: VxlanNodeInputs) {
-    const host = await connectHost(news.endpoint);
-    const outs = await withHostQueue(hostKeyOf(news.endpoint), () => applyTunnel(host, news, true));
+    const outs = await submitOvsOp(news.endpoint, news.node, applyTunnelOp(news, true));
     return { outs };
   }
 
   async delete(_id: string, props: VxlanNodeState) {
-    const host = await connectHost(props.endpoint);
-    await withHostQueue(hostKeyOf(props.endpoint), async () => {
-      const snap = await readSnapshot(host);
-      const i = inputsOf(props);
-      // Only ports carrying this tunnel's tag (or its stanzas): never a port someone else made.
-      const names = [
-        ...new Set([
-          ...snap.ports.filter((p) => p.externalIds[TUNNEL_ID_KEY] === i.tunnelId).map((p) => p.name),
-          ...stalePorts({ ...i, peers: [] }, snap),
-        ]),
-      ];
-      await applyTransaction(host, names.flatMap(deletePortCommands));
-      await editRemoteFile(host, i.node, TUNNELS_FILE, snap.tunnelsFile, tunnelRemoveEdit(names), false);
-    });
+    await submitOvsOp(props.endpoint, props.node, deleteTunnelOp(props));
   }
 }

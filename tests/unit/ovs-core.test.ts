@@ -8,7 +8,7 @@ import { validateVxlanNodeInputs, validateBridgeInputs } from "../../providers/o
 import { parseSnapshot, snapshotCommand } from "../../providers/ovs/snapshot";
 import { desiredPorts, tunnelPreflight, tunnelStanza } from "../../providers/ovs/tunnel-plan";
 import { bridgeStanzas } from "../../providers/ovs/bridge-plan";
-import { guardedWriteScript } from "../../providers/ovs/host-io";
+import { batchScript, parseBatchOutput } from "../../providers/ovs/batch-script";
 import { VxlanNodeProvider } from "../../providers/ovs/tunnelProvider";
 import { OvsBridgeProvider } from "../../providers/ovs/bridgeProvider";
 import type { VxlanNodeInputs, VxlanNodeState } from "../../providers/ovs/types";
@@ -160,17 +160,55 @@ describe("transactions", () => {
         `'options={remote_ip="10.0.0.2",key="100"}' bfd:enable=true -- set port ${name} external_ids:managed-by=pfsense-ha external_ids:pfsense-ha-tunnel=lan`,
     );
   });
-  test("the guarded write script is valid sh and refuses a pending interfaces.new", () => {
-    const script = guardedWriteScript("/etc/network/interfaces", "absent", true);
+  test("the batch script is valid sh: lock, state check, one transaction, atomic writes with backup, read-back", () => {
+    const cmds = ensureTunnelPortCommands({ ...desiredPorts(tunnel())[0] });
+    const script = batchScript({ expectedSha: "a".repeat(64), commands: cmds, writes: [{ path: "/etc/network/interfaces", content: "auto lo\n'x'\n" }] });
     execFileSync("sh", ["-n", "-c", script]);
-    expect(script).toContain("flock -w 10 9");
-    expect(script).toContain("if [ -e /etc/network/interfaces.new ]; then exit 76; fi");
+    const at = (needle: string) => {
+      const i = script.indexOf(needle);
+      expect(i).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    // Order matters: lock, compare, transaction, backup + temp + rename, read-back.
+    const order = [
+      at("flock -w 10 9 || exit 75"),
+      at(`if [ "$sha" != ${"a".repeat(64)} ]; then echo "@@pfha-status@@ changed $sha"`),
+      at(vsctlTransaction(cmds)),
+      at("cp -p /etc/network/interfaces /etc/network/.pfsense-ha-backup/interfaces"),
+      at(`printf '%s' ${Buffer.from("auto lo\n'x'\n").toString("base64")} | base64 -d > /etc/network/.pfsense-ha.tmp.interfaces`),
+      at("mv -f /etc/network/.pfsense-ha.tmp.interfaces /etc/network/interfaces"),
+      at('echo "@@pfha-status@@ applied'),
+    ];
+    expect([...order].sort((x, y) => x - y)).toEqual(order);
+    expect(script).toContain("exec 9>>/etc/network/.pve-interfaces.lock");
   });
   test("temp file and backup of our interfaces.d file stay out of interfaces.d (ifupdown2 sources every file there)", () => {
-    const script = guardedWriteScript("/etc/network/interfaces.d/pfsense-ha", "absent", false);
-    expect(script).toContain("cat > /etc/network/.pfsense-ha.tmp.pfsense-ha");
+    const script = batchScript({ expectedSha: "b".repeat(64), commands: [], writes: [{ path: "/etc/network/interfaces.d/pfsense-ha", content: "x\n" }] });
+    expect(script).toContain("> /etc/network/.pfsense-ha.tmp.pfsense-ha");
     expect(script).toContain("cp -p /etc/network/interfaces.d/pfsense-ha /etc/network/.pfsense-ha-backup/pfsense-ha");
-    expect(new Set(script.match(/\/etc\/network\/interfaces\.d\/[^\s'")]*/g))).toEqual(new Set(["/etc/network/interfaces.d/pfsense-ha"]));
+    expect(new Set(script.match(/\/etc\/network\/interfaces\.d\/[^\s'");]*/g))).toEqual(new Set(["/etc/network/interfaces.d/pfsense-ha"]));
+  });
+  test("the batch script writes only the two interfaces files", () => {
+    expect(() => batchScript({ expectedSha: "c".repeat(64), commands: [], writes: [{ path: "/etc/passwd", content: "x" }] })).toThrow(/refusing to write \/etc\/passwd/);
+  });
+  test("a read (no plan yet) takes no action; without changes the script only compares and reports", () => {
+    const read = batchScript({ commands: [], writes: [] });
+    execFileSync("sh", ["-n", "-c", read]);
+    expect(read).not.toContain("ovs-vsctl --timeout=15 --");
+    expect(read).toContain('echo "@@pfha-status@@ read $sha"');
+    const noop = batchScript({ expectedSha: "d".repeat(64), commands: [], writes: [] });
+    expect(noop).not.toMatch(/base64 -d|ovs-vsctl --timeout=15 --/);
+  });
+  test("the batch output parser returns status, the host's sha and the snapshot; a failed transaction carries its message", () => {
+    const empty = '{"data":[],"headings":["_uuid"]}';
+    const sep = "@@pfha-section@@\n";
+    const snap = `${empty}\n${sep}${empty}\n${sep}${empty}\n${sep}present ${Buffer.from("auto lo\n").toString("base64")}\n${sep}\n${sep}pending\n`;
+    const ok = parseBatchOutput(`@@pfha-status@@ applied ${"e".repeat(64)}\n${snap}`);
+    expect(ok).toMatchObject({ status: "applied", sha: "e".repeat(64), snapshot: { interfacesFile: "auto lo\n", pendingNew: true } });
+    expect(ok.snapshot.tunnelsFile).toBeUndefined();
+    const bad = parseBatchOutput(`@@pfha-status@@ vsctl-failed ${"f".repeat(64)} 1 ${Buffer.from("ovs-vsctl: no bridge named x").toString("base64")}\n${snap}`);
+    expect(bad).toMatchObject({ status: "vsctl-failed", exitCode: 1, message: "ovs-vsctl: no bridge named x" });
+    expect(() => parseBatchOutput("garbage\n")).toThrow(/unexpected output of the OVS batch script/);
   });
 });
 

@@ -1,0 +1,196 @@
+// Per-host batching of OVS operations: the operations on one node that arrive together (the engine creates
+// independent resources concurrently) cost ONE remote script: one lock, one state check, one ovs-vsctl transaction,
+// one write per file, one read-back. The last state seen is kept per host, so a plan is made without a read first;
+// the script applies it only if the host still is in that state (else it returns the current state, and we re-plan).
+// Queues and the last state live on globalThis under string keys: each serialized provider loads its own module copy,
+// and Pulumi's closure serializer breaks module-level Maps and Symbols.
+import { connectHost } from "../ssh";
+import type { SshEndpoint, SshHost } from "../ssh/types";
+import { batchScript, EXIT_LOCK_BUSY, parseBatchOutput, type FileWrite } from "./batch-script";
+import { hostKeyOf } from "./common";
+import type { HostSnapshot } from "./snapshot";
+import { INTERFACES_FILE, PVE_LOCK, TUNNELS_FILE } from "./types";
+import type { VsctlCommand } from "./vsctl";
+
+/** Wait this long after the first operation for others on the same host (the engine issues them within ms). */
+const DEBOUNCE_MS = 20;
+const MAX_ATTEMPTS = 5;
+
+export interface FileEdit {
+  path: typeof INTERFACES_FILE | typeof TUNNELS_FILE;
+  /** Current text ("" when absent) to new text; returning the input means nothing to write. */
+  edit: (text: string) => string;
+}
+
+export interface OpPlan {
+  commands: VsctlCommand[];
+  edits: FileEdit[];
+}
+
+/** One resource operation. plan() throws to refuse (nothing is changed for it); finish() reads its result back. */
+export interface HostOp<T> {
+  /** Read-only operations (refresh) have no plan. */
+  plan?: (s: HostSnapshot) => OpPlan;
+  finish: (after: HostSnapshot) => T;
+}
+
+interface Pending {
+  op: HostOp<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+interface HostQueue {
+  endpoint: SshEndpoint;
+  node: string;
+  pending: Pending[];
+  timer?: ReturnType<typeof setTimeout>;
+  running: boolean;
+  /** The last state read from the host and its sha256 as the host computed it. */
+  last?: { sha: string; snapshot: HostSnapshot };
+}
+
+const STATE_KEY = "__pfsenseHaOvsBatchV1";
+
+function queues(): Record<string, HostQueue> {
+  const g = globalThis as unknown as Record<string, Record<string, HostQueue> | undefined>;
+  return (g[STATE_KEY] ??= {});
+}
+
+/** Queue `op` for the endpoint's host; resolves with op.finish's result or rejects with this op's own error. */
+export function submitOvsOp<T>(endpoint: SshEndpoint, node: string, op: HostOp<T>): Promise<T> {
+  const key = hostKeyOf(endpoint);
+  const all = queues();
+  const q = (all[key] ??= { endpoint, node, pending: [], running: false });
+  q.endpoint = endpoint; // the newest credentials
+  return new Promise<T>((resolve, reject) => {
+    q.pending.push({ op: op as HostOp<unknown>, resolve: resolve as (v: unknown) => void, reject });
+    schedule(q);
+  });
+}
+
+function schedule(q: HostQueue): void {
+  if (q.running || q.timer) return; // flushed when the running batch ends, or by the armed timer
+  q.timer = setTimeout(() => void flush(q), DEBOUNCE_MS);
+}
+
+async function flush(q: HostQueue): Promise<void> {
+  q.timer = undefined;
+  const batch = q.pending.splice(0);
+  if (batch.length === 0) return;
+  q.running = true;
+  try {
+    const host = await connectHost(q.endpoint);
+    await runBatch(host, q, batch);
+  } catch (e) {
+    q.last = undefined; // the host's state is unknown now
+    const err = e instanceof Error ? e : new Error(String(e));
+    for (const p of batch) p.reject(err);
+  } finally {
+    q.running = false;
+    if (q.pending.length > 0) schedule(q);
+  }
+}
+
+async function runScript(host: SshHost, q: HostQueue, expectedSha: string | undefined, commands: VsctlCommand[], writes: FileWrite[]) {
+  const r = await host.exec("sh -s", { stdin: batchScript({ expectedSha, commands, writes }), timeoutMs: 90000 });
+  if (r.code === EXIT_LOCK_BUSY) throw new Error(`${q.node}: ${PVE_LOCK} stayed locked for 10 s (a Proxmox network edit in progress?); run again`);
+  if (r.code !== 0) throw new Error(`${q.node}: OVS batch script failed (exit ${r.code}): ${r.stderr.trim().slice(0, 2000)}`);
+  const out = parseBatchOutput(r.stdout);
+  q.last = { sha: out.sha, snapshot: out.snapshot };
+  return out;
+}
+
+interface Planned {
+  p: Pending;
+  plan: OpPlan;
+}
+
+/** Plan every write op against `s`; refusals reject their op only. Returns the combined change. */
+function planAll(s: HostSnapshot, writers: Pending[]): { planned: Planned[]; refused: [Pending, Error][]; commands: VsctlCommand[]; writes: FileWrite[] } {
+  const planned: Planned[] = [];
+  const refused: [Pending, Error][] = [];
+  for (const p of writers) {
+    try {
+      planned.push({ p, plan: p.op.plan!(s) });
+    } catch (e) {
+      refused.push([p, e instanceof Error ? e : new Error(String(e))]);
+    }
+  }
+  const commands = planned.flatMap((x) => x.plan.commands);
+  const texts: Record<string, string> = {};
+  const original: Record<string, string> = {};
+  for (const { plan } of planned) {
+    for (const e of plan.edits) {
+      if (!(e.path in texts)) {
+        original[e.path] = (e.path === INTERFACES_FILE ? s.interfacesFile : s.tunnelsFile) ?? "";
+        texts[e.path] = original[e.path];
+      }
+      texts[e.path] = e.edit(texts[e.path]);
+    }
+  }
+  const writes = Object.keys(texts)
+    .filter((path) => texts[path] !== original[path])
+    .map((path) => ({ path, content: texts[path] }));
+  return { planned, refused, commands, writes };
+}
+
+function settle(items: Pending[], after: HostSnapshot): void {
+  for (const p of items) {
+    try {
+      p.resolve(p.op.finish(after));
+    } catch (e) {
+      p.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+}
+
+async function runBatch(host: SshHost, q: HostQueue, batch: Pending[]): Promise<void> {
+  const readers = batch.filter((p) => !p.op.plan);
+  let writers = batch.filter((p) => p.op.plan);
+  if (writers.length === 0) {
+    settle(readers, (await runScript(host, q, undefined, [], [])).snapshot);
+    return;
+  }
+  // The state kept from an earlier batch may be stale: a refusal made from it is confirmed on a fresh read first.
+  let fresh = false;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if (!q.last) fresh = true;
+    const base = q.last ?? (await runScript(host, q, undefined, [], []));
+    const { planned, refused, commands, writes } = planAll(base.snapshot, writers);
+    if (refused.length > 0 && !fresh) {
+      q.last = undefined;
+      continue;
+    }
+    for (const [p, e] of refused) p.reject(e);
+    if (planned.length === 0) {
+      settle(readers, base.snapshot);
+      return;
+    }
+    const out = await runScript(host, q, base.sha, commands, writes);
+    if (out.status === "changed") {
+      writers = planned.map((x) => x.p); // the host moved on: re-plan from the state the script returned
+      fresh = true;
+      continue;
+    }
+    if (out.status === "vsctl-failed") {
+      if (planned.length === 1) {
+        planned[0].p.reject(new Error(`${q.node}: ovs-vsctl transaction failed (exit ${out.exitCode}): ${out.message}`));
+      } else {
+        // The transaction is atomic, so nothing changed: run each op alone to pin the failure on its own op.
+        for (const x of planned) await runBatch(host, q, [x.p]);
+      }
+      settle(readers, q.last!.snapshot);
+      return;
+    }
+    settle([...planned.map((x) => x.p), ...readers], out.snapshot);
+    return;
+  }
+  const err = new Error(`${q.node}: the OVS state kept changing under us (${MAX_ATTEMPTS} attempts); run again`);
+  for (const p of [...writers, ...readers]) p.reject(err);
+}
+
+/** Tests: forget the last state seen on every host (the next batch reads first). */
+export function forgetOvsState(): void {
+  for (const q of Object.values(queues())) q.last = undefined;
+}
