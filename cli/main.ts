@@ -10,6 +10,9 @@ type CommandLoader = () => Promise<Command>;
 
 const COMMANDS: Record<string, CommandLoader> = {
   validate: async () => (await import("./validate")).validateCommand,
+  verify: async () => (await import("./verify")).verifyCommand,
+  drill: async () => (await import("./drill")).drillCommand,
+  render: async () => (await import("./render")).renderCommand,
 };
 
 export function usage(): string {

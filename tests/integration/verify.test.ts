@@ -1,0 +1,301 @@
+// verify, drill and render against the lab (PFHA_LAB_ID, default 0): the lab's firewalls converged with the stack's
+// plan through the real write protocol (what the providers do), VXLAN ports with BFD on the pve hosts, the sync
+// addresses on the fw hosts with a TCP listener standing in for the secondary's webGUI (XMLRPC target).
+import { spawn, spawnSync, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { firewallPlanOf, substituteSecrets } from "../../components/plan";
+import { validateStackFile } from "../../config/load";
+import type { ClusterConfig, FirewallRole } from "../../config/types";
+import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
+import { tunnelPortName } from "../../providers/ovs/naming";
+import { parseConfigXml } from "../../providers/pfsense/codec";
+import { submitEdit } from "../../providers/pfsense/remote";
+import { schemaOf } from "../../providers/pfsense/version";
+import { closeAllHosts, connectHost } from "../../providers/ssh";
+import { runDrill } from "../../providers/verify/drill";
+import { applyUnifiedDiff } from "../../providers/verify/line-diff";
+import { applyPlanItem, maskSecrets, renderFirewall } from "../../providers/verify/render";
+import { verifyCluster } from "../../providers/verify/run";
+
+jest.setTimeout(60000);
+
+const ROOT = path.join(__dirname, "..", "..");
+const BUS = "/var/run/pfha-carp";
+const SECRETS = { carpPassword: "carp-Verify-S3cret", xmlrpcPassword: "xmlrpc-Verify-S3cret" };
+const ROLES: FirewallRole[] = ["primary", "secondary"];
+
+let inv: LabInventory;
+let stackFile: string;
+let config: ClusterConfig;
+let listener: ChildProcess | undefined;
+
+async function sh(host: string, script: string): Promise<string> {
+  const r = await labExec(inv, host, "sh", { stdin: script });
+  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function ipNetns(netns: string, args: string[]): void {
+  const r = spawnSync("ip", ["netns", "exec", netns, ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ip netns exec ${netns} ${args.join(" ")}: ${r.stderr}`);
+}
+
+/** Pulumi.dev.yaml for this lab: its inventory, and BFD on every tunnel (the lab has no VMs to make traffic). */
+function writeStackFile(dir: string): string {
+  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+  doc.config["pfsense-ha:labInventory"] = path.join(inv.stateDir, "inventory.json");
+  const cluster = doc.config["pfsense-ha:cluster"] as { networks: Record<string, { vxlan?: { bfd?: boolean } }> };
+  for (const n of Object.values(cluster.networks)) if (n.vxlan) n.vxlan.bfd = true;
+  const file = path.join(dir, "Pulumi.verifylab.yaml");
+  fs.writeFileSync(file, YAML.stringify(doc));
+  return file;
+}
+
+async function reseedFirewalls(): Promise<void> {
+  for (const [host, peer] of [["fw1", "fw2"], ["fw2", "fw1"]]) {
+    await sh(host, `rm -rf /cf/conf/config.xml /cf/conf/backup /tmp/config.cache /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail/* ${BUS}/${host}.json` +
+      ` && php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null`);
+  }
+}
+
+/** The stack's plan written to each firewall through the providers' write protocol (install + apply). */
+async function convergeFirewalls(): Promise<void> {
+  await Promise.all(ROLES.map((role) => {
+    const items = firewallPlanOf(config, config.name, role).map((i) => substituteSecrets(i, SECRETS));
+    return submitEdit(config.firewalls[role].ssh, {
+      label: `verify-test ${role}`,
+      edit: (doc) => {
+        const schema = schemaOf(doc);
+        for (const i of items) applyPlanItem(doc, i, schema);
+      },
+      secrets: Object.values(SECRETS),
+    });
+  }));
+}
+
+/** Bridges + VXLAN ports with BFD on every node for every stretched network (what VxlanTunnel creates). */
+async function convergeFabric(): Promise<void> {
+  for (const node of config.proxmox.nodes) {
+    const host = node.name;
+    const cmds: string[] = [];
+    for (const n of config.networks.filter((x) => x.vxlan)) {
+      cmds.push(`ovs-vsctl --if-exists del-br ${n.bridge} -- add-br ${n.bridge} -- set bridge ${n.bridge} datapath_type=netdev`);
+      for (const peer of config.proxmox.nodes.filter((p) => p !== node)) {
+        const port = tunnelPortName(`verify-${n.role}`, peer.name);
+        cmds.push(`ovs-vsctl add-port ${n.bridge} ${port} -- set interface ${port} type=vxlan options:remote_ip=${peer.underlayAddress} options:key=${n.vxlan?.key} bfd:enable=true`);
+      }
+    }
+    await sh(host, cmds.join(" && "));
+  }
+}
+
+async function removeFabric(): Promise<void> {
+  for (const node of config.proxmox.nodes) {
+    await sh(node.name, config.networks.filter((x) => x.vxlan).map((n) => `ovs-vsctl --if-exists del-br ${n.bridge}`).join(" && "));
+  }
+}
+
+/** The sync addresses on the fw hosts' mgmt link and a TCP listener on the secondary's, port 443 (its webGUI). */
+function startSyncLink(): void {
+  const sync = config.networks.find((n) => n.role === config.hasync.syncNetwork);
+  if (!sync) throw new Error("no sync network");
+  for (const role of ROLES) {
+    ipNetns(inv.hosts[config.firewalls[role].name].netns, ["ip", "addr", "replace", `${sync.addresses[role]}/${sync.prefix}`, "dev", "eth0"]);
+  }
+  listener = spawn("ip", ["netns", "exec", inv.hosts[config.firewalls.secondary.name].netns, "php", "-S", `${sync.addresses.secondary}:443`, "-t", os.tmpdir()], { stdio: "ignore" });
+}
+
+function stopSyncLink(): void {
+  if (listener?.pid) process.kill(listener.pid, "SIGTERM");
+  listener = undefined;
+  const sync = config.networks.find((n) => n.role === config.hasync.syncNetwork);
+  if (!sync) return;
+  for (const role of ROLES) {
+    spawnSync("ip", ["netns", "exec", inv.hosts[config.firewalls[role].name].netns, "ip", "addr", "del", `${sync.addresses[role]}/${sync.prefix}`, "dev", "eth0"]);
+  }
+}
+
+async function waitFor(pred: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error("condition not reached");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function configXml(host: string): Promise<string> {
+  return sh(host, "cat /cf/conf/config.xml");
+}
+
+/** config.xml without <revision> (pfSense rewrites it on every write_config). */
+function withoutRevision(xml: string): string {
+  return xml.replace(/\n\t<revision>[\s\S]*?\n\t<\/revision>/, "");
+}
+
+async function failedChecks(): Promise<string[]> {
+  const { checks } = await verifyCluster(config, { windowS: 2, secrets: SECRETS });
+  return checks.filter((c) => c.status === "fail").map((c) => `${c.check} @ ${c.node}: ${c.found}`);
+}
+
+beforeAll(async () => {
+  inv = loadInventory();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-verify-"));
+  stackFile = writeStackFile(dir);
+  const r = validateStackFile(stackFile, { allowMissingSecrets: true });
+  if (!r.config) throw new Error(JSON.stringify(r.problems));
+  config = r.config;
+  await reseedFirewalls();
+  await convergeFabric();
+  await convergeFirewalls();
+  startSyncLink();
+  const sync = config.networks.find((n) => n.role === config.hasync.syncNetwork);
+  await waitFor(async () => spawnSync("ip", ["netns", "exec", inv.hosts.fw1.netns, "php", "-r", `exit(@fsockopen("${sync?.addresses.secondary}", 443, $e, $s, 1) ? 0 : 1);`]).status === 0, 10000);
+  // BFD needs a few hellos before it reports the peer up.
+  await waitFor(async () => (await sh("pve1", "ovs-vsctl --format=json --columns=bfd_status list interface")).includes('"remote_state","up"'), 15000);
+});
+
+afterAll(async () => {
+  await closeAllHosts();
+  stopSyncLink();
+  await removeFabric();
+  await reseedFirewalls();
+});
+
+test("a converged pair passes every check (warnings allowed)", async () => {
+  expect(await failedChecks()).toEqual([]);
+});
+
+test("verify finds what it checks: CARP holders, pfsync peer, XMLRPC target, VXLAN BFD and counters", async () => {
+  const { checks } = await verifyCluster(config, { windowS: 2, secrets: SECRETS });
+  const found = (check: string, node: string) => checks.find((c) => c.check === check && c.node === node)?.found;
+  expect(found("carp vhid 1 wan 192.0.2.10", "fw1 (primary)")).toMatch(/^MASTER on vtnet0/);
+  expect(found("carp vhid 1 wan 192.0.2.10", "fw2 (secondary)")).toMatch(/^BACKUP on vtnet0/);
+  expect(found("pfsync", "fw2 (secondary)")).toBe("up syncdev vtnet2 syncpeer 172.16.255.1");
+  expect(found("xmlrpc reachable", "fw1 (primary)")).toBe("connected");
+  const bfd = checks.filter((c) => / peer \(BFD\)$/.test(c.check));
+  expect(bfd).toHaveLength(6); // 3 networks x 2 nodes
+  expect(checks.filter((c) => / traffic$/.test(c.check) && c.status === "pass")).toHaveLength(6);
+});
+
+test("breaking one thing fails exactly the check that names it, with the next step", async () => {
+  // CARP off on the secondary: its VHIDs go INIT.
+  await sh("fw2", "sysctl net.inet.carp.allow=0 >/dev/null");
+  try {
+    const { checks } = await verifyCluster(config, { windowS: 0, secrets: SECRETS });
+    const fails = checks.filter((c) => c.status === "fail");
+    expect(fails.map((c) => `${c.check} @ ${c.node}`).sort()).toEqual([
+      "carp vhid 1 wan 192.0.2.10 @ fw2 (secondary)",
+      "carp vhid 1 wan 192.0.2.10 exactly one MASTER @ cluster",
+      "carp vhid 2 lan 172.16.10.1 @ fw2 (secondary)",
+      "carp vhid 2 lan 172.16.10.1 exactly one MASTER @ cluster",
+      "net.inet.carp.allow @ fw2 (secondary)",
+      // windowS 0: no time for a counter to move
+      ...checks.filter((c) => c.check.endsWith(" traffic") && c.status === "fail").map((c) => `${c.check} @ ${c.node}`),
+    ].sort());
+    expect(fails.find((c) => c.check === "net.inet.carp.allow")?.hint).toMatch(/Enable CARP/);
+    expect(fails.find((c) => c.check === "carp vhid 1 wan 192.0.2.10")?.found).toMatch(/^INIT/);
+  } finally {
+    await sh("fw2", "sysctl net.inet.carp.allow=1 >/dev/null");
+  }
+});
+
+test("a VXLAN port whose peer is gone fails the BFD check on both sides", async () => {
+  const lan = config.networks.find((n) => n.role === "lan");
+  const port = tunnelPortName("verify-lan", "pve1");
+  await sh("pve2", `ovs-vsctl set interface ${port} options:remote_ip=10.250.${inv.id * 2 + 1}.99`);
+  try {
+    await waitFor(async () => (await sh("pve1", `ovs-vsctl get interface ${tunnelPortName("verify-lan", "pve2")} bfd_status:state`)).trim() !== "up", 10000);
+    const { checks } = await verifyCluster(config, { windowS: 0, secrets: SECRETS });
+    const bfd = checks.find((c) => c.check === `vxlan lan key ${lan?.vxlan?.key} -> pve2 peer (BFD)` && c.node === "pve1");
+    expect(bfd?.status).toBe("fail");
+    expect(bfd?.hint).toMatch(/underlay/);
+    // pve2's port now points at a host that does not exist: verify sees no port towards pve1 at all
+    expect(checks.find((c) => c.check === `vxlan lan key ${lan?.vxlan?.key} -> pve1` && c.node === "pve2")?.found).toBe("absent");
+  } finally {
+    await sh("pve2", `ovs-vsctl set interface ${port} options:remote_ip=${config.proxmox.nodes[0].underlayAddress}`);
+    await waitFor(async () => (await sh("pve1", `ovs-vsctl get interface ${tunnelPortName("verify-lan", "pve2")} bfd_status:state`)).trim() === "up", 15000);
+  }
+});
+
+test("drill measures takeover and failback with maintenance mode and ends where it started", async () => {
+  const before = await Promise.all(["fw1", "fw2"].map(configXml));
+  const progress: string[] = [];
+  const out = await runDrill(config, { timeoutS: 10, progress: (l) => progress.push(l) });
+  expect(out).toMatchObject({ restored: true, interrupted: false });
+  expect(out.error).toBeUndefined();
+  expect(out.times?.takeoverMs).toBeGreaterThanOrEqual(0);
+  expect(out.times?.failbackMs).toBeGreaterThanOrEqual(0);
+  // pfSense's own mechanism ran: entered then left persistent maintenance mode (two config revisions)
+  const log = await sh("fw1", "cat /var/log/pfha-lab/apply.log");
+  const calls = log.split("\n").filter((l) => l.includes('"fn":"interfaces_carp_set_maintenancemode"')).map((l) => (JSON.parse(l) as { args: boolean[] }).args[0]);
+  expect(calls.slice(-2)).toEqual([true, false]);
+  const after = await Promise.all(["fw1", "fw2"].map(configXml));
+  expect(after.map(withoutRevision)).toEqual(before.map(withoutRevision));
+  expect(await failedChecks()).toEqual([]);
+});
+
+test("drill killed with SIGINT mid-drill (in maintenance mode) restores the starting state", async () => {
+  const before = withoutRevision(await configXml("fw1"));
+  const child = spawn(process.execPath, [path.join(ROOT, "bin", "pfsense-ha.js"), "drill", "--file", stackFile, "--hold", "30", "--timeout", "15"], {
+    cwd: ROOT,
+    env: { ...process.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`drill never reached the hold: ${stderr}`)), 45000);
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes("holding maintenance mode")) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+  // mid-drill: the primary is in maintenance mode and the secondary holds the VIPs
+  expect(await sh("fw1", "grep -c virtualip_carp_maintenancemode /cf/conf/config.xml || true")).toMatch(/^1/);
+  child.kill("SIGINT");
+  expect(await exited).toBe(130);
+  expect(stderr).toMatch(/starting state restored/);
+  expect(withoutRevision(await configXml("fw1"))).toBe(before);
+  expect(await failedChecks()).toEqual([]);
+});
+
+test("drill refuses to start when verify fails, and changes nothing", async () => {
+  await sh("fw2", "sysctl net.inet.carp.allow=0 >/dev/null");
+  try {
+    const before = await configXml("fw1");
+    const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "pfsense-ha.js"), "drill", "--file", stackFile], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/drill refused: verify failed/);
+    expect(await configXml("fw1")).toBe(before);
+  } finally {
+    await sh("fw2", "sysctl net.inet.carp.allow=1 >/dev/null");
+  }
+});
+
+test("render's diff against the seeded config, applied, gives exactly what the providers wrote", async () => {
+  await reseedFirewalls();
+  const seeded = await Promise.all(ROLES.map((r) => configXml(config.firewalls[r].name)));
+  const diffs = ROLES.map((r, i) => renderFirewall(config, r, seeded[i]).diff);
+  await convergeFirewalls();
+  for (const [i, role] of ROLES.entries()) {
+    const written = await configXml(config.firewalls[role].name);
+    expect(diffs[i]).not.toBe("");
+    expect(withoutRevision(applyUnifiedDiff(maskSecrets(seeded[i]), diffs[i]))).toBe(withoutRevision(maskSecrets(written)));
+    // and the live render of the converged box is empty: nothing left to change
+    expect(renderFirewall(config, role, written, { secrets: SECRETS }).diff).toBe("");
+    expect(parseConfigXml(written)).toBeDefined();
+  }
+  // the CLI's --live output for the converged pair
+  const host = await connectHost(config.firewalls.primary.ssh);
+  expect(host).toBeDefined();
+  const cli = spawnSync(process.execPath, [path.join(ROOT, "bin", "pfsense-ha.js"), "render", "--file", stackFile, "--live"], { cwd: ROOT, encoding: "utf8" });
+  expect(cli.status).toBe(0);
+  expect(cli.stdout).toBe("");
+  expect(cli.stderr).toMatch(/config\.xml unchanged/);
+});
