@@ -68,7 +68,7 @@ export async function runDrill(config: ClusterConfig, opts: DrillOptions): Promi
   /** Polls until `holder` holds every VHID; returns the time it was first seen. Connection errors are retried. */
   const waitHeld = async (holder: FirewallRole, timeoutS: number, abortable: boolean): Promise<number> => {
     const deadline = Date.now() + timeoutS * 1000;
-    let last = "no read yet";
+    let last: string;
     for (;;) {
       if (abortable && aborted) throw new Aborted();
       try {
