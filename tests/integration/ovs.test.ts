@@ -11,6 +11,11 @@ import type { OvsBridgeInputs, VxlanNodeInputs, VxlanNodeState } from "../../pro
 import { spawnSync } from "child_process";
 
 const requireFromString = require("require-from-string") as (code: string) => { handler: () => Provider };
+// The serialized providers run in Node's own realm (not jest's sandbox): read the transport's counters there.
+const realmStats = (requireFromString('module.exports.handler = () => globalThis[Symbol.for("pfsense-ha.ssh.state.v1")].stats') as unknown as {
+  handler: () => { commands: number; connections: number };
+}).handler;
+const sshStats = () => realmStats();
 type Props = Record<string, unknown>;
 interface Provider {
   check(olds: Props, news: Props): Promise<{ inputs?: Props; failures?: { property: string; reason: string }[] }>;
@@ -227,6 +232,19 @@ describe("OVS fabric on the lab", () => {
     expect(rb).toMatchObject({ changes: true, replaces: [] });
   });
 
+  test("a hand edit made after our last read is kept: the plan made from the remembered state is not applied, but re-planned", async () => {
+    await sh("pve1", "printf '# added by hand\\n' >> /etc/network/interfaces");
+    const c0 = sshStats().commands;
+    const u = await P.bridge.update(ids["b-pve1"], outs["b-pve1"], bridgeInputs("pve1", { mtu: 1300 }));
+    // One script found the state changed and returned it, the second applied the re-made plan.
+    expect(sshStats().commands - c0).toBe(2);
+    const main = file("pve1", "/etc/network/interfaces")!;
+    expect(main).toContain("# added by hand\n");
+    expect(optionOf(parseInterfacesFile(main).stanzas.find((x) => x.name === BR)!, "ovs_mtu")).toBe("1300");
+    outs["b-pve1"] = (await P.bridge.update(ids["b-pve1"], u.outs!, bridgeInputs("pve1"))).outs!;
+    await sh("pve1", "sed -i '/^# added by hand$/d' /etc/network/interfaces");
+  });
+
   test("drift: a port deleted by hand, a changed remote_ip and a removed stanza are reported by read and repaired", async () => {
     const p1 = tunnelPortName(TUN, "pve2");
     const p2 = tunnelPortName(TUN, "pve1");
@@ -260,12 +278,15 @@ describe("OVS fabric on the lab", () => {
 
   test("concurrent resources on one node in one run: no lost update to the interfaces files", async () => {
     const h = "pve1";
+    const c0 = sshStats().commands;
     const created = await Promise.all([
       P.bridge.create(bridgeInputs(h, { name: "vmbrt2" })),
       P.bridge.create(bridgeInputs(h, { name: "vmbrt3", mtu: undefined })),
       P.tunnel.create(tunnelInputs(h, { tunnelId: "dmz", vni: 300 })),
       P.tunnel.create(tunnelInputs(h, { tunnelId: "sync", vni: 400, bridge: "vmbrt1" })),
     ]);
+    // One batch: at most a state read plus one script for all four (one lock, one transaction, one write per file).
+    expect(sshStats().commands - c0).toBeLessThanOrEqual(2);
     const main = file(h, "/etc/network/interfaces")!;
     const tun = file(h, "/etc/network/interfaces.d/pfsense-ha")!;
     const names = parseInterfacesFile(main + tun).stanzas.map((s) => s.name);
