@@ -39,6 +39,12 @@ const HEADER = /^([A-Za-z0-9_.-]+): flags=[0-9a-f]+(?:<([^>]*)>)?/;
 const CARP_LINE = /^\s+carp: (MASTER|BACKUP|INIT) vhid (\d+) advbase (\d+) advskew (\d+)/;
 const INET_VHID = /^\s+inet (\d+\.\d+\.\d+\.\d+) .*\bvhid (\d+)\b/;
 
+/** One `carp:` status line (also as printed by `ifconfig | grep carp`), or undefined. */
+export function parseCarpLine(line: string): CarpStatus | undefined {
+  const m = CARP_LINE.exec(line);
+  return m ? { state: m[1] as CarpState, vhid: Number(m[2]), advbase: Number(m[3]), advskew: Number(m[4]) } : undefined;
+}
+
 export function parseIfconfig(text: string): IfconfigReport {
   const interfaces: IfconfigInterface[] = [];
   let pfsync: PfsyncStatus | undefined;
@@ -53,9 +59,9 @@ export function parseIfconfig(text: string): IfconfigReport {
       continue;
     }
     if (!cur || !/^\s/.test(line)) continue;
-    const carp = CARP_LINE.exec(line);
+    const carp = parseCarpLine(line);
     if (carp) {
-      cur.carp.push({ state: carp[1] as CarpState, vhid: Number(carp[2]), advbase: Number(carp[3]), advskew: Number(carp[4]) });
+      cur.carp.push(carp);
       continue;
     }
     const inet = INET_VHID.exec(line);
