@@ -1,22 +1,93 @@
 // The whole HA pair from one validated ClusterConfig: the OVS fabric on the Proxmox nodes, the two firewalls, and
 // their pfSense HA configuration, as children declared stage by stage with explicit dependsOn:
 //   fabric -> vms -> interfaces -> vips -> hasync -> rules (rules, aliases, outbound NAT) -> dhcp
-// Each stage depends on the previous non-empty one, so `destroy` runs the stages in reverse.
+// Every child depends on every resource of the earlier stages, so `destroy` runs the stages in reverse. The pfSense
+// side comes from components/plan.ts (what to write on each firewall, secondary = what XMLRPC sync writes).
 // Child names derive from the component name plus roles/keys (network role, Proxmox node, firewall role), never
 // from descriptions or host names, so editing a description is an update, never a replacement.
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig, FirewallConfig, FirewallRole, NetworkConfig } from "../config/types";
+import { FIREWALL_ROLES, type ClusterConfig, type FirewallConfig, type FirewallRole, type NetworkConfig } from "../config/types";
 import type { ClusterSecrets } from "../config/program";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
 import { clusterOutputsOf, type ClusterOutputs } from "./outputs";
 import { OvsBridge } from "./OvsBridge";
-import { CarpVip } from "./pfsense/CarpVip";
+import { Alias, CarpVip, DhcpFailover, FirewallRule, HaSyncConfig, OutboundNatRule, PfSenseInterface } from "./pfsense";
+import { firewallPlanOf, planKeyOf, secretsUsedBy, substituteSecrets, type PlanItem, type PlanItemKind, type SecretName } from "./plan";
 import { VxlanTunnel } from "./VxlanTunnel";
 import { tunnelPortName } from "../providers/ovs/naming";
 import type { SshEndpoint } from "../providers/ssh/types";
 
 export const STAGES = ["fabric", "vms", "interfaces", "vips", "hasync", "rules", "dhcp"] as const;
 export type Stage = (typeof STAGES)[number];
+
+/** The stage each kind of plan item belongs to (the plan lists them in this order too). */
+export const STAGE_OF_KIND: Record<PlanItemKind, Stage> = {
+  interface: "interfaces",
+  carpVip: "vips",
+  haSync: "hasync",
+  alias: "rules",
+  filterRule: "rules",
+  outboundNat: "rules",
+  dhcpFailover: "dhcp",
+};
+
+/**
+ * The item with its secret references replaced by the secret values: a secret Output when it uses any (so the
+ * spec, and the state it becomes, stay encrypted), a plain one otherwise. A missing secret fails naming its key.
+ */
+export function resolveSecrets(
+  item: PlanItem,
+  secrets: Partial<Record<SecretName, pulumi.Output<string>>>,
+  clusterName = "cluster",
+): pulumi.Output<PlanItem> {
+  const used = secretsUsedBy(item);
+  if (used.length === 0) return pulumi.output(item);
+  const values = used.map((n) => {
+    const v = secrets[n];
+    if (!v) throw new Error(`${clusterName}: pfsense-ha:${n} is required for ${item.key}; set it with \`pulumi config set --secret pfsense-ha:${n} <value>\``);
+    return v;
+  });
+  return pulumi.secret(pulumi.all(values).apply((vs) => substituteSecrets(item, Object.fromEntries(used.map((n, i) => [n, vs[i]])))));
+}
+
+type ItemOf<K extends PlanItemKind> = Extract<PlanItem, { kind: K }>;
+
+function specOf<K extends PlanItemKind>(resolved: pulumi.Output<PlanItem>, kind: K): pulumi.Output<ItemOf<K>["spec"]> {
+  return resolved.apply((i): ItemOf<K>["spec"] => {
+    if (i.kind !== kind) throw new Error(`plan item ${i.key}: expected a ${kind}, got ${i.kind}`);
+    return (i as ItemOf<K>).spec as ItemOf<K>["spec"];
+  });
+}
+
+interface ElementArgs {
+  role: FirewallRole;
+  endpoint: pulumi.Input<SshEndpoint>;
+  /** The other firewall (HA sync refuses when the two report different config versions). */
+  peerEndpoint: pulumi.Input<SshEndpoint>;
+  allowUnknownVersion: boolean;
+  spec: pulumi.Output<PlanItem>;
+}
+
+/** The pfSense component (components/pfsense/) that writes one plan item. */
+function elementComponent(name: string, item: PlanItem, a: ElementArgs, opts: pulumi.ComponentResourceOptions): pulumi.ComponentResource {
+  const common = { endpoint: a.endpoint, allowUnknownVersion: a.allowUnknownVersion };
+  switch (item.kind) {
+    case "interface":
+      return new PfSenseInterface(name, { ...common, spec: specOf(a.spec, "interface") }, opts);
+    case "carpVip":
+      return new CarpVip(name, { ...common, spec: specOf(a.spec, "carpVip") }, opts);
+    case "haSync":
+      return new HaSyncConfig(name, { ...common, spec: specOf(a.spec, "haSync"), role: a.role, peerEndpoint: a.peerEndpoint }, opts);
+    case "alias":
+      return new Alias(name, { ...common, spec: specOf(a.spec, "alias") }, opts);
+    case "filterRule":
+      return new FirewallRule(name, { ...common, spec: specOf(a.spec, "filterRule") }, opts);
+    case "outboundNat":
+      return new OutboundNatRule(name, { ...common, spec: specOf(a.spec, "outboundNat") }, opts);
+    case "dhcpFailover":
+      return new DhcpFailover(name, { ...common, spec: specOf(a.spec, "dhcpFailover") }, opts);
+  }
+}
 
 export interface PfSenseHaClusterArgs {
   config: ClusterConfig;
@@ -137,31 +208,29 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
     this.nodes = { primary: node("primary"), secondary: node("secondary") };
     stages.vms.push(this.nodes.primary, this.nodes.secondary);
 
-    // --- vips: each VIP on both nodes; the secondary gets the primary's uniqid and its own (higher) skew
-    const vipOpts = after("vips");
-    for (const n of c.networks) {
-      for (const v of n.vips) {
-        if (!args.secrets.carpPassword) throw new Error(`${name}: pfsense-ha:carpPassword is required for the CARP VIP ${v.address}`);
-        const vip = (role: FirewallRole, uniqid?: pulumi.Output<string>) =>
-          new CarpVip(
-            `${name}-vip-${role}-${n.role}-${v.vhid}`,
-            {
-              endpoint: endpointWithKey(c.firewalls[role].ssh, args.secrets.sshPrivateKey),
-              interface: n.pfsenseInterface,
-              address: v.address,
-              subnetBits: n.prefix,
-              vhid: v.vhid,
-              advbase: v.advbase,
-              advskew: role === "primary" ? c.carp.advskewPrimary : c.carp.advskewSecondary,
-              password: args.secrets.carpPassword as pulumi.Output<string>,
-              description: v.description,
-              uniqid,
-              allowUnknownVersion: c.allowUnknownPfsenseVersion,
-            },
-            vipOpts,
+    // --- interfaces, vips, hasync, rules, dhcp: the plan of each firewall (components/plan.ts), one component per
+    // item named `<name>-<role>-<plan key>`. Within the rules stage a rule waits for the alias it uses and the rule
+    // it is placed after (same host: a batch applies edits in arrival order).
+    const plans = { primary: firewallPlanOf(c, c.name, "primary"), secondary: firewallPlanOf(c, c.name, "secondary") };
+    const secrets = { carpPassword: args.secrets.carpPassword, xmlrpcPassword: args.secrets.xmlrpcPassword };
+    for (const stage of STAGES) {
+      for (const role of FIREWALL_ROLES) {
+        const endpoint = endpointWithKey(c.firewalls[role].ssh, args.secrets.sshPrivateKey);
+        const peerEndpoint = endpointWithKey(c.firewalls[role === "primary" ? "secondary" : "primary"].ssh, args.secrets.sshPrivateKey);
+        const earlierInStage: pulumi.Resource[] = [];
+        for (const item of plans[role].filter((i) => STAGE_OF_KIND[i.kind] === stage)) {
+          const opts = after(stage);
+          const ordered = item.kind === "alias" || item.kind === "filterRule";
+          if (ordered) opts.dependsOn = [...(opts.dependsOn as pulumi.Resource[]), ...earlierInStage];
+          const child = elementComponent(
+            `${name}-${role}-${planKeyOf(item)}`,
+            item,
+            { role, endpoint, peerEndpoint, allowUnknownVersion: c.allowUnknownPfsenseVersion, spec: resolveSecrets(item, secrets, name) },
+            opts,
           );
-        const primary = vip("primary");
-        stages.vips.push(primary, vip("secondary", primary.uniqid));
+          if (ordered) earlierInStage.push(child);
+          stages[stage].push(child);
+        }
       }
     }
 

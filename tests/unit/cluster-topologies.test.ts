@@ -32,6 +32,10 @@ async function build(t: Topology): Promise<EngineRun> {
   return result;
 }
 
+// One engine run per topology, shared by the describes below (each run takes seconds).
+const runs: Record<string, Promise<EngineRun>> = {};
+const buildOnce = (t: Topology): Promise<EngineRun> => (runs[t.name] ??= build(t));
+
 describe.each(topologyNames())("topology %s", (name) => {
   const t = loadTopology(name);
   let run: EngineRun;
@@ -39,7 +43,7 @@ describe.each(topologyNames())("topology %s", (name) => {
   const byUrn = (urn: string | undefined) => run.registrations.find((r) => r.urn === urn);
 
   beforeAll(async () => {
-    run = await build(t);
+    run = await buildOnce(t);
   });
 
   test("one cluster component; both firewalls are PfSenseNode children named by role", () => {
@@ -97,7 +101,7 @@ describe.each(topologyNames())("topology %s: fabric and stage order", (name) => 
   const of = (type: string) => run.registrations.filter((r) => r.type === type);
 
   beforeAll(async () => {
-    run = await build(t);
+    run = await buildOnce(t);
   });
 
   test("an OvsBridge per network and Proxmox node, a VxlanTunnel per stretched network, children of the cluster", () => {
@@ -121,27 +125,4 @@ describe.each(topologyNames())("topology %s: fabric and stage order", (name) => 
     for (const vm of of(VM)) expect(vm.dependencies).toEqual(expect.arrayContaining(fabricDynamic));
   });
 });
-
-describe.each(topologyNames())("topology %s: CARP VIPs", (name) => {
-  const t = loadTopology(name);
-  let run: EngineRun;
-  beforeAll(async () => {
-    run = await build(t);
-  });
-
-  test("a VIP per node with the configured skews, password a secret input, after the fabric", () => {
-    const vips = run.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic") && /-vip-/.test(r.name));
-    const expected = t.config.networks.flatMap((n) => n.vips.flatMap((v) => ["primary", "secondary"].map((role) => `cluster-vip-${role}-${n.role}-${v.vhid}`)));
-    expect(vips.map((v) => v.name).sort()).toEqual(expected.sort());
-    const fabric = run.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic") && /-(br|vx)-/.test(r.name)).map((r) => r.urn);
-    for (const v of vips) {
-      const secondary = v.name.includes("-secondary-");
-      expect(v.inputs.advskew).toBe(secondary ? t.config.carp.advskewSecondary : t.config.carp.advskewPrimary);
-      expect(v.secretInputs).toContain("password");
-      // The CarpVip component waits for the fabric (its dynamic child does not record it: CarpVip does not forward
-      // dependsOn to the child, so the engine orders creation through the parent but destroy order is not recorded).
-      const component = run.registrations.find((r) => r.urn === v.parent);
-      expect(component?.dependencies).toEqual(expect.arrayContaining(fabric));
-    }
-  });
-});
+// The pfSense stages (VIPs, HA sync, rules, NAT, DHCP) are asserted in cluster-stages.test.ts.
