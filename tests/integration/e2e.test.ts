@@ -7,18 +7,31 @@ import * as path from "path";
 import { parse } from "yaml";
 import type { EngineRun } from "../support/engine";
 import { loadInventory, labExec, type LabInventory } from "../../lab/inventory";
+import { clusterFromProgramConfig } from "../../config/load";
+import type { ClusterConfig, FirewallRole } from "../../config/types";
+import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../components/plan";
+import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
+import { child, getPath, textIn } from "../../providers/pfsense/codec-tree";
+import {
+  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readHaSync, readInterface, readOutboundNat,
+} from "../../providers/pfsense/elements";
+import { schemaOf } from "../../providers/pfsense/version";
 
 jest.setTimeout(600000);
 const LAB_ID = Number(process.env.PFHA_LAB_ID ?? 0);
 const ROOT = path.join(__dirname, "..", "..");
+const SECRETS = { carpPassword: "e2e-carp-secret", xmlrpcPassword: "e2e-xmlrpc-secret" };
+const FW: Record<FirewallRole, string> = { primary: "fw1", secondary: "fw2" };
+/** One apply function per stage, in stage order (providers/pfsense/remote/install-script.ts). */
+const STAGE_APPLY = ["interface_configure", "interface_carp_configure", "interfaces_sync_setup", "filter_configure_sync", "services_dhcpd_configure"];
 
 function devConfig(inv: LabInventory): Record<string, string> {
   const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
   return {
     ...Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
     "pfsense-ha:labInventory": path.join(inv.stateDir, "inventory.json"),
-    "pfsense-ha:carpPassword": "e2e-carp-secret",
-    "pfsense-ha:xmlrpcPassword": "e2e-xmlrpc-secret",
+    "pfsense-ha:carpPassword": SECRETS.carpPassword,
+    "pfsense-ha:xmlrpcPassword": SECRETS.xmlrpcPassword,
   };
 }
 
@@ -51,20 +64,63 @@ async function sh(inv: LabInventory, host: string, script: string): Promise<stri
   return r.stdout;
 }
 
+/** What an element reads back as from config.xml (undefined = absent), in the plan's terms. */
+function readBack(doc: PfConfigDoc, item: PlanItem): unknown {
+  switch (item.kind) {
+    case "interface":
+      return readInterface(doc, item.spec.name);
+    case "carpVip":
+      return readCarpVip(doc, item.spec.uniqid);
+    case "haSync":
+      return readHaSync(doc, schemaOf(doc));
+    case "alias":
+      return readAlias(doc, item.spec.name);
+    case "filterRule":
+      return readFilterRule(doc, item.spec.tracker);
+    case "outboundNat":
+      return readOutboundNat(doc, item.spec.key);
+    case "dhcpFailover":
+      return readDhcpFailover(doc, item.spec.interface);
+  }
+}
+
+/** The plan's spec in the shape its reader returns. */
+function expected(item: PlanItem): unknown {
+  const resolved = substituteSecrets(item, SECRETS);
+  // the readers cannot see what config.xml does not store (sync flag = blockpriv/bogons untouched; DHCP role/skew)
+  const drop = resolved.kind === "interface" ? ["sync"] : resolved.kind === "dhcpFailover" ? ["role", "advskew"] : [];
+  return Object.fromEntries(Object.entries(resolved.spec).filter(([k]) => !drop.includes(k)));
+}
+
+async function configXml(inv: LabInventory, role: FirewallRole): Promise<PfConfigDoc> {
+  return parseConfigXml(await sh(inv, FW[role], "cat /cf/conf/config.xml"));
+}
+
+async function applyLog(inv: LabInventory, host: string): Promise<string[]> {
+  const text = await sh(inv, host, "cat /var/log/pfha-lab/apply.log 2>/dev/null || true");
+  return text.split("\n").filter((l) => l !== "").map((l) => (JSON.parse(l) as { fn: string }).fn);
+}
+
 /** Fingerprint of everything the run writes, to show the second run leaves the hosts byte-identical. */
 async function hostFiles(inv: LabInventory): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const h of ["pve1", "pve2"]) out[h] = await sh(inv, h, "cat /etc/network/interfaces; ovs-vsctl show");
-  for (const h of ["fw1", "fw2"]) out[h] = await sh(inv, h, "cat /cf/conf/config.xml");
+  for (const h of ["fw1", "fw2"]) out[h] = await sh(inv, h, "cat /cf/conf/config.xml; cat /var/log/pfha-lab/apply.log");
   return out;
 }
 
 describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI", () => {
   let inv: LabInventory;
   let first: EngineRun;
+  let cluster: ClusterConfig;
 
   beforeAll(async () => {
     inv = loadInventory(LAB_ID);
+    cluster = clusterFromProgramConfig(devConfig(inv), "dev", ROOT);
+    // Factory-fresh firewalls (other lab tests write fw1), empty apply logs.
+    for (const h of ["fw1", "fw2"]) {
+      await sh(inv, h, `php /usr/local/share/pfha-lab/seed.php ${h} ${h === "fw1" ? "fw2" : "fw1"} >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail /tmp/config.cache && mkdir -p /cf/conf/backup /var/log/pfha-lab && touch /var/log/pfha-lab/apply.log`);
+    }
     first = await up(inv);
   });
 
@@ -93,23 +149,41 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
     }
   });
 
-  test("both config.xml: the CARP VIPs with the node's skew", async () => {
-    const fw1 = await sh(inv, "fw1", "cat /cf/conf/config.xml");
-    const fw2 = await sh(inv, "fw2", "cat /cf/conf/config.xml");
-    for (const x of [fw1, fw2]) {
-      expect(x).toContain("<subnet>172.16.10.1</subnet>");
-      expect(x).toContain("<subnet>192.0.2.10</subnet>");
-    }
-    expect(fw1).toMatch(/<advskew>0<\/advskew>/);
-    expect(fw2).toMatch(/<advskew>100<\/advskew>/);
+  test.each(["primary", "secondary"] as const)("%s's config.xml holds every element of its plan, exactly once", async (role) => {
+    const doc = await configXml(inv, role);
+    const plan = firewallPlanOf(cluster, cluster.name, role);
+    expect(plan.map((i) => i.kind)).toEqual(expect.arrayContaining(["interface", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "dhcpFailover"]));
+    for (const item of plan) expect({ key: item.key, value: readBack(doc, item) }).toEqual({ key: item.key, value: expected(item) });
+    // exactly the plan's VIPs; the sync rules first on the sync interface; hybrid outbound NAT
+    const vips = getPath(doc.root, "virtualip")?.children?.filter((e) => e.tag === "vip") ?? [];
+    expect(vips.map((v) => textIn(doc, child(v, "uniqid"))).sort()).toEqual(plan.flatMap((i) => (i.kind === "carpVip" ? [i.spec.uniqid] : [])).sort());
+    expect(textIn(doc, getPath(doc.root, "nat/outbound/mode"))).toBe("hybrid");
+    const syncIf = cluster.networks.find((n) => n.role === cluster.hasync.syncNetwork)?.pfsenseInterface;
+    const rules = (getPath(doc.root, "filter")?.children ?? []).filter((r) => r.tag === "rule" && textIn(doc, child(r, "interface")) === syncIf);
+    expect(rules.slice(0, 2).map((r) => textIn(doc, child(r, "tracker")))).toEqual(plan.flatMap((i) => (i.kind === "filterRule" ? [i.spec.tracker] : [])));
   });
 
-  // Not wired yet: HaSyncConfig (and interfaces, rules/NAT, DHCP) had not landed by the deadline.
-  test.skip("primary's config.xml: HA sync towards the secondary", async () => {
+  test("the nodes mirror each other as XMLRPC sync would: skews +100, swapped peers, XMLRPC only on the primary", async () => {
     const fw1 = await sh(inv, "fw1", "cat /cf/conf/config.xml");
-    expect(fw1).toMatch(/<pfsyncpeerip>172\.16\.255\.2<\/pfsyncpeerip>/);
-    expect(fw1).toMatch(/<synchronizetoip>172\.16\.255\.2<\/synchronizetoip>/);
-    expect(fw1).not.toContain("e2e-carp-secret\n"); // stored as pfSense stores it, never echoed elsewhere
+    const fw2 = await sh(inv, "fw2", "cat /cf/conf/config.xml");
+    expect(fw1.match(/<advskew>\d+<\/advskew>/g)).toEqual(["<advskew>0</advskew>", "<advskew>0</advskew>"]);
+    expect(fw2.match(/<advskew>\d+<\/advskew>/g)).toEqual(["<advskew>100</advskew>", "<advskew>100</advskew>"]);
+    expect(fw1).toContain("<pfsyncpeerip>172.16.255.2</pfsyncpeerip>");
+    expect(fw1).toContain("<synchronizetoip>172.16.255.2</synchronizetoip>");
+    expect(fw2).toContain("<pfsyncpeerip>172.16.255.1</pfsyncpeerip>");
+    expect(fw2).not.toContain("<synchronizetoip>");
+    expect(fw1).toContain("<failover_peerip>172.16.10.3</failover_peerip>");
+    expect(fw2).toContain("<failover_peerip>172.16.10.2</failover_peerip>");
+    expect(fw2).not.toContain(SECRETS.xmlrpcPassword);
+  });
+
+  test.each(["fw1", "fw2"])("%s applied stage by stage: interfaces, VIPs, HA sync, rules and NAT, DHCP", async (host) => {
+    const log = (await applyLog(inv, host)).filter((f) => STAGE_APPLY.includes(f));
+    for (const f of STAGE_APPLY) expect(log).toContain(f);
+    for (let i = 0; i + 1 < STAGE_APPLY.length; i++) {
+      expect({ [STAGE_APPLY[i]]: log.lastIndexOf(STAGE_APPLY[i]) < log.indexOf(STAGE_APPLY[i + 1]) }).toEqual({ [STAGE_APPLY[i]]: true });
+    }
+    expect(await sh(inv, host, "cat /var/log/pfha-lab/apply.log")).not.toMatch(/e2e-(carp|xmlrpc)-secret/);
   });
 
   test("a second run changes nothing: no update, hosts byte-identical", async () => {
