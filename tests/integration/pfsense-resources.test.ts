@@ -94,7 +94,6 @@ async function serialized(provider: object): Promise<Provider> {
 beforeAll(async () => {
   inv = loadInventory();
   for (const h of ["fw1", "fw2"]) ep[h] = sshEndpointOf(inv.hosts[h], inv);
-  await Promise.all([reset("fw1", "fw2"), reset("fw2", "fw1")]);
   const providers: Record<string, object> = {
     interface: dynamic.interfaceProvider,
     carpVip: dynamic.carpVipProvider,
@@ -131,7 +130,11 @@ const vipSpec = (over: Props = {}): Props => ({
   interface: "lan", vhid: 10, advskew: 0, advbase: 1, password: CARP_SECRET, descr: "LAN VIP", subnet: "192.168.1.1", subnetBits: 24, ...over,
 });
 
+/** Each group starts from freshly seeded firewalls (tests inside a group build on each other). */
+const resetBoth = (): Promise<void> => Promise.all([reset("fw1", "fw2"), reset("fw2", "fw1")]).then(() => undefined);
+
 describe("CarpVip", () => {
+  beforeAll(resetBoth);
   test("lifecycle: uniqid generated once, exact XML, VIP applied, drift read, update, delete; a human's VIP untouched", async () => {
     await humanEdit("fw1", (doc) => {
       const vip = section("vip", [["mode", "carp"], ["interface", "lan"], ["vhid", "77"], ["advskew", "0"], ["advbase", "1"], ["password", "human"],
@@ -212,5 +215,368 @@ describe("CarpVip", () => {
     expect(err?.message).not.toContain(CARP_SECRET);
     expect(applyLog("fw1").length).toBe(mark);
     expect(xmlOn("fw1")).toBe(before);
+  });
+});
+
+const SYNC1 = "10.99.0.1";
+const SYNC2 = "10.99.0.2";
+
+describe("PfSenseInterface", () => {
+  beforeAll(resetBoth);
+  const syncIf = (over: Props = {}): Props => ({ name: "opt1", device: "vtnet2", descr: "SYNC", enable: true, ipaddr: SYNC1, subnetBits: 24, sync: true, ...over });
+
+  test("lifecycle: opt1 addressed as SYNC without blockpriv/blockbogons, configured, drift read, update, delete", async () => {
+    await humanEdit("fw1", (doc) => {
+      const i = getPath(doc.root, "interfaces/opt1")!;
+      insertChild(i, leaf(doc, "blockpriv", ""));
+      insertChild(i, leaf(doc, "blockbogons", ""));
+    });
+    const mark = applyLog("fw1").length;
+    const lanBefore = block(xmlOn("fw1"), "lan", 2, "<if>vtnet1</if>");
+    const inputs = { endpoint: ep.fw1, spec: syncIf() };
+    const r = await created(P.interface, inputs);
+    expect(r.id).toBe("PfSenseInterface:opt1");
+    expect(block(xmlOn("fw1"), "opt1", 2, "<if>vtnet2</if>")).toBe(
+      lines(2, "<opt1>") + "\n" +
+        lines(3, "<descr><![CDATA[SYNC]]></descr>", "<if>vtnet2</if>", "<enable></enable>", "<spoofmac></spoofmac>", `<ipaddr>${SYNC1}</ipaddr>`, "<subnet>24</subnet>") +
+        "\n" + lines(2, "</opt1>"),
+    );
+    expect(block(xmlOn("fw1"), "lan", 2, "<if>vtnet1</if>")).toBe(lanBefore);
+    expect(stepsSince("fw1", mark)).toEqual(["write_config", "interface_bring_down", "interface_configure"]);
+    const now = await expectNoDrift(P.interface, r.id, r.outs, r.checked);
+
+    // A human turns blockpriv back on: the sync interface no longer reads as sync; update clears it again.
+    await humanEdit("fw1", (doc) => insertChild(getPath(doc.root, "interfaces/opt1")!, leaf(doc, "blockpriv", "")));
+    const drifted = await P.interface.read(r.id, now);
+    expect((drifted.props!.spec as Props).sync).toBe(false);
+    expect((await P.interface.diff(r.id, drifted.props!, r.checked)).changes).toBe(true);
+    const u = await P.interface.update(r.id, drifted.props!, r.checked);
+    expect(block(xmlOn("fw1"), "opt1", 2, "<if>vtnet2</if>")).not.toContain("blockpriv");
+    // Renaming the assignment (another optN) is a replacement; a new address an update.
+    expect((await P.interface.diff(r.id, u.outs, { ...r.checked, spec: syncIf({ name: "opt2" }) })).replaces).toEqual(["spec"]);
+    expect(await P.interface.diff(r.id, u.outs, { ...r.checked, spec: syncIf({ ipaddr: "10.99.0.5" }) })).toMatchObject({ changes: true, replaces: [] });
+
+    const m2 = applyLog("fw1").length;
+    await P.interface.delete(r.id, u.outs);
+    expect(getPath(docOn("fw1").root, "interfaces/opt1")).toBeUndefined();
+    expect(stepsSince("fw1", m2)[0]).toBe("write_config");
+    expect(await P.interface.read(r.id, u.outs)).toEqual({});
+    await reset("fw1", "fw2");
+  });
+
+  // Known gap in remote/sections.ts (not this file's owner): touchedSections lists only interfaces present after the
+  // edit, so deleting an optN never calls interface_bring_down. Fails today; remove `.failing` once that is fixed.
+  test.failing("deleting an optN assignment brings the interface down (interface_bring_down)", async () => {
+    const r = await created(P.interface, { endpoint: ep.fw1, spec: syncIf() });
+    const mark = applyLog("fw1").length;
+    await P.interface.delete(r.id, r.outs);
+    await reset("fw1", "fw2");
+    expect(stepsSince("fw1", mark)).toEqual(["write_config", "interface_bring_down"]);
+  });
+
+  test("wan/lan are never unassigned: delete leaves them and writes nothing", async () => {
+    const spec = { name: "lan", device: "vtnet1", descr: "LAN", enable: true, ipaddr: "192.168.1.2", subnetBits: 24, sync: false };
+    const r = await created(P.interface, { endpoint: ep.fw1, spec });
+    const mark = applyLog("fw1").length;
+    await P.interface.delete(r.id, r.outs);
+    expect(stepsSince("fw1", mark)).toEqual([]);
+    expect(block(xmlOn("fw1"), "lan", 2, "<if>vtnet1</if>")).toContain("<ipaddr>192.168.1.2</ipaddr>");
+  });
+
+  test("bad input refused by check before any host is touched", async () => {
+    const c = await P.interface.check({}, { endpoint: ep.fw1, spec: syncIf({ descr: "1SYNC", device: "vtnet2" }) });
+    expect(c.failures).toEqual([{ property: "spec", reason: expect.stringMatching(/^PfSenseInterface spec\.descr: "1SYNC" is invalid; use up to 22 characters/) }]);
+    const n = await P.interface.check({}, { endpoint: ep.fw1, spec: syncIf({ name: "em0" }) });
+    expect(n.failures[0].reason).toMatch(/name: "em0" is invalid; use a pfSense interface name: wan, lan or optN/);
+  });
+});
+
+describe("HaSyncConfig", () => {
+  beforeAll(resetBoth);
+  const primary = (over: Props = {}): Props => ({
+    pfsyncInterface: "opt1", pfsyncPeerIp: SYNC2,
+    xmlrpc: { synchronizeToIp: SYNC2, username: "admin", password: XMLRPC_SECRET, disabledOptions: ["synchronizeusers", "synchronizecaptiveportal"] }, ...over,
+  });
+  const secondary = { pfsyncInterface: "opt1", pfsyncPeerIp: SYNC1 };
+
+  test("lifecycle: pfsync on both nodes, XMLRPC on the primary only, exact XML, drift, update, delete", async () => {
+    const { SYNC_OPTIONS_27 } = await import("../../providers/pfsense/elements/hasync");
+    const m1 = applyLog("fw1").length;
+    const m2 = applyLog("fw2").length;
+    const a = await created(P.haSync, { endpoint: ep.fw1, peerEndpoint: ep.fw2, role: "primary", spec: primary() });
+    const b = await created(P.haSync, { endpoint: ep.fw2, peerEndpoint: ep.fw1, role: "secondary", spec: secondary });
+    const on = SYNC_OPTIONS_27.filter((o) => o !== "synchronizeusers" && o !== "synchronizecaptiveportal");
+    expect(on).toHaveLength(17);
+    expect(block(xmlOn("fw1"), "hasync", 1, "<pfsyncenabled>")).toBe(
+      lines(1, "<hasync>") + "\n" +
+        lines(2, "<pfsyncenabled>on</pfsyncenabled>", `<pfsyncpeerip>${SYNC2}</pfsyncpeerip>`, "<pfsyncinterface>opt1</pfsyncinterface>",
+          ...on.map((o) => `<${o}>on</${o}>`), `<synchronizetoip>${SYNC2}</synchronizetoip>`, "<username><![CDATA[admin]]></username>",
+          `<password><![CDATA[${XMLRPC_SECRET}]]></password>`) + "\n" + lines(1, "</hasync>"),
+    );
+    expect(block(xmlOn("fw2"), "hasync", 1, "<pfsyncenabled>")).toBe(
+      lines(1, "<hasync>") + "\n" +
+        lines(2, "<pfsyncenabled>on</pfsyncenabled>", `<pfsyncpeerip>${SYNC1}</pfsyncpeerip>`, "<pfsyncinterface>opt1</pfsyncinterface>") +
+        "\n" + lines(1, "</hasync>"),
+    );
+    // write_config triggers pfSense's XMLRPC sync on the primary only; interfaces_sync_setup re-enables CARP
+    expect(stepsSince("fw1", m1)).toEqual(["write_config", "xmlrpc_sync", "interfaces_sync_setup", "enable_carp"]);
+    expect(stepsSince("fw2", m2)).toEqual(["write_config", "interfaces_sync_setup", "enable_carp"]);
+    await expectNoDrift(P.haSync, a.id, a.outs, a.checked);
+    await expectNoDrift(P.haSync, b.id, b.outs, b.checked);
+
+    // A human switches an option back on: read shows it, update switches it off again.
+    await humanEdit("fw1", (doc) => insertChild(getPath(doc.root, "hasync")!, leaf(doc, "synchronizeusers", "on")));
+    const drifted = await P.haSync.read(a.id, a.outs);
+    expect(((drifted.props!.spec as Props).xmlrpc as Props).disabledOptions).toEqual(["synchronizecaptiveportal"]);
+    expect((await P.haSync.diff(a.id, drifted.props!, a.checked)).changes).toBe(true);
+    const u = await P.haSync.update(a.id, drifted.props!, a.checked);
+    expect(block(xmlOn("fw1"), "hasync", 1, "<pfsyncenabled>")).not.toContain("synchronizeusers");
+
+    await P.haSync.delete(a.id, u.outs);
+    await P.haSync.delete(b.id, b.outs);
+    for (const h of ["fw1", "fw2"]) expect(xmlOn(h)).not.toContain("<pfsyncenabled>");
+    expect(await P.haSync.read(a.id, u.outs)).toEqual({});
+    await assertNoSecretLeak("fw1", [XMLRPC_SECRET]);
+  });
+
+  test("primary and secondary must report the same config version (XMLRPC sync refuses otherwise)", async () => {
+    await humanEdit("fw2", (doc) => void (getPath(doc.root, "version")!.raw = "24.0"));
+    const mark = applyLog("fw1").length;
+    const before = xmlOn("fw1");
+    try {
+      const c = await P.haSync.check({}, { endpoint: ep.fw1, peerEndpoint: ep.fw2, role: "primary", spec: primary() });
+      expect(c.failures).toEqual([]); // check never opens a connection: the versions are compared by create
+      const err = await P.haSync.create(c.inputs).then(() => undefined, (e: Error) => e);
+      expect(err?.message).toMatch(
+        new RegExp(`XMLRPC sync refuses different versions: ssh root@${inv.hosts.fw1.address}:\\d+ has config <version> 23.3, ` +
+          `ssh root@${inv.hosts.fw2.address}:\\d+ has 24.0; upgrade ssh root@${inv.hosts.fw1.address}:\\d+ to the release`),
+      );
+      expect(err?.message).not.toContain(XMLRPC_SECRET);
+      expect(applyLog("fw1").length).toBe(mark);
+      expect(xmlOn("fw1")).toBe(before);
+    } finally {
+      await humanEdit("fw2", (doc) => void (getPath(doc.root, "version")!.raw = "23.3"));
+    }
+  });
+
+  test("XMLRPC settings on the secondary and bad input are refused by check, no secret echoed", async () => {
+    const c = await P.haSync.check({}, { endpoint: ep.fw2, role: "secondary", spec: primary() });
+    expect(c.failures[0].reason).toMatch(/^HaSyncConfig spec\.xmlrpc: set on the secondary; XMLRPC sync runs from the primary only/);
+    const bad = await P.haSync.check({}, { endpoint: ep.fw1, spec: primary({ pfsyncPeerIp: "10.99.0.300" }) });
+    expect(bad.failures[0].reason).toMatch(/pfsyncPeerIp: "10.99.0.300" is invalid; use a dotted IPv4 address/);
+    const opt = await P.haSync.check({}, { endpoint: ep.fw1, spec: { ...primary(), xmlrpc: { ...(primary().xmlrpc as Props), disabledOptions: ["synchronizefoo"] } } });
+    expect(opt.failures[0].reason).toMatch(/xmlrpc.disabledOptions: "synchronizefoo" is not a sync option/);
+    const pw = await P.haSync.check({}, { endpoint: ep.fw1, spec: { ...primary(), xmlrpc: { ...(primary().xmlrpc as Props), password: "bad\npw" } } });
+    expect(pw.failures[0].reason).toMatch(/xmlrpc.password: \(secret\)/);
+    expect(pw.failures[0].reason).not.toContain("bad\npw");
+  });
+});
+
+describe("Alias + FirewallRule (the sync rules)", () => {
+  beforeAll(resetBoth);
+  const alias = { name: "pfha_sync", type: "host", addresses: [SYNC1, SYNC2], descr: "both sync addresses" };
+  const HUMAN_TRACKER = "1700000001";
+  const pfsyncRule = (over: Props = {}): Props => ({
+    tracker: "4000000001", type: "pass", interface: "opt1", ipprotocol: "inet", protocol: "pfsync",
+    source: { address: "pfha_sync" }, destination: { network: "(self)" }, descr: "pfsync", position: { top: true }, ...over,
+  });
+  const xmlrpcRule = (over: Props = {}): Props => ({
+    tracker: "4000000002", type: "pass", interface: "opt1", ipprotocol: "inet", protocol: "tcp",
+    source: { address: "pfha_sync" }, destination: { network: "(self)", port: "443" }, descr: "XMLRPC", position: { afterTracker: "4000000001" }, ...over,
+  });
+  const opt1Trackers = (host: string): string[] =>
+    blocks(xmlOn(host), "rule", 2).filter((b) => b.includes("<interface>opt1</interface>")).map((b) => /<tracker>(\d+)<\/tracker>/.exec(b)![1]);
+
+  test("lifecycle on both nodes: same trackers, ours before the user's rule, exact XML, filter applied, drift, delete leaves theirs", async () => {
+    for (const h of ["fw1", "fw2"]) {
+      await humanEdit(h, (doc) => {
+        const rule = section("rule", [leaf(doc, "type", "block"), leaf(doc, "interface", "opt1"), leaf(doc, "ipprotocol", "inet"), leaf(doc, "tracker", HUMAN_TRACKER),
+          leaf(doc, "descr", "human opt1 rule"), section("source", [leaf(doc, "any", "")]), section("destination", [leaf(doc, "any", "")])]);
+        insertChild(getPath(doc.root, "filter")!, rule);
+      });
+    }
+    const humanRule = block(xmlOn("fw1"), "rule", 2, HUMAN_TRACKER);
+    const mark = applyLog("fw1").length;
+    const state: Record<string, { id: string; outs: Props; checked: Props }[]> = {};
+    for (const h of ["fw1", "fw2"]) {
+      const al = await created(P.alias, { endpoint: ep[h], spec: alias });
+      const r1 = await created(P.filterRule, { endpoint: ep[h], spec: pfsyncRule() });
+      const r2 = await created(P.filterRule, { endpoint: ep[h], spec: xmlrpcRule() });
+      state[h] = [al, r1, r2];
+      expect(opt1Trackers(h)).toEqual(["4000000001", "4000000002", HUMAN_TRACKER]);
+    }
+    expect(block(xmlOn("fw1"), "alias", 2, "pfha_sync")).toBe(
+      lines(2, "<alias>") + "\n" +
+        lines(3, "<name>pfha_sync</name>", "<type>host</type>", `<address>${SYNC1} ${SYNC2}</address>`,
+          "<descr><![CDATA[[pfsense-ha]pfha_sync both sync addresses]]></descr>", "<detail><![CDATA[||]]></detail>") + "\n" + lines(2, "</alias>"),
+    );
+    expect(block(xmlOn("fw1"), "rule", 2, "4000000002")).toBe(
+      lines(2, "<rule>") + "\n" +
+        lines(3, "<id></id>", "<tracker>4000000002</tracker>", "<type>pass</type>", "<interface>opt1</interface>", "<ipprotocol>inet</ipprotocol>",
+          "<tag></tag>", "<tagged></tagged>", "<max></max>", "<max-src-nodes></max-src-nodes>", "<max-src-conn></max-src-conn>",
+          "<max-src-states></max-src-states>", "<statetimeout></statetimeout>", "<statetype><![CDATA[keep state]]></statetype>", "<os></os>",
+          "<protocol>tcp</protocol>", "<source>", "\t<address>pfha_sync</address>", "</source>", "<destination>", "\t<network>(self)</network>",
+          "\t<port>443</port>", "</destination>", "<descr><![CDATA[[pfsense-ha]4000000002 XMLRPC]]></descr>") + "\n" + lines(2, "</rule>"),
+    );
+    // what XMLRPC sync would copy: the elements are byte-identical on both nodes
+    for (const t of ["4000000001", "4000000002"]) expect(block(xmlOn("fw2"), "rule", 2, t)).toBe(block(xmlOn("fw1"), "rule", 2, t));
+    expect(block(xmlOn("fw2"), "alias", 2, "pfha_sync")).toBe(block(xmlOn("fw1"), "alias", 2, "pfha_sync"));
+    expect(stepsSince("fw1", mark)).toEqual([
+      ...["alias", "rule 1", "rule 2"].flatMap(() => ["write_config", "filter_configure_sync", "clear_subsystem_dirty", "clear_subsystem_dirty"]),
+    ]);
+    const [al, r1, r2] = state.fw1;
+    for (const [p, s] of [[P.alias, al], [P.filterRule, r1], [P.filterRule, r2]] as const) await expectNoDrift(p, s.id, s.outs, s.checked);
+
+    // Drift: a human edits our alias and deletes our XMLRPC rule.
+    await humanEdit("fw1", (doc) => {
+      const f = getPath(doc.root, "filter")!;
+      f.children = f.children!.filter((r) => textIn(doc, getPath(r, "tracker")) !== "4000000002");
+      const a = getPath(doc.root, "aliases")!.children!.find((e) => textIn(doc, getPath(e, "name")) === "pfha_sync")!;
+      getPath(a, "address")!.raw = SYNC1;
+    });
+    expect(await P.filterRule.read(r2.id, r2.outs)).toEqual({});
+    const ad = await P.alias.read(al.id, al.outs);
+    expect((ad.props!.spec as Props).addresses).toEqual([SYNC1]);
+    await P.alias.update(al.id, ad.props!, al.checked);
+    expect(block(xmlOn("fw1"), "alias", 2, "pfha_sync")).toContain(`<address>${SYNC1} ${SYNC2}</address>`);
+    const again = await created(P.filterRule, { endpoint: ep.fw1, spec: xmlrpcRule() }); // what `pulumi up` does after refresh
+    expect(opt1Trackers("fw1")).toEqual(["4000000001", "4000000002", HUMAN_TRACKER]);
+
+    // Update in place (new description): same tracker, same position.
+    const upd = await P.filterRule.update(r1.id, r1.outs, { ...r1.checked, spec: pfsyncRule({ descr: "pfsync states" }) });
+    expect(block(xmlOn("fw1"), "rule", 2, "4000000001")).toContain("<descr><![CDATA[[pfsense-ha]4000000001 pfsync states]]></descr>");
+    expect(opt1Trackers("fw1")).toEqual(["4000000001", "4000000002", HUMAN_TRACKER]);
+
+    await P.filterRule.delete(again.id, again.outs);
+    await P.filterRule.delete(upd.outs.identity === "4000000001" ? r1.id : "", upd.outs);
+    await P.alias.delete(al.id, al.outs);
+    for (const [a2, q1, q2] of [state.fw2]) {
+      await P.filterRule.delete(q2.id, q2.outs);
+      await P.filterRule.delete(q1.id, q1.outs);
+      await P.alias.delete(a2.id, a2.outs);
+    }
+    for (const h of ["fw1", "fw2"]) {
+      expect(opt1Trackers(h)).toEqual([HUMAN_TRACKER]);
+      expect(xmlOn(h)).not.toContain("[pfsense-ha]");
+    }
+    expect(block(xmlOn("fw1"), "rule", 2, HUMAN_TRACKER)).toBe(humanRule);
+  });
+
+  test("a tracker or alias name held by a human's element is refused, the element untouched; bad input refused by check", async () => {
+    await humanEdit("fw1", (doc) =>
+      insertChild(ensurePath(doc.root, "aliases"), section("alias", [leaf(doc, "name", "human_alias"), leaf(doc, "type", "host"), leaf(doc, "address", "10.1.1.1"), leaf(doc, "descr", "mine")])),
+    );
+    const before = xmlOn("fw1");
+    const ha = await P.alias.check({}, { endpoint: ep.fw1, spec: { ...alias, name: "human_alias" } });
+    await expect(P.alias.create(ha.inputs)).rejects.toThrow(/name: alias "human_alias" already exists and is not managed by pfsense-ha; choose another alias name/);
+    const mark = applyLog("fw1").length;
+    const c = await P.filterRule.check({}, { endpoint: ep.fw1, spec: pfsyncRule({ tracker: HUMAN_TRACKER }) });
+    await expect(P.filterRule.create(c.inputs)).rejects.toThrow(/tracker: 1700000001 is already used by a rule not managed by pfsense-ha \("human opt1 rule"\); use another tracker/);
+    const generated = await P.filterRule.check({}, { endpoint: ep.fw1, spec: { ...pfsyncRule(), tracker: undefined } });
+    expect((generated.inputs.spec as Props).tracker).toMatch(/^[34][0-9]{9}$/);
+    const port = await P.filterRule.check({}, { endpoint: ep.fw1, spec: xmlrpcRule({ destination: { network: "(self)", port: "44 3" } }) });
+    expect(port.failures[0].reason).toMatch(/destination.port: "44 3" is invalid; use a port, a range like 80-443 or a port alias/);
+    const badAlias = await P.alias.check({}, { endpoint: ep.fw1, spec: { ...alias, addresses: ["10.99.0.256"] } });
+    expect(badAlias.failures[0].reason).toMatch(/^Alias spec\.addresses\[0\]: "10.99.0.256" is invalid/);
+    expect(applyLog("fw1").length).toBe(mark);
+    expect(xmlOn("fw1")).toBe(before);
+  });
+});
+
+describe("OutboundNatRule", () => {
+  beforeAll(resetBoth);
+  const nat = (over: Props = {}): Props => ({ key: "pfha-nat-lan", sourceNetwork: "192.168.1.0/24", interface: "wan", targetVip: "203.0.113.10", descr: "LAN to the WAN VIP", ...over });
+
+  test("lifecycle: hybrid mode, exact XML for config 23.3 (target + target_subnet), drift, update, delete; automatic again when none is left", async () => {
+    const mark = applyLog("fw1").length;
+    const r = await created(P.outboundNat, { endpoint: ep.fw1, spec: nat() });
+    const xml = xmlOn("fw1");
+    expect(xml).toContain(lines(2, "<outbound>", "\t<mode>hybrid</mode>"));
+    expect(block(xml, "rule", 3, "pfha-nat-lan")).toBe(
+      lines(3, "<rule>") + "\n" +
+        lines(4, "<source>", "\t<network>192.168.1.0/24</network>", "</source>", "<sourceport></sourceport>",
+          "<descr><![CDATA[[pfsense-ha]pfha-nat-lan LAN to the WAN VIP]]></descr>", "<target>203.0.113.10</target>", "<target_subnet></target_subnet>",
+          "<interface>wan</interface>", "<poolopts></poolopts>", "<source_hash_key></source_hash_key>", "<ipprotocol>inet</ipprotocol>",
+          "<destination>", "\t<any></any>", "</destination>") + "\n" + lines(3, "</rule>"),
+    );
+    expect(stepsSince("fw1", mark)).toEqual(["write_config", "filter_configure_sync", "clear_subsystem_dirty", "clear_subsystem_dirty"]);
+    await expectNoDrift(P.outboundNat, r.id, r.outs, r.checked);
+
+    await humanEdit("fw1", (doc) => {
+      const rule = getPath(doc.root, "nat/outbound")!.children!.find((e) => e.tag === "rule")!;
+      getPath(rule, "target")!.raw = "203.0.113.99";
+    });
+    const drifted = await P.outboundNat.read(r.id, r.outs);
+    expect((drifted.props!.spec as Props).targetVip).toBe("203.0.113.99");
+    const u = await P.outboundNat.update(r.id, drifted.props!, r.checked);
+    expect(block(xmlOn("fw1"), "rule", 3, "pfha-nat-lan")).toContain("<target>203.0.113.10</target>");
+    expect((await P.outboundNat.diff(r.id, u.outs, { ...r.checked, spec: nat({ key: "pfha-nat-other" }) })).replaces).toEqual(["spec"]);
+
+    await P.outboundNat.delete(r.id, u.outs);
+    expect(xmlOn("fw1")).toContain(lines(2, "<outbound>", "\t<mode>automatic</mode>"));
+    expect(blocks(xmlOn("fw1"), "rule", 3)).toEqual([]);
+  });
+
+  test("a human's outbound NAT rule stays (and keeps hybrid mode) when ours is deleted", async () => {
+    await humanEdit("fw1", (doc) => {
+      const o = getPath(doc.root, "nat/outbound")!;
+      getPath(o, "mode")!.raw = "hybrid";
+      insertChild(o, section("rule", [section("source", [leaf(doc, "network", "10.5.0.0/16")]), leaf(doc, "descr", "human NAT"), leaf(doc, "target", ""), leaf(doc, "interface", "wan")]));
+    });
+    const human = block(xmlOn("fw1"), "rule", 3, "human NAT");
+    const r = await created(P.outboundNat, { endpoint: ep.fw1, spec: nat() });
+    expect(blocks(xmlOn("fw1"), "rule", 3)).toHaveLength(2);
+    await P.outboundNat.delete(r.id, r.outs);
+    expect(blocks(xmlOn("fw1"), "rule", 3)).toEqual([human]);
+    expect(xmlOn("fw1")).toContain("<mode>hybrid</mode>");
+    const bad = await P.outboundNat.check({}, { endpoint: ep.fw1, spec: nat({ sourceNetwork: "192.168.1.0" }) });
+    expect(bad.failures[0].reason).toMatch(/sourceNetwork: "192.168.1.0" is invalid; use the inside subnet as CIDR/);
+  });
+});
+
+describe("DhcpFailover", () => {
+  beforeAll(resetBoth);
+  const dhcp = (over: Props = {}): Props => ({ interface: "lan", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3", role: "primary", advskew: 0, ...over });
+  const secondary = dhcp({ failoverPeerIp: "192.168.1.2", role: "secondary", advskew: 100 });
+
+  test("lifecycle on both nodes: gateway/DNS = the VIP, peers swapped, exact XML, dhcpd applied, drift, delete keeps the server", async () => {
+    const m1 = applyLog("fw1").length;
+    const a = await created(P.dhcpFailover, { endpoint: ep.fw1, spec: dhcp() });
+    const b = await created(P.dhcpFailover, { endpoint: ep.fw2, spec: secondary });
+    const lanDhcp = (h: string): string | undefined => block(xmlOn(h), "lan", 2, "<range>");
+    const expected = (peer: string): string =>
+      lines(2, "<lan>") + "\n" +
+      lines(3, "<enable></enable>", "<range>", "\t<from>192.168.1.100</from>", "\t<to>192.168.1.199</to>", "</range>",
+        "<gateway>192.168.1.1</gateway>", "<dnsserver>192.168.1.1</dnsserver>", `<failover_peerip>${peer}</failover_peerip>`) + "\n" + lines(2, "</lan>");
+    expect(lanDhcp("fw1")).toBe(expected("192.168.1.3"));
+    expect(lanDhcp("fw2")).toBe(expected("192.168.1.2"));
+    expect(stepsSince("fw1", m1)).toEqual(["write_config", "services_dhcpd_configure"]);
+    await expectNoDrift(P.dhcpFailover, a.id, a.outs, a.checked);
+
+    await humanEdit("fw1", (doc) => void (getPath(doc.root, "dhcpd/lan/failover_peerip")!.raw = "192.168.1.9"));
+    const drifted = await P.dhcpFailover.read(a.id, a.outs);
+    expect((drifted.props!.spec as Props).failoverPeerIp).toBe("192.168.1.9");
+    const u = await P.dhcpFailover.update(a.id, drifted.props!, a.checked);
+    expect(lanDhcp("fw1")).toBe(expected("192.168.1.3"));
+
+    await P.dhcpFailover.delete(a.id, u.outs);
+    await P.dhcpFailover.delete(b.id, b.outs);
+    for (const h of ["fw1", "fw2"]) {
+      expect(lanDhcp(h)).toBe(lines(2, "<lan>") + "\n" + lines(3, "<enable></enable>", "<range>", "\t<from>192.168.1.100</from>", "\t<to>192.168.1.199</to>", "</range>") + "\n" + lines(2, "</lan>"));
+    }
+    expect(await P.dhcpFailover.read(a.id, u.outs)).toEqual({});
+  });
+
+  test("a secondary skew of 20 or less is refused by check; the Kea backend by create, before any write", async () => {
+    const low = await P.dhcpFailover.check({}, { endpoint: ep.fw2, spec: { ...secondary, advskew: 20 } });
+    expect(low.failures[0].reason).toMatch(/^DhcpFailover spec\.advskew: 20 is invalid; the secondary's CARP skew must be above 20/);
+    await humanEdit("fw1", (doc) => insertChild(doc.root, leaf(doc, "dhcpbackend", "kea")));
+    const before = xmlOn("fw1");
+    const mark = applyLog("fw1").length;
+    const c = await P.dhcpFailover.check({}, { endpoint: ep.fw1, spec: dhcp() });
+    expect(c.failures).toEqual([]);
+    await expect(P.dhcpFailover.create(c.inputs)).rejects.toThrow(/dhcpbackend: "kea" is set on this firewall; .*switch System > Advanced > Networking > DHCP backend to ISC/);
+    expect(xmlOn("fw1")).toBe(before);
+    expect(applyLog("fw1").length).toBe(mark);
   });
 });
