@@ -1,0 +1,186 @@
+// evaluate(): each failure case turns exactly the named checks red, with a next step; a healthy pair is all green.
+import { validateValues } from "../../config/load";
+import type { ClusterConfig, FirewallRole } from "../../config/types";
+import { expectationsOf, type VerifyExpectations } from "../../providers/verify/desired";
+import { evaluate, type Check } from "../../providers/verify/evaluate";
+import type { FirewallObservation, NodeObservation, Observations } from "../../providers/verify/observations";
+import { parseIfconfig } from "../../providers/verify/parse-ifconfig";
+import { TOPOLOGY_DIR, topologyValues } from "../fixtures/topologies";
+
+function load(): ClusterConfig {
+  const r = validateValues(topologyValues("wan-lan-sync"), TOPOLOGY_DIR);
+  if (!r.config) throw new Error(JSON.stringify(r.problems));
+  return r.config;
+}
+
+const c = load();
+const e: VerifyExpectations = expectationsOf(c);
+const OTHER: Record<FirewallRole, FirewallRole> = { primary: "secondary", secondary: "primary" };
+
+/** FreeBSD ifconfig text for a firewall: one block per VIP device with the given carp states, plus pfsync0. */
+function ifconfigText(role: FirewallRole, state: (vhid: number) => string | undefined): string {
+  const blocks = e.vips.map((v) => {
+    const s = state(v.vhid);
+    return `${v.device[role]}: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n` +
+      (s ? `\tinet ${v.address} netmask 0xffffff00 broadcast 255.255.255.255 vhid ${v.vhid}\n\tcarp: ${s} vhid ${v.vhid} advbase 1 advskew ${role === "primary" ? 0 : 100}\n` : "") +
+      "\tstatus: active\n";
+  });
+  const f = e.firewalls[role];
+  blocks.push(`pfsync0: flags=41<UP,RUNNING> metric 0 mtu 1500\n\tsyncdev: ${f.syncDevice} syncpeer: ${f.syncPeer} maxupd: 128 defer: off version: 1400\n\tsyncok: 1\n`);
+  return blocks.join("");
+}
+
+function firewall(role: FirewallRole, state = (_v: number): string | undefined => (role === "primary" ? "MASTER" : "BACKUP")): FirewallObservation {
+  const o: FirewallObservation = {
+    role,
+    name: c.firewalls[role].name,
+    ifconfig: parseIfconfig(ifconfigText(role, state)),
+    carpAllow: "1",
+    config: { version: "24.0", maintenanceMode: false },
+    pf: { enabled: true, states: 42 },
+  };
+  if (role === "primary") {
+    o.config = { version: "24.0", maintenanceMode: false, synchronizeToIp: e.xmlrpcTarget };
+    o.xmlrpc = { target: `${e.xmlrpcTarget}:443`, reachable: true, detail: "connected" };
+  }
+  return o;
+}
+
+function node(name: string): NodeObservation {
+  const t = e.tunnels;
+  const peers = t[0].nodes.find((n) => n.node === name)?.peers ?? [];
+  let ofport = 1;
+  const ports = t.flatMap((tn) => peers.map((p) => ({
+    name: `vx-${tn.network}-${p.name}`, bridge: tn.bridge, key: String(tn.key), remoteIp: p.address, ofport: ofport++,
+    bfdEnabled: tn.bfd, bfdStatus: tn.bfd ? { state: "up", remote_state: "up", forwarding: "true" } : {}, linkState: "up",
+  })));
+  const sample = (n: number) => Object.fromEntries(t.map((tn) => [tn.bridge, Object.fromEntries(ports.filter((p) => p.bridge === tn.bridge).map((p) => [String(p.ofport), { rxPackets: n, txPackets: n }]))]));
+  return { node: name, ports, counters: [sample(10), sample(15)], windowMs: 2000 };
+}
+
+function healthy(): Observations {
+  return {
+    firewalls: { primary: firewall("primary"), secondary: firewall("secondary") },
+    nodes: c.proxmox.nodes.map((n) => node(n.name)),
+    drift: { primary: { lines: [] }, secondary: { lines: [] } },
+  };
+}
+
+const fails = (checks: Check[]) => checks.filter((x) => x.status === "fail").map((x) => `${x.check} @ ${x.node}`).sort();
+const lan = e.vips.find((v) => v.network === "lan");
+
+test("the topology has what the cases need: 2 VIPs, LAN VXLAN without BFD, SYNC VXLAN with BFD", () => {
+  expect(e.vips.map((v) => v.vhid)).toEqual([1, 2]);
+  expect(e.tunnels.map((t) => [t.network, t.bfd, t.carriesCarp])).toEqual([["lan", false, true], ["sync", true, false]]);
+});
+
+test("a healthy pair: no failure; the idle SYNC tunnel's counters and the BFD-less LAN peer are not failures", () => {
+  const checks = evaluate(e, healthy());
+  expect(fails(checks)).toEqual([]);
+  expect(checks.filter((x) => x.status === "warn").map((x) => `${x.check} @ ${x.node}`).sort()).toEqual([
+    "vxlan lan key 1001 -> pve1 peer @ pve2",
+    "vxlan lan key 1001 -> pve2 peer @ pve1",
+  ]);
+  expect(checks.every((x) => x.status === "pass" || x.hint)).toBe(true);
+});
+
+test("split brain: both MASTER on vhid 2 fails the secondary's check and the exactly-one-MASTER check", () => {
+  const o = healthy();
+  o.firewalls.secondary = firewall("secondary", (v) => (v === 2 ? "MASTER" : "BACKUP"));
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toEqual(["carp vhid 2 lan 172.16.10.1 @ fw2 (secondary)", "carp vhid 2 lan 172.16.10.1 exactly one MASTER @ cluster"]);
+  expect(checks.find((x) => x.check.endsWith("exactly one MASTER") && x.status === "fail")?.hint).toMatch(/split brain/);
+});
+
+test("VHID missing on the secondary: absent, with `pulumi up` as the next step", () => {
+  const o = healthy();
+  o.firewalls.secondary = firewall("secondary", (v) => (v === 1 ? undefined : "BACKUP"));
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toEqual(["carp vhid 1 wan 198.51.100.10 @ fw2 (secondary)", "carp vhid 1 wan 198.51.100.10 exactly one MASTER @ cluster"]);
+  const c1 = checks.find((x) => x.check === "carp vhid 1 wan 198.51.100.10" && x.node === "fw2 (secondary)");
+  expect(c1?.found).toBe("absent");
+  expect(c1?.hint).toMatch(/pulumi up/);
+});
+
+test("wrong holder: secondary MASTER and primary BACKUP everywhere (each node's check fails, one MASTER per VHID holds)", () => {
+  const o = healthy();
+  o.firewalls.primary = firewall("primary", () => "BACKUP");
+  o.firewalls.secondary = firewall("secondary", () => "MASTER");
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toEqual([
+    "carp vhid 1 wan 198.51.100.10 @ fw1 (primary)", "carp vhid 1 wan 198.51.100.10 @ fw2 (secondary)",
+    "carp vhid 2 lan 172.16.10.1 @ fw1 (primary)", "carp vhid 2 lan 172.16.10.1 @ fw2 (secondary)",
+  ]);
+  expect(checks.find((x) => x.node === "fw1 (primary)" && x.status === "fail")?.hint).toMatch(/maintenance mode/);
+});
+
+test("INIT (carp.allow=0) on the primary", () => {
+  const o = healthy();
+  o.firewalls.primary = { ...firewall("primary", () => "INIT"), carpAllow: "0" };
+  o.firewalls.secondary = firewall("secondary", () => "MASTER");
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toContain("net.inet.carp.allow @ fw1 (primary)");
+  expect(checks.find((x) => x.check === `carp vhid ${lan?.vhid} lan ${lan?.address}` && x.node === "fw1 (primary)")?.hint).toMatch(/INIT/);
+});
+
+test("config version mismatch", () => {
+  const o = healthy();
+  o.firewalls.secondary.config = { version: "23.3", maintenanceMode: false };
+  expect(fails(evaluate(e, o))).toEqual(["config.xml <version> @ cluster"]);
+});
+
+test("pfsync peer wrong and maintenance mode left on", () => {
+  const o = healthy();
+  const ps = o.firewalls.primary.ifconfig?.pfsync;
+  if (ps) ps.syncpeer = "172.16.255.9";
+  o.firewalls.primary.config = { ...o.firewalls.primary.config, maintenanceMode: true } as FirewallObservation["config"];
+  expect(fails(evaluate(e, o))).toEqual(["carp maintenance mode @ fw1 (primary)", "pfsync @ fw1 (primary)"]);
+});
+
+test("XMLRPC target unreachable", () => {
+  const o = healthy();
+  o.firewalls.primary.xmlrpc = { target: `${e.xmlrpcTarget}:443`, reachable: false, detail: "refused/unreachable: Connection refused" };
+  expect(fails(evaluate(e, o))).toEqual(["xmlrpc reachable @ fw1 (primary)"]);
+});
+
+test("VXLAN port with an error (ofport -1) fails `realised` with vswitchd's message in the next step", () => {
+  const o = healthy();
+  const p = o.nodes[0].ports[0];
+  p.ofport = -1;
+  p.error = "could not add network device vxdup to ofproto (File exists)";
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toContain(`vxlan lan key 1001 -> pve2 realised @ pve1`);
+  expect(checks.find((x) => x.check === "vxlan lan key 1001 -> pve2 realised")?.hint).toMatch(/File exists/);
+});
+
+test("BFD down on the SYNC tunnel: the peer check fails, link_state up does not save it", () => {
+  const o = healthy();
+  const p = o.nodes[1].ports.find((x) => x.key === "1002");
+  if (!p) throw new Error("fixture");
+  p.bfdStatus = { state: "down", remote_state: "down", forwarding: "false", diagnostic: "Control Detection Time Expired" };
+  p.linkState = "up";
+  expect(fails(evaluate(e, o))).toEqual(["vxlan sync key 1002 -> pve1 peer (BFD) @ pve2"]);
+});
+
+test("counters not moving on a network that carries CARP advertisements fail; an unreachable node fails its checks", () => {
+  const o = healthy();
+  o.nodes[0].counters[1] = o.nodes[0].counters[0];
+  expect(fails(evaluate(e, o))).toEqual(["vxlan lan key 1001 -> pve2 traffic @ pve1", "vxlan sync key 1002 -> pve2 traffic @ pve1"]);
+  const o2 = healthy();
+  o2.nodes[1] = { ...o2.nodes[1], error: "connect ECONNREFUSED" };
+  expect(fails(evaluate(e, o2))).toEqual(["vxlan lan reachable @ pve2", "vxlan sync reachable @ pve2"]);
+});
+
+test("drift: lines still to change fail the desired-state check", () => {
+  const o = healthy();
+  o.drift = { primary: { lines: ["-\t\t<advskew>0</advskew>", "+\t\t<advskew>10</advskew>"] }, secondary: { lines: [] } };
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toEqual(["desired state @ fw1 (primary)"]);
+  expect(checks.find((x) => x.check === "desired state" && x.status === "fail")?.hint).toMatch(/render/);
+});
+
+test("an unreachable firewall fails `reachable` and is left out of the per-node CARP checks", () => {
+  const o = healthy();
+  o.firewalls[OTHER.primary] = { role: "secondary", name: "fw2", error: "connect ETIMEDOUT" };
+  expect(fails(evaluate(e, o))).toEqual(["reachable @ fw2 (secondary)"]);
+});
