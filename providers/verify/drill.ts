@@ -128,7 +128,7 @@ export async function runDrill(config: ClusterConfig, opts: DrillOptions): Promi
     if (aborted) throw new Aborted();
     say(`leaving maintenance mode on ${name("primary")}…`);
     const t1 = Date.now();
-    await setMaintenance(false, 0);
+    await setMaintenance(false, opts.timeoutS); // retried: a dropped connection is reconnected
     const failbackAt = await waitHeld("primary", opts.timeoutS, true);
     restored = true;
     times = { takeoverMs, failbackMs: failbackAt - t1 };

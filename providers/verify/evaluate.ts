@@ -97,6 +97,14 @@ function syncChecks(e: VerifyExpectations, o: Observations): Check[] {
     out.push(check({ check: "config.xml <version>", node: "cluster", expected: "the same on both", found: `${p.name}=${pv}, ${s.name}=${sv}` }, pv === sv && pv !== "(none)",
       `XMLRPC sync refuses different config versions: upgrade the node on the older pfSense release so both run the same one`));
   }
+  if (p.pf?.states !== undefined && s.pf?.states !== undefined) {
+    // pfsync copies every state to the peer (bulk update at start, then each change): the backup's table tracks the
+    // master's. A backup with under half the master's states (once there are some) means pfsync is not delivering.
+    const [ps, ss] = [p.pf.states, s.pf.states];
+    const ok = ps < 20 || ss >= ps / 2;
+    out.push(check({ check: "pf states synced", node: "cluster", expected: "secondary's state count tracks the primary's", found: `${p.name}=${ps}, ${s.name}=${ss}` }, ok,
+      `pfsync is not delivering states to ${s.name}: check the pfsync rule on the sync interface, the syncpeer addresses and that both nodes run the same pfSense version`));
+  }
   if (p.error === undefined) {
     const node = `${p.name} (primary)`;
     const to = p.config?.synchronizeToIp;

@@ -14,7 +14,7 @@ import { tunnelPortName } from "../../providers/ovs/naming";
 import { parseConfigXml } from "../../providers/pfsense/codec";
 import { submitEdit } from "../../providers/pfsense/remote";
 import { schemaOf } from "../../providers/pfsense/version";
-import { closeAllHosts, connectHost } from "../../providers/ssh";
+import { closeAllHosts, connectHost, sshStats } from "../../providers/ssh";
 import { runDrill } from "../../providers/verify/drill";
 import { applyUnifiedDiff } from "../../providers/verify/line-diff";
 import { applyPlanItem, maskSecrets, renderFirewall } from "../../providers/verify/render";
@@ -164,8 +164,10 @@ afterAll(async () => {
   await reseedFirewalls();
 });
 
-test("a converged pair passes every check (warnings allowed)", async () => {
+test("a converged pair passes every check (warnings allowed), with one command per host", async () => {
+  const before = sshStats().commands;
   expect(await failedChecks()).toEqual([]);
+  expect(sshStats().commands - before).toBe(2 + config.proxmox.nodes.length);
 });
 
 test("verify finds what it checks: CARP holders, pfsync peer, XMLRPC target, VXLAN BFD and counters", async () => {
@@ -261,6 +263,30 @@ test("drill killed with SIGINT mid-drill (in maintenance mode) restores the star
   child.kill("SIGINT");
   expect(await exited).toBe(130);
   expect(stderr).toMatch(/starting state restored/);
+  expect(withoutRevision(await configXml("fw1"))).toBe(before);
+  expect(await failedChecks()).toEqual([]);
+});
+
+/** Drops our SSH sessions to a fw host from the server side (kills the sshd processes serving the operator's TCP connections). */
+function dropSshSessions(host: string): number {
+  const r = spawnSync("ip", ["netns", "exec", inv.hosts[host].netns, "ss", "-tnpH", "state", "established", "( sport = :22 )"], { encoding: "utf8" });
+  const pids = [...r.stdout.matchAll(/\s(\S+):\d+\s+users:\(\("sshd",pid=(\d+)/g)].filter((m) => m[1] === inv.operatorAddress).map((m) => Number(m[2]));
+  for (const pid of pids) process.kill(pid, "SIGKILL");
+  return pids.length;
+}
+
+test("drill survives a dropped connection to the primary mid-drill: reconnects, fails back, restores", async () => {
+  const before = withoutRevision(await configXml("fw1"));
+  const progress: string[] = [];
+  const drill = runDrill(config, { timeoutS: 15, holdS: 3, progress: (l) => progress.push(l) });
+  await waitFor(async () => progress.some((l) => l.startsWith("holding maintenance mode")), 20000);
+  const connections = sshStats().connections;
+  expect(dropSshSessions("fw1")).toBeGreaterThan(0);
+  const out = await drill;
+  expect(sshStats().connections).toBeGreaterThan(connections); // it reconnected
+  expect(out).toMatchObject({ restored: true, interrupted: false });
+  expect(out.error).toBeUndefined();
+  expect(out.times?.failbackMs).toBeGreaterThanOrEqual(0);
   expect(withoutRevision(await configXml("fw1"))).toBe(before);
   expect(await failedChecks()).toEqual([]);
 });

@@ -137,6 +137,17 @@ test("pfsync peer wrong and maintenance mode left on", () => {
   expect(fails(evaluate(e, o))).toEqual(["carp maintenance mode @ fw1 (primary)", "pfsync @ fw1 (primary)"]);
 });
 
+test("states not synced: the secondary has almost none of the primary's pf states", () => {
+  const o = healthy();
+  o.firewalls.primary.pf = { enabled: true, states: 920 };
+  o.firewalls.secondary.pf = { enabled: true, states: 3 };
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toEqual(["pf states synced @ cluster"]);
+  expect(checks.find((x) => x.check === "pf states synced")?.found).toBe("fw1=920, fw2=3");
+  o.firewalls.secondary.pf = { enabled: true, states: 900 };
+  expect(fails(evaluate(e, o))).toEqual([]);
+});
+
 test("XMLRPC target unreachable", () => {
   const o = healthy();
   o.firewalls.primary.xmlrpc = { target: `${e.xmlrpcTarget}:443`, reachable: false, detail: "refused/unreachable: Connection refused" };
