@@ -35,16 +35,34 @@ function devConfig(inv: LabInventory): Record<string, string> {
   };
 }
 
-async function up(inv: LabInventory, prior?: EngineRun["state"]): Promise<EngineRun> {
+/** The dev config with the LAN's and its VIP's descriptions changed (nothing else). */
+function renamedConfig(inv: LabInventory): Record<string, string> {
+  const all = devConfig(inv);
+  const cluster = JSON.parse(all["pfsense-ha:cluster"]) as { networks: { lan: { description?: string; vip: { description?: string } } } };
+  cluster.networks.lan.description = "Office";
+  cluster.networks.lan.vip.description = "office gateway";
+  return { ...all, "pfsense-ha:cluster": JSON.stringify(cluster) };
+}
+
+interface RunOptions {
+  prior?: EngineRun["state"];
+  config?: Record<string, string>;
+  /** Declare nothing: with `prior`, every resource is deleted (pulumi destroy). */
+  empty?: boolean;
+}
+
+async function up(inv: LabInventory, priorOrOpts?: EngineRun["state"] | RunOptions): Promise<EngineRun> {
+  const o: RunOptions = priorOrOpts instanceof Map ? { prior: priorOrOpts } : (priorOrOpts ?? {});
+  const prior = o.prior;
   let result: EngineRun | undefined;
   await jest.isolateModulesAsync(async () => {
     const { runUnderEngine } = require("../support/engine") as typeof import("../support/engine");
     try {
       result = await runUnderEngine({
-        program: () => require("../../index"),
+        program: () => (o.empty ? {} : require("../../index")),
         project: "pfsense-ha",
         stack: "dev",
-        config: devConfig(inv),
+        config: o.config ?? devConfig(inv),
         secretConfigKeys: ["pfsense-ha:carpPassword", "pfsense-ha:xmlrpcPassword"],
         prior,
       });
@@ -112,6 +130,7 @@ async function hostFiles(inv: LabInventory): Promise<Record<string, string>> {
 describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI", () => {
   let inv: LabInventory;
   let first: EngineRun;
+  let last: EngineRun;
   let cluster: ClusterConfig;
 
   beforeAll(async () => {
@@ -191,5 +210,45 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
     const second = await up(inv, first.state);
     expect(second.operations.filter((o) => o.op !== "same")).toEqual([]);
     expect(await hostFiles(inv)).toEqual(before);
+    last = second;
+  });
+
+  test("renaming descriptions updates in place: no create, replace or delete", async () => {
+    const renamed = await up(inv, { prior: last.state, config: renamedConfig(inv) });
+    const changed = renamed.operations.filter((o) => o.op !== "same");
+    expect(changed.map((o) => o.op).every((op) => op === "update")).toBe(true);
+    const names = changed.map((o) => o.urn.split("::").pop()).sort();
+    expect(names).toEqual(["ha-primary-if-lan", "ha-primary-vip-lan-2", "ha-secondary-if-lan", "ha-secondary-vip-lan-2"]);
+    for (const h of ["fw1", "fw2"]) {
+      const x = await sh(inv, h, "cat /cf/conf/config.xml");
+      expect(x).toContain("<descr><![CDATA[office gateway]]></descr>");
+      expect(x).toContain("<descr><![CDATA[Office]]></descr>");
+    }
+    last = renamed;
+  });
+
+  test("destroy removes everything in reverse stage order", async () => {
+    const stageOf = (urn: string): number => {
+      const n = urn.split("::").pop() as string;
+      const rules: [RegExp, number][] = [[/-(br|vx)-/, 0], [/-if-/, 2], [/-vip-/, 3], [/-hasync$/, 4], [/-(alias|rule|nat)-/, 5], [/-dhcp-/, 6]];
+      const hit = rules.find(([re]) => re.test(n));
+      if (!hit) throw new Error(`no stage for ${n}`);
+      return hit[1];
+    };
+    const gone = await up(inv, { prior: last.state, empty: true });
+    const deleted = gone.operations.filter((o) => o.op === "delete");
+    expect(deleted).toHaveLength(last.state.size);
+    const order = deleted.map((o) => stageOf(o.urn));
+    expect(order).toEqual([...order].sort((a, b) => b - a));
+    for (const h of ["fw1", "fw2"]) {
+      const x = await sh(inv, h, "cat /cf/conf/config.xml");
+      expect(x).not.toContain("[pfsense-ha]");
+      expect(x).not.toMatch(/<vip>|<pfsyncenabled>|<synchronizetoip>|<failover_peerip>/);
+    }
+    for (const h of ["pve1", "pve2"]) {
+      const bridges = await sh(inv, h, "ovs-vsctl list-br");
+      for (const br of ["vmbr0", "vmbr1", "vmbr2"]) expect(bridges.split("\n")).not.toContain(br);
+      expect(await sh(inv, h, "cat /etc/network/interfaces")).not.toMatch(/vmbr[012]/);
+    }
   });
 });
