@@ -70,7 +70,8 @@ export const renderCommand: Command = {
             source = path.basename(file);
           }
           const out = renderFirewall(config, r, current, { secrets, source });
-          console.error(`${fw.name} (${r}): ${out.changes.length} element change(s)${out.diff ? "" : ", config.xml unchanged"}`);
+          const note = out.secretsCompared ? "" : ` (passwords not compared: set ${SECRET_ENV.carpPassword} and ${SECRET_ENV.xmlrpcPassword} to compare them)`;
+          console.error(`${fw.name} (${r}): ${out.diff ? `${out.changes.length} element change(s)` : "config.xml unchanged"}${note}`);
           process.stdout.write(out.diff);
         } catch (e) {
           console.error(`${fw.name} (${r}): cannot render: ${(e as Error).message}\n  -> ${args.flags.live ? "check SSH access to the firewall" : "pass a pfSense config.xml with --against"}`);

@@ -30,7 +30,8 @@ export function applyPlanItem(doc: PfConfigDoc, item: PlanItem, schema: PfSchema
 }
 
 // Secret-carrying elements of config.xml (CARP VIP and hasync passwords): masked in anything printed.
-const SECRET_LINE = /^(\s*<password>)(?:<!\[CDATA\[[\s\S]*?\]\]>|[^<]*)(<\/password>)$/;
+// Also matches diff lines (a leading "+", "-" or " ").
+const SECRET_LINE = /^([-+ ]?\s*<password>)(?:<!\[CDATA\[[\s\S]*?\]\]>|[^<]*)(<\/password>)$/;
 
 export function maskSecrets(xml: string): string {
   return xml
@@ -46,8 +47,10 @@ export interface RenderedFirewall {
   after: string;
   /** Unified diff current -> after, secrets masked on both sides; "" when nothing would change. */
   diff: string;
-  /** The element edits, one line each (ChangeLog wording, secrets never shown). */
+  /** The element edits, one line each (ChangeLog wording, secrets never shown; unknown secrets not compared). */
   changes: string[];
+  /** False when a secret was not given: passwords were masked on both sides and not compared. */
+  secretsCompared: boolean;
 }
 
 export interface RenderOptions {
@@ -64,12 +67,17 @@ export function renderFirewall(config: ClusterConfig, role: FirewallRole, curren
   const schema = schemaOf(doc, opts.allowUnknownVersion ?? config.allowUnknownPfsenseVersion);
   const values: Partial<Record<SecretName, string>> = { carpPassword: SECRET_MASK, xmlrpcPassword: SECRET_MASK, ...opts.secrets };
   const changes: string[] = [];
+  const masked = (["carpPassword", "xmlrpcPassword"] as const).some((n) => opts.secrets?.[n] === undefined);
   for (const item of firewallPlanOf(config, config.name, role)) {
     const r = applyPlanItem(doc, substituteSecrets(item, values), schema);
-    changes.push(...r.diff.map((l) => `${item.key}: ${l}`));
+    // With a masked secret, "password changed" only means "not the mask": not a change the stack would make.
+    changes.push(...r.diff.filter((l) => !(masked && l.endsWith("(secret, changed)"))).map((l) => `${item.key}: ${l}`));
   }
   const after = buildConfigXml(doc);
   const src = opts.source ?? "config.xml";
-  const diff = unifiedDiff(maskSecrets(currentXml), maskSecrets(after), { from: `${name}/${src}`, to: `${name}/config.xml (planned)` });
-  return { role, name, after, diff, changes };
+  const labels = { from: `${name}/${src}`, to: `${name}/config.xml (planned)` };
+  // Secrets known: diff the real files (a changed password shows as a changed, masked line). Otherwise mask both
+  // sides first, so the mask standing in for the unknown value never reads as a change.
+  const diff = masked ? unifiedDiff(maskSecrets(currentXml), maskSecrets(after), labels) : maskSecrets(unifiedDiff(currentXml, after, labels));
+  return { role, name, after, diff, changes, secretsCompared: !masked };
 }

@@ -56,6 +56,18 @@ test("secrets never reach the output, given or not; a changed password is not in
   expect(withReal.changes.join("\n")).not.toContain(SECRETS.carpPassword);
 });
 
+test("with the secrets given, a password that differs on the box shows as a changed line, still masked", () => {
+  const c = load("wan-lan-sync");
+  const converged = renderFirewall(c, "primary", FACTORY, { secrets: SECRETS }).after;
+  const other = { ...SECRETS, xmlrpcPassword: "xmlrpc-Rotated-Secret-3" };
+  const d = renderFirewall(c, "primary", converged, { secrets: other });
+  expect(d.diff.split("\n").filter((l) => /^[+-]\t/.test(l))).toEqual([`-\t\t<password>${SECRET_MASK}</password>`, `+\t\t<password>${SECRET_MASK}</password>`]);
+  expect(d.diff).not.toContain(other.xmlrpcPassword);
+  expect(d.diff).not.toContain(SECRETS.xmlrpcPassword);
+  expect(d.secretsCompared).toBe(true);
+  expect(renderFirewall(c, "primary", converged, { secrets: { carpPassword: SECRETS.carpPassword } }).secretsCompared).toBe(false);
+});
+
 test("a human's unrelated edit stays out of the diff; a drifted value shows as one changed line", () => {
   const c = load("wan-lan-sync");
   const converged = renderFirewall(c, "primary", FACTORY, { secrets: SECRETS }).after;
