@@ -188,16 +188,20 @@ describe("CarpVip", () => {
     await assertNoSecretLeak("fw1", [CARP_SECRET]);
   });
 
-  test("the secondary's VIP carries the primary's uniqid and skew +100, capped at 254", async () => {
+  test("the secondary's VIP carries the primary's uniqid and skew +100 (capped at 254): an XMLRPC sync from the primary is no drift there", async () => {
     const { forNode } = await import("../../providers/pfsense/elements/mirror");
     const primary = { uniqid: "0123456789abc", ...vipSpec({ vhid: 12, advskew: 160, subnet: "192.168.1.12" }) };
     const secondary = forNode("secondary", { kind: "carpVip", spec: primary as never }).spec as unknown as Props;
-    const a = await created(P.carpVip, { endpoint: ep.fw1, spec: primary });
-    const b = await created(P.carpVip, { endpoint: ep.fw2, spec: secondary });
+    const [a, b] = await Promise.all([created(P.carpVip, { endpoint: ep.fw1, spec: primary }), created(P.carpVip, { endpoint: ep.fw2, spec: secondary })]);
     expect(block(xmlOn("fw1"), "vip", 2, "0123456789abc")).toContain("<advskew>160</advskew>");
     expect(block(xmlOn("fw2"), "vip", 2, "0123456789abc")).toContain("<advskew>254</advskew>");
-    await P.carpVip.delete(a.id, a.outs);
-    await P.carpVip.delete(b.id, b.outs);
+    // What rc.filter_synchronize sends and xmlrpc.php installs on the secondary: the primary's whole <virtualip>,
+    // each CARP advskew + 100 capped at 254 (done here on the text, independently of forNode).
+    const synced = blocks(xmlOn("fw1"), "virtualip", 1)[0].replace(/<advskew>(\d+)<\/advskew>/g, (_m, n: string) => `<advskew>${Math.min(Number(n) + 100, 254)}</advskew>`);
+    writeFileSync(hostPath(inv, "fw2", "/cf/conf/config.xml"), xmlOn("fw2").replace(blocks(xmlOn("fw2"), "virtualip", 1)[0], synced));
+    await on("fw2", "rm -f /tmp/config.cache");
+    await expectNoDrift(P.carpVip, b.id, b.outs, b.checked);
+    await Promise.all([P.carpVip.delete(a.id, a.outs), P.carpVip.delete(b.id, b.outs)]);
   });
 
   test("bad input and a VHID clash are refused before any write, naming the field and the fix; no secret in errors", async () => {
@@ -398,13 +402,13 @@ describe("Alias + FirewallRule (the sync rules)", () => {
     const humanRule = block(xmlOn("fw1"), "rule", 2, HUMAN_TRACKER);
     const mark = applyLog("fw1").length;
     const state: Record<string, { id: string; outs: Props; checked: Props }[]> = {};
-    for (const h of ["fw1", "fw2"]) {
+    await Promise.all(["fw1", "fw2"].map(async (h) => {
       const al = await created(P.alias, { endpoint: ep[h], spec: alias });
       const r1 = await created(P.filterRule, { endpoint: ep[h], spec: pfsyncRule() });
       const r2 = await created(P.filterRule, { endpoint: ep[h], spec: xmlrpcRule() });
       state[h] = [al, r1, r2];
-      expect(opt1Trackers(h)).toEqual(["4000000001", "4000000002", HUMAN_TRACKER]);
-    }
+    }));
+    for (const h of ["fw1", "fw2"]) expect(opt1Trackers(h)).toEqual(["4000000001", "4000000002", HUMAN_TRACKER]);
     expect(block(xmlOn("fw1"), "alias", 2, "pfha_sync")).toBe(
       lines(2, "<alias>") + "\n" +
         lines(3, "<name>pfha_sync</name>", "<type>host</type>", `<address>${SYNC1} ${SYNC2}</address>`,
@@ -421,6 +425,12 @@ describe("Alias + FirewallRule (the sync rules)", () => {
     // what XMLRPC sync would copy: the elements are byte-identical on both nodes
     for (const t of ["4000000001", "4000000002"]) expect(block(xmlOn("fw2"), "rule", 2, t)).toBe(block(xmlOn("fw1"), "rule", 2, t));
     expect(block(xmlOn("fw2"), "alias", 2, "pfha_sync")).toBe(block(xmlOn("fw1"), "alias", 2, "pfha_sync"));
+    // XMLRPC sync replaces <filter> and <aliases> on the secondary with the primary's: our elements read unchanged there.
+    let fw2 = xmlOn("fw2");
+    for (const tag of ["filter", "aliases"]) fw2 = fw2.replace(blocks(fw2, tag, 1)[0], blocks(xmlOn("fw1"), tag, 1)[0]);
+    writeFileSync(hostPath(inv, "fw2", "/cf/conf/config.xml"), fw2);
+    await on("fw2", "rm -f /tmp/config.cache");
+    for (const s of state.fw2) await expectNoDrift(s === state.fw2[0] ? P.alias : P.filterRule, s.id, s.outs, s.checked);
     expect(stepsSince("fw1", mark)).toEqual([
       ...["alias", "rule 1", "rule 2"].flatMap(() => ["write_config", "filter_configure_sync", "clear_subsystem_dirty", "clear_subsystem_dirty"]),
     ]);
@@ -448,7 +458,8 @@ describe("Alias + FirewallRule (the sync rules)", () => {
     expect(opt1Trackers("fw1")).toEqual(["4000000001", "4000000002", HUMAN_TRACKER]);
 
     await P.filterRule.delete(again.id, again.outs);
-    await P.filterRule.delete(upd.outs.identity === "4000000001" ? r1.id : "", upd.outs);
+    expect(upd.outs.identity).toBe("4000000001");
+    await P.filterRule.delete(r1.id, upd.outs);
     await P.alias.delete(al.id, al.outs);
     for (const [a2, q1, q2] of [state.fw2]) {
       await P.filterRule.delete(q2.id, q2.outs);
