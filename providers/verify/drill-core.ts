@@ -34,14 +34,15 @@ export function maintenanceScript(on: boolean): string {
     'require_once("interfaces.inc");',
     `interfaces_carp_set_maintenancemode(${on ? "true" : "false"});`,
     "global $config;",
-    `echo "${MAINTENANCE_DONE} " . (isset($config["virtualip_carp_maintenancemode"]) ? "on" : "off") . "\\n";`,
+    // leading newline: the real pfSsh.php prints its prompt without one before running the buffered code
+    `echo "\\n${MAINTENANCE_DONE} " . (isset($config["virtualip_carp_maintenancemode"]) ? "on" : "off") . "\\n";`,
     "exec",
     "",
   ].join("\n");
 }
 
 export function parseMaintenanceOutput(stdout: string): "on" | "off" | undefined {
-  const m = new RegExp(`^${MAINTENANCE_DONE} (on|off)$`, "m").exec(stdout);
+  const m = new RegExp(`${MAINTENANCE_DONE} (on|off)\\b`).exec(stdout);
   return m ? (m[1] as "on" | "off") : undefined;
 }
 
