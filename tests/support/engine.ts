@@ -70,6 +70,8 @@ export interface DynamicState {
   inputs: Props;
   /** Outputs as stored (provider outs + __provider). */
   outs: Props;
+  /** URNs it depends on (dependsOn, expanded), as the engine records them: deletes wait for dependents. */
+  dependencies?: string[];
 }
 
 export type Operation = "create" | "update" | "replace" | "same" | "delete" | "check";
@@ -257,7 +259,7 @@ export async function runUnderEngine(opts: EngineOptions): Promise<EngineRun> {
         op = "same";
       }
     }
-    state.set(reg.urn, { type: reg.type, id, inputs, outs });
+    state.set(reg.urn, { type: reg.type, id, inputs, outs, dependencies: reg.dependencies });
     operations.push({ urn: reg.urn, op });
     // Like the engine: outputs of secret inputs (and additionalSecretOutputs) stay secret.
     const secretKeys = new Set([...reg.secretInputs, ...reg.additionalSecretOutputs, PROVIDER_KEY]);
@@ -318,13 +320,23 @@ export async function runUnderEngine(opts: EngineOptions): Promise<EngineRun> {
     await new Promise((r) => setImmediate(r));
   }
   if (!opts.preview && opts.prior && executeDynamic) {
-    // Resources gone from the program are deleted, last created first.
-    const gone = [...opts.prior.entries()].filter(([urn]) => !state.has(urn)).reverse();
-    for (const [urn, s] of gone) {
-      const provider = await host.load(String(s.outs[PROVIDER_KEY]));
-      if (provider.delete) await provider.delete(s.id, s.outs);
-      operations.push({ urn, op: "delete" });
-    }
+    // Resources gone from the program are deleted like the engine does: in parallel, each only after every gone
+    // resource that depends on it (without recorded dependencies: after everything created later).
+    const gone = [...opts.prior.entries()].filter(([urn]) => !state.has(urn));
+    const deleting: Record<string, Promise<void>> = {};
+    const dependentsOf = (urn: string, i: number) =>
+      gone.filter(([u, s], j) => u !== urn && (s.dependencies ? s.dependencies.includes(urn) : j > i)).map(([u]) => u);
+    const remove = (urn: string): Promise<void> =>
+      (deleting[urn] ??= (async () => {
+        const i = gone.findIndex(([u]) => u === urn);
+        await Promise.all(dependentsOf(urn, i).map(remove));
+        const s = gone[i][1];
+        const provider = await host.load(String(s.outs[PROVIDER_KEY]));
+        if (provider.delete) await provider.delete(s.id, s.outs);
+        operations.push({ urn, op: "delete" });
+      })());
+    const results = await Promise.allSettled(gone.map(([urn]) => remove(urn)));
+    for (const r of results) if (r.status === "rejected") errors.push(r.reason);
   }
   if (errors.length > 0) {
     throw new Error(`engine: ${errors.length} resource operation(s) failed:\n${errors.map((e) => (e instanceof Error ? e.stack ?? e.message : String(e))).join("\n")}`);
