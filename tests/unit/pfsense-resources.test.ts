@@ -212,7 +212,13 @@ describe("components", () => {
 
   test("each creates one dynamic child (parented, dependsOn forwarded, endpoint and password specs secret), checked in preview", async () => {
     const run = await preview((m) => {
-      const before = new pulumi.CustomResource("test:index:Before", "before", {});
+      // a custom resource: dependsOn on a component stands for its custom children
+      class Before extends pulumi.CustomResource {
+        constructor() {
+          super("test:index:Before", "before", {});
+        }
+      }
+      const before = new Before();
       for (const n of names) {
         const Ctor = m[n] as unknown as new (name: string, args: object, opts?: pulumi.ComponentResourceOptions) => pulumi.ComponentResource;
         new Ctor(`c-${n}`, { endpoint, spec: specOf[n] }, { dependsOn: [before] });
