@@ -10,6 +10,8 @@ import {
 } from "../../providers/pfsense/elements";
 import { schemaForVersion } from "../../providers/pfsense/version";
 import { loadTopology, topologyNames } from "../support/engine-fixtures";
+import * as path from "path";
+import { validateStackFile } from "../../config/load";
 
 const ROLES: FirewallRole[] = ["primary", "secondary"];
 const other = (r: FirewallRole): FirewallRole => (r === "primary" ? "secondary" : "primary");
@@ -198,4 +200,27 @@ describe("plan details", () => {
     expect(a.length).toBeLessThanOrEqual(31);
     expect(() => validateAlias({ name: a, type: "host", addresses: ["10.0.0.1"], descr: "x" })).not.toThrow();
   });
+});
+
+test("Pulumi.prod.example.yaml: both plans pass every element's input checks", () => {
+  const c = validateStackFile(path.join(__dirname, "..", "..", "Pulumi.prod.example.yaml"), "prod").config as ClusterConfig;
+  const schema = schemaForVersion("23.3");
+  for (const role of ROLES) {
+    const items = firewallPlanOf(c, c.name, role).map((i) => substituteSecrets(i, { carpPassword: "x", xmlrpcPassword: "y" }));
+    expect(new Set(items.map((i) => i.kind))).toEqual(new Set(PLAN_KIND_ORDER));
+    for (const i of items) {
+      const check = (): void => {
+        switch (i.kind) {
+          case "interface": return validateInterface(i.spec);
+          case "carpVip": return validateCarpVip(i.spec);
+          case "haSync": return validateHaSync(i.spec, schema);
+          case "alias": return validateAlias(i.spec);
+          case "filterRule": return validateFilterRule(i.spec);
+          case "outboundNat": return validateOutboundNat(i.spec);
+          case "dhcpFailover": return;
+        }
+      };
+      expect(check).not.toThrow();
+    }
+  }
 });
