@@ -5,6 +5,7 @@ import { expectationsOf, type VerifyExpectations } from "../../providers/verify/
 import { evaluate, type Check } from "../../providers/verify/evaluate";
 import type { FirewallObservation, NodeObservation, Observations } from "../../providers/verify/observations";
 import { parseIfconfig } from "../../providers/verify/parse-ifconfig";
+import type { VxlanPort } from "../../providers/verify/parse-ovs";
 import { TOPOLOGY_DIR, topologyValues } from "../fixtures/topologies";
 
 function load(): ClusterConfig {
@@ -50,9 +51,9 @@ function node(name: string): NodeObservation {
   const t = e.tunnels;
   const peers = t[0].nodes.find((n) => n.node === name)?.peers ?? [];
   let ofport = 1;
-  const ports = t.flatMap((tn) => peers.map((p) => ({
+  const ports: VxlanPort[] = t.flatMap((tn) => peers.map((p) => ({
     name: `vx-${tn.network}-${p.name}`, bridge: tn.bridge, key: String(tn.key), remoteIp: p.address, ofport: ofport++,
-    bfdEnabled: tn.bfd, bfdStatus: tn.bfd ? { state: "up", remote_state: "up", forwarding: "true" } : {}, linkState: "up",
+    bfdEnabled: tn.bfd, bfdStatus: (tn.bfd ? { state: "up", remote_state: "up", forwarding: "true" } : {}) as Record<string, string>, linkState: "up",
   })));
   const sample = (n: number) => Object.fromEntries(t.map((tn) => [tn.bridge, Object.fromEntries(ports.filter((p) => p.bridge === tn.bridge).map((p) => [String(p.ofport), { rxPackets: n, txPackets: n }]))]));
   return { node: name, ports, counters: [sample(10), sample(15)], windowMs: 2000 };
