@@ -57,3 +57,26 @@ test("invalid config: ConfigValidationError naming the key, and no resource is d
   expect((error as Error).message).toMatch(/pfsense-ha:cluster\.networks\.lan\.vip\.vhid.*300/);
   expect(registered).toBe(0);
 });
+
+test("secrets from stack config (CARP, XMLRPC, SSH key) reach resources only as secret inputs, never the outputs", async () => {
+  const t = loadTopology("wan-lan-sync");
+  const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nunit-test-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
+  const secrets = [String(t.values["pfsense-ha:carpPassword"]), String(t.values["pfsense-ha:xmlrpcPassword"]), "unit-test-key-material"];
+  const { run, error } = await runIndex(asProgramConfig({ ...t.values, "pfsense-ha:sshPrivateKey": key }));
+  expect(error).toBeUndefined();
+  const regs = run?.registrations ?? [];
+  const dynamic = regs.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"));
+  const carrying = (s: string) => regs.filter((r) => Object.entries(r.inputs).some(([k, v]) => k !== "__provider" && JSON.stringify(v).includes(s)));
+  // every dynamic resource connects over SSH, so each carries the key; the VIPs and the primary's hasync a password
+  expect(carrying(secrets[2]).length).toBeGreaterThanOrEqual(dynamic.length);
+  expect(carrying(secrets[0]).length).toBeGreaterThan(0);
+  expect(carrying(secrets[1]).length).toBeGreaterThan(0);
+  for (const r of regs) {
+    for (const [k, v] of Object.entries(r.inputs)) {
+      if (k === "__provider" || !secrets.some((s) => JSON.stringify(v).includes(s))) continue;
+      expect({ resource: r.name, input: k, secret: r.secretInputs.includes(k) }).toEqual({ resource: r.name, input: k, secret: true });
+    }
+    expect(r.inputs.__provider === undefined || !secrets.some((s) => String(r.inputs.__provider).includes(s))).toBe(true);
+  }
+  for (const [name, out] of Object.entries(run?.exports ?? {})) expect({ name, leaks: secrets.some((s) => JSON.stringify(out.value).includes(s)) }).toEqual({ name, leaks: false });
+});
