@@ -160,3 +160,27 @@ describe.each(topologyNames())("topology %s: pfSense stages", (name) => {
     expect(JSON.stringify(run.exports.outputs.value)).not.toMatch(/test-secret/);
   });
 });
+
+describe("resolveSecrets", () => {
+  const c = loadTopology("wan-lan-sync").config;
+  const items = firewallPlanOf(c, c.name, "primary");
+  const vip = items.find((i) => i.kind === "carpVip") as PlanItem;
+  const rule = items.find((i) => i.kind === "filterRule") as PlanItem;
+  const valueOf = <T>(o: import("@pulumi/pulumi").Output<T>) => new Promise<T>((resolve) => o.apply((v) => resolve(v)));
+
+  test("a spec with a password becomes a secret Output holding the value; one without stays plain", async () => {
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const { resolveSecrets } = require("../../components/PfSenseHaCluster") as typeof import("../../components/PfSenseHaCluster");
+    const v = resolveSecrets(vip, { carpPassword: pulumi.output("pw-1") });
+    expect(await pulumi.isSecret(v)).toBe(true);
+    expect(((await valueOf(v)).spec as { password: string }).password).toBe("pw-1");
+    const r = resolveSecrets(rule, {});
+    expect(await pulumi.isSecret(r)).toBe(false);
+    expect(await valueOf(r)).toEqual(rule);
+  });
+
+  test("a missing secret fails before any resource, naming the config key and the item", () => {
+    const { resolveSecrets } = require("../../components/PfSenseHaCluster") as typeof import("../../components/PfSenseHaCluster");
+    expect(() => resolveSecrets(vip, {}, "ha")).toThrow(/ha: pfsense-ha:carpPassword is required for vip-wan-1; set it with `pulumi config set --secret/);
+  });
+});
