@@ -113,7 +113,7 @@ export async function runDrill(config: ClusterConfig, opts: DrillOptions): Promi
     changed = true; // armed before the change: whatever happens next, `finally` restores
     const t0 = Date.now();
     await setMaintenance(true, 0);
-    say(`maintenance mode on; waiting for ${name("secondary")} to be MASTER on every VHID…`);
+    say(`maintenance mode on (pfSsh.php took ${((Date.now() - t0) / 1000).toFixed(2)} s); waiting for ${name("secondary")} to be MASTER on every VHID…`);
     const takeoverAt = await waitHeld("secondary", opts.timeoutS, true);
     const takeoverMs = takeoverAt - t0;
     say(`takeover after ${(takeoverMs / 1000).toFixed(2)} s`);
