@@ -268,14 +268,13 @@ describe("PfSenseInterface", () => {
     await reset("fw1", "fw2");
   });
 
-  // Known gap in remote/sections.ts (not this file's owner): touchedSections lists only interfaces present after the
-  // edit, so deleting an optN never calls interface_bring_down. Fails today; remove `.failing` once that is fixed.
-  test.failing("deleting an optN assignment brings the interface down (interface_bring_down)", async () => {
+  test("deleting an optN assignment brings the interface down (interface_bring_down)", async () => {
     const r = await created(P.interface, { endpoint: ep.fw1, spec: syncIf() });
     const mark = applyLog("fw1").length;
     await P.interface.delete(r.id, r.outs);
+    const steps = stepsSince("fw1", mark);
     await reset("fw1", "fw2");
-    expect(stepsSince("fw1", mark)).toEqual(["write_config", "interface_bring_down"]);
+    expect(steps).toEqual(["write_config", "interface_bring_down"]);
   });
 
   test("wan/lan are never unassigned: delete leaves them and writes nothing", async () => {

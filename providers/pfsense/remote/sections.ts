@@ -39,9 +39,10 @@ export function touchedSections(before: Map<string, string>, after: PfConfigDoc)
   for (const [section, tags] of Object.entries(SECTION_TAGS) as [ApplySection, string[]][]) {
     if (tags.some((t) => before.get(t) !== now.get(t))) sections.push(section);
   }
+  // Keys of both snapshots: an interface removed by the edit must be brought down too.
   const interfaces: string[] = [];
-  for (const [k, v] of now) {
-    if (k.startsWith("interfaces/") && before.get(k) !== v) interfaces.push(k.slice("interfaces/".length));
+  for (const k of new Set([...before.keys(), ...now.keys()])) {
+    if (k.startsWith("interfaces/") && before.get(k) !== now.get(k)) interfaces.push(k.slice("interfaces/".length));
   }
   return { sections, interfaces };
 }
