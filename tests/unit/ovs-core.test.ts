@@ -202,7 +202,7 @@ describe("transactions", () => {
   test("the batch output parser returns status, the host's sha and the snapshot; a failed transaction carries its message", () => {
     const empty = '{"data":[],"headings":["_uuid"]}';
     const sep = "@@pfha-section@@\n";
-    const snap = `${empty}\n${sep}${empty}\n${sep}${empty}\n${sep}present ${Buffer.from("auto lo\n").toString("base64")}\n${sep}\n${sep}pending\n`;
+    const snap = `${empty}\n${empty}\n${empty}\n${sep}present ${Buffer.from("auto lo\n").toString("base64")}\n${sep}\n${sep}pending\n`;
     const ok = parseBatchOutput(`@@pfha-status@@ applied ${"e".repeat(64)}\n${snap}`);
     expect(ok).toMatchObject({ status: "applied", sha: "e".repeat(64), snapshot: { interfacesFile: "auto lo\n", pendingNew: true } });
     expect(ok.snapshot.tunnelsFile).toBeUndefined();
@@ -241,7 +241,7 @@ describe("validation", () => {
 function snapshotOutput(ifaces: string, ports: string, bridges: string, main = "", tun?: string, pending = false): string {
   const sep = "@@pfha-section@@\n";
   const f = (t?: string) => (t === undefined ? "\n" : `present ${Buffer.from(t).toString("base64")}\n`);
-  return [bridges + "\n", ports + "\n", ifaces + "\n", f(main), f(tun), pending ? "pending\n" : ""].join(sep);
+  return [`${bridges}\n${ports}\n${ifaces}\n`, f(main), f(tun), pending ? "pending\n" : ""].join(sep);
 }
 
 describe("snapshot and preflight", () => {
