@@ -1,12 +1,27 @@
-// PfSenseHaCluster under Pulumi mocks, for every seed topology: resource types, parents, stage order (dependsOn),
-// VM arguments, the output contract's shape, and that secrets stay secret.
+// PfSenseHaCluster under Pulumi mocks, for every seed topology (2 NICs; WAN/LAN/SYNC; WAN/LAN/DMZ with a /30 sync on
+// 3 Proxmox nodes; 4 nodes), one engine run each: resource types, parents, VM arguments, the output contract's
+// shape; one pfSense component per plan item and node named by the plan's stable key, each with one dynamic
+// resource; stage order fabric -> vms -> interfaces -> vips -> hasync -> rules -> dhcp through dependsOn on the
+// dynamic resources themselves; what the secondary gets; secrets only as secret inputs.
 import type { EngineRun, Registration } from "../support/engine";
 import { loadTopology, topologyNames, type Topology } from "../support/engine-fixtures";
 import { parseClusterOutputs, type ClusterOutputs } from "../../components/outputs";
+import { firewallPlanOf, planKeyOf, substituteSecrets, type PlanItem } from "../../components/plan";
+import type { FirewallRole } from "../../config/types";
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 const NODE = "pfsense-ha:cluster:PfSenseNode";
 const CLUSTER = "pfsense-ha:cluster:PfSenseHaCluster";
+const STAGES = ["fabric", "vms", "interfaces", "vips", "hasync", "rules", "dhcp"];
+const STAGE_OF_KEY: [RegExp, string][] = [
+  [/^if-/, "interfaces"],
+  [/^vip-/, "vips"],
+  [/^hasync$/, "hasync"],
+  [/^(alias|rule|nat)-/, "rules"],
+  [/^dhcp-/, "dhcp"],
+];
+const SECRETS = ["carp-test-secret", "xmlrpc-test-secret"];
+
 
 async function build(t: Topology): Promise<EngineRun> {
   let result: EngineRun | undefined;
@@ -18,7 +33,7 @@ async function build(t: Topology): Promise<EngineRun> {
         const { PfSenseHaCluster } = require("../../components/PfSenseHaCluster") as typeof import("../../components/PfSenseHaCluster");
         const cluster = new PfSenseHaCluster("cluster", {
           config: t.config,
-          secrets: { carpPassword: pulumi.secret("carp-test-secret"), xmlrpcPassword: pulumi.secret("xmlrpc-test-secret") },
+          secrets: { carpPassword: pulumi.secret(SECRETS[0]), xmlrpcPassword: pulumi.secret(SECRETS[1]) },
         });
         return { outputs: cluster.outputs };
       },
@@ -125,4 +140,146 @@ describe.each(topologyNames())("topology %s: fabric and stage order", (name) => 
     for (const vm of of(VM)) expect(vm.dependencies).toEqual(expect.arrayContaining(fabricDynamic));
   });
 });
-// The pfSense stages (VIPs, HA sync, rules, NAT, DHCP) are asserted in cluster-stages.test.ts.
+
+describe.each(topologyNames())("topology %s: pfSense stages", (name) => {
+  const t = loadTopology(name);
+  const plans: Record<FirewallRole, PlanItem[]> = {
+    primary: firewallPlanOf(t.config, t.config.name, "primary"),
+    secondary: firewallPlanOf(t.config, t.config.name, "secondary"),
+  };
+  let run: EngineRun;
+  let cluster: Registration;
+  const byUrn = (urn: string | undefined) => run.registrations.find((r) => r.urn === urn);
+  const childrenOf = (urn: string) => run.registrations.filter((r) => r.parent === urn);
+  /** The cluster's direct child a registration belongs to. */
+  const topOf = (r: Registration): Registration => {
+    let cur = r;
+    while (cur.parent !== cluster.urn) cur = byUrn(cur.parent) as Registration;
+    return cur;
+  };
+  const stageOf = (r: Registration): string => {
+    const top = topOf(r);
+    if (top.type.startsWith("pfsense-ha:ovs:")) return "fabric";
+    if (top.type === "pfsense-ha:cluster:PfSenseNode") return "vms";
+    const key = top.name.replace(/^cluster-(primary|secondary)-/, "");
+    const hit = STAGE_OF_KEY.find(([re]) => re.test(key));
+    if (!hit) throw new Error(`no stage for ${top.name}`);
+    return hit[1];
+  };
+  const elementComponents = () => childrenOf(cluster.urn).filter((r) => /^cluster-(primary|secondary)-/.test(r.name));
+  const dynamicOf = (component: Registration): Registration => {
+    const kids = run.registrations.filter((r) => r.custom && topOf(r) === component);
+    expect(kids).toHaveLength(1);
+    return kids[0];
+  };
+
+  beforeAll(async () => {
+    run = await buildOnce(t);
+    cluster = run.registrations.find((r) => r.type === CLUSTER) as Registration;
+  });
+
+  test("one component per plan item and firewall, named <cluster>-<role>-<plan key>, each with one dynamic resource", () => {
+    const want = (["primary", "secondary"] as const).flatMap((role) => plans[role].map((i) => `cluster-${role}-${planKeyOf(i)}`));
+    const components = elementComponents();
+    expect(components.map((c) => c.name).sort()).toEqual(want.sort());
+    for (const c of components) {
+      expect(c.type).toMatch(/^pfsense-ha:pfsense:/);
+      const d = dynamicOf(c);
+      expect(d.type).toMatch(/^pulumi-nodejs:dynamic/);
+      expect(d.parent).toBe(c.urn);
+    }
+    // one component type per element kind
+    const typeOfKind = new Map<string, Set<string>>();
+    for (const role of ["primary", "secondary"] as const) {
+      for (const i of plans[role]) {
+        const c = components.find((x) => x.name === `cluster-${role}-${planKeyOf(i)}`) as Registration;
+        typeOfKind.set(i.kind, (typeOfKind.get(i.kind) ?? new Set()).add(c.type));
+      }
+    }
+    for (const types of typeOfKind.values()) expect(types.size).toBe(1);
+    expect(new Set([...typeOfKind.values()].map((s) => [...s][0])).size).toBe(typeOfKind.size);
+  });
+
+  test("stage order on every custom resource: each waits for all of the earlier stages and for nothing later", () => {
+    const custom = run.registrations.filter((r) => r.custom);
+    const stageIndex = new Map(custom.map((r) => [r.urn, STAGES.indexOf(stageOf(r))]));
+    const present = new Set(stageIndex.values());
+    for (const s of ["fabric", "interfaces", "vips", "hasync", "rules"]) expect(present.has(STAGES.indexOf(s))).toBe(true);
+    for (const r of custom) {
+      const mine = stageIndex.get(r.urn) as number;
+      const earlier = custom.filter((q) => (stageIndex.get(q.urn) as number) < mine).map((q) => q.urn);
+      // The fabric's own order (bridge before tunnel) is the OVS components' business.
+      if (mine > 0) expect(r.dependencies).toEqual(expect.arrayContaining(earlier));
+      for (const d of r.dependencies) {
+        if (stageIndex.has(d)) expect(stageIndex.get(d) as number).toBeLessThanOrEqual(mine);
+      }
+    }
+  });
+
+  test("rules stage: each sync rule waits for the alias, the XMLRPC rule for the pfsync rule it follows", () => {
+    for (const role of ["primary", "secondary"] as const) {
+      const dyn = (key: string) => dynamicOf(elementComponents().find((c) => c.name === `cluster-${role}-${key}`) as Registration);
+      const alias = dyn("alias-sync");
+      const pfsync = dyn("rule-sync-pfsync");
+      const xmlrpc = dyn("rule-sync-xmlrpc");
+      expect(pfsync.dependencies).toContain(alias.urn);
+      expect(xmlrpc.dependencies).toEqual(expect.arrayContaining([alias.urn, pfsync.urn]));
+      expect(alias.dependencies).not.toContain(pfsync.urn);
+    }
+  });
+
+  test("the dynamic resources get the plan's spec for their node (the secondary's skews, peers, no XMLRPC)", () => {
+    for (const role of ["primary", "secondary"] as const) {
+      for (const item of plans[role]) {
+        const d = dynamicOf(elementComponents().find((c) => c.name === `cluster-${role}-${planKeyOf(item)}`) as Registration);
+        const spec = d.inputs.spec as Record<string, unknown>;
+        expect({ key: item.key, spec }).toEqual({ key: item.key, spec: substituteSecrets(item, { carpPassword: SECRETS[0], xmlrpcPassword: SECRETS[1] }).spec });
+        if (item.kind === "carpVip") expect(spec.advskew).toBe(role === "primary" ? t.config.carp.advskewPrimary : Math.min(t.config.carp.advskewPrimary + 100, 254));
+        if (item.kind === "haSync") expect(spec.xmlrpc === undefined).toBe(role === "secondary");
+        if (item.kind === "haSync") expect(d.inputs.role).toBe(role);
+      }
+    }
+  });
+
+  test("secrets: every input that carries a password is a secret input; the contract has none", () => {
+    let carriers = 0;
+    for (const r of run.registrations) {
+      for (const [k, v] of Object.entries(r.inputs)) {
+        if (k === "__provider") continue;
+        if (SECRETS.some((s) => JSON.stringify(v).includes(s))) {
+          carriers++;
+          expect({ resource: r.name, input: k, secret: r.secretInputs.includes(k) }).toEqual({ resource: r.name, input: k, secret: true });
+        }
+      }
+    }
+    // the VIPs (both nodes) and the primary's HA sync carry one
+    const vips = t.config.networks.reduce((n, x) => n + x.vips.length, 0);
+    expect(carriers).toBeGreaterThanOrEqual(2 * vips + 1);
+    expect(run.exports.outputs.secret).toBe(false);
+    expect(JSON.stringify(run.exports.outputs.value)).not.toMatch(/test-secret/);
+  });
+});
+
+describe("resolveSecrets", () => {
+  const c = loadTopology("wan-lan-sync").config;
+  const items = firewallPlanOf(c, c.name, "primary");
+  const vip = items.find((i) => i.kind === "carpVip") as PlanItem;
+  const rule = items.find((i) => i.kind === "filterRule") as PlanItem;
+  const valueOf = <T>(o: import("@pulumi/pulumi").Output<T>) => new Promise<T>((resolve) => o.apply((v) => resolve(v)));
+
+  test("a spec with a password becomes a secret Output holding the value; one without stays plain", async () => {
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const { resolveSecrets } = require("../../components/PfSenseHaCluster") as typeof import("../../components/PfSenseHaCluster");
+    const v = resolveSecrets(vip, { carpPassword: pulumi.output("pw-1") });
+    expect(await pulumi.isSecret(v)).toBe(true);
+    expect(((await valueOf(v)).spec as { password: string }).password).toBe("pw-1");
+    const r = resolveSecrets(rule, {});
+    expect(await pulumi.isSecret(r)).toBe(false);
+    expect(await valueOf(r)).toEqual(rule);
+  });
+
+  test("a missing secret fails before any resource, naming the config key and the item", () => {
+    const { resolveSecrets } = require("../../components/PfSenseHaCluster") as typeof import("../../components/PfSenseHaCluster");
+    expect(() => resolveSecrets(vip, {}, "ha")).toThrow(/ha: pfsense-ha:carpPassword is required for vip-wan-1; set it with `pulumi config set --secret/);
+  });
+});
