@@ -300,6 +300,30 @@ describe("OVS fabric on the lab", () => {
     expect(parseInterfacesFile(file(h, "/etc/network/interfaces")!).stanzas.map((s) => s.name)).not.toContain("vmbrt2");
   });
 
+  test("a batch whose transaction fails is split: only the failing operation is refused, with ovs-vsctl's message", async () => {
+    const h = "pve1";
+    // A port named like the second bridge: the bridges' preflight does not look for it, ovs-vsctl refuses add-br.
+    await sh(h, `ovs-vsctl -- --may-exist add-port ${BR} vmbrtx -- set interface vmbrtx type=internal`);
+    const before = file(h, "/etc/network/interfaces");
+    const c0 = sshStats().commands;
+    const [good, bad] = await Promise.allSettled([
+      P.bridge.create(bridgeInputs(h, { name: "vmbrt2" })),
+      P.bridge.create(bridgeInputs(h, { name: "vmbrtx" })),
+    ]);
+    // One batch: state changed (the port above) -> re-planned -> transaction failed -> each op alone (2 scripts).
+    expect(sshStats().commands - c0).toBe(4);
+    expect(good.status).toBe("fulfilled");
+    expect(bad.status).toBe("rejected");
+    expect(String((bad as PromiseRejectedResult).reason)).toMatch(/ovs-vsctl transaction failed.*vmbrtx/);
+    const stanzas = parseInterfacesFile(file(h, "/etc/network/interfaces")!).stanzas.map((x) => x.name);
+    expect(stanzas).toContain("vmbrt2");
+    expect(stanzas).not.toContain("vmbrtx");
+    expect((await sh(h, "ovs-vsctl list-br")).split("\n")).not.toContain("vmbrtx");
+    await P.bridge.delete((good as PromiseFulfilledResult<{ id: string; outs: Props }>).value.id, (good as PromiseFulfilledResult<{ id: string; outs: Props }>).value.outs);
+    await sh(h, "ovs-vsctl del-port vmbrtx");
+    expect(file(h, "/etc/network/interfaces")).toBe(before);
+  });
+
   test("reload survival: ifreload -a keeps every tunnel, the ownership marks and the datapath", async () => {
     for (const h of NODES) {
       const before = await comparable(h);
