@@ -6,33 +6,16 @@
 // and Pulumi's closure serializer breaks module-level Maps and Symbols.
 import { connectHost } from "../ssh";
 import type { SshEndpoint, SshHost } from "../ssh/types";
+import { planBatch, type FileEdit, type HostOp, type OpPlan } from "./batch-plan";
 import { batchScript, EXIT_LOCK_BUSY, parseBatchOutput, type FileWrite } from "./batch-script";
 import { hostKeyOf } from "./common";
 import type { HostSnapshot } from "./snapshot";
-import { INTERFACES_FILE, PVE_LOCK, TUNNELS_FILE } from "./types";
+import { PVE_LOCK } from "./types";
 import type { VsctlCommand } from "./vsctl";
 
 /** Wait this long after the first operation for others on the same host (the engine issues them within ms). */
 const DEBOUNCE_MS = 20;
 const MAX_ATTEMPTS = 5;
-
-export interface FileEdit {
-  path: typeof INTERFACES_FILE | typeof TUNNELS_FILE;
-  /** Current text ("" when absent) to new text; returning the input means nothing to write. */
-  edit: (text: string) => string;
-}
-
-export interface OpPlan {
-  commands: VsctlCommand[];
-  edits: FileEdit[];
-}
-
-/** One resource operation. plan() throws to refuse (nothing is changed for it); finish() reads its result back. */
-export interface HostOp<T> {
-  /** Read-only operations (refresh) have no plan. */
-  plan?: (s: HostSnapshot) => OpPlan;
-  finish: (after: HostSnapshot) => T;
-}
 
 interface Pending {
   op: HostOp<unknown>;
@@ -101,40 +84,6 @@ async function runScript(host: SshHost, q: HostQueue, expectedSha: string | unde
   return out;
 }
 
-interface Planned {
-  p: Pending;
-  plan: OpPlan;
-}
-
-/** Plan every write op against `s`; refusals reject their op only. Returns the combined change. */
-function planAll(s: HostSnapshot, writers: Pending[]): { planned: Planned[]; refused: [Pending, Error][]; commands: VsctlCommand[]; writes: FileWrite[] } {
-  const planned: Planned[] = [];
-  const refused: [Pending, Error][] = [];
-  for (const p of writers) {
-    try {
-      planned.push({ p, plan: p.op.plan!(s) });
-    } catch (e) {
-      refused.push([p, e instanceof Error ? e : new Error(String(e))]);
-    }
-  }
-  const commands = planned.flatMap((x) => x.plan.commands);
-  const texts: Record<string, string> = {};
-  const original: Record<string, string> = {};
-  for (const { plan } of planned) {
-    for (const e of plan.edits) {
-      if (!(e.path in texts)) {
-        original[e.path] = (e.path === INTERFACES_FILE ? s.interfacesFile : s.tunnelsFile) ?? "";
-        texts[e.path] = original[e.path];
-      }
-      texts[e.path] = e.edit(texts[e.path]);
-    }
-  }
-  const writes = Object.keys(texts)
-    .filter((path) => texts[path] !== original[path])
-    .map((path) => ({ path, content: texts[path] }));
-  return { planned, refused, commands, writes };
-}
-
 function settle(items: Pending[], after: HostSnapshot): void {
   for (const p of items) {
     try {
@@ -157,33 +106,33 @@ async function runBatch(host: SshHost, q: HostQueue, batch: Pending[]): Promise<
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (!q.last) fresh = true;
     const base = q.last ?? (await runScript(host, q, undefined, [], []));
-    const { planned, refused, commands, writes } = planAll(base.snapshot, writers);
+    const { planned, refused, commands, writes } = planBatch(base.snapshot, writers);
     if (refused.length > 0 && !fresh) {
       q.last = undefined;
       continue;
     }
-    for (const [p, e] of refused) p.reject(e);
+    for (const { item, error } of refused) item.reject(error);
     if (planned.length === 0) {
       settle(readers, base.snapshot);
       return;
     }
     const out = await runScript(host, q, base.sha, commands, writes);
     if (out.status === "changed") {
-      writers = planned.map((x) => x.p); // the host moved on: re-plan from the state the script returned
+      writers = planned.map((x) => x.item); // the host moved on: re-plan from the state the script returned
       fresh = true;
       continue;
     }
     if (out.status === "vsctl-failed") {
       if (planned.length === 1) {
-        planned[0].p.reject(new Error(`${q.node}: ovs-vsctl transaction failed (exit ${out.exitCode}): ${out.message}`));
+        planned[0].item.reject(new Error(`${q.node}: ovs-vsctl transaction failed (exit ${out.exitCode}): ${out.message}`));
       } else {
         // The transaction is atomic, so nothing changed: run each op alone to pin the failure on its own op.
-        for (const x of planned) await runBatch(host, q, [x.p]);
+        for (const x of planned) await runBatch(host, q, [x.item]);
       }
       settle(readers, q.last!.snapshot);
       return;
     }
-    settle([...planned.map((x) => x.p), ...readers], out.snapshot);
+    settle([...planned.map((x) => x.item), ...readers], out.snapshot);
     return;
   }
   const err = new Error(`${q.node}: the OVS state kept changing under us (${MAX_ATTEMPTS} attempts); run again`);
@@ -194,3 +143,5 @@ async function runBatch(host: SshHost, q: HostQueue, batch: Pending[]): Promise<
 export function forgetOvsState(): void {
   for (const q of Object.values(queues())) q.last = undefined;
 }
+
+export type { FileEdit, HostOp, OpPlan };

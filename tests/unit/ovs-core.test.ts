@@ -7,7 +7,8 @@ import { ensureTunnelPortCommands, vsctlTransaction } from "../../providers/ovs/
 import { validateVxlanNodeInputs, validateBridgeInputs } from "../../providers/ovs/validate";
 import { parseSnapshot, snapshotCommand } from "../../providers/ovs/snapshot";
 import { desiredPorts, tunnelPreflight, tunnelStanza } from "../../providers/ovs/tunnel-plan";
-import { bridgeStanzas } from "../../providers/ovs/bridge-plan";
+import { bridgeCommands, bridgeFileEdit, bridgeStanzas } from "../../providers/ovs/bridge-plan";
+import { planBatch, type HostOp } from "../../providers/ovs/batch-plan";
 import { batchScript, parseBatchOutput } from "../../providers/ovs/batch-script";
 import { VxlanNodeProvider } from "../../providers/ovs/tunnelProvider";
 import { OvsBridgeProvider } from "../../providers/ovs/bridgeProvider";
@@ -263,6 +264,31 @@ describe("snapshot and preflight", () => {
     expect(tunnelPreflight(tunnel(), s, false)).toEqual([expect.stringMatching(/vxold already uses remote_ip 10.0.0.2 with key 100/)]);
     expect(tunnelPreflight(tunnel({ vni: 101 }), s, false)).toEqual([]);
     expect(tunnelPreflight(tunnel({ bridge: "vmbr7" }), s, false)[0]).toMatch(/bridge vmbr7 does not exist/);
+  });
+});
+
+describe("host batch plan", () => {
+  const snap = (main: string) => parseSnapshot(snapshotOutput('{"data":[],"headings":["_uuid"]}', '{"data":[],"headings":["_uuid"]}', '{"data":[],"headings":["_uuid"]}', main));
+  const bridgeOp = (name: string): { op: HostOp<unknown> } => {
+    const i = { endpoint: EP, node: "pve1", name, datapathType: "netdev" as const };
+    return { op: { plan: () => ({ commands: bridgeCommands(i), edits: [{ path: "/etc/network/interfaces", edit: bridgeFileEdit(i) }] }), finish: () => undefined } };
+  };
+  test("operations arriving together: one transaction in operation order, each file written once with every edit", () => {
+    const b = planBatch(snap("auto lo\niface lo inet loopback\n"), [bridgeOp("vmbr1"), bridgeOp("vmbr2")]);
+    expect(b.refused).toEqual([]);
+    expect(b.commands).toEqual([...bridgeCommands({ endpoint: EP, node: "pve1", name: "vmbr1", datapathType: "netdev" }), ...bridgeCommands({ endpoint: EP, node: "pve1", name: "vmbr2", datapathType: "netdev" })]);
+    expect(b.writes.map((w) => w.path)).toEqual(["/etc/network/interfaces"]);
+    const names = parseInterfacesFile(b.writes[0].content).stanzas.map((x) => x.name);
+    expect(names).toEqual(["lo", "vmbr1", "vmbr2"]);
+    expect(b.writes[0].content.startsWith("auto lo\niface lo inet loopback\n")).toBe(true);
+  });
+  test("a refusing operation is set apart with its own error and adds nothing; unchanged files are not written", () => {
+    const refusing = { op: { plan: () => { throw new Error("pve1: bridge vmbr9 already exists and was not created by pfsense-ha"); }, finish: () => undefined } };
+    const done = planBatch(snap("auto lo\niface lo inet loopback\n"), [bridgeOp("vmbr1")]).writes[0].content;
+    const b = planBatch(snap(done), [refusing, bridgeOp("vmbr1")]);
+    expect(b.refused.map((r) => [r.item, r.error.message])).toEqual([[refusing, expect.stringMatching(/vmbr9 already exists/)]]);
+    expect(b.planned.map((x) => x.item)).not.toContain(refusing);
+    expect(b.writes).toEqual([]);
   });
 });
 
