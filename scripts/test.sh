@@ -14,3 +14,6 @@ trap 'echo "== lab down"; bash lab/lab.sh down' EXIT
 # pve1's OVS) and each file resets what it uses.
 echo "== jest (unit)"; jest --ci --selectProjects unit "$@"
 echo "== jest (integration, lab $PFHA_LAB_ID)"; jest --ci --selectProjects integration --runInBand "$@"
+# Reduced benchmarks: fail on hard targets (a no-op OVS run changes nothing, one SSH connection per host, 100 batched
+# pfSense edits = one install + one apply, codec under 300 MB); wall-time ratios are printed, not enforced (noisy CI).
+echo "== bench (quick)"; bash bench/run.sh ovs --quick; bash bench/run.sh pfsense --quick

@@ -308,6 +308,9 @@ export class SshPooledHost implements PooledHost {
       const client = new Client();
       // Our own socket, so it can be unref'd while idle.
       const sock = netConnect({ host: ep.host, port: ep.port });
+      // SSH is request/response: without TCP_NODELAY, Nagle holds small packets back (measured: connect 250 -> ~45 ms,
+      // one command 200 -> ~140 ms on the lab).
+      sock.setNoDelay(true);
       const live: Live = { client, sock, closed: false };
       let ready = false;
       client.on("ready", () => {
