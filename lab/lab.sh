@@ -253,6 +253,13 @@ write_inventory() {
 cmd_up() {
   require_root; require_tools
   [[ -f "$REPO_DIR/tests/fixtures/pfsense-factory-config.xml" ]] || die "missing tests/fixtures/pfsense-factory-config.xml"
+  # Lab ids are machine-wide (namespace names, addresses): refuse an id that another checkout has up.
+  local owner_file="/run/pfha-lab$N.owner" owner
+  owner="$(cat "$owner_file" 2>/dev/null || true)"
+  if [[ -n "$owner" && "$owner" != "$STATE" ]] && ip netns list | grep -q "^pfha$N-"; then
+    die "lab $N is up from another checkout ($owner); bring it down there (PFHA_LAB_ID=$N bash lab/lab.sh down) or use another PFHA_LAB_ID"
+  fi
+  echo "$STATE" > "$owner_file"
   mkdir -p "$STATE/ns" "$STATE/carp-bus"
   # The mount-ns files need a private parent mount (unshare --mount=<file> refuses a shared one).
   mountpoint -q "$STATE/ns" || { mount --bind "$STATE/ns" "$STATE/ns"; mount --make-private "$STATE/ns"; }
@@ -390,7 +397,7 @@ with_lock() {
 
 case "${1:-}" in
   up) with_lock cmd_up ;;
-  down) with_lock cmd_down; rm -f "$LAB_DIR/.state/.lab$N.lock" ;;
+  down) with_lock cmd_down; rm -f "$LAB_DIR/.state/.lab$N.lock" "/run/pfha-lab$N.owner" ;;
   status) cmd_status ;;
   exec) shift; cmd_exec "$@" ;;
   ovs-reset) shift; with_lock cmd_ovs_reset "$@" ;;
