@@ -132,6 +132,11 @@ setup_sshd() {
   [[ -f "$m/etc/ssh/pfha_host_ed25519_key" ]] ||
     ssh-keygen -q -t ed25519 -N '' -C "root@$h.lab$N" -f "$m/etc/ssh/pfha_host_ed25519_key"
   install -m 0600 "$STATE/id_ed25519.pub" "$m/etc/ssh/pfha_authorized_keys"
+  # root's dotfiles as on a fresh Debian/Proxmox install, not the machine's (the overlay shows the machine's /root):
+  # Debian's bash sources ~/.bashrc for every ssh command, and a developer's .bashrc (pyenv init, ...) would cost
+  # each remote command hundreds of milliseconds.
+  install -m 0644 /etc/skel/.bashrc "$m/root/.bashrc"
+  install -m 0644 /etc/skel/.profile "$m/root/.profile"
   cat >"$m/etc/ssh/pfha_sshd_config" <<EOF
 # lab host $h (lab $N)
 ListenAddress $addr
