@@ -135,6 +135,15 @@ function withoutRevision(xml: string): string {
   return xml.replace(/\n\t<revision>[\s\S]*?\n\t<\/revision>/, "");
 }
 
+/** Every BFD session on both nodes up in both directions (not just the first one: CI saw the other side in "init"). */
+async function waitForBfd(): Promise<void> {
+  const settled = async (host: string): Promise<boolean> => {
+    const out = await sh(host, "ovs-vsctl --format=json --columns=bfd_status list interface");
+    return out.includes('"remote_state","up"') && !/"(state|remote_state)","(init|down|admin_down)"/.test(out);
+  };
+  await waitFor(async () => (await settled("pve1")) && (await settled("pve2")), 20000);
+}
+
 async function failedChecks(): Promise<string[]> {
   const { checks } = await verifyCluster(config, { windowS: 2, secrets: SECRETS });
   return checks.filter((c) => c.status === "fail").map((c) => `${c.check} @ ${c.node}: ${c.found}`);
@@ -154,7 +163,7 @@ beforeAll(async () => {
   const sync = config.networks.find((n) => n.role === config.hasync.syncNetwork);
   await waitFor(async () => spawnSync("ip", ["netns", "exec", inv.hosts.fw1.netns, "php", "-r", `exit(@fsockopen("${sync?.addresses.secondary}", 443, $e, $s, 1) ? 0 : 1);`]).status === 0, 10000);
   // BFD needs a few hellos before it reports the peer up.
-  await waitFor(async () => (await sh("pve1", "ovs-vsctl --format=json --columns=bfd_status list interface")).includes('"remote_state","up"'), 15000);
+  await waitForBfd();
 });
 
 afterAll(async () => {
@@ -218,7 +227,7 @@ test("a VXLAN port whose peer is gone fails the BFD check on both sides", async 
     expect(checks.find((c) => c.check === `vxlan lan key ${lan?.vxlan?.key} -> pve1` && c.node === "pve2")?.found).toBe("absent");
   } finally {
     await sh("pve2", `ovs-vsctl set interface ${port} options:remote_ip=${config.proxmox.nodes[0].underlayAddress}`);
-    await waitFor(async () => (await sh("pve1", `ovs-vsctl get interface ${tunnelPortName("verify-lan", "pve2")} bfd_status:state`)).trim() === "up", 15000);
+    await waitForBfd();
   }
 });
 
