@@ -11,7 +11,7 @@ import type { ClusterSecrets } from "../config/program";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
 import { clusterOutputsOf, type ClusterOutputs } from "./outputs";
 import { OvsBridge } from "./OvsBridge";
-import { Alias, CarpVip, DhcpFailover, FirewallRule, HaSyncConfig, OutboundNatRule, PfSenseInterface } from "./pfsense";
+import { Alias, CarpVip, DhcpFailover, FirewallRule, Gateway, HaSyncConfig, OutboundNatRule, PfSenseInterface } from "./pfsense";
 import { firewallPlanOf, planKeyOf, secretsUsedBy, substituteSecrets, type PlanItem, type PlanItemKind, type SecretName } from "./plan";
 import { VxlanTunnel } from "./VxlanTunnel";
 import { tunnelPortName } from "../providers/ovs/naming";
@@ -23,6 +23,7 @@ export type Stage = (typeof STAGES)[number];
 /** The stage each kind of plan item belongs to (the plan lists them in this order too). */
 export const STAGE_OF_KIND: Record<PlanItemKind, Stage> = {
   interface: "interfaces",
+  gateway: "interfaces",
   carpVip: "vips",
   haSync: "hasync",
   alias: "rules",
@@ -74,6 +75,8 @@ function elementComponent(name: string, item: PlanItem, a: ElementArgs, opts: pu
   switch (item.kind) {
     case "interface":
       return new PfSenseInterface(name, { ...common, spec: specOf(a.spec, "interface") }, opts);
+    case "gateway":
+      return new Gateway(name, { ...common, spec: specOf(a.spec, "gateway") }, opts);
     case "carpVip":
       return new CarpVip(name, { ...common, spec: specOf(a.spec, "carpVip") }, opts);
     case "haSync":
@@ -210,7 +213,7 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
 
     // --- interfaces, vips, hasync, rules, dhcp: the plan of each firewall (components/plan.ts), one component per
     // item named `<name>-<role>-<plan key>`. Within the rules stage a rule waits for the alias it uses and the rule
-    // it is placed after (same host: a batch applies edits in arrival order).
+    // it is placed after (same host: a batch applies edits in arrival order); a gateway waits for the interfaces.
     const plans = { primary: firewallPlanOf(c, c.name, "primary"), secondary: firewallPlanOf(c, c.name, "secondary") };
     const secrets = { carpPassword: args.secrets.carpPassword, xmlrpcPassword: args.secrets.xmlrpcPassword };
     for (const stage of STAGES) {
@@ -221,14 +224,14 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
         for (const item of plans[role].filter((i) => STAGE_OF_KIND[i.kind] === stage)) {
           const opts = after(stage);
           const ordered = item.kind === "alias" || item.kind === "filterRule";
-          if (ordered) opts.dependsOn = [...(opts.dependsOn as pulumi.Resource[]), ...earlierInStage];
+          if (ordered || item.kind === "gateway") opts.dependsOn = [...(opts.dependsOn as pulumi.Resource[]), ...earlierInStage];
           const child = elementComponent(
             `${name}-${role}-${planKeyOf(item)}`,
             item,
             { role, endpoint, peerEndpoint, allowUnknownVersion: c.allowUnknownPfsenseVersion, spec: resolveSecrets(item, secrets, name) },
             opts,
           );
-          if (ordered) earlierInStage.push(child);
+          if (ordered || item.kind === "interface") earlierInStage.push(child);
           stages[stage].push(child);
         }
       }

@@ -1,6 +1,6 @@
 // The plan: everything pfSense-side the stack writes on one firewall, in apply order, from the validated config.
 // Pure (no pulumi, no I/O), so the cluster, `render` and `verify` all see the same specs.
-//   interfaces -> CARP VIPs -> HA sync -> sync alias + sync rules -> outbound NAT -> DHCP failover
+//   interfaces (+ upstream gateways) -> CARP VIPs -> HA sync -> sync alias + sync rules -> outbound NAT -> DHCP failover
 // The secondary's items are what the primary's XMLRPC sync would write there (elements/mirror.ts forNode), so
 // writing both nodes never fights the sync. Identities (CARP uniqid, rule tracker, NAT/alias marker keys) are
 // hashes of stable names (cluster name, network role, vhid, rule purpose): both nodes get the same identity,
@@ -20,7 +20,7 @@ export type PlanItem = (NodeSpec | { kind: "interface"; spec: InterfaceSpec }) &
 export type PlanItemKind = PlanItem["kind"];
 
 /** Apply order of the kinds (the cluster's stages follow it). */
-export const PLAN_KIND_ORDER: readonly PlanItemKind[] = ["interface", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "dhcpFailover"];
+export const PLAN_KIND_ORDER: readonly PlanItemKind[] = ["interface", "gateway", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "dhcpFailover"];
 
 const SECRET_PREFIX = "<secret:";
 
@@ -100,6 +100,11 @@ export function syncAliasNameOf(clusterName: string): string {
   return name.length <= 31 ? name : `pfha_${sha256(["alias", clusterName]).slice(0, 12)}_sync`;
 }
 
+/** pfSense gateway name of a network's upstream gateway: [A-Za-z0-9_], at most 31 (PFHA_WANGW). */
+export function gatewayNameOf(network: string): string {
+  return `PFHA_${network.toUpperCase().replace(/[^A-Z0-9_]/g, "_")}GW`.slice(0, 31);
+}
+
 /** pfSense interface descr: up to 22 of [A-Za-z0-9_], not numeric (interfaces.php); the role's when unusable. */
 export function interfaceDescrOf(n: NetworkConfig): string {
   const d = n.description.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 22);
@@ -129,7 +134,26 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
         enable: true,
         ipaddr: n.addresses.primary,
         subnetBits: n.prefix,
+        // the interface's upstream (interfaces.php stores the gateway's name); the gateway item writes it too
+        ...(n.gateway !== undefined ? { gateway: gatewayNameOf(n.role) } : {}),
         sync: dedicatedSync && n === sync,
+      },
+    });
+  }
+
+  // Upstream gateways (networks[].gateway): without one a static WAN has no default route. The WAN's is the default.
+  for (const n of c.networks) {
+    if (n.gateway === undefined) continue;
+    items.push({
+      key: `gw-${n.role}`,
+      kind: "gateway",
+      spec: {
+        name: gatewayNameOf(n.role),
+        interface: n.pfsenseInterface,
+        gateway: n.gateway,
+        weight: 1,
+        descr: `pfsense-ha: upstream gateway of ${n.role}`,
+        defaultGateway: n.role === "wan",
       },
     });
   }
@@ -234,6 +258,8 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
       kind: "dhcpFailover",
       spec: {
         interface: n.pfsenseInterface,
+        rangeFrom: c.dhcp.rangeFrom,
+        rangeTo: c.dhcp.rangeTo,
         gateway: vip.address,
         dnsServers: [vip.address],
         failoverPeerIp: n.addresses.secondary,

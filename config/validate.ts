@@ -68,8 +68,8 @@ export const HASYNC_OPTIONS = [
 /** pfSense CE releases whose config.xml layout this project was checked against. */
 export const KNOWN_PFSENSE_VERSIONS = ["2.7.0", "2.7.1", "2.7.2", "2.8.0", "2.8.1"] as const;
 
-/** pfSense's DHCP failover takes the peer with advskew below 20 as primary, so the secondary needs more than 20. */
-const DHCP_FAILOVER_MIN_SECONDARY_SKEW = 21;
+/** pfSense's DHCP failover takes a peer with advskew of 20 or less as primary (elements/dhcp.ts), so the primary's is at most 20. */
+const DHCP_FAILOVER_MAX_PRIMARY_SKEW = 20;
 
 export interface ValidateOptions {
   /** Stack name, used in the suggested `pulumi config set … --stack NAME` fixes. */
@@ -171,12 +171,22 @@ function readCarp(r: Reader, raw: unknown): CarpConfig | undefined {
   const advskewSecondary = r.integer(`${k}.advskewSecondary`, o.advskewSecondary, checkAdvskew, Math.min((advskewPrimary ?? 0) + 100, 254));
   const advbase = r.integer(`${k}.advbase`, o.advbase, checkAdvbase, 1);
   if (advskewPrimary === undefined || advskewSecondary === undefined || advbase === undefined) return undefined;
+  // The secondary's skew is what pfSense's XMLRPC sync writes there (rc.filter_synchronize: primary + 100, capped at
+  // 254); the stack writes that too (elements/mirror.ts forNode), so any other value would be overwritten by the sync.
+  const synced = Math.min(advskewPrimary + 100, 254);
   if (advskewSecondary <= advskewPrimary) {
     r.add(
       `${k}.advskewSecondary`,
       advskewSecondary,
       `must be above the primary's advskew (${advskewPrimary}), otherwise the secondary takes over as CARP master`,
-      `set ${k}.advskewSecondary to more than ${advskewPrimary} (default: primary + 100)`,
+      advskewPrimary >= 254 ? `lower ${k}.advskewPrimary to 253 or less` : `set ${k}.advskewSecondary to ${synced} (the primary's + 100, at most 254), or leave it out`,
+    );
+  } else if (advskewSecondary !== synced) {
+    r.add(
+      `${k}.advskewSecondary`,
+      advskewSecondary,
+      `is not ${synced} (the primary's advskew ${advskewPrimary} + 100, at most 254): pfSense's XMLRPC sync writes that skew on the secondary, so another value would not last`,
+      `set ${k}.advskewSecondary to ${synced}, or leave it out (it defaults to that)`,
     );
   }
   return { advskewPrimary, advskewSecondary, advbase };
@@ -449,12 +459,12 @@ function readDhcp(
     if (net && net.vips.length === 0) {
       r.add(`${C}.networks.${network}.vip`, undefined, "DHCP failover needs a CARP VIP on the DHCP network (clients use it as gateway/DNS)", `add ${C}.networks.${network}.vip`);
     }
-    if (carp && carp.advskewSecondary < DHCP_FAILOVER_MIN_SECONDARY_SKEW) {
+    if (carp && carp.advskewPrimary > DHCP_FAILOVER_MAX_PRIMARY_SKEW) {
       r.add(
-        `${C}.carp.advskewSecondary`,
-        carp.advskewSecondary,
-        "is 20 or less: pfSense's DHCP failover treats a node with advskew below 20 as the primary, so both peers would claim primary",
-        `set ${C}.carp.advskewSecondary above 20 (e.g. 100), or disable ${k}.failover`,
+        `${C}.carp.advskewPrimary`,
+        carp.advskewPrimary,
+        "is above 20: pfSense's DHCP failover takes a node with advskew of 20 or less as the primary, so neither peer would be the DHCP primary",
+        `set ${C}.carp.advskewPrimary to 20 or less (default 0), or disable ${k}.failover`,
       );
     }
     if (backend === "kea" && version?.startsWith("2.7")) {

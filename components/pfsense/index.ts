@@ -6,3 +6,4 @@ export { FirewallRule, type FirewallRuleArgs } from "./FirewallRule";
 export { Alias, type AliasArgs } from "./Alias";
 export { OutboundNatRule, type OutboundNatRuleArgs } from "./OutboundNatRule";
 export { DhcpFailover, type DhcpFailoverArgs } from "./DhcpFailover";
+export { Gateway, type GatewayArgs } from "./Gateway";

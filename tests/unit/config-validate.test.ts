@@ -18,6 +18,22 @@ describe("seed topologies", () => {
     expect(c?.networks.map((n) => `${n.role}=${n.pfsenseInterface}`)).toEqual(["wan=wan", "lan=lan", "sync=opt1", "dmz=opt2"]);
   });
 
+  it("accepts the secondary skew XMLRPC sync writes (primary + 100, capped at 254) and derives it when left out", () => {
+    const v = topologyValues("wan-lan-sync");
+    setIn(v, "carp.advskewPrimary", 200);
+    setIn(v, "carp.advskewSecondary", 254);
+    setIn(v, "dhcp.failover", false);
+    expect(validateStack(v).config?.carp).toEqual({ advskewPrimary: 200, advskewSecondary: 254, advbase: 1 });
+    deleteIn(v, "carp.advskewSecondary");
+    expect(validateStack(v).config?.carp.advskewSecondary).toBe(254);
+  });
+
+  it("names the value to use when the secondary skew is not the synced one", () => {
+    const v = topologyValues("wan-lan-sync");
+    setIn(v, "carp.advskewSecondary", 150);
+    expect(validateStack(v).problems[0].fix).toBe("set pfsense-ha:cluster.carp.advskewSecondary to 100, or leave it out (it defaults to that)");
+  });
+
   it("applies defaults: secondary skew = primary + 100, advbase 1, VXLAN port 4789, MTU underlay - 50, sync on lan for 2 NICs", () => {
     const c = validateStack(topologyValues("two-nic")).config;
     expect(c?.carp).toEqual({ advskewPrimary: 0, advskewSecondary: 100, advbase: 1 });
@@ -57,11 +73,13 @@ const CASES: Case[] = [
   ["VHID 256", (v) => setIn(v, "networks.lan.vip.vhid", 256), net("lan", ".vip.vhid"), /VHID must be an integer from 1 to 255/],
   ["VHID not an integer", (v) => setIn(v, "networks.lan.vip.vhid", 2.5), net("lan", ".vip.vhid"), /VHID must be an integer/],
   ["VHID used twice on one interface", (v) => setIn(v, "networks.lan.vip", [{ address: "172.16.10.1", vhid: 2 }, { address: "172.16.10.4", vhid: 2 }]), net("lan", ".vip[1].vhid"), /used twice on the lan interface/],
+  ["secondary skew not what XMLRPC sync writes", (v) => setIn(v, "carp.advskewSecondary", 150), `${C}.carp.advskewSecondary`, /is not 100 \(the primary's advskew 0 \+ 100, at most 254\): pfSense's XMLRPC sync writes/],
+  ["secondary skew not the capped 254", (v) => { setIn(v, "carp.advskewPrimary", 200); setIn(v, "carp.advskewSecondary", 250); setIn(v, "dhcp.failover", false); }, `${C}.carp.advskewSecondary`, /is not 254 \(the primary's advskew 200 \+ 100, at most 254\)/],
   ["advbase 0", (v) => setIn(v, "carp.advbase", 0), `${C}.carp.advbase`, /advbase must be an integer from 1 to 254/],
   ["per-VIP advbase 255", (v) => setIn(v, "networks.lan.vip.advbase", 255), net("lan", ".vip.advbase"), /advbase must be an integer from 1 to 254/],
   ["primary skew 255", (v) => { setIn(v, "carp.advskewPrimary", 255); setIn(v, "carp.advskewSecondary", 254); }, `${C}.carp.advskewPrimary`, /advskew must be an integer from 0 to 254/],
   ["negative secondary skew", (v) => setIn(v, "carp.advskewSecondary", -1), `${C}.carp.advskewSecondary`, /advskew must be an integer from 0 to 254/],
-  ["secondary skew not above primary", (v) => { setIn(v, "carp.advskewPrimary", 100); setIn(v, "carp.advskewSecondary", 100); }, `${C}.carp.advskewSecondary`, /must be above the primary's advskew \(100\)/],
+  ["secondary skew not above primary", (v) => { setIn(v, "carp.advskewPrimary", 100); setIn(v, "carp.advskewSecondary", 100); setIn(v, "dhcp.failover", false); }, `${C}.carp.advskewSecondary`, /must be above the primary's advskew \(100\)/],
   // secrets
   ["missing CARP password", (v) => delete v["pfsense-ha:carpPassword"], "pfsense-ha:carpPassword", /is missing: every CARP VIP needs a password/],
   ["missing XMLRPC password", (v) => delete v["pfsense-ha:xmlrpcPassword"], "pfsense-ha:xmlrpcPassword", /is missing: the primary's XMLRPC/],
@@ -89,7 +107,7 @@ const CASES: Case[] = [
   ["sync network not stretched between the firewalls' nodes", (v) => deleteIn(v, "networks.sync.vxlan"), net("sync", ".vxlan"), /does not exist on both firewalls' Proxmox nodes.*CARP and pfsync cannot reach the peer/],
   ["pfsync over the WAN", (v) => setIn(v, "hasync.syncNetwork", "wan"), `${C}.hasync.syncNetwork`, /unencrypted pfsync state over the WAN/],
   // DHCP
-  ["DHCP failover with secondary skew 20", (v) => setIn(v, "carp.advskewSecondary", 20), `${C}.carp.advskewSecondary`, /is 20 or less: pfSense's DHCP failover/],
+  ["DHCP failover with primary skew 50", (v) => { setIn(v, "carp.advskewPrimary", 50); setIn(v, "carp.advskewSecondary", 150); }, `${C}.carp.advskewPrimary`, /is above 20: pfSense's DHCP failover/],
   ["DHCP range outside the subnet", (v) => setIn(v, "dhcp.rangeTo", "172.16.11.10"), `${C}.dhcp.rangeTo`, /outside the lan subnet/],
   ["DHCP range reversed", (v) => { setIn(v, "dhcp.rangeFrom", "172.16.10.200"); setIn(v, "dhcp.rangeTo", "172.16.10.100"); }, `${C}.dhcp.rangeTo`, /below rangeFrom/],
   ["DHCP range covering the VIP", (v) => { setIn(v, "dhcp.rangeFrom", "172.16.10.1"); setIn(v, "dhcp.rangeTo", "172.16.10.1"); }, `${C}.dhcp.rangeFrom`, /includes 172\.16\.10\.1/],

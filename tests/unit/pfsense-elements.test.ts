@@ -287,7 +287,8 @@ describe("OutboundNatRule", () => {
 });
 
 describe("DhcpFailover", () => {
-  const dhcp: DhcpFailoverSpec = { interface: "lan", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3", role: "primary", advskew: 0 };
+  // the factory's own range: these tests change only the HA keys
+  const dhcp: DhcpFailoverSpec = { interface: "lan", rangeFrom: "192.168.1.100", rangeTo: "192.168.1.199", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3", role: "primary", advskew: 0 };
 
   it("sets gateway, DNS and failover peer only; idempotent; remove restores the document", () => {
     const doc = parseConfigXml(factory);
@@ -296,8 +297,28 @@ describe("DhcpFailover", () => {
     expect(removed).toEqual([]);
     expect(added).toEqual(["\t\t\t<gateway>192.168.1.1</gateway>", "\t\t\t<dnsserver>192.168.1.1</dnsserver>", "\t\t\t<failover_peerip>192.168.1.3</failover_peerip>"]);
     expect(upsertDhcpFailover(doc, dhcp).changed).toBe(false);
-    expect(readDhcpFailover(doc, "lan")).toEqual({ interface: "lan", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3" });
+    expect(readDhcpFailover(doc, "lan")).toEqual({ interface: "lan", rangeFrom: "192.168.1.100", rangeTo: "192.168.1.199", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3" });
     expect(removeDhcpFailover(doc, "lan")).toBe(true);
+    expect(buildConfigXml(doc)).toBe(factory);
+  });
+
+  it("moves the range into place, in <range><from>/<to>, and reads it back", () => {
+    const doc = parseConfigXml(factory);
+    const r = upsertDhcpFailover(doc, { ...dhcp, rangeFrom: "192.168.1.50", rangeTo: "192.168.1.60" });
+    expect(r.diff).toEqual(expect.arrayContaining(['dhcpd lan from: "192.168.1.100" -> "192.168.1.50"', 'dhcpd lan to: "192.168.1.199" -> "192.168.1.60"']));
+    const xml = buildConfigXml(doc);
+    expect(xml).toContain("\t\t\t<enable></enable>\n\t\t\t<range>\n\t\t\t\t<from>192.168.1.50</from>\n\t\t\t\t<to>192.168.1.60</to>\n\t\t\t</range>\n");
+    expect(xml).not.toContain("192.168.1.100");
+    expect(readDhcpFailover(doc, "lan")).toMatchObject({ rangeFrom: "192.168.1.50", rangeTo: "192.168.1.60" });
+  });
+
+  it("refuses a range outside the interface's subnet or reversed, naming the field, before touching the document", () => {
+    const doc = parseConfigXml(factory);
+    expect(() => upsertDhcpFailover(doc, { ...dhcp, rangeTo: "192.168.2.10" })).toThrow(
+      /^rangeTo: "192\.168\.2\.10" is invalid; it is outside lan's subnet \(192\.168\.1\.1\/24\); use an address range inside that subnet$/,
+    );
+    expect(() => upsertDhcpFailover(doc, { ...dhcp, rangeFrom: "192.168.1.150", rangeTo: "192.168.1.120" })).toThrow(/^rangeTo: "192\.168\.1\.120" is invalid; it is below rangeFrom/);
+    expect(() => upsertDhcpFailover(doc, { ...dhcp, rangeFrom: "192.168.1.x" })).toThrow(/^rangeFrom: "192\.168\.1\.x" is invalid/);
     expect(buildConfigXml(doc)).toBe(factory);
   });
 

@@ -1,13 +1,18 @@
-// ISC DHCP server HA keys in <dhcpd><if> (services_dhcp.php): gateway and DNS = the LAN CARP VIP, failover_peerip =
-// the other node. Only these keys are touched. services.inc picks the failover role from the interface's CARP
+// ISC DHCP server HA keys in <dhcpd><if> (services_dhcp.php): the pool <range><from>/<to> (it must lie inside the
+// interface's subnet, or dhcpd refuses to start), gateway and DNS = the LAN CARP VIP, failover_peerip = the other
+// node. Only these keys are touched. services.inc picks the failover role from the interface's CARP
 // advskew, so the secondary's skew must be clearly above the primary's (> 20). Kea (2.8 dhcpbackend=kea) has its own
 // HA model and no ISC failover: refused.
 import type { PfConfigDoc, PfElement } from "../codec";
-import { child, childrenByTag, getPath, insertChild, leaf, removeChild, textIn } from "../codec-tree";
+import { child, childrenByTag, ensurePath, getPath, insertChild, leaf, removeChild, textIn } from "../codec-tree";
 import { ChangeLog, ElementInputError, checkIfName, checkInt, checkIpv4, type EditResult } from "./common";
+import { ipv4ToInt, isIpv4 } from "../../../config/ipv4";
 
 export interface DhcpFailoverSpec {
   interface: string;
+  /** The address pool, inside the interface's subnet (XMLRPC sync copies it verbatim). */
+  rangeFrom: string;
+  rangeTo: string;
   gateway: string;
   dnsServers: string[];
   failoverPeerIp: string;
@@ -23,6 +28,11 @@ export function dhcpBackendOf(doc: PfConfigDoc): string {
 /** The checks that need no config (run before any host is touched). */
 export function validateDhcpFailoverSpec(spec: DhcpFailoverSpec): void {
   checkIfName("interface", spec.interface);
+  checkIpv4("rangeFrom", spec.rangeFrom);
+  checkIpv4("rangeTo", spec.rangeTo);
+  if (ipv4ToInt(spec.rangeFrom) > ipv4ToInt(spec.rangeTo)) {
+    throw new ElementInputError("rangeTo", spec.rangeTo, `it is below rangeFrom (${spec.rangeFrom}); swap rangeFrom and rangeTo`);
+  }
   checkIpv4("gateway", spec.gateway);
   if (spec.dnsServers.length === 0 || spec.dnsServers.length > 4) throw new ElementInputError("dnsServers", spec.dnsServers, "give 1 to 4 DNS servers (normally the LAN CARP VIP)");
   spec.dnsServers.forEach((d, i) => checkIpv4(`dnsServers[${i}]`, d));
@@ -47,12 +57,28 @@ export function validateDhcpFailover(doc: PfConfigDoc, spec: DhcpFailoverSpec): 
   if (section === undefined || section.children === null) {
     throw new Error(`interface: no DHCP server section dhcpd/${spec.interface} exists; enable the DHCP server on ${spec.interface} first`);
   }
+  // services_dhcp.php: the range must be inside the interface's subnet (checked against the box's own address)
+  const ip = textIn(doc, getPath(doc.root, `interfaces/${spec.interface}/ipaddr`)) ?? "";
+  const bits = Number(textIn(doc, getPath(doc.root, `interfaces/${spec.interface}/subnet`)));
+  if (!isIpv4(ip) || !Number.isInteger(bits) || bits < 1 || bits > 32) {
+    throw new Error(`interface: ${spec.interface} has no static IPv4 address on this firewall (${JSON.stringify(ip)}); give it one (PfSenseInterface) before the DHCP range`);
+  }
+  const mask = bits === 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
+  const net = (ipv4ToInt(ip) & mask) >>> 0;
+  for (const [field, v] of [["rangeFrom", spec.rangeFrom], ["rangeTo", spec.rangeTo]] as const) {
+    if (((ipv4ToInt(v) & mask) >>> 0) !== net) {
+      throw new ElementInputError(field, v, `it is outside ${spec.interface}'s subnet (${ip}/${bits}); use an address range inside that subnet`);
+    }
+  }
 }
 
 export function upsertDhcpFailover(doc: PfConfigDoc, spec: DhcpFailoverSpec): EditResult {
   validateDhcpFailover(doc, spec);
   const s = getPath(doc.root, `dhcpd/${spec.interface}`) as PfElement;
   const log = new ChangeLog(doc, `dhcpd ${spec.interface}`);
+  const range = ensurePath(s, "range");
+  log.value(range, "from", spec.rangeFrom, { index: 0 });
+  log.value(range, "to", spec.rangeTo, { index: 1 });
   log.value(s, "gateway", spec.gateway);
   const have = childrenByTag(s, "dnsserver");
   const haveText = have.map((e) => textIn(doc, e));
@@ -67,7 +93,7 @@ export function upsertDhcpFailover(doc: PfConfigDoc, spec: DhcpFailoverSpec): Ed
   return log.result();
 }
 
-/** Clears our keys (gateway, dnsserver, failover_peerip); the rest of the DHCP server stays. */
+/** Clears our keys (gateway, dnsserver, failover_peerip); the rest of the DHCP server, the range too, stays. */
 export function removeDhcpFailover(doc: PfConfigDoc, iface: string): boolean {
   const s = getPath(doc.root, `dhcpd/${iface}`);
   if (s === undefined || s.children === null) return false;
@@ -80,7 +106,9 @@ export function readDhcpFailover(doc: PfConfigDoc, iface: string): Omit<DhcpFail
   const s = getPath(doc.root, `dhcpd/${iface}`);
   if (s === undefined || child(s, "failover_peerip") === undefined) return undefined;
   return {
-    interface: iface, gateway: textIn(doc, child(s, "gateway")) ?? "",
+    interface: iface,
+    rangeFrom: textIn(doc, getPath(s, "range/from")) ?? "", rangeTo: textIn(doc, getPath(s, "range/to")) ?? "",
+    gateway: textIn(doc, child(s, "gateway")) ?? "",
     dnsServers: childrenByTag(s, "dnsserver").map((e) => textIn(doc, e) ?? ""), failoverPeerIp: textIn(doc, child(s, "failover_peerip")) ?? "",
   };
 }

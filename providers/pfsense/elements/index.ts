@@ -8,4 +8,5 @@ export * from "./alias";
 export * from "./outbound-nat";
 export * from "./dhcp";
 export * from "./interface";
+export * from "./gateway";
 export * from "./mirror";

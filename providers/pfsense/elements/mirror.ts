@@ -4,10 +4,15 @@
 // - xmlrpc.php auth(): a receiver whose hasync/synchronizetoip equals the caller refuses ("Disallowing CARP sync
 //   loop") → the secondary gets pfsync keys only, never synchronizetoip/username/password.
 // - services.inc (dhcpd failover): each node names the other as failover_peerip; pfsync likewise (syncpeer).
+//   The dhcpd section (range, gateway, DNS) is otherwise sent as is (rc.filter_synchronize carp_sync_xml).
+// - rc.filter_synchronize: with synchronizestaticroutes the whole <gateways> section (gateway_item, defaultgw4) and
+//   <staticroutes> are sent (xmlrpc.php restore_config_section merges them), so the secondary gets the primary's gateway verbatim.
+//   <interfaces> is never synced: each node's interface <gateway> link is its own (written by both items).
 import type { AliasSpec } from "./alias";
 import type { CarpVipSpec } from "./carp-vip";
 import type { DhcpFailoverSpec } from "./dhcp";
 import type { FilterRuleSpec } from "./filter-rule";
+import type { GatewaySpec } from "./gateway";
 import type { HaSyncSpec } from "./hasync";
 import type { OutboundNatSpec } from "./outbound-nat";
 
@@ -20,6 +25,7 @@ export type NodeSpec =
   | { kind: "filterRule"; spec: FilterRuleSpec }
   | { kind: "alias"; spec: AliasSpec }
   | { kind: "outboundNat"; spec: OutboundNatSpec }
+  | { kind: "gateway"; spec: GatewaySpec }
   /** primaryIp: the primary's address on that interface, the secondary's failover peer. */
   | { kind: "dhcpFailover"; spec: DhcpFailoverSpec; primaryIp: string };
 
@@ -39,6 +45,6 @@ export function forNode<T extends NodeSpec>(role: NodeRole, item: T): T {
     case "dhcpFailover":
       return { ...item, spec: { ...item.spec, failoverPeerIp: item.primaryIp, role: "secondary", advskew: secondarySkew(item.spec.advskew) } };
     default:
-      return item; // rules, aliases, NAT: copied verbatim by restore_config_section
+      return item; // rules, aliases, NAT, gateways: copied verbatim by restore_config_section
   }
 }

@@ -24,6 +24,8 @@ require_once("functions.inc");
 require_once("filter.inc");
 require_once("interfaces.inc");
 require_once("services.inc");
+require_once("gwlb.inc");
+require_once("system.inc");
 
 function pfha_done($r, $code) { global $p; @unlink($p['uploadedPath']); echo "\n" . PFHA_MARK . json_encode($r, JSON_UNESCAPED_SLASHES) . "\n"; exit($code); }
 function pfha_vips($cfg) {
@@ -46,6 +48,14 @@ function pfha_apply($from, $to, $sections, $ifs) {
 				if (isset($to['interfaces'][$if]) && interface_configure($if, true) === false) throw new Exception("interface_configure($if)");
 			}
 			$done[] = 'interfaces';
+		} elseif ($s === 'routing') {
+			/* System > Routing > Gateways "apply" (system_gateways.php) */
+			system_routing_configure();
+			system_resolvconf_generate();
+			filter_configure();
+			setup_gateways_monitor();
+			clear_subsystem_dirty('staticroutes');
+			$done[] = 'routing';
 		} elseif ($s === 'vip') {
 			$old = pfha_vips($from); $new = pfha_vips($to); $carp = false;
 			foreach ($old as $k => $v) { if (!isset($new[$k]) || $new[$k] != $v) interface_vip_bring_down($v); }

@@ -6,6 +6,7 @@ import type { ApplySection } from "./types";
 /** Config root tags whose change needs each apply section. */
 const SECTION_TAGS: Record<ApplySection, string[]> = {
   interfaces: ["interfaces"],
+  routing: ["gateways", "staticroutes"],
   vip: ["virtualip"],
   hasync: ["hasync"],
   filter: ["filter", "nat", "aliases"],

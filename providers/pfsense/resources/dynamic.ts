@@ -5,6 +5,7 @@ import type { AliasSpec } from "../elements/alias";
 import type { CarpVipSpec } from "../elements/carp-vip";
 import type { DhcpFailoverSpec } from "../elements/dhcp";
 import type { FilterRuleSpec } from "../elements/filter-rule";
+import type { GatewaySpec } from "../elements/gateway";
 import type { HaSyncSpec } from "../elements/hasync";
 import type { InterfaceSpec } from "../elements/interface";
 import type { OutboundNatSpec } from "../elements/outbound-nat";
@@ -14,6 +15,7 @@ import { carpVipKind } from "./carp-vip";
 import { dhcpFailoverKind } from "./dhcp-failover";
 import { ElementProvider } from "./element-provider";
 import { firewallRuleKind } from "./filter-rule";
+import { gatewayKind } from "./gateway";
 import { haSyncKind } from "./hasync";
 import { interfaceKind } from "./interface";
 import { outboundNatKind } from "./outbound-nat";
@@ -25,6 +27,7 @@ export const firewallRuleProvider = new ElementProvider(firewallRuleKind);
 export const aliasProvider = new ElementProvider(aliasKind);
 export const outboundNatProvider = new ElementProvider(outboundNatKind);
 export const dhcpFailoverProvider = new ElementProvider(dhcpFailoverKind);
+export const gatewayProvider = new ElementProvider(gatewayKind);
 
 /** A CARP VIP or XMLRPC spec without its uniqid/tracker: generated once by check. */
 export type CarpVipInputSpec = Omit<CarpVipSpec, "uniqid"> & { uniqid?: string };
@@ -104,5 +107,11 @@ export class OutboundNatRuleResource extends ElementResource {
 export class DhcpFailoverResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<DhcpFailoverSpec>, opts?: pulumi.CustomResourceOptions) {
     super(dhcpFailoverProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:DhcpFailover");
+  }
+}
+
+export class GatewayResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<GatewaySpec>, opts?: pulumi.CustomResourceOptions) {
+    super(gatewayProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Gateway");
   }
 }
