@@ -2,11 +2,12 @@
 // mirror of the primary (skews, swapped peers, no XMLRPC), shared identities, and that secrets never enter the plan.
 import type { ClusterConfig, FirewallRole, NetworkConfig } from "../../config/types";
 import {
-  PLAN_KIND_ORDER, firewallPlanOf, interfaceDescrOf, natKeyOf, planKeyOf, ruleTrackerOf, secretRef, secretsUsedBy,
+  PLAN_KIND_ORDER, firewallPlanOf, gatewayNameOf, interfaceDescrOf, natKeyOf, planKeyOf, ruleTrackerOf, secretRef, secretsUsedBy,
   substituteSecrets, syncAliasNameOf, vipUniqidOf, type PlanItem,
 } from "../../components/plan";
 import {
-  validateAlias, validateCarpVip, validateFilterRule, validateHaSync, validateInterface, validateOutboundNat,
+  validateAlias, validateCarpVip, validateDhcpFailoverSpec, validateFilterRule, validateGateway, validateHaSync, validateInterface,
+  validateOutboundNat,
 } from "../../providers/pfsense/elements";
 import { schemaForVersion } from "../../providers/pfsense/version";
 import { loadTopology, topologyNames } from "../support/engine-fixtures";
@@ -43,6 +44,7 @@ describe.each(topologyNames())("plan for topology %s", (name) => {
       const i = ifs.find((x) => x.spec.name === n.pfsenseInterface) as Of<"interface">;
       expect(i.spec).toMatchObject({ device: c.firewalls[role].interfaces[n.role], ipaddr: n.addresses[role], subnetBits: n.prefix, enable: true });
       expect(i.spec.sync).toBe(n.role === c.hasync.syncNetwork && n.role !== "lan");
+      expect(i.spec.gateway).toBe(n.gateway === undefined ? undefined : gatewayNameOf(n.role));
       expect(() => validateInterface(i.spec)).not.toThrow();
     }
   });
@@ -104,6 +106,24 @@ describe.each(topologyNames())("plan for topology %s", (name) => {
     }
   });
 
+  test.each(ROLES)("%s: a gateway per network with an upstream gateway, after the interfaces; the WAN's is the default", (role) => {
+    const gws = ofKind(plan[role], "gateway");
+    const withGw = c.networks.filter((n) => n.gateway !== undefined);
+    expect(withGw.map((n) => n.role)).toContain("wan");
+    expect(gws.map((g) => g.key)).toEqual(withGw.map((n) => `gw-${n.role}`));
+    for (const n of withGw) {
+      const g = gws.find((x) => x.key === `gw-${n.role}`) as Of<"gateway">;
+      expect(g.spec).toEqual({
+        name: gatewayNameOf(n.role), interface: n.pfsenseInterface, gateway: n.gateway, weight: 1,
+        descr: `pfsense-ha: upstream gateway of ${n.role}`, defaultGateway: n.role === "wan",
+      });
+      expect(() => validateGateway(g.spec)).not.toThrow();
+    }
+    const keys = plan[role].map(planKeyOf);
+    expect(keys.indexOf("gw-wan")).toBeGreaterThan(keys.indexOf("if-wan"));
+    expect(keys.indexOf("gw-wan")).toBeLessThan(keys.findIndex((k) => !k.startsWith("if-") && !k.startsWith("gw-")));
+  });
+
   test.each(ROLES)("%s: DHCP failover hands out the VIP as gateway and DNS, names the other node as peer", (role) => {
     const dhcp = ofKind(plan[role], "dhcpFailover");
     if (!c.dhcp?.failover) {
@@ -114,16 +134,19 @@ describe.each(topologyNames())("plan for topology %s", (name) => {
     expect(dhcp).toHaveLength(1);
     expect(dhcp[0].spec).toEqual({
       interface: n.pfsenseInterface,
+      rangeFrom: c.dhcp.rangeFrom,
+      rangeTo: c.dhcp.rangeTo,
       gateway: n.vips[0].address,
       dnsServers: [n.vips[0].address],
       failoverPeerIp: n.addresses[other(role)],
       role,
       advskew: role === "primary" ? c.carp.advskewPrimary : Math.min(c.carp.advskewPrimary + 100, 254),
     });
+    expect(() => validateDhcpFailoverSpec(dhcp[0].spec)).not.toThrow();
   });
 
-  test("only rules, aliases and NAT are identical on both nodes (XMLRPC copies them verbatim)", () => {
-    for (const kind of ["alias", "filterRule", "outboundNat"] as const) expect(ofKind(plan.secondary, kind)).toEqual(ofKind(plan.primary, kind));
+  test("only rules, aliases, NAT and gateways are identical on both nodes (XMLRPC copies them verbatim)", () => {
+    for (const kind of ["alias", "filterRule", "outboundNat", "gateway"] as const) expect(ofKind(plan.secondary, kind)).toEqual(ofKind(plan.primary, kind));
   });
 });
 
@@ -133,7 +156,7 @@ describe("plan details", () => {
   test("secondary skew is primary + 100, capped at 254", () => {
     const c = structuredClone(base);
     c.carp.advskewPrimary = 180;
-    c.carp.advskewSecondary = 200;
+    c.carp.advskewSecondary = 254;
     const skews = ofKind(firewallPlanOf(c, "edge", "secondary"), "carpVip").map((v) => v.spec.advskew);
     expect(skews.length).toBeGreaterThan(0);
     expect(new Set(skews)).toEqual(new Set([254]));
@@ -217,7 +240,8 @@ test("Pulumi.prod.example.yaml: both plans pass every element's input checks", (
           case "alias": return validateAlias(i.spec);
           case "filterRule": return validateFilterRule(i.spec);
           case "outboundNat": return validateOutboundNat(i.spec);
-          case "dhcpFailover": return;
+          case "dhcpFailover": return validateDhcpFailoverSpec(i.spec);
+          case "gateway": return validateGateway(i.spec);
         }
       };
       expect(check).not.toThrow();

@@ -1,5 +1,5 @@
 // pfSense element providers without a host: check (identity generated once and kept, validation naming field, value
-// and fix, previews with unknowns), diff (update vs replace), and the seven components under the engine harness
+// and fix, previews with unknowns), diff (update vs replace), and the eight components under the engine harness
 // (one dynamic child each, parented, dependsOn forwarded, endpoint and password-bearing specs secret, check run
 // from the serialized __provider).
 import * as pulumi from "@pulumi/pulumi";
@@ -52,8 +52,13 @@ const specs: Record<string, { provider: Provider; spec: Props; identity: (s: Pro
   },
   dhcpFailover: {
     provider: as(dynamic.dhcpFailoverProvider),
-    spec: { interface: "lan", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3", role: "primary", advskew: 0 },
+    spec: { interface: "lan", rangeFrom: "192.168.1.100", rangeTo: "192.168.1.199", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3", role: "primary", advskew: 0 },
     identity: (s) => s.interface,
+  },
+  gateway: {
+    provider: as(dynamic.gatewayProvider),
+    spec: { name: "PFHA_WANGW", interface: "wan", gateway: "203.0.113.1", weight: 1, descr: "upstream", defaultGateway: true },
+    identity: (s) => s.name,
   },
 };
 
@@ -104,6 +109,9 @@ describe("check", () => {
     ["outboundNat", { key: "has space" }, /^OutboundNatRule spec\.key: "has space" is invalid/],
     ["dhcpFailover", { role: "secondary", advskew: 20 }, /^DhcpFailover spec\.advskew: 20 is invalid; the secondary's CARP skew must be above 20/],
     ["dhcpFailover", { advskew: 50 }, /^DhcpFailover spec\.advskew: 50 is invalid; the primary's CARP skew must be 20 or less/],
+    ["dhcpFailover", { rangeFrom: "192.168.1.200" }, /^DhcpFailover spec\.rangeTo: "192\.168\.1\.199" is invalid; it is below rangeFrom \(192\.168\.1\.200\); swap/],
+    ["gateway", { gateway: "203.0.113" }, /^Gateway spec\.gateway: "203\.0\.113" is invalid; use a dotted IPv4 address/],
+    ["gateway", { name: "has-dash" }, /^Gateway spec\.name: "has-dash" is invalid; use 1-31 characters from \[A-Za-z0-9_\]/],
   ])("%s: bad spec %j fails naming the field, the value and the fix", async (kind, over, reason) => {
     const c = await specs[kind].provider.check({}, { endpoint, spec: { ...specs[kind].spec, ...over } });
     expect(c.failures).toEqual([{ property: "spec", reason: expect.stringMatching(reason) }]);
@@ -184,7 +192,7 @@ test("the serialized provider (require-from-string, as Pulumi's host loads it) c
 });
 
 describe("components", () => {
-  const names = ["PfSenseInterface", "CarpVip", "HaSyncConfig", "FirewallRule", "Alias", "OutboundNatRule", "DhcpFailover"] as const;
+  const names = ["PfSenseInterface", "CarpVip", "HaSyncConfig", "FirewallRule", "Alias", "OutboundNatRule", "DhcpFailover", "Gateway"] as const;
   const specOf: Record<(typeof names)[number], Props> = {
     PfSenseInterface: specs.interface.spec,
     CarpVip: specs.carpVip.spec,
@@ -193,6 +201,7 @@ describe("components", () => {
     Alias: specs.alias.spec,
     OutboundNatRule: specs.outboundNat.spec,
     DhcpFailover: specs.dhcpFailover.spec,
+    Gateway: specs.gateway.spec,
   };
 
   async function preview(build: (m: typeof import("../../components/pfsense")) => void): Promise<EngineRun> {

@@ -69,7 +69,8 @@ export function upsertGateway(doc: PfConfigDoc, spec: GatewaySpec): EditResult {
     log.note("created");
   } else ORDER.forEach((k, i) => log.value(existing, k, want[k], { index: i }));
   // The interface's upstream: interfaces.php stores the gateway's name
-  log.value(iface, "gateway", spec.name);
+  const linkedTo = textIn(doc, child(iface, "gateway"));
+  if (setValue(doc, iface, "gateway", spec.name)) log.note(`interfaces/${spec.interface}/gateway: ${linkedTo === undefined ? "(absent)" : JSON.stringify(linkedTo)} -> ${JSON.stringify(spec.name)}`);
   const gws = getPath(doc.root, "gateways") as PfElement;
   const dflt = textIn(doc, child(gws, "defaultgw4"));
   if (spec.defaultGateway) log.value(gws, "defaultgw4", spec.name);
