@@ -1,4 +1,4 @@
-// The seven pfSense element providers, each loaded from its serialized `__provider` text (as Pulumi's host does),
+// The eight pfSense element providers, each loaded from its serialized `__provider` text (as Pulumi's host does),
 // driven through check -> create -> read -> diff -> update -> delete against the lab's fw1/fw2 stand-ins: the exact
 // XML on the box, the apply functions in order, drift (changed, deleted), a human's element beside ours untouched,
 // bad input refused before any write, no secret in the apply log, the revision or an error.
@@ -102,6 +102,7 @@ beforeAll(async () => {
     alias: dynamic.aliasProvider,
     outboundNat: dynamic.outboundNatProvider,
     dhcpFailover: dynamic.dhcpFailoverProvider,
+    gateway: dynamic.gatewayProvider,
   };
   for (const [k, p] of Object.entries(providers)) P[k] = await serialized(p);
 });
@@ -546,7 +547,7 @@ describe("OutboundNatRule", () => {
 
 describe("DhcpFailover", () => {
   beforeAll(resetBoth);
-  const dhcp = (over: Props = {}): Props => ({ interface: "lan", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3", role: "primary", advskew: 0, ...over });
+  const dhcp = (over: Props = {}): Props => ({ interface: "lan", rangeFrom: "192.168.1.100", rangeTo: "192.168.1.199", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3", role: "primary", advskew: 0, ...over });
   const secondary = dhcp({ failoverPeerIp: "192.168.1.2", role: "secondary", advskew: 100 });
 
   test("lifecycle on both nodes: gateway/DNS = the VIP, peers swapped, exact XML, dhcpd applied, drift, delete keeps the server", async () => {
@@ -588,5 +589,110 @@ describe("DhcpFailover", () => {
     await expect(P.dhcpFailover.create(c.inputs)).rejects.toThrow(/dhcpbackend: "kea" is set on this firewall; .*switch System > Advanced > Networking > DHCP backend to ISC/);
     expect(xmlOn("fw1")).toBe(before);
     expect(applyLog("fw1").length).toBe(mark);
+  });
+  test("the range moves into the LAN subnet on both nodes, drift in it is read, and a range outside the box's subnet is refused before any write", async () => {
+    await reset("fw1", "fw2"); // the Kea test left dhcpbackend=kea
+    const range = { rangeFrom: "192.168.1.50", rangeTo: "192.168.1.60" };
+    const a = await created(P.dhcpFailover, { endpoint: ep.fw1, spec: dhcp(range) });
+    const b = await created(P.dhcpFailover, { endpoint: ep.fw2, spec: { ...secondary, ...range } });
+    for (const h of ["fw1", "fw2"]) {
+      expect(block(xmlOn(h), "range", 3, "<from>")).toBe(lines(3, "<range>", "\t<from>192.168.1.50</from>", "\t<to>192.168.1.60</to>", "</range>"));
+      expect(xmlOn(h)).not.toContain("192.168.1.199");
+    }
+    await expectNoDrift(P.dhcpFailover, a.id, a.outs, a.checked);
+    await humanEdit("fw1", (doc) => void (getPath(doc.root, "dhcpd/lan/range/to")!.raw = "192.168.1.70"));
+    const drifted = await P.dhcpFailover.read(a.id, a.outs);
+    expect((drifted.props!.spec as Props).rangeTo).toBe("192.168.1.70");
+    expect(await P.dhcpFailover.diff(a.id, drifted.props!, a.checked)).toMatchObject({ changes: true, replaces: [] });
+    const u = await P.dhcpFailover.update(a.id, drifted.props!, a.checked);
+    expect(block(xmlOn("fw1"), "range", 3, "<from>")).toContain("<to>192.168.1.60</to>");
+
+    // 172.16.10.x passes check (no host needed) but is outside fw1's LAN 192.168.1.2/24: refused by the edit
+    const before = xmlOn("fw1");
+    const mark = applyLog("fw1").length;
+    const out = await P.dhcpFailover.check(u.outs, { endpoint: ep.fw1, spec: dhcp({ rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199" }) });
+    expect(out.failures).toEqual([]);
+    await expect(P.dhcpFailover.update(a.id, u.outs, out.inputs)).rejects.toThrow(/rangeFrom: "172\.16\.10\.100" is invalid; it is outside lan's subnet \(192\.168\.1\.2\/24\)/);
+    expect(xmlOn("fw1")).toBe(before);
+    expect(applyLog("fw1").length).toBe(mark);
+    await P.dhcpFailover.delete(a.id, u.outs);
+    await P.dhcpFailover.delete(b.id, b.outs);
+  });
+});
+
+describe("Gateway", () => {
+  beforeAll(resetBoth);
+  const gw = (over: Props = {}): Props => ({ name: "PFHA_WANGW", interface: "wan", gateway: "198.51.100.1", weight: 1, descr: "upstream", defaultGateway: true, ...over });
+  const gatewaysBlock = (h: string): string | undefined => blocks(xmlOn(h), "gateways", 1)[0];
+  const expectedBlock = (weight = 1): string =>
+    lines(1, "<gateways>", "\t<gateway_item>") + "\n" +
+    lines(3, "<interface>wan</interface>", "<gateway>198.51.100.1</gateway>", "<name>PFHA_WANGW</name>", `<weight>${weight}</weight>`, "<ipprotocol>inet</ipprotocol>",
+      "<descr><![CDATA[[pfsense-ha]PFHA_WANGW upstream]]></descr>") + "\n" +
+    lines(1, "\t</gateway_item>", "\t<defaultgw4>PFHA_WANGW</defaultgw4>", "</gateways>");
+  const wanGateway = (h: string): string | undefined => textIn(docOn(h), getPath(docOn(h).root, "interfaces/wan/gateway"));
+
+  test("lifecycle: exact XML, the WAN's gateway and the default, routing applied after the interface, drift, update, delete clears every reference", async () => {
+    const mark = applyLog("fw1").length;
+    const r = await created(P.gateway, { endpoint: ep.fw1, spec: gw() });
+    expect(r.id).toBe("Gateway:PFHA_WANGW");
+    expect(r.outs).toMatchObject({ identity: "PFHA_WANGW", configVersion: "23.3" });
+    expect(gatewaysBlock("fw1")).toBe(expectedBlock());
+    expect(wanGateway("fw1")).toBe("PFHA_WANGW");
+    expect(stepsSince("fw1", mark)).toEqual([
+      "write_config", "interface_bring_down", "interface_configure",
+      "system_routing_configure", "system_resolvconf_generate", "filter_configure", "setup_gateways_monitor", "clear_subsystem_dirty",
+    ]);
+    await expectNoDrift(P.gateway, r.id, r.outs, r.checked);
+
+    // A human picks another default gateway and points the WAN elsewhere: read shows both, update restores them.
+    await humanEdit("fw1", (doc) => {
+      getPath(doc.root, "gateways/defaultgw4")!.raw = "OTHERGW";
+      getPath(doc.root, "interfaces/wan/gateway")!.raw = "OTHERGW";
+    });
+    const drifted = await P.gateway.read(r.id, r.outs);
+    expect(drifted.props!.spec).toMatchObject({ defaultGateway: false, interface: "" });
+    expect(await P.gateway.diff(r.id, drifted.props!, r.checked)).toMatchObject({ changes: true, replaces: [] });
+    const m2 = applyLog("fw1").length;
+    const u = await P.gateway.update(r.id, drifted.props!, { ...r.checked, spec: gw({ weight: 2 }) });
+    expect(gatewaysBlock("fw1")).toBe(expectedBlock(2));
+    expect(wanGateway("fw1")).toBe("PFHA_WANGW");
+    expect(stepsSince("fw1", m2)).toContain("system_routing_configure");
+    // another name is another gateway: a replacement
+    expect((await P.gateway.diff(r.id, u.outs, { ...r.checked, spec: gw({ name: "PFHA_WAN2" }) })).replaces).toEqual(["spec"]);
+
+    const m3 = applyLog("fw1").length;
+    await P.gateway.delete(r.id, u.outs);
+    expect(xmlOn("fw1")).not.toContain("<name>PFHA_WANGW</name>");
+    expect(gatewaysBlock("fw1")).toBe(lines(1, "<gateways>", "\t<defaultgw4></defaultgw4>", "</gateways>"));
+    expect(wanGateway("fw1")).toBe("");
+    expect(stepsSince("fw1", m3)).toEqual(expect.arrayContaining(["write_config", "system_routing_configure", "setup_gateways_monitor"]));
+    expect(await P.gateway.read(r.id, u.outs)).toEqual({});
+    await reset("fw1", "fw2");
+  });
+
+  test("the secondary gets the same gateway: the primary's <gateways> copied by an XMLRPC sync is no drift there", async () => {
+    const [a, b] = await Promise.all([created(P.gateway, { endpoint: ep.fw1, spec: gw() }), created(P.gateway, { endpoint: ep.fw2, spec: gw() })]);
+    expect(gatewaysBlock("fw2")).toBe(gatewaysBlock("fw1"));
+    // rc.filter_synchronize with synchronizestaticroutes sends <gateways>: install the primary's section on fw2
+    const primaryGateways = gatewaysBlock("fw1")!;
+    writeFileSync(hostPath(inv, "fw2", "/cf/conf/config.xml"), xmlOn("fw2").replace(gatewaysBlock("fw2")!, primaryGateways));
+    await on("fw2", "rm -f /tmp/config.cache");
+    await expectNoDrift(P.gateway, b.id, b.outs, b.checked);
+    await Promise.all([P.gateway.delete(a.id, a.outs), P.gateway.delete(b.id, b.outs)]);
+  });
+
+  test("a human's gateway of the same name is refused and left as it was; bad input refused by check", async () => {
+    await humanEdit("fw1", (doc) =>
+      insertChild(ensurePath(doc.root, "gateways"), section("gateway_item", [["interface", "wan"], ["gateway", "198.51.100.9"], ["name", "PFHA_WANGW"], ["weight", "1"], ["ipprotocol", "inet"], ["descr", "mine"]].map(([k, v]) => leaf(doc, k, v)))),
+    );
+    const before = xmlOn("fw1");
+    const mark = applyLog("fw1").length;
+    const c = await P.gateway.check({}, { endpoint: ep.fw1, spec: gw() });
+    await expect(P.gateway.create(c.inputs)).rejects.toThrow(/name: gateway "PFHA_WANGW" already exists and is not managed by pfsense-ha; rename or delete that gateway/);
+    expect(xmlOn("fw1")).toBe(before);
+    expect(applyLog("fw1").length).toBe(mark);
+    const bad = await P.gateway.check({}, { endpoint: ep.fw1, spec: gw({ weight: 0 }) });
+    expect(bad.failures).toEqual([{ property: "spec", reason: "Gateway spec.weight: 0 is invalid; use an integer from 1 to 30" }]);
+    await reset("fw1", "fw2");
   });
 });
