@@ -13,7 +13,7 @@ import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../componen
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { child, getPath, textIn } from "../../providers/pfsense/codec-tree";
 import {
-  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readHaSync, readInterface, readOutboundNat,
+  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readGateway, readHaSync, readInterface, readOutboundNat,
 } from "../../providers/pfsense/elements";
 import { schemaOf } from "../../providers/pfsense/version";
 
@@ -23,7 +23,7 @@ const ROOT = path.join(__dirname, "..", "..");
 const SECRETS = { carpPassword: "e2e-carp-secret", xmlrpcPassword: "e2e-xmlrpc-secret" };
 const FW: Record<FirewallRole, string> = { primary: "fw1", secondary: "fw2" };
 /** One apply function per stage, in stage order (providers/pfsense/remote/install-script.ts). */
-const STAGE_APPLY = ["interface_configure", "interface_carp_configure", "interfaces_sync_setup", "filter_configure_sync", "services_dhcpd_configure"];
+const STAGE_APPLY = ["interface_configure", "system_routing_configure", "interface_carp_configure", "interfaces_sync_setup", "filter_configure_sync", "services_dhcpd_configure"];
 
 function devConfig(inv: LabInventory): Record<string, string> {
   const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
@@ -99,6 +99,8 @@ function readBack(doc: PfConfigDoc, item: PlanItem): unknown {
       return readOutboundNat(doc, item.spec.key);
     case "dhcpFailover":
       return readDhcpFailover(doc, item.spec.interface);
+    case "gateway":
+      return readGateway(doc, item.spec.name);
   }
 }
 
@@ -171,7 +173,7 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
   test.each(["primary", "secondary"] as const)("%s's config.xml holds every element of its plan, exactly once", async (role) => {
     const doc = await configXml(inv, role);
     const plan = firewallPlanOf(cluster, cluster.name, role);
-    expect(plan.map((i) => i.kind)).toEqual(expect.arrayContaining(["interface", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "dhcpFailover"]));
+    expect(plan.map((i) => i.kind)).toEqual(expect.arrayContaining(["interface", "gateway", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "dhcpFailover"]));
     for (const item of plan) expect({ key: item.key, value: readBack(doc, item) }).toEqual({ key: item.key, value: expected(item) });
     // exactly the plan's VIPs; the sync rules first on the sync interface; hybrid outbound NAT
     const vips = getPath(doc.root, "virtualip")?.children?.filter((e) => e.tag === "vip") ?? [];
@@ -196,7 +198,25 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
     expect(fw2).not.toContain(SECRETS.xmlrpcPassword);
   });
 
-  test.each(["fw1", "fw2"])("%s applied stage by stage: interfaces, VIPs, HA sync, rules and NAT, DHCP", async (host) => {
+  test.each(["fw1", "fw2"])("%s has the WAN upstream gateway as its default route and the DHCP range inside the new LAN subnet", async (host) => {
+    const x = await sh(inv, host, "cat /cf/conf/config.xml");
+    const doc = parseConfigXml(x);
+    const wan = cluster.networks.find((n) => n.role === "wan")!;
+    // the same gateway on both nodes (what XMLRPC sync copies with synchronizestaticroutes)
+    expect(x).toContain(
+      ["\t<gateways>", "\t\t<gateway_item>", "\t\t\t<interface>wan</interface>", `\t\t\t<gateway>${wan.gateway}</gateway>`, "\t\t\t<name>PFHA_WANGW</name>",
+        "\t\t\t<weight>1</weight>", "\t\t\t<ipprotocol>inet</ipprotocol>", "\t\t\t<descr><![CDATA[[pfsense-ha]PFHA_WANGW pfsense-ha: upstream gateway of wan]]></descr>",
+        "\t\t</gateway_item>", "\t\t<defaultgw4>PFHA_WANGW</defaultgw4>", "\t</gateways>"].join("\n"),
+    );
+    expect(textIn(doc, getPath(doc.root, "interfaces/wan/gateway"))).toBe("PFHA_WANGW");
+    expect(textIn(doc, getPath(doc.root, "interfaces/wan/ipaddr"))).toBe(wan.addresses[host === "fw1" ? "primary" : "secondary"]);
+    expect(cluster.dhcp).toMatchObject({ rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199" });
+    expect(textIn(doc, getPath(doc.root, "dhcpd/lan/range/from"))).toBe(cluster.dhcp!.rangeFrom);
+    expect(textIn(doc, getPath(doc.root, "dhcpd/lan/range/to"))).toBe(cluster.dhcp!.rangeTo);
+    expect(x).not.toContain("192.168.1.100"); // the factory range is gone
+  });
+
+  test.each(["fw1", "fw2"])("%s applied stage by stage: interfaces, gateway routing, VIPs, HA sync, rules and NAT, DHCP", async (host) => {
     const log = (await applyLog(inv, host)).filter((f) => STAGE_APPLY.includes(f));
     for (const f of STAGE_APPLY) expect(log).toContain(f);
     for (let i = 0; i + 1 < STAGE_APPLY.length; i++) {
@@ -230,7 +250,7 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
   test("destroy removes everything in reverse stage order", async () => {
     const stageOf = (urn: string): number => {
       const n = urn.split("::").pop() as string;
-      const rules: [RegExp, number][] = [[/-(br|vx)-/, 0], [/-if-/, 2], [/-vip-/, 3], [/-hasync$/, 4], [/-(alias|rule|nat)-/, 5], [/-dhcp-/, 6]];
+      const rules: [RegExp, number][] = [[/-(br|vx)-/, 0], [/-(if|gw)-/, 2], [/-vip-/, 3], [/-hasync$/, 4], [/-(alias|rule|nat)-/, 5], [/-dhcp-/, 6]];
       const hit = rules.find(([re]) => re.test(n));
       if (!hit) throw new Error(`no stage for ${n}`);
       return hit[1];
@@ -244,6 +264,7 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
       const x = await sh(inv, h, "cat /cf/conf/config.xml");
       expect(x).not.toContain("[pfsense-ha]");
       expect(x).not.toMatch(/<vip>|<pfsyncenabled>|<synchronizetoip>|<failover_peerip>/);
+      expect(x).not.toMatch(/<name>PFHA_WANGW<\/name>|<gateway>PFHA_WANGW<\/gateway>|<defaultgw4>PFHA_WANGW<\/defaultgw4>/);
     }
     for (const h of ["pve1", "pve2"]) {
       const bridges = await sh(inv, h, "ovs-vsctl list-br");
