@@ -35,6 +35,14 @@ async function resetFw(): Promise<void> {
   );
 }
 
+async function waitFor(pred: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error("condition not reached");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 function configOnFw(): PfConfigDoc {
   return parseConfigXml(readFileSync(hostPath(inv, FW, "/cf/conf/config.xml"), "utf8"));
 }
@@ -124,7 +132,8 @@ test("one edit: installed with write_config naming the resource, then applied wi
     "clear_subsystem_dirty",
   ]);
   const backups = await onFw("ls /cf/conf/backup");
-  expect(backups).toMatch(/config-\d+\.xml/);
+  expect(backups).toMatch(/config-\d+\.xml/); // pfSense's own history copy
+  expect(backups).not.toContain("pfha-rollback"); // our rollback copy is dropped once the batch is applied
   expect(protocolStats()).toMatchObject({ batches: 1, installs: 1, applies: 1, conflicts: 0 });
   const leftovers = await onFw("ls -a /cf/conf");
   expect(leftovers).not.toContain(".pfha-");
@@ -183,8 +192,8 @@ test("apply failure: previous config restored and re-applied, error names the st
   const good = readFileSync(hostPath(inv, FW, "/cf/conf/config.xml"), "utf8");
   await onFw("mkdir -p /tmp/pfha-lab-fail && touch /tmp/pfha-lab-fail/interface_carp_configure");
   const msg = await errorOf(submitEdit(ep, vipEdit(21)));
-  expect(msg).toMatch(/apply failed: .*interface_carp_configure.*restored and re-applied.*previous config is in \/cf\/conf\/backup\/config-\d+\.xml/);
-  const backupPath = /in (\/cf\/conf\/backup\/config-\d+\.xml)/.exec(msg)![1];
+  expect(msg).toMatch(/apply failed: .*interface_carp_configure.*restored and re-applied.*previous config is in \/cf\/conf\/backup\/pfha-rollback-[\w-]+\.xml/);
+  const backupPath = /in (\/cf\/conf\/backup\/pfha-rollback-[\w-]+\.xml)/.exec(msg)![1];
   expect(readFileSync(hostPath(inv, FW, backupPath), "utf8")).toBe(good);
   const now = vips(configOnFw());
   expect(now.has("pfhatest00020")).toBe(true);
@@ -229,6 +238,31 @@ test("connection cut after upload / after install: config.xml is always a valid 
   await Promise.all([submitEdit(ep, vipEdit(40)), submitEdit(ep, vipEdit(41))]);
   const now = vips(configOnFw());
   expect(now.has("pfhatest00040") && now.has("pfhatest00041")).toBe(true);
+});
+
+test("connection cut during apply: the box finishes installing and applying on its own; a re-run converges", async () => {
+  const mark = applyLog().length;
+  // enable_carp (the VIP apply's last step before clear_subsystem_dirty) sleeps 1.5 s and then prints to stdout
+  await onFw("mkdir -p /tmp/pfha-lab-slow && echo 1.5 > /tmp/pfha-lab-slow/enable_carp");
+  try {
+    const pending = errorOf(submitEdit(ep, vipEdit(42)));
+    await waitFor(() => applyLog().slice(mark).some((e) => e.fn === "enable_carp"), 10000);
+    await closeAllHosts(); // the cut: php is inside enable_carp
+    expect(await pending).toMatch(/cut|closed|ended|connection/i);
+    // The script was not killed with the connection: the apply reaches its end after the cut.
+    await waitFor(() => applyLog().slice(mark).some((e) => e.fn === "clear_subsystem_dirty"), 10000);
+  } finally {
+    await onFw("rm -rf /tmp/pfha-lab-slow");
+  }
+  const after = applyLog().slice(mark) as { fn: string; slowed?: boolean }[];
+  expect(after.filter((e) => e.slowed).map((e) => e.fn)).toEqual(["enable_carp"]); // it did run past the cut
+  const fns = after.filter((e) => !e.slowed).map((e) => e.fn);
+  expect(fns).toEqual(["write_config", "interface_carp_configure", "enable_carp", "clear_subsystem_dirty"]);
+  expect(vips(configOnFw()).has("pfhatest00042")).toBe(true); // the new document, parsed
+  // A re-run finds its element in place: nothing to install or apply.
+  const installs = protocolStats().installs;
+  await submitEdit(ep, vipEdit(42));
+  expect(protocolStats().installs).toBe(installs);
 });
 
 test("unknown newer config version refused before any write unless allowed", async () => {

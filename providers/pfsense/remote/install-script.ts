@@ -17,6 +17,9 @@ export interface InstallParams {
 }
 
 const PHP_BODY = String.raw`
+/* Run to the end even when our connection is cut: PHP ends a script whose stdout write fails ("aborted
+ * connection") unless told not to, and pfSense's apply functions print progress. */
+ignore_user_abort(true);
 error_reporting(E_ALL & ~E_NOTICE & ~E_DEPRECATED & ~E_WARNING);
 ini_set('display_errors', 'stderr');
 require_once("config.inc");
@@ -93,15 +96,20 @@ $lk = lock('config', LOCK_EX);
 if (hash_file('sha256', $cf) !== $p['expectedSha256']) { unlock($lk); $r['failedStep'] = 'conflict'; pfha_done($r, PFHA_CONFLICT); }
 $new = parse_xml_config($p['uploadedPath'], array('pfsense'));
 if (!is_array($new)) { unlock($lk); $r['failedStep'] = 'validate'; $r['error'] = 'uploaded config does not parse'; pfha_done($r, 4); }
-$t = (int)($old['revision']['time'] ?? 0);
-$backup = "{$g['cf_conf_path']}/backup/config-" . ($t > 0 ? $t : filemtime($cf)) . ".xml";
+/* pfSense's own history copy (Diagnostics > Backup & Restore) ... */
 backup_config();
-if (!is_file($backup)) { @mkdir(dirname($backup), 0755, true); copy($cf, $backup); }
+/* ... and our rollback copy under a name nobody else writes: pfSense's backup/config-<revision time>.xml is
+ * overwritten by the next backup_config() in the same second (config_restore() itself calls it first), so rolling
+ * back from it after a fast failure would "restore" the new config. */
+$backup = "{$g['cf_conf_path']}/backup/pfha-rollback-" . date('Ymd-His') . '-' . bin2hex(random_bytes(4)) . ".xml";
+@mkdir(dirname($backup), 0755, true);
+if (!copy($cf, $backup)) { unlock($lk); $r['failedStep'] = 'backup'; $r['error'] = "could not write the rollback copy $backup"; pfha_done($r, 4); }
 $r['backupPath'] = $backup;
 $ok = copy($p['uploadedPath'], "$cf.pfha") && rename("$cf.pfha", $cf);
 unlink_if_exists("{$g['tmp_path']}/config.cache");
 unlock($lk);
 if (!$ok) { $r['failedStep'] = 'install'; $r['error'] = "could not copy the upload over $cf"; pfha_done($r, 4); }
+$r['installed'] = true;
 /* pfSense's own write: canonical file, <revision> naming the resources, cache, XMLRPC sync. */
 $config = parse_config(true);
 if (write_config($p['description'], false) === false) {
@@ -113,6 +121,8 @@ if (write_config($p['description'], false) === false) {
 try {
 	$r['applied'] = pfha_apply($old, $config, $p['sections'], $p['interfaces']);
 	$r['ok'] = true;
+	@unlink($backup); /* applied: pfSense's own backup_config() copy is the history */
+	unset($r['backupPath']);
 	pfha_done($r, 0);
 } catch (Throwable $e) {
 	$r['failedStep'] = 'apply';

@@ -68,7 +68,9 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
       sections: touched.sections,
       interfaces: touched.interfaces,
     });
-    const res = await host.exec(`${PHP} -d display_errors=stderr`, { stdin: script, timeoutMs: 300000 });
+    // A cut connection must not stop an install/apply half way: HUP and PIPE are ignored (inherited by php), so
+    // the script runs to its end and the config on the box is applied even if we never hear the result.
+    const res = await host.exec(`trap '' HUP PIPE; exec ${PHP} -d display_errors=stderr`, { stdin: script, timeoutMs: 300000 });
     count(stats, "roundTrips");
     const report = parseInstallReport(res.stdout);
     if (res.code === EXIT_CONFLICT && report?.failedStep === "conflict") {
@@ -82,7 +84,7 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
           `stderr: ${res.stderr.trim().slice(-300)}`,
       );
     }
-    count(stats, "installs", report.backupPath ? 1 : 0);
+    count(stats, "installs", report.installed ? 1 : 0);
     if (!report.ok) throw new Error(failureMessage(opts.hostLabel, report));
     count(stats, "applies");
     await hooks?.afterInstall?.(opts.hostKey, attempt);

@@ -26,7 +26,10 @@ export interface InstallReport {
   /** "conflict" = config.xml changed since it was read (retry); otherwise the failed step. */
   failedStep?: string;
   error?: string;
+  /** The rollback copy of the previous config (kept only when the batch failed). */
   backupPath?: string;
+  /** The new config.xml was put in place (an install happened, whatever came after). */
+  installed?: boolean;
   restored?: boolean;
   applied?: string[];
 }
