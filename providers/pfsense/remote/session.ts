@@ -112,9 +112,17 @@ function editOne(doc: PfConfigDoc, e: ConfigEdit, version: string, hostLabel: st
     return { ok: true, version };
   } catch (err) {
     doc.root = saved;
-    const msg = err instanceof Error ? err.message : String(err);
-    return { ok: false, error: new Error(`${hostLabel}: ${e.label}: ${msg}`) };
+    return { ok: false, error: new Error(`${hostLabel}: ${e.label}: ${messageOf(err)}`) };
   }
+}
+
+/** The message of anything thrown: an Error subclass from a closure-serialized module may fail `instanceof Error`. */
+function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
+    return (err as { message: string }).message;
+  }
+  return String(err);
 }
 
 function failureMessage(hostLabel: string, r: InstallReport): string {
