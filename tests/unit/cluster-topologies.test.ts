@@ -14,7 +14,7 @@ const NODE = "pfsense-ha:cluster:PfSenseNode";
 const CLUSTER = "pfsense-ha:cluster:PfSenseHaCluster";
 const STAGES = ["fabric", "vms", "interfaces", "vips", "hasync", "rules", "dhcp"];
 const STAGE_OF_KEY: [RegExp, string][] = [
-  [/^if-/, "interfaces"],
+  [/^(if|gw)-/, "interfaces"],
   [/^vip-/, "vips"],
   [/^hasync$/, "hasync"],
   [/^(alias|rule|nat)-/, "rules"],
@@ -225,6 +225,15 @@ describe.each(topologyNames())("topology %s: pfSense stages", (name) => {
       expect(pfsync.dependencies).toContain(alias.urn);
       expect(xmlrpc.dependencies).toEqual(expect.arrayContaining([alias.urn, pfsync.urn]));
       expect(alias.dependencies).not.toContain(pfsync.urn);
+    }
+  });
+
+  test("interfaces stage: the WAN gateway waits for its node's interfaces; interfaces do not wait for each other", () => {
+    for (const role of ["primary", "secondary"] as const) {
+      const dyn = (key: string) => dynamicOf(elementComponents().find((c) => c.name === `cluster-${role}-${key}`) as Registration);
+      const ifs = plans[role].filter((i) => i.kind === "interface").map((i) => dyn(planKeyOf(i)));
+      expect(dyn("gw-wan").dependencies).toEqual(expect.arrayContaining(ifs.map((r) => r.urn)));
+      for (const i of ifs) expect(i.dependencies.filter((d) => ifs.some((o) => o.urn === d))).toEqual([]);
     }
   });
 
