@@ -1,4 +1,4 @@
-// DhcpFailover component: ISC DHCP failover keys (gateway/DNS = the VIP, peer IP); Kea and a secondary skew <= 20 are refused.
+// DhcpFailover component: the ISC DHCP pool range and failover keys (gateway/DNS = the VIP, peer IP); Kea and a secondary skew <= 20 are refused.
 import * as pulumi from "@pulumi/pulumi";
 import { DhcpFailoverResource, type ElementResourceArgs } from "../../providers/pfsense/resources/dynamic";
 import type { DhcpFailoverSpec } from "../../providers/pfsense/elements/dhcp";

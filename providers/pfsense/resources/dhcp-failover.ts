@@ -1,5 +1,5 @@
-// DhcpFailover: the HA keys of one ISC DHCP server (elements/dhcp.ts), identified by its interface. Skew rules are
-// checked before any host is touched; the Kea refusal and the missing-server check need the box's config.
+// DhcpFailover: the pool range and HA keys of one ISC DHCP server (elements/dhcp.ts), identified by its interface. Skew rules are
+// checked before any host is touched; the Kea refusal, the missing server and the range inside the box's own subnet need its config.
 import { readDhcpFailover, removeDhcpFailover, upsertDhcpFailover, validateDhcpFailoverSpec, type DhcpFailoverSpec } from "../elements/dhcp";
 import type { ElementInputs, ElementKind } from "./element-provider";
 
