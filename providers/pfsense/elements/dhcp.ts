@@ -67,8 +67,7 @@ export function validateDhcpFailover(doc: PfConfigDoc, spec: DhcpFailoverSpec): 
   const net = (ipv4ToInt(ip) & mask) >>> 0;
   for (const [field, v] of [["rangeFrom", spec.rangeFrom], ["rangeTo", spec.rangeTo]] as const) {
     if (((ipv4ToInt(v) & mask) >>> 0) !== net) {
-      // a plain Error: remote/session.ts reads the message only from `instanceof Error`, which a serialized subclass is not
-      throw new Error(`${field}: ${JSON.stringify(v)} is invalid; it is outside ${spec.interface}'s subnet (${ip}/${bits}); use an address range inside that subnet`);
+      throw new ElementInputError(field, v, `it is outside ${spec.interface}'s subnet (${ip}/${bits}); use an address range inside that subnet`);
     }
   }
 }
