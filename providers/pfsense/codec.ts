@@ -34,6 +34,8 @@ export const PFSENSE_HEADER = '<?xml version="1.0"?>\n';
 export class ConfigXmlError extends Error {
   constructor(message: string) {
     super(message);
+    // Set again: after Pulumi's closure serialization a subclass of Error no longer gets it from super()
+    this.message = message;
     this.name = "ConfigXmlError";
   }
 }

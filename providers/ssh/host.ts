@@ -32,7 +32,13 @@ interface RawResult {
 }
 
 /** A connect failure that retrying cannot fix (authentication, host key, bad key file). */
-class PermanentConnectError extends Error {}
+class PermanentConnectError extends Error {
+  constructor(message: string) {
+    super(message);
+    // Set again: after Pulumi's closure serialization a subclass of Error no longer gets it from super()
+    this.message = message;
+  }
+}
 
 // Everything before 'ready' that is not an authentication, host key or key file problem is a network problem
 // (refused, unreachable, reset, handshake timeout): those are retried with backoff.
@@ -45,7 +51,12 @@ function sleep(ms: number): Promise<void> {
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (err instanceof Error) return err.message;
+  // an Error subclass from a closure-serialized module fails `instanceof Error` (String() gives "[object Object]")
+  if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
+    return (err as { message: string }).message;
+  }
+  return String(err);
 }
 
 export class SshPooledHost implements PooledHost {
