@@ -6,6 +6,7 @@ source "$(dirname "$0")/env.sh"
 cd "$PFHA_ROOT"
 bash scripts/install.sh
 echo "== typecheck"; tsc --noEmit -p .
+tsc -p examples/workload-stack # the example consumer stack (output contract) compiles too
 echo "== lint"; eslint .
 export PFHA_LAB_ID="${PFHA_LAB_ID:-0}"
 echo "== lab up"; bash lab/lab.sh up
