@@ -21,9 +21,20 @@ function checkIp(key: string, value: unknown): Problem[] {
   return [problem(key, value, "is not an IP address", `write an IPv4 or IPv6 literal (OVS remote_ip takes no DNS names), e.g. "10.0.0.2"`)];
 }
 
+/** A name that starts with "-" passes the character rule but reads as an option to ovs-vsctl, ip and ifupdown2. */
+function checkNotOption(key: string, value: unknown): Problem[] {
+  if (typeof value !== "string" || !value.startsWith("-")) return [];
+  return [problem(key, value, "starts with \"-\", which commands would read as an option", `start the name with a letter or digit, e.g. "vmbr1"`)];
+}
+
+function checkName(key: string, value: unknown): Problem[] {
+  const p = checkIfName(key, value);
+  return p.length > 0 ? p : checkNotOption(key, value);
+}
+
 export function validateBridgeInputs(i: Partial<OvsBridgeInputs>): Problem[] {
-  const p: Problem[] = [...checkEndpoint("endpoint", i.endpoint), ...checkIfName("name", i.name)];
-  if (i.uplink !== undefined) p.push(...checkIfName("uplink", i.uplink));
+  const p: Problem[] = [...checkEndpoint("endpoint", i.endpoint), ...checkName("name", i.name)];
+  if (i.uplink !== undefined) p.push(...checkName("uplink", i.uplink));
   if (i.uplink !== undefined && i.uplink === i.name) p.push(problem("uplink", i.uplink, "is the bridge's own name", "name the physical NIC, e.g. \"eno1\""));
   if (i.mtu !== undefined) p.push(...checkMtu("mtu", i.mtu));
   if (i.datapathType !== undefined && i.datapathType !== "system" && i.datapathType !== "netdev") {
@@ -33,10 +44,10 @@ export function validateBridgeInputs(i: Partial<OvsBridgeInputs>): Problem[] {
 }
 
 export function validateVxlanNodeInputs(i: Partial<VxlanNodeInputs>): Problem[] {
-  const p: Problem[] = [...checkEndpoint("endpoint", i.endpoint), ...checkIfName("bridge", i.bridge), ...checkVni("vni", i.vni)];
+  const p: Problem[] = [...checkEndpoint("endpoint", i.endpoint), ...checkName("bridge", i.bridge), ...checkVni("vni", i.vni)];
   // The id ends up in an ovs_extra line, which ifupdown2 runs through a shell: keep it to a plain word.
-  if (typeof i.tunnelId !== "string" || !/^[A-Za-z0-9_.-]{1,63}$/.test(i.tunnelId)) {
-    p.push(problem("tunnelId", i.tunnelId, "is not a valid tunnel id", "use 1-63 characters from A-Z a-z 0-9 _ . -, e.g. \"lan\""));
+  if (typeof i.tunnelId !== "string" || !/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,62}$/.test(i.tunnelId)) {
+    p.push(problem("tunnelId", i.tunnelId, "is not a valid tunnel id", "use 1-63 characters from A-Z a-z 0-9 _ . -, not starting with -, e.g. \"lan\""));
   }
   p.push(...checkIp("underlayAddress", i.underlayAddress));
   if (i.dstPort !== undefined) p.push(...checkUdpPort("dstPort", i.dstPort));

@@ -105,7 +105,11 @@ export function parseFirewallProbe(base: Pick<FirewallObservation, "role" | "nam
 }
 
 export function nodeProbeScript(bridges: string[], windowS: number): string {
-  bridges.forEach((b, i) => assertIfName(`bridges[${i}]`, b));
+  bridges.forEach((b, i) => {
+    assertIfName(`bridges[${i}]`, b);
+    // ovs-ofctl would read a leading "-" as an option
+    if (b.startsWith("-")) throw new Error(`bridges[${i}]: ${JSON.stringify(b)} starts with "-"; use a bridge name starting with a letter or digit`);
+  });
   if (!Number.isInteger(windowS) || windowS < 0 || windowS > 30) throw new Error(`window: ${windowS} is invalid; use whole seconds from 0 to 30`);
   const vsctl = (cols: string, table: string) => `${shCommand(["ovs-vsctl", "--timeout=10", "--format=json", `--columns=${cols}`, "list", table])}`;
   const dump = bridges.map((b) => `echo ${shq(`bridge ${b}`)}; ovs-ofctl dump-ports ${shq(b)} 2>/dev/null`).join("; ") || ":";
