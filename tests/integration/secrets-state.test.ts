@@ -2,9 +2,10 @@
 // distinctive CARP/XMLRPC passwords and the lab client key's CONTENT as pfsense-ha:sshPrivateKey (the key file path
 // in the inventory copy points nowhere, so every SSH login proves the key travelled as the secret). Then none of
 // those values may appear in: the checkpoint as the real engine would write it (plaintext for everything not marked
-// secret, __provider included), the stack outputs, the console output of the run, any file under the lab hosts'
-// /var/log, /cf/conf (except pfSense's config.xml and its backups, where pfSense stores the passwords by design) and
-// /etc/network, nor the error of a forced failure (an injected apply failure, a refused SSH key).
+// secret, __provider included), the stack outputs, the console output of the runs (up, failed update, destroy), any
+// file under the lab hosts' /var/log, /cf/conf (except pfSense's config.xml and its backups, where pfSense stores
+// the passwords by design) and /etc/network afterwards, nor the error of a forced failure (an injected apply
+// failure, a refused SSH key).
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -42,6 +43,7 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
   let secrets: Record<string, string>;
   let config: Record<string, string>;
   let first: RunResult;
+  let destroyed = false;
 
   function stackConfig(sshKey: string, inventoryPath: string, cluster?: (c: Record<string, unknown>) => void): Record<string, string> {
     const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
@@ -146,7 +148,7 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
     if (inv) {
       await sh("fw1", "rm -rf /tmp/pfha-lab-fail").catch(() => undefined);
       // Leave the lab as found: destroy what the first run built.
-      if (first?.run) await up(config, { prior: first.run.state, empty: true });
+      if (first?.run && !destroyed) await up(config, { prior: first.run.state, empty: true });
     }
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -215,10 +217,20 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
     expect(leakedSecrets(text, Object.fromEntries(refusedBody.map((l, i) => [`refusedKeyLine${i + 2}`, l])))).toEqual([]);
   });
 
-  test("no file under /var/log, /cf/conf (but config.xml and its backups) or /etc/network of any host holds a secret", async () => {
+  test("destroy (every delete through the serialized providers) succeeds without a secret in its output", async () => {
+    const gone = await up(config, { prior: first.run?.state, empty: true });
+    destroyed = gone.error === undefined;
+    expect(gone.error?.message).toBeUndefined();
+    expect(gone.run?.operations.filter((o) => o.op === "delete")).toHaveLength(first.run?.state.size ?? -1);
+    expect(leakedSecrets(gone.console, secrets)).toEqual([]);
+  });
+
+  test("after destroy, no file under /var/log, /cf/conf (but config.xml history) or /etc/network of any host holds a secret", async () => {
     const hits = await filesWithSecrets();
-    // the scan works: pfSense keeps the CARP password in config.xml by design
-    expect(hits).toContain("fw1:/cf/conf/config.xml");
+    // the scan works: pfSense's config history keeps the passwords by design (the revisions written by the run)
+    expect(hits.some((h) => /^fw1:\/cf\/conf\/backup\/config-\d+\.xml$/.test(h))).toBe(true);
+    // destroy took every password out of the live config.xml
+    expect(hits.filter((h) => h.endsWith(":/cf/conf/config.xml"))).toEqual([]);
     expect(hits.filter((h) => !BY_DESIGN.test(h.slice(h.indexOf(":") + 1)))).toEqual([]);
   });
 });
