@@ -70,7 +70,9 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
     });
     // A cut connection must not stop an install/apply half way: HUP and PIPE are ignored (inherited by php), so
     // the script runs to its end and the config on the box is applied even if we never hear the result.
-    const res = await host.exec(`trap '' HUP PIPE; exec ${PHP} -d display_errors=stderr`, { stdin: script, timeoutMs: 300000 });
+    // zend.exception_ignore_args: an uncaught exception's trace on stderr (quoted in our error) must not print the
+    // arguments of pfSense's functions, which include CARP/XMLRPC passwords (PHP's built-in default prints them).
+    const res = await host.exec(`trap '' HUP PIPE; exec ${PHP} -d display_errors=stderr -d zend.exception_ignore_args=1`, { stdin: script, timeoutMs: 300000 });
     count(stats, "roundTrips");
     const report = parseInstallReport(res.stdout);
     if (res.code === EXIT_CONFLICT && report?.failedStep === "conflict") {
