@@ -46,7 +46,18 @@ export interface TunnelPortSpec {
 }
 
 /** Options exactly as we want them, in a stable order (OVS stores a map; the order only matters for the file). */
+/**
+ * The options map is ovs-vsctl syntax inside one shell argument: a `"` or `,` in a value would add options of its
+ * own. check() validates the inputs; this refuses such a value here too (state read back, bypassed checks).
+ */
+function ovsWord(field: string, v: string): string {
+  if (!/^[A-Za-z0-9_.:-]+$/.test(v)) throw new Error(`${field}: ${JSON.stringify(v)} is not a plain address or number; use e.g. "10.0.0.2"`);
+  return v;
+}
+
 export function tunnelOptions(s: TunnelPortSpec): [string, string][] {
+  ovsWord("remote_ip", s.remoteIp);
+  if (s.localIp !== undefined) ovsWord("local_ip", s.localIp);
   const o: [string, string][] = [
     ["remote_ip", s.remoteIp],
     ["key", String(s.key)],

@@ -220,6 +220,13 @@ describe("quoting alone holds even without validation (defence in depth)", () =>
     expect(r.created).toEqual([]);
   });
 
+  // (a plain word cannot add OVS options; it is no IP either, which check() refuses: see the VxlanNode rows)
+  const notPlain = quotable.filter(([, v]) => !/^[A-Za-z0-9_.:-]+$/.test(v));
+  it.each(notPlain)("a VXLAN remote_ip/local_ip with %s is refused by the builder itself", (_label, v) => {
+    expect(() => ensureTunnelPortCommands(tunnelPort({ remoteIp: v }))).toThrow(/^remote_ip: /);
+    expect(() => ensureTunnelPortCommands(tunnelPort({ localIp: v }))).toThrow(/^local_ip: /);
+  });
+
   it("NUL cannot be passed through a shell: refused", () => {
     expect(() => shq("x\0y")).toThrow(/NUL/);
     expect(() => vsctlTransaction(ensureBridgeCommands("x\0y", "system"))).toThrow(/NUL/);
