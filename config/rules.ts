@@ -29,8 +29,10 @@ export function checkIfName(key: string, value: unknown): Problem[] {
     const why =
       typeof value === "string" && value.length > 15
         ? `is ${value.length} characters long; Linux limits interface names to 15`
-        : "is not a valid interface name (allowed: 1-15 characters from [A-Za-z0-9_.-])";
-    return [problem(key, value, `interface/bridge name ${why}`, `use a name of at most 15 characters from A-Z a-z 0-9 _ . -, e.g. "vmbr1"`)];
+        : typeof value === "string" && value.startsWith("-")
+          ? "starts with \"-\", which commands read as an option"
+          : "is not a valid interface name (allowed: 1-15 characters from [A-Za-z0-9_.-])";
+    return [problem(key, value, `interface/bridge name ${why}`, `use a name of at most 15 characters from A-Z a-z 0-9 _ . -, not starting with "-", e.g. "vmbr1"`)];
   }
   return [];
 }

@@ -17,13 +17,14 @@ export function shCommand(argv: ReadonlyArray<string | number>): string {
 }
 
 /** Linux interface / OVS bridge / port names: at most 15 characters of [A-Za-z0-9_.-] (IFNAMSIZ - 1). */
-export const IFNAME_PATTERN = /^[A-Za-z0-9_.-]{1,15}$/;
+/** 1-15 characters from [A-Za-z0-9_.-], not starting with "-" (a command would read it as an option). */
+export const IFNAME_PATTERN = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}$/;
 
 /** Throws a clear error (naming the field) unless `name` is a valid interface/bridge/port name. */
 export function assertIfName(field: string, name: string): string {
   if (!IFNAME_PATTERN.test(name) || name === "." || name === "..") {
     throw new Error(
-      `${field}: ${JSON.stringify(name)} is not a valid interface name; use 1-15 characters from [A-Za-z0-9_.-] ` +
+      `${field}: ${JSON.stringify(name)} is not a valid interface name; use 1-15 characters from [A-Za-z0-9_.-], not starting with "-" ` +
         `(Linux limits interface names to 15 characters)`,
     );
   }

@@ -240,6 +240,15 @@ test("connection cut after upload / after install: config.xml is always a valid 
   expect(now.has("pfhatest00040") && now.has("pfhatest00041")).toBe(true);
 });
 
+test("an upload left by a cut before the install is removed by a later run once it is 10 minutes old", async () => {
+  await onFw("echo '<pfsense/>' > /cf/conf/.pfha-stale00000.xml && touch -d '-11 minutes' /cf/conf/.pfha-stale00000.xml && echo '<pfsense/>' > /cf/conf/.pfha-fresh00000.xml");
+  await submitEdit(ep, vipEdit(43));
+  const left = await onFw("ls -a /cf/conf");
+  expect(left).not.toContain(".pfha-stale00000.xml");
+  expect(left).toContain(".pfha-fresh00000.xml"); // may belong to a run in progress
+  await onFw("rm -f /cf/conf/.pfha-fresh00000.xml");
+});
+
 test("connection cut during apply: the box finishes installing and applying on its own; a re-run converges", async () => {
   const mark = applyLog().length;
   // enable_carp (the VIP apply's last step before clear_subsystem_dirty) sleeps 1.5 s and then prints to stdout
@@ -280,4 +289,15 @@ test("no secret in the apply log, the revision or the system log", async () => {
   const logs = await onFw("cat /var/log/pfha-lab/apply.log; cat /var/log/system.log 2>/dev/null; ls /cf/conf/backup");
   expect(logs).not.toContain(SECRET);
   expect(textIn(configOnFw(), getPath(configOnFw().root, "revision/description"))).not.toContain(SECRET);
+  // An error that quotes a secret (here: an edit's own validation message) leaves the protocol redacted.
+  const quoting: ConfigEdit = {
+    label: "CarpVip quoting",
+    secrets: [SECRET],
+    edit: () => {
+      throw new Error(`password ${SECRET} is refused by this box`);
+    },
+  };
+  const msg = await errorOf(submitEdit(ep, quoting));
+  expect(msg).toContain("password [REDACTED] is refused");
+  expect(msg).not.toContain(SECRET);
 });

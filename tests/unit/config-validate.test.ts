@@ -93,6 +93,7 @@ const CASES: Case[] = [
   ["bridge name of 16 characters", (v) => setIn(v, "networks.lan.bridge", "vmbr-lan-1234567"), net("lan", ".bridge"), /16 characters long; Linux limits interface names to 15/],
   ["bridge name with a space", (v) => setIn(v, "networks.lan.bridge", "vmbr 1"), net("lan", ".bridge"), /not a valid interface name/],
   ["uplink with a shell metacharacter", (v) => setIn(v, "networks.wan.uplink", "eno1;reboot"), net("wan", ".uplink"), /not a valid interface name/],
+  ["bridge name starting with a dash (read as an option)", (v) => setIn(v, "networks.lan.bridge", "-vmbr1"), net("lan", ".bridge"), /starts with "-", which commands read as an option/],
   ["pfSense device name too long", (v) => setIn(v, "firewalls.primary.interfaces", { wan: "vtnet0", lan: "vtnet1", sync: "a-very-long-device" }), `${C}.firewalls.primary.interfaces.sync`, /Linux limits interface names to 15/],
   ["pfsenseInterface not wan/lan/optN", (v) => setIn(v, "networks.sync.pfsenseInterface", "sync"), net("sync", ".pfsenseInterface"), /not a pfSense interface name/],
   // bridge roles

@@ -89,6 +89,10 @@ function pfha_apply($from, $to, $sections, $ifs) {
 
 $cf = $p['configPath'];
 $r = array('ok' => false);
+/* Uploads left by a run cut before this script started hold passwords (mode 0600): drop those older than 10 min. */
+foreach ((glob(dirname($cf) . '/.pfha-*.xml') ?: array()) as $stale) {
+	if ($stale !== $p['uploadedPath'] && filemtime($stale) < time() - 600) @unlink($stale);
+}
 /* Check and install under pfSense's config lock, as config_restore() does, so no writer slips in between. */
 $old = parse_xml_config($cf, array('pfsense'));
 if (!is_array($old)) { $r['failedStep'] = 'read'; $r['error'] = "$cf does not parse"; pfha_done($r, 4); }

@@ -5,6 +5,7 @@ import { buildConfigXml, parseConfigXml } from "../codec";
 import type { PfConfigDoc } from "../codec";
 import { cloneElement } from "../codec-tree";
 import type { SshHost } from "../../ssh/types";
+import { redactedError } from "../../ssh/redact";
 import { buildInstallScript, CONFIG_PATH, EXIT_CONFLICT, parseInstallReport, revisionDescription } from "./install-script";
 import { snapshotSections, touchedSections } from "./sections";
 import type { BatchStats, ConfigEdit, InstallReport, ProtocolHooks } from "./types";
@@ -33,10 +34,13 @@ function count(stats: BatchStats | undefined, k: keyof BatchStats, n = 1): void 
 
 /** Runs the batch; never throws for one edit's failure (see outcomes); throws nothing: host errors fail every edit. */
 export async function runBatch(host: SshHost, edits: ConfigEdit[], opts: BatchOptions): Promise<EditOutcome[]> {
+  // Every error leaves redacted: PHP's stderr or an exception text could quote a CARP/XMLRPC password.
+  const secrets = edits.flatMap((e) => e.secrets ?? []);
   try {
-    return await runBatchOrThrow(host, edits, opts);
+    const outcomes = await runBatchOrThrow(host, edits, opts);
+    return outcomes.map((o) => (o.ok ? o : { ok: false as const, error: redactedError(o.error.message, secrets) }));
   } catch (e) {
-    const error = e instanceof Error ? e : new Error(String(e));
+    const error = redactedError(messageOf(e), secrets);
     return edits.map(() => ({ ok: false as const, error }));
   }
 }
