@@ -1,21 +1,13 @@
 // DhcpFailover component: the ISC DHCP pool range and failover keys (gateway/DNS = the VIP, peer IP); Kea and a secondary skew <= 20 are refused.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { ElementComponent } from "./element-component";
 import { DhcpFailoverResource, type ElementResourceArgs } from "../../providers/pfsense/resources/dynamic";
 import type { DhcpFailoverSpec } from "../../providers/pfsense/elements/dhcp";
 
 export type DhcpFailoverArgs = ElementResourceArgs<DhcpFailoverSpec>;
 
-export class DhcpFailover extends pulumi.ComponentResource {
-  /** The element's identity on the firewall (the interface name). */
-  readonly identity: pulumi.Output<string>;
-  /** The firewall's config.xml <version> it was written to. */
-  readonly configVersion: pulumi.Output<string>;
+export class DhcpFailover extends ElementComponent {
   constructor(name: string, args: DhcpFailoverArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:DhcpFailoverComponent", name, {}, opts);
-    // dependsOn on a component is not inherited by its children: forward it
-    const r = new DhcpFailoverResource(name, args, { parent: this, dependsOn: opts?.dependsOn });
-    this.identity = r.identity;
-    this.configVersion = r.configVersion;
-    this.registerOutputs({ identity: this.identity, configVersion: this.configVersion });
+    super("pfsense-ha:pfsense:DhcpFailoverComponent", name, (o) => new DhcpFailoverResource(name, args, o), opts);
   }
 }
