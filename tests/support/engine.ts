@@ -261,8 +261,9 @@ export async function runUnderEngine(opts: EngineOptions): Promise<EngineRun> {
     }
     state.set(reg.urn, { type: reg.type, id, inputs, outs, dependencies: reg.dependencies });
     operations.push({ urn: reg.urn, op });
-    // Like the engine: outputs of secret inputs (and additionalSecretOutputs) stay secret.
-    const secretKeys = new Set([...reg.secretInputs, ...reg.additionalSecretOutputs, PROVIDER_KEY]);
+    // Like the engine: outputs of secret inputs (and additionalSecretOutputs) stay secret; `__provider` is plain,
+    // as the engine stores it (tests/support/checkpoint.ts checks that no secret is captured in it).
+    const secretKeys = new Set([...reg.secretInputs, ...reg.additionalSecretOutputs]);
     const shown: Props = {};
     for (const [k, v] of Object.entries(outs)) shown[k] = secretKeys.has(k) ? wrapSecret(v) : v;
     return { id, state: shown };
