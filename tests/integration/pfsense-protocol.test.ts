@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "fs";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
+import { errorOf, waitFor } from "../support/async";
 import type { SshEndpoint } from "../../providers/ssh";
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { childrenByTag, ensurePath, getPath, kids, leaf, section, textIn, valueOf } from "../../providers/pfsense/codec-tree";
@@ -33,14 +34,6 @@ async function resetFw(): Promise<void> {
     "php /usr/local/share/pfha-lab/seed.php fw1 fw2 >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log " +
       "/tmp/pfha-lab-fail /tmp/config.cache /cf/conf/.pfha-* && mkdir -p /cf/conf/backup",
   );
-}
-
-async function waitFor(pred: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error("condition not reached");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function configOnFw(): PfConfigDoc {
@@ -91,15 +84,6 @@ function vipEdit(n: number, opts: Partial<ConfigEdit> = {}): ConfigEdit {
     verify: (doc) => (vips(doc).get(uniqid) === subnet ? undefined : `VIP ${uniqid} missing`),
     ...opts,
   };
-}
-
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-  throw new Error("expected a rejection");
 }
 
 beforeAll(() => {
@@ -255,11 +239,11 @@ test("connection cut during apply: the box finishes installing and applying on i
   await onFw("mkdir -p /tmp/pfha-lab-slow && echo 1.5 > /tmp/pfha-lab-slow/enable_carp");
   try {
     const pending = errorOf(submitEdit(ep, vipEdit(42)));
-    await waitFor(() => applyLog().slice(mark).some((e) => e.fn === "enable_carp"), 10000);
+    await waitFor(() => applyLog().slice(mark).some((e) => e.fn === "enable_carp"), 10000, 50);
     await closeAllHosts(); // the cut: php is inside enable_carp
     expect(await pending).toMatch(/cut|closed|ended|connection/i);
     // The script was not killed with the connection: the apply reaches its end after the cut.
-    await waitFor(() => applyLog().slice(mark).some((e) => e.fn === "clear_subsystem_dirty"), 10000);
+    await waitFor(() => applyLog().slice(mark).some((e) => e.fn === "clear_subsystem_dirty"), 10000, 50);
   } finally {
     await onFw("rm -rf /tmp/pfha-lab-slow");
   }

@@ -8,6 +8,7 @@ import { join } from "path";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabHost, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts, connectHost, maxConnectTimeMs, registerSecret, resolveEndpoint, sshStats } from "../../providers/ssh";
 import type { SshEndpoint, SshHost } from "../../providers/ssh";
+import { errorOf } from "../support/async";
 
 jest.setTimeout(60000);
 
@@ -21,15 +22,6 @@ async function onHost(script: string): Promise<string> {
   const r = await labExec(inv, "pve1", script);
   if (r.code !== 0) throw new Error(`labExec ${script}: ${r.code} ${r.stderr}`);
   return r.stdout;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-  throw new Error("expected a rejection");
 }
 
 beforeAll(async () => {

@@ -15,6 +15,7 @@ import { parseConfigXml } from "../../providers/pfsense/codec";
 import { submitEdit } from "../../providers/pfsense/remote";
 import { schemaOf } from "../../providers/pfsense/version";
 import { closeAllHosts, connectHost, sshStats } from "../../providers/ssh";
+import { waitFor } from "../support/async";
 import { runDrill } from "../../providers/verify/drill";
 import { applyUnifiedDiff } from "../../providers/verify/line-diff";
 import { applyPlanItem, maskSecrets, renderFirewall } from "../../providers/verify/render";
@@ -115,14 +116,6 @@ function stopSyncLink(): void {
   if (!sync) return;
   for (const role of ROLES) {
     spawnSync("ip", ["netns", "exec", inv.hosts[config.firewalls[role].name].netns, "ip", "addr", "del", `${sync.addresses[role]}/${sync.prefix}`, "dev", "eth0"]);
-  }
-}
-
-async function waitFor(pred: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error("condition not reached");
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
