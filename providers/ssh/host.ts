@@ -3,6 +3,7 @@
 import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import { connect as netConnect, type Socket } from "net";
+import { messageOf } from "../error-message";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import { readFileCommand, uploadCommand } from "./commands";
 import { BACKOFF_BASE_MS, endpointLabel, type ResolvedEndpoint } from "./endpoint";
@@ -48,15 +49,6 @@ function isRetryable(err: unknown): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  // an Error subclass from a closure-serialized module fails `instanceof Error` (String() gives "[object Object]")
-  if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
-    return (err as { message: string }).message;
-  }
-  return String(err);
 }
 
 export class SshPooledHost implements PooledHost {

@@ -1,6 +1,7 @@
 // I/O shell of verify: one exec per host (all hosts in parallel), parsed into observations.
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { connectHost, redact, type SshEndpoint } from "../ssh";
+import { messageOf } from "../error-message";
 import type { FirewallObservation, NodeObservation, Observations } from "./observations";
 import { firewallProbeScript, nodeProbeScript, parseFirewallProbe, parseNodeProbe } from "./probe";
 
@@ -20,8 +21,8 @@ export interface Collected {
 
 const PROBE_TIMEOUT_MS = 60_000;
 
-function messageOf(e: unknown): string {
-  return redact((e as Error)?.message ?? String(e));
+function redactedMessageOf(e: unknown): string {
+  return redact(messageOf(e));
 }
 
 async function probeFirewall(c: ClusterConfig, role: FirewallRole, ep: SshEndpoint): Promise<{ observation: FirewallObservation; configXml?: string }> {
@@ -32,7 +33,7 @@ async function probeFirewall(c: ClusterConfig, role: FirewallRole, ep: SshEndpoi
     if (r.timedOut) return { observation: { role, name: fw.name, error: `probe timed out after ${PROBE_TIMEOUT_MS / 1000} s` } };
     return parseFirewallProbe({ role, name: fw.name }, r.stdout);
   } catch (e) {
-    return { observation: { role, name: fw.name, error: messageOf(e) } };
+    return { observation: { role, name: fw.name, error: redactedMessageOf(e) } };
   }
 }
 
@@ -43,7 +44,7 @@ async function probeNode(name: string, ep: SshEndpoint, bridges: string[], windo
     if (r.timedOut) return { node: name, ports: [], counters: [{}, {}], windowMs: windowS * 1000, error: "probe timed out" };
     return parseNodeProbe(name, r.stdout, windowS);
   } catch (e) {
-    return { node: name, ports: [], counters: [{}, {}], windowMs: windowS * 1000, error: messageOf(e) };
+    return { node: name, ports: [], counters: [{}, {}], windowMs: windowS * 1000, error: redactedMessageOf(e) };
   }
 }
 

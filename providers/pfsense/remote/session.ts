@@ -6,6 +6,7 @@ import type { PfConfigDoc } from "../codec";
 import { cloneElement } from "../codec-tree";
 import type { SshHost } from "../../ssh/types";
 import { redactedError } from "../../ssh/redact";
+import { messageOf } from "../../error-message";
 import { buildInstallScript, CONFIG_PATH, EXIT_CONFLICT, parseInstallReport, revisionDescription } from "./install-script";
 import { snapshotSections, touchedSections } from "./sections";
 import type { BatchStats, ConfigEdit, InstallReport, ProtocolHooks } from "./types";
@@ -120,15 +121,6 @@ function editOne(doc: PfConfigDoc, e: ConfigEdit, version: string, hostLabel: st
     doc.root = saved;
     return { ok: false, error: new Error(`${hostLabel}: ${e.label}: ${messageOf(err)}`) };
   }
-}
-
-/** The message of anything thrown: an Error subclass from a closure-serialized module may fail `instanceof Error`. */
-function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
-    return (err as { message: string }).message;
-  }
-  return String(err);
 }
 
 function failureMessage(hostLabel: string, r: InstallReport): string {

@@ -1,3 +1,4 @@
+
 // A dynamic provider over one managed config.xml element, generic over the element kind (resources/<kind>.ts, each
 // a thin spec over elements/). check/diff are pure and never open a connection; create/update/delete submit one
 // edit through the remote protocol (batched per host); read returns the element as found, so drift shows as a diff.
@@ -6,6 +7,7 @@ import { schemaOf, type PfSchema } from "../version";
 import { submitEdit } from "../remote/queue";
 import type { SshEndpoint } from "../../ssh/types";
 import { readBoxConfig } from "./box";
+import { messageOf } from "../../error-message";
 
 /** Pulumi's preview placeholder for values not known yet. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -71,12 +73,6 @@ export function specDrift(want: object, found: object): string[] {
   const f = found as Props;
   const keys = [...Object.keys(w), ...Object.keys(f)].filter((k, i, all) => all.indexOf(k) === i);
   return keys.filter((k) => canonical(w[k]) !== canonical(f[k]));
-}
-
-// Not `instanceof Error`: a serialized provider's error classes are not the host's Error.
-function messageOf(e: unknown): string {
-  const m = typeof e === "object" && e !== null ? (e as { message?: unknown }).message : undefined;
-  return typeof m === "string" ? m : String(e);
 }
 
 export class ElementProvider<S extends object, I extends ElementInputs<S> = ElementInputs<S>> {
