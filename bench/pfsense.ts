@@ -1,4 +1,4 @@
-// Benchmark of issue 4: (a) 1, 10, 100 CARP VIP / filter rule creates on one lab firewall through the providers,
+// pfSense benchmark: (a) 1, 10, 100 CARP VIP / filter rule creates on one lab firewall through the providers,
 // with and without batching (without = one install per edit): wall time, installs, applies, SSH round trips;
 // (b) the codec's parse + edit + build on the 5 MB config (bench/pfsense-codec.ts). Last line machine-readable.
 import { spawnSync } from "child_process";

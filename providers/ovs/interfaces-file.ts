@@ -1,5 +1,5 @@
 // /etc/network/interfaces as ifupdown2 and Proxmox read it: parse into stanzas while keeping every byte, replace or
-// remove only the stanzas we own, and check what Proxmox's parser needs (pve-common Interfaces.pm, research §2.4).
+// remove only the stanzas we own, and check what Proxmox's parser needs (pve-common: PVE/INotify.pm on PVE 8, PVE/Network/Interfaces.pm on PVE 9).
 
 export interface IfaceStanza {
   name: string;

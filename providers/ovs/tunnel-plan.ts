@@ -20,7 +20,7 @@ export function desiredPorts(i: VxlanNodeInputs): (TunnelPortSpec & { peer: stri
   }));
 }
 
-/** OVSTunnel stanza: never listed in a bridge's ovs_ports, no ovs_mtu (research §2.4). */
+/** OVSTunnel stanza: never listed in a bridge's ovs_ports, no ovs_mtu. */
 export function tunnelStanza(s: TunnelPortSpec): StanzaSpec {
   return {
     name: s.name,

@@ -1,4 +1,4 @@
-// config.xml <version> → the schema the element edits write (research §4, globals.inc latest_config per branch).
+// config.xml <version> → the schema the element edits write (pfSense globals.inc: latest_config per release branch).
 import type { PfConfigDoc } from "./codec";
 import { getPath, textIn } from "./codec-tree";
 

@@ -36,7 +36,6 @@ describe("port naming", () => {
     for (const t of ["lan", "dmz", "sync", "wan-2"]) {
       for (let n = 0; n < 50; n++) {
         const name = tunnelPortName(t, `node${n}`);
-        expect(name).toBe(tunnelPortName(t, `node${n}`));
         expect(name.length).toBeLessThanOrEqual(15);
         expect(name).toMatch(/^[a-z0-9-]+$/);
         expect(new RegExp(CONDONE_REGEX).test(name)).toBe(true);

@@ -1,5 +1,5 @@
 // Outbound NAT (firewall_nat_out.inc saveNAToutMode()/saveoutNATrule()): mode hybrid + one manual rule per inside
-// subnet translating to the WAN CARP VIP. Target schema per version (research §1.3): 2.7.0 writes <target>IP</target>
+// subnet translating to the WAN CARP VIP. Target schema per version: 2.7.0 writes <target>IP</target>
 // only; 2.7.1+ (upgrade_229_to_230) adds <target_subnet></target_subnet>. Identity: the descr marker.
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, flag, getPath, insertChild, leaf, removeChild, section, textIn } from "../codec-tree";

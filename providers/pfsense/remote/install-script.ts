@@ -1,4 +1,4 @@
-// The PHP program that installs an uploaded config.xml and applies it with pfSense's own functions (research §2).
+// The PHP program that installs an uploaded config.xml and applies it with pfSense's own functions.
 // Parameters travel as base64 JSON inside the script (no shell involved); the script reads no secret itself.
 import type { ApplySection, InstallReport } from "./types";
 

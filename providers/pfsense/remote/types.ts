@@ -2,7 +2,7 @@
 // is written with one install and applied with one run of pfSense's apply functions.
 import type { PfConfigDoc } from "../codec";
 
-/** What pfSense must re-apply after an install (research §2.2). Order of application: as listed here. */
+/** What pfSense must re-apply after an install. Order of application: as listed here. */
 export const APPLY_SECTIONS = ["interfaces", "routing", "vip", "hasync", "filter", "dhcp"] as const;
 export type ApplySection = (typeof APPLY_SECTIONS)[number];
 

@@ -1,4 +1,4 @@
-// Which config.xml <version>s the protocol writes (research §4): 22.9 = 2.7.0, 23.3 = 2.7.1/2.7.2,
+// Which config.xml <version>s the protocol writes (pfSense globals.inc, latest_config per release): 22.9 = 2.7.0, 23.3 = 2.7.1/2.7.2,
 // 23.5-24.1 = 2.8.x. Older ones are refused; newer ones only with an explicit override.
 import type { PfConfigDoc } from "../codec";
 import { getPath, textIn } from "../codec-tree";
