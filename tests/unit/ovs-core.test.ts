@@ -7,7 +7,7 @@ import { ensureTunnelPortCommands, vsctlTransaction } from "../../providers/ovs/
 import { validateVxlanNodeInputs, validateBridgeInputs } from "../../providers/ovs/validate";
 import { parseSnapshot, snapshotCommand } from "../../providers/ovs/snapshot";
 import { desiredPorts, tunnelPreflight, tunnelStanza } from "../../providers/ovs/tunnel-plan";
-import { bridgeCommands, bridgeFileEdit, bridgeStanzas } from "../../providers/ovs/bridge-plan";
+import { bridgeCommands, bridgeFileEdit, bridgePersisted, bridgeStanzas } from "../../providers/ovs/bridge-plan";
 import { planBatch, type HostOp } from "../../providers/ovs/batch-plan";
 import { batchScript, parseBatchOutput } from "../../providers/ovs/batch-script";
 import { VxlanNodeProvider } from "../../providers/ovs/tunnelProvider";
@@ -117,6 +117,65 @@ describe("interfaces file", () => {
   test("replacing a stanza edits it in place and leaves the lines around it untouched", () => {
     const replaced = editInterfaces(PVE_FILE, [{ name: "eno1", options: [["ovs_type", "OVSPort"], ["ovs_bridge", "vmbr1"]] }]);
     expect(replaced).toBe(PVE_FILE.replace("iface eno1 inet manual\n", "iface eno1 inet manual\n\tovs_type OVSPort\n\tovs_bridge vmbr1\n"));
+  });
+  describe("a bridge stanza a human extended is merged, never replaced", () => {
+    const human = [
+      "auto vmbr1",
+      "iface vmbr1 inet static",
+      "\taddress 10.9.9.1/24",
+      "\tovs_type OVSBridge",
+      "\tovs_ports eno2 mgmt0",
+      "\tovs_mtu 1400",
+      "\tovs_options datapath_type=netdev other_config:stp-enable=true",
+      `\tovs-ports-condone-regex ${CONDONE_REGEX}`,
+      "\tovs_extra br-set-external-id vmbr1 managed-by pfsense-ha",
+      "\t# a note",
+      "\tpost-up echo hi",
+      "",
+      "auto mgmt0",
+      "iface mgmt0 inet static",
+      "\taddress 10.9.8.2/24",
+      "\tovs_type OVSIntPort",
+      "\tovs_bridge vmbr1",
+      "\tovs_options tag=10",
+      "",
+      "auto eno2",
+      "iface eno2 inet manual",
+      "\tovs_type OVSPort",
+      "\tovs_bridge vmbr1",
+      "\tovs_extra set port eno2 external_ids:managed-by=pfsense-ha",
+      "",
+      "source /etc/network/interfaces.d/*",
+      "",
+    ].join("\n");
+    const inputs = { endpoint: EP, node: "pve1", name: "vmbr1", uplink: "eno2", datapathType: "netdev" as const, mtu: 1400 };
+    test("an MTU update changes only the ovs_mtu line; the OVSIntPort, address, option and post-up stay", () => {
+      const out = bridgeFileEdit({ ...inputs, mtu: 1300 }, "eno2")(human);
+      expect(out).toBe(human.replace("\tovs_mtu 1400\n", "\tovs_mtu 1300\n"));
+      expect(out).toContain("\tovs_ports eno2 mgmt0\n\tovs_mtu 1300\n\tovs_options datapath_type=netdev other_config:stp-enable=true\n");
+      expect(out).toContain("iface mgmt0 inet static\n\taddress 10.9.8.2/24\n\tovs_type OVSIntPort\n");
+    });
+    test("the same inputs change nothing: the human's port, options and lines are no drift", () => {
+      expect(bridgeFileEdit(inputs)(human)).toBe(human);
+      expect(bridgePersisted(inputs, human)).toBe(true);
+      expect(bridgePersisted({ ...inputs, mtu: 1300 }, human)).toBe(false);
+    });
+    test("a bridge without uplink keeps the human's member; a new uplink goes first; the old one is dropped", () => {
+      const noUplink = human.replace("\tovs_ports eno2 mgmt0\n", "\tovs_ports mgmt0\n");
+      expect(bridgeFileEdit({ ...inputs, uplink: undefined, mtu: 1300 })(noUplink)).toContain("\tovs_ports mgmt0\n\tovs_mtu 1300\n");
+      const moved = bridgeFileEdit({ ...inputs, uplink: "eno3" }, "eno2")(human);
+      expect(moved).toContain("\tovs_ports eno3 mgmt0\n");
+      expect(moved).not.toMatch(/iface eno2 /);
+      const dropped = bridgeFileEdit({ ...inputs, uplink: undefined }, "eno2")(human);
+      expect(dropped).toContain("\tovs_ports mgmt0\n");
+    });
+    test("the system datapath keeps the human's other ovs_options; nothing left means no line", () => {
+      const sys = bridgeFileEdit({ ...inputs, datapathType: "system" })(human);
+      expect(sys).toContain("\tovs_options other_config:stp-enable=true\n");
+      const plain = human.replace(" other_config:stp-enable=true", "");
+      expect(bridgeFileEdit({ ...inputs, datapathType: "system" })(plain)).not.toContain("ovs_options datapath");
+      expect(bridgeFileEdit({ ...inputs, datapathType: "system" })(plain)).not.toMatch(/iface vmbr1[^]*ovs_options[^]*\nauto mgmt0/);
+    });
   });
   test("a shared auto line loses only the removed name", () => {
     const text = "auto lo eno1\niface lo inet loopback\n\niface eno1 inet manual\n\tmtu 9000\n";
