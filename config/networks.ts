@@ -9,6 +9,7 @@ import {
   checkMtu,
   checkPfsenseInterface,
   checkUdpPort,
+  checkUplinkName,
   checkVhid,
   checkVni,
 } from "./rules";
@@ -79,7 +80,7 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
   const o = r.object(key, raw, NETWORK_KEYS, true, `{bridge: "vmbr1", subnet: "192.0.2.0/24", addresses: {primary: "192.0.2.2", secondary: "192.0.2.3"}}`);
   if (!o) return undefined;
   const bridge = r.checked(`${key}.bridge`, o.bridge, checkIfName, true, `"vmbr1"`);
-  const uplink = r.checked(`${key}.uplink`, o.uplink, checkIfName, false, `"eno1"`);
+  const uplink = r.checked(`${key}.uplink`, o.uplink, (k, v) => [...checkIfName(k, v), ...checkUplinkName(k, v)], false, `"eno1"`);
   const vxlan = readVxlan(r, `${key}.vxlan`, o.vxlan);
   const maxVxlanMtu = ctx.underlayMtu - 50;
   const mtu = r.integer(`${key}.mtu`, o.mtu, checkMtu, vxlan ? maxVxlanMtu : 1500);

@@ -4,6 +4,7 @@ import { CONDONE_REGEX, OWNER_KEY, OWNER_VALUE } from "./naming";
 import type { HostSnapshot } from "./snapshot";
 import { portsOfBridge } from "./snapshot";
 import type { OvsBridgeInputs, OvsBridgeState } from "./types";
+import { uplinkProblems } from "./uplink";
 import { deleteBridgeCommands, deletePortCommands, ensureBridgeCommands, ensureUplinkCommands, type VsctlCommand } from "./vsctl";
 
 /** Keys of a bridge stanza that are ours; every other line in it (a human's address, post-up, …) is kept as is. */
@@ -112,6 +113,7 @@ export function bridgePreflight(i: OvsBridgeInputs, s: HostSnapshot, alreadyOurs
     errs.push(`${i.node}: bridge ${i.name} already exists and was not created by pfsense-ha; set adopt: true to manage it, or choose another name`);
   }
   if (i.uplink) {
+    errs.push(...uplinkProblems(i.node, i.name, i.uplink, s));
     const holder = s.bridges.find((x) => x.name !== i.name && portsOfBridge(s, x.name).some((p) => p.name === i.uplink));
     if (holder) errs.push(`${i.node}: uplink ${i.uplink} is already a port of bridge ${holder.name}; remove it there first or pick another NIC`);
   }

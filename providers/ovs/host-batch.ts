@@ -7,10 +7,10 @@
 import { connectHost } from "../ssh";
 import type { SshEndpoint, SshHost } from "../ssh/types";
 import { planBatch, type FileEdit, type HostOp, type OpPlan } from "./batch-plan";
-import { batchScript, EXIT_LOCK_BUSY, parseBatchOutput, type FileWrite } from "./batch-script";
+import { batchScript, EXIT_IFUPDOWN_BUSY, EXIT_LOCK_BUSY, parseBatchOutput, type FileWrite } from "./batch-script";
 import { hostKeyOf } from "./common";
 import type { HostSnapshot } from "./snapshot";
-import { PVE_LOCK } from "./types";
+import { IFUPDOWN2_LOCK, PVE_LOCK } from "./types";
 import type { VsctlCommand } from "./vsctl";
 
 /** Wait this long after the first operation for others on the same host (the engine issues them within ms). */
@@ -78,6 +78,9 @@ async function flush(q: HostQueue): Promise<void> {
 async function runScript(host: SshHost, q: HostQueue, expectedSha: string | undefined, commands: VsctlCommand[], writes: FileWrite[]) {
   const r = await host.exec("sh -s", { stdin: batchScript({ expectedSha, commands, writes }), timeoutMs: 90000 });
   if (r.code === EXIT_LOCK_BUSY) throw new Error(`${q.node}: ${PVE_LOCK} stayed locked for 10 s (a Proxmox network edit in progress?); run again`);
+  if (r.code === EXIT_IFUPDOWN_BUSY) {
+    throw new Error(`${q.node}: ifupdown2's lock ${IFUPDOWN2_LOCK} stayed taken for 30 s (an ifreload/Apply Configuration still running?); nothing was changed, run again`);
+  }
   if (r.code !== 0) throw new Error(`${q.node}: OVS batch script failed (exit ${r.code}): ${r.stderr.trim().slice(0, 2000)}`);
   const out = parseBatchOutput(r.stdout);
   q.last = { sha: out.sha, snapshot: out.snapshot };
