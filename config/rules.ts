@@ -128,8 +128,8 @@ export function checkHostname(key: string, value: unknown): Problem[] {
 export const PROXMOX_NETWORK_FIX = "in the Proxmox GUI (Node → System → Network) or /etc/network/interfaces, then Apply Configuration";
 
 /**
- * An OVS bridge uplink must be a NIC Proxmox VE can keep as an OVS port: not a VLAN sub-interface, a bond or a
- * bridge (Proxmox's network API fails on every later edit otherwise). The node-side checks are in providers/ovs/uplink.ts.
+ * An OVS bridge uplink must be a NIC Proxmox VE can keep as an OVS port: not a VLAN sub-interface or a bond (Proxmox's
+ * network API fails on every later edit otherwise). The node-side checks are in providers/ovs/uplink.ts.
  */
 export function checkUplinkName(key: string, name: unknown): Problem[] {
   if (typeof name !== "string") return [];
@@ -144,9 +144,6 @@ export function checkUplinkName(key: string, name: unknown): Problem[] {
       problem(key, name, "is a bond; pfsense-ha does not create bonds and Proxmox cannot keep a Linux bond as a port of an OVS bridge",
         `name one physical NIC (e.g. "eno1"), or leave uplink unset and add an OVS Bond (type OVSBond) to the bridge ${PROXMOX_NETWORK_FIX}`),
     ];
-  }
-  if (/^vmbr\d+$/.test(name)) {
-    return [problem(key, name, "is a Proxmox bridge, not a NIC", 'name the physical NIC to attach (e.g. "eno2")')];
   }
   return [];
 }
