@@ -6,6 +6,9 @@ import { readFileSync } from "fs";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import { OvsBridgeProvider } from "../../providers/ovs/bridgeProvider";
+import { VxlanNodeProvider } from "../../providers/ovs/tunnelProvider";
+import { tunnelPortName } from "../../providers/ovs/naming";
+import type { VxlanNodeInputs, VxlanNodeState } from "../../providers/ovs/types";
 import { forgetOvsState } from "../../providers/ovs/host-batch";
 import { parseInterfacesFile, optionOf } from "../../providers/ovs/interfaces-file";
 import type { OvsBridgeInputs, OvsBridgeState } from "../../providers/ovs/types";
@@ -37,8 +40,8 @@ const portsOf = async (br: string) => (await sh(`ovs-vsctl list-ports ${br}`)).s
 let pristine = "";
 async function cleanup(): Promise<void> {
   await sh(
-    "for b in vmbrh8 vmbrh9 vmbrn8 vmbrn9 vmbru0; do ovs-vsctl --if-exists del-br $b; done; " +
-      "for l in enu8 enu9 upl0 enm0 brl0 ena0 enx0; do ip link del $l 2>/dev/null; done; rm -f /etc/network/interfaces.new /root/old-layout",
+    "for b in vmbrh8 vmbrh9 vmbrn8 vmbrn9 vmbru0 vmbrr0; do ovs-vsctl --if-exists del-br $b; done; " +
+      "for l in enu8 enu9 upl0 enm0 brl0 ena0 enx0; do ip link del $l 2>/dev/null; done; rm -f /etc/network/interfaces.new /root/old-layout /etc/network/interfaces.d/pfsense-ha",
   );
   await labExec(inv, H, "cat > /etc/network/interfaces", { stdin: pristine });
 }
@@ -178,4 +181,79 @@ describe("uplinks Proxmox cannot keep are refused before anything is written", (
       }
     },
   );
+});
+
+describe("a concurrent Apply Configuration (ifreload -a) cannot undo a change", () => {
+  const br = "vmbrr0";
+  const tunnels = new VxlanNodeProvider();
+  const port = tunnelPortName("race", "pve2");
+  const tin = (vni: number): VxlanNodeInputs => ({
+    endpoint: sshEndpointOf(inv.hosts[H], inv),
+    node: H,
+    tunnelId: "race",
+    bridge: br,
+    vni,
+    underlayAddress: inv.hosts[H].underlayAddress as string,
+    peers: [{ name: "pve2", address: inv.hosts.pve2.underlayAddress as string }],
+  });
+  const keyInOvs = async () => (await sh(`ovs-vsctl get interface ${port} options:key`)).trim().replace(/"/g, "");
+  const keyInFile = () => /options:key=(\d+)/.exec(readFileSync(hostPath(inv, H, "/etc/network/interfaces.d/pfsense-ha"), "utf8"))?.[1];
+  // ifreload -a started at the same moment as the change, from the node itself.
+  const apply = () => labExec(inv, H, "ifreload -a", { timeoutMs: 120000 });
+  let outs: VxlanNodeState;
+  const TRIALS = 6;
+
+  beforeAll(async () => {
+    forgetOvsState();
+    await provider.create(inputs(br, { mtu: undefined }));
+    outs = (await tunnels.create(tin(500))).outs;
+    // A slow Apply, made deterministic: a human's `post-up sleep 1` on the bridge (kept by our merge) holds ifreload
+    // for a second between reading the files and setting up the tunnel port.
+    await sh(`sed -i 's/^iface ${br} inet manual$/&\\n\\tpost-up sleep 1/' /etc/network/interfaces`);
+    expect(readFileSync(hostPath(inv, H, "/etc/network/interfaces"), "utf8")).toContain(`iface ${br} inet manual\n\tpost-up sleep 1\n`);
+  });
+
+  test("without the locks (the old protocol: file, then OVS) an Apply that read the old files reverts OVS", async () => {
+    // Reproduces the race by hand: the Apply reads the old file, the change lands, the Apply then replays the old key.
+    let reverted = 0;
+    for (let n = 0; n < TRIALS; n++) {
+      const want = 600 + n;
+      const [r] = await Promise.all([
+        apply(),
+        (async () => {
+          await new Promise((res) => setTimeout(res, 600)); // after the Apply read the files, before it set the port up
+          await sh(`sed -i 's/options:key=[0-9]*/options:key=${want}/' /etc/network/interfaces.d/pfsense-ha; ovs-vsctl set interface ${port} options:key=${want}`);
+        })(),
+      ]);
+      expect(r.code).toBe(0);
+      if ((await keyInOvs()) !== String(want)) reverted++;
+      await apply();
+    }
+    console.log(`unlocked change + concurrent ifreload -a: OVS reverted in ${reverted} of ${TRIALS} trials`);
+    expect(reverted).toBeGreaterThanOrEqual(3);
+  });
+
+  test("with the provider (Proxmox's lock + ifupdown2's lock, read back): every change holds, in OVS and in the file", async () => {
+    let refusedApplies = 0;
+    for (let n = 0; n < TRIALS; n++) {
+      const want = 700 + n;
+      forgetOvsState();
+      const [r, u] = await Promise.all([apply(), (async () => {
+        await new Promise((res) => setTimeout(res, 600));
+        return tunnels.update(`${H}/race`, outs, tin(want));
+      })()]);
+      outs = u.outs as VxlanNodeState;
+      // An Apply that found the lock taken failed without touching anything (ifupdown2 takes it non-blocking).
+      if (r.code !== 0) {
+        expect(r.stderr).toMatch(/Another instance of this program is already running/);
+        refusedApplies++;
+      }
+      expect(await keyInOvs()).toBe(String(want));
+      expect(keyInFile()).toBe(String(want));
+      // A later Apply reads the new file and keeps the key.
+      expect((await apply()).code).toBe(0);
+      expect(await keyInOvs()).toBe(String(want));
+    }
+    console.log(`provider change + concurrent ifreload -a: ${TRIALS} of ${TRIALS} held; ${refusedApplies} Apply runs found ifupdown2's lock taken`);
+  });
 });
