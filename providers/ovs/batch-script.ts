@@ -54,13 +54,15 @@ export function batchScript(input: BatchScriptInput): string {
     `snap() {\n${snap}\n}`,
     `d=$(mktemp -d) || exit 1`,
     `trap 'rm -rf "$d"' EXIT`,
-    // A signal (session dropped: HUP/PIPE, kill: TERM) exits through the EXIT trap too, so the temp folder goes.
-    `trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM`,
+    // A dropped session (HUP, or PIPE on output) does not stop a change halfway (OVS changed, files not written): the
+    // script finishes, and the caller reads the state back after reconnecting. INT/TERM exit through the EXIT trap,
+    // so the temp folder is removed on every exit path.
+    `trap '' HUP PIPE; trap 'exit 130' INT; trap 'exit 143' TERM`,
     // The state hash leaves the links section out: link state changes on its own.
     `hash() { sed '/^${LINKS_SEP}$/,$d' "$d/s" | sha256sum | cut -c1-64; }`,
     `exec 9>>${shq(PVE_LOCK)}`,
     `flock -w 10 9 || exit ${EXIT_LOCK_BUSY}`,
-    `snap > "$d/s" || exit 1`,
+    `snap > "$d/s" || exit $?`,
     `sha=$(hash)`,
   ];
   const changes = input.commands.length > 0 || input.writes.length > 0;
@@ -81,12 +83,17 @@ export function batchScript(input: BatchScriptInput): string {
     // A timeout (142) may still have committed: the read-back below decides.
     lines.push(
       `${vsctlTransaction(input.commands)} 2> "$d/err"; rc=$?`,
-      `if [ $rc -ne 0 ] && [ $rc -ne ${VSCTL_TIMEOUT_EXIT} ]; then snap > "$d/s" || exit 1; ` +
+      `if [ $rc -ne 0 ] && [ $rc -ne ${VSCTL_TIMEOUT_EXIT} ]; then snap > "$d/s" || exit $?; ` +
         `echo "${STATUS} vsctl-failed $(hash) $rc $(tr '\\n' ' ' < "$d/err" | head -c 2000 | base64 -w0)"; cat "$d/s"; exit 0; fi`,
     );
   }
+  // A new bridge's internal port starts link-down (Proxmox's GUI shows it "not active" until the next reload).
+  for (const c of input.commands) {
+    const at = c.indexOf("add-br");
+    if (at >= 0 && c[at + 1]) lines.push(`ip link set dev ${shq(c[at + 1])} up 2>/dev/null || true`);
+  }
   for (const w of input.writes) lines.push(...writeFileLines(w));
-  lines.push(`snap > "$d/s" || exit 1`, `echo "${STATUS} applied $(hash)"`, `cat "$d/s"`);
+  lines.push(`snap > "$d/s" || exit $?`, `echo "${STATUS} applied $(hash)"`, `cat "$d/s"`);
   return lines.join("\n") + "\n";
 }
 

@@ -58,7 +58,9 @@ function deleteBridgeOp(props: BridgeOuts): HostOp<void> {
       const edits: FileEdit[] = props.created !== false ? [{ path: INTERFACES_FILE, edit: bridgeRemoveEdit(props.name, props.uplink) }] : [];
       return { commands: cmds, edits };
     },
-    finish: () => undefined,
+    finish: (after: HostSnapshot) => {
+      if (props.created !== false && isOwnedBridge(after, props.name)) throw new Error(`${props.node}: bridge ${props.name} is still there`);
+    },
   };
 }
 
