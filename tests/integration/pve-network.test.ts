@@ -41,7 +41,7 @@ let pristine = "";
 async function cleanup(): Promise<void> {
   await sh(
     "for b in vmbrh8 vmbrh9 vmbrn8 vmbrn9 vmbru0 vmbrr0; do ovs-vsctl --if-exists del-br $b; done; " +
-      "for l in enu8 enu9 upl0 enm0 brl0 ena0 enx0; do ip link del $l 2>/dev/null; done; rm -f /etc/network/interfaces.new /root/old-layout /etc/network/interfaces.d/pfsense-ha",
+      "for l in enu8 enu9 upl0 enm0 brl0 ena0 enx0 enb8a enb8b enb9a enb9b; do ip link del $l 2>/dev/null; done; rm -f /etc/network/interfaces.new /root/old-layout /etc/network/interfaces.d/pfsense-ha",
   );
   await labExec(inv, H, "cat > /etc/network/interfaces", { stdin: pristine });
 }
@@ -126,6 +126,31 @@ describe.each(PVE_VERSIONS.map((v) => [v] as [PveVersion]))("Proxmox VE %i's par
     forgetOvsState();
     const read = (await provider.read(`${H}/${withUplink}`, outs[withUplink])).props as Outs;
     expect(read).toMatchObject({ present: true, persisted: true });
+  });
+
+  test("an OVS Bond made in the GUI on our bridge without uplink (the supported way to bond) is kept like any member", async () => {
+    const bond = `bond${v}`;
+    // The NICs, listed in the file the way Proxmox's installer lists every NIC (`iface enoX inet manual`).
+    await sh(`for n in a b; do ip link add enb${v}$n type veth peer name enb${v}$n-p && ip link set enb${v}$n up && printf '\\niface enb${v}%s inet manual\\n' $n >> /etc/network/interfaces; done`);
+    await pveOk(inv, H, v, "create", bond, JSON.stringify({ type: "OVSBond", ovs_bridge: noUplink, ovs_bonds: `enb${v}a enb${v}b`, bond_mode: "active-backup", autostart: 1 }));
+    // Lab only: with the userspace datapath an OVS bond has no kernel device, and ifupdown2 ends its run with this one
+    // error after adding the bond (a node with the kernel datapath has the device).
+    const applied = await pve(inv, H, v, "apply");
+    if (applied.code !== 0) expect(applied.stderr.trim()).toBe(`error: ifname ${bond} not present in cache`);
+    expect(await portsOf(noUplink)).toEqual([bond, port2].sort());
+    forgetOvsState();
+    const read = (await provider.read(`${H}/${noUplink}`, outs[noUplink])).props as Outs;
+    expect((await provider.diff(`${H}/${noUplink}`, read, inputs(noUplink, { mtu: 1300 }))).changes).toBe(false);
+    outs[noUplink] = (await provider.update(`${H}/${noUplink}`, read, inputs(noUplink, { mtu: 1280 }))).outs;
+    for (const pv of PVE_VERSIONS) {
+      const ifaces = await pveRead(inv, H, pv, "/etc/network/interfaces");
+      expect(ifaces[bond]).toMatchObject({ type: "OVSBond", ovs_bridge: noUplink, ovs_bonds: `enb${v}a enb${v}b`, bond_mode: "active-backup" });
+      expect(ifaces[noUplink]).toMatchObject({ ovs_ports: `${port2} ${bond}`, mtu: "1280" });
+    }
+    await pveOk(inv, H, v, "delete", bond);
+    expect((await pve(inv, H, v, "apply")).code).toBe(0);
+    expect(await portsOf(noUplink)).toEqual([port2]);
+    await sh(`ip link del enb${v}a; ip link del enb${v}b`);
   });
 
   test("deleting our bridges refuses while the human's port is on it, and the GUI can remove it first", async () => {
