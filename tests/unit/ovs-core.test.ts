@@ -233,6 +233,7 @@ describe("transactions", () => {
     const order = [
       at("flock -w 10 9 || exit 75"),
       at(`if [ "$sha" != ${"a".repeat(64)} ]; then echo "@@pfha-status@@ changed $sha"`),
+      at('mkdir -p "$(dirname /run/network/.lock)" && exec 8>>/run/network/.lock && flock -w 30 8 || exit 76'),
       at(vsctlTransaction(cmds)),
       at("cp -p /etc/network/interfaces /etc/network/.pfsense-ha-backup/interfaces"),
       at(`printf '%s' ${Buffer.from("auto lo\n'x'\n").toString("base64")} | base64 -d > /etc/network/.pfsense-ha.tmp.interfaces`),
@@ -241,6 +242,17 @@ describe("transactions", () => {
     ];
     expect([...order].sort((x, y) => x - y)).toEqual(order);
     expect(script).toContain("exec 9>>/etc/network/.pve-interfaces.lock");
+    // A dropped session (HUP/PIPE) does not stop the change; INT/TERM leave through the EXIT trap (temp folder removed).
+    expect(script).toContain(`trap '' HUP PIPE; trap 'exit 130' INT; trap 'exit 143' TERM`);
+  });
+  test("the state hash leaves out the links section; a new bridge is set link-up after the transaction", () => {
+    const script = batchScript({ expectedSha: "e".repeat(64), commands: [["--may-exist", "add-br", "vmbr7"], ["set", "bridge", "vmbr7", "datapath_type=netdev"]], writes: [] });
+    expect(script).toContain(`hash() { sed '/^@@pfha-links@@$/,$d' "$d/s" | sha256sum | cut -c1-64; }`);
+    expect(script.indexOf("ip link set dev vmbr7 up 2>/dev/null || true")).toBeGreaterThan(script.indexOf("ovs-vsctl --timeout=15 --"));
+    // The links are parsed, not hashed: a snapshot text with and without them gives the same tables.
+    const text = "x\n@@pfha-links@@\n[]\n";
+    const hashed = execFileSync("sh", ["-c", `d=$(mktemp -d); printf '%s' "$1" > "$d/s"; sed '/^@@pfha-links@@$/,$d' "$d/s"; rm -rf "$d"`, "sh", text]).toString();
+    expect(hashed).toBe("x\n");
   });
   test("temp file and backup of our interfaces.d file stay out of interfaces.d (ifupdown2 sources every file there)", () => {
     const script = batchScript({ expectedSha: "b".repeat(64), commands: [], writes: [{ path: "/etc/network/interfaces.d/pfsense-ha", content: "x\n" }] });
