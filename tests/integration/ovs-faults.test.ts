@@ -122,3 +122,17 @@ test("a node without Open vSwitch: a clear message, not an ovs-vsctl error", asy
     await sh("mv /usr/bin/ovs-vsctl.off /usr/bin/ovs-vsctl");
   }
 });
+
+test("while Proxmox has pending changes (interfaces.new), a repair of OVS alone runs; a file edit is refused", async () => {
+  forgetOvsState();
+  await sh(`ovs-vsctl set interface ${BR} mtu_request=1111; cp /etc/network/interfaces /etc/network/interfaces.new`);
+  try {
+    const read = (await provider.read(`${H}/${BR}`, outs)).props as Outs;
+    expect(read).toMatchObject({ present: false, persisted: true });
+    outs = (await provider.update(`${H}/${BR}`, read, inputs({ mtu: outs.mtu }))).outs;
+    expect(await mtuInOvs()).toBe(String(outs.mtu));
+    expect(await errorOf(provider.update(`${H}/${BR}`, outs, inputs({ mtu: 1234 })))).toMatch(/^pve2: Proxmox has pending network changes in \/etc\/network\/interfaces.new/);
+  } finally {
+    await sh("rm -f /etc/network/interfaces.new");
+  }
+});
