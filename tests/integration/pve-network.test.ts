@@ -2,6 +2,7 @@
 // (pve-common 8 and 9, unmodified, driven like the GUI by tests/support/pve/pve-net.pl) reads every file we write,
 // a GUI edit staged in interfaces.new and applied with `ifreload -a` keeps our bridges, and what a human adds
 // through the GUI on our bridges survives our updates and refreshes.
+import { spawnSync } from "child_process";
 import { readFileSync } from "fs";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
@@ -12,6 +13,7 @@ import type { VxlanNodeInputs, VxlanNodeState } from "../../providers/ovs/types"
 import { forgetOvsState } from "../../providers/ovs/host-batch";
 import { parseInterfacesFile, optionOf } from "../../providers/ovs/interfaces-file";
 import type { OvsBridgeInputs, OvsBridgeState } from "../../providers/ovs/types";
+import { waitFor } from "../support/async";
 import { installPveTools, pve, pveOk, pveRead, PVE_VERSIONS, type PveVersion } from "../support/pve";
 
 jest.setTimeout(240000);
@@ -35,6 +37,17 @@ const inputs = (name: string, extra: Partial<OvsBridgeInputs> = {}): OvsBridgeIn
   mtu: 1400,
   ...extra,
 });
+/** Processes of this lab node only (its network namespace) whose command line matches `re`. */
+function pidsInNode(re: RegExp): number[] {
+  const r = spawnSync("ip", ["netns", "pids", inv.hosts[H].netns], { encoding: "utf8" });
+  return r.stdout.split("\n").filter(Boolean).map(Number).filter((pid) => {
+    try {
+      return re.test(readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " "));
+    } catch {
+      return false;
+    }
+  });
+}
 const portsOf = async (br: string) => (await sh(`ovs-vsctl list-ports ${br}`)).split("\n").filter(Boolean).sort();
 
 let pristine = "";
@@ -225,17 +238,19 @@ describe("a concurrent Apply Configuration (ifreload -a) cannot undo a change", 
   const keyInFile = () => /options:key=(\d+)/.exec(readFileSync(hostPath(inv, H, "/etc/network/interfaces.d/pfsense-ha"), "utf8"))?.[1];
   // ifreload -a started at the same moment as the change, from the node itself.
   const apply = () => labExec(inv, H, "ifreload -a", { timeoutMs: 120000 });
+  /** The Apply is in the bridge's post-up (`sleep 2`): it has read the files and not yet set up the tunnel port. */
+  const applyHasReadTheFiles = () => waitFor(() => pidsInNode(/^sleep 2 $/).length > 0, 60000, 20);
   let outs: VxlanNodeState;
-  const TRIALS = 6;
+  const TRIALS = 4;
 
   beforeAll(async () => {
     forgetOvsState();
     await provider.create(inputs(br, { mtu: undefined }));
     outs = (await tunnels.create(tin(500))).outs;
-    // A slow Apply, made deterministic: a human's `post-up sleep 1` on the bridge (kept by our merge) holds ifreload
-    // for a second between reading the files and setting up the tunnel port.
-    await sh(`sed -i 's/^iface ${br} inet manual$/&\\n\\tpost-up sleep 1/' /etc/network/interfaces`);
-    expect(readFileSync(hostPath(inv, H, "/etc/network/interfaces"), "utf8")).toContain(`iface ${br} inet manual\n\tpost-up sleep 1\n`);
+    // The race made deterministic: a human's `post-up sleep 2` on the bridge (kept by our merge) holds ifreload for two
+    // seconds after it read the files and before it sets up the tunnel port; the change is made while that sleep runs.
+    await sh(`sed -i 's/^iface ${br} inet manual$/&\\n\\tpost-up sleep 2/' /etc/network/interfaces`);
+    expect(readFileSync(hostPath(inv, H, "/etc/network/interfaces"), "utf8")).toContain(`iface ${br} inet manual\n\tpost-up sleep 2\n`);
   });
 
   test("without the locks (the old protocol: file, then OVS) an Apply that read the old files reverts OVS", async () => {
@@ -246,7 +261,7 @@ describe("a concurrent Apply Configuration (ifreload -a) cannot undo a change", 
       const [r] = await Promise.all([
         apply(),
         (async () => {
-          await new Promise((res) => setTimeout(res, 600)); // after the Apply read the files, before it set the port up
+          await applyHasReadTheFiles();
           await sh(`sed -i 's/options:key=[0-9]*/options:key=${want}/' /etc/network/interfaces.d/pfsense-ha; ovs-vsctl set interface ${port} options:key=${want}`);
         })(),
       ]);
@@ -255,7 +270,7 @@ describe("a concurrent Apply Configuration (ifreload -a) cannot undo a change", 
       await apply();
     }
     console.log(`unlocked change + concurrent ifreload -a: OVS reverted in ${reverted} of ${TRIALS} trials`);
-    expect(reverted).toBeGreaterThanOrEqual(3);
+    expect(reverted).toBe(TRIALS);
   });
 
   test("with the provider (Proxmox's lock + ifupdown2's lock, read back): every change holds, in OVS and in the file", async () => {
@@ -264,7 +279,7 @@ describe("a concurrent Apply Configuration (ifreload -a) cannot undo a change", 
       const want = 700 + n;
       forgetOvsState();
       const [r, u] = await Promise.all([apply(), (async () => {
-        await new Promise((res) => setTimeout(res, 600));
+        await applyHasReadTheFiles();
         return tunnels.update(`${H}/race`, outs, tin(want));
       })()]);
       outs = u.outs as VxlanNodeState;
