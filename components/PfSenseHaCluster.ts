@@ -115,7 +115,7 @@ export function firewallNodeArgs(fw: FirewallConfig, networks: readonly NetworkC
     role: fw.role,
     vmName: fw.name,
     vm,
-    nics: networks.map((n) => ({ network: n.role, bridge: n.bridge })),
+    nics: networks.map((n) => ({ network: n.role, bridge: n.bridge, mtu: n.mtu })),
     ssh: fw.ssh,
     interfaces: fw.interfaces,
   };

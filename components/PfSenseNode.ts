@@ -33,6 +33,8 @@ export interface VmSizing {
 export interface NodeNic {
   network: string;
   bridge: string;
+  /** The network's MTU (a VXLAN network runs at underlay - 50); 1500 or unset leaves Proxmox's default. */
+  mtu?: number;
 }
 
 export interface PfSenseNodeArgs {
@@ -84,7 +86,13 @@ export function vmArgsOf(name: string, vm: Exclude<PfSenseVm, { mode: "none" }>,
     memory: { dedicated: vm.memoryMb },
     disks: [{ interface: "scsi0", cache: "writeback", size: vm.diskGb, datastoreId: vm.datastoreId }],
     // The Proxmox firewall stays off: its MAC filter would drop CARP's virtual MAC.
-    networkDevices: orderNics(nics).map((n) => ({ bridge: n.bridge, model: "virtio", firewall: false })),
+    // A NIC at 1500 on a VXLAN bridge (underlay - 50) would send frames the tunnel drops: the NIC gets the network's MTU.
+    networkDevices: orderNics(nics).map((n) => ({
+      bridge: n.bridge,
+      model: "virtio",
+      firewall: false,
+      ...(n.mtu !== undefined && n.mtu !== 1500 ? { mtu: n.mtu } : {}),
+    })),
     operatingSystem: { type: "other" },
     onBoot: true,
     started: true,

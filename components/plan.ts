@@ -137,6 +137,8 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
         // the interface's upstream (interfaces.php stores the gateway's name); the gateway item writes it too
         ...(n.gateway !== undefined ? { gateway: gatewayNameOf(n.role) } : {}),
         sync: dedicatedSync && n === sync,
+        // the network's MTU (a VXLAN network: underlay - 50), like the VM's NIC; 1500 is pfSense's default
+        ...(n.mtu !== 1500 ? { mtu: n.mtu } : {}),
       },
     });
   }

@@ -9,6 +9,7 @@ import {
   checkMtu,
   checkPfsenseInterface,
   checkUdpPort,
+  checkUplinkName,
   checkVhid,
   checkVni,
 } from "./rules";
@@ -79,7 +80,7 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
   const o = r.object(key, raw, NETWORK_KEYS, true, `{bridge: "vmbr1", subnet: "192.0.2.0/24", addresses: {primary: "192.0.2.2", secondary: "192.0.2.3"}}`);
   if (!o) return undefined;
   const bridge = r.checked(`${key}.bridge`, o.bridge, checkIfName, true, `"vmbr1"`);
-  const uplink = r.checked(`${key}.uplink`, o.uplink, checkIfName, false, `"eno1"`);
+  const uplink = r.checked(`${key}.uplink`, o.uplink, (k, v) => [...checkIfName(k, v), ...checkUplinkName(k, v)], false, `"eno1"`);
   const vxlan = readVxlan(r, `${key}.vxlan`, o.vxlan);
   const maxVxlanMtu = ctx.underlayMtu - 50;
   const mtu = r.integer(`${key}.mtu`, o.mtu, checkMtu, vxlan ? maxVxlanMtu : 1500);
@@ -91,7 +92,16 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
       `set ${key}.mtu to at most ${maxVxlanMtu}, or raise the Proxmox nodes' underlayMtu to at least ${mtu + 50}`,
     );
   }
-  const vlanAware = r.boolean(`${key}.vlanAware`, o.vlanAware, false);
+  if (o.vlanAware !== undefined) {
+    // Proxmox has VLAN awareness only for Linux bridges (bridge-vlan-aware); an OVS bridge always carries every VLAN
+    // and the tag is set on the VM's network device. The key did nothing and is no longer accepted.
+    r.add(
+      `${key}.vlanAware`,
+      o.vlanAware,
+      "is no longer a setting: OVS bridges always carry every VLAN (Proxmox's VLAN-aware option exists only for Linux bridges)",
+      `remove ${key}.vlanAware; to use VLANs, set the tag on the VM's network device or add an OVS IntPort with a VLAN tag in Proxmox`,
+    );
+  }
   const pfsenseInterface = r.checked(`${key}.pfsenseInterface`, o.pfsenseInterface ?? defaultIf, checkPfsenseInterface, true, `"opt1"`);
   if (role === "wan" && pfsenseInterface && pfsenseInterface !== "wan") {
     r.add(`${key}.pfsenseInterface`, pfsenseInterface, `the WAN network must be pfSense's "wan" interface`, `remove ${key}.pfsenseInterface or set it to "wan"`);
@@ -151,7 +161,6 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
     role,
     bridge,
     mtu,
-    vlanAware,
     pfsenseInterface,
     description,
     subnet: subnetOf(cidr),

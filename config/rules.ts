@@ -124,3 +124,26 @@ export function checkHostname(key: string, value: unknown): Problem[] {
   }
   return [];
 }
+
+export const PROXMOX_NETWORK_FIX = "in the Proxmox GUI (Node → System → Network) or /etc/network/interfaces, then Apply Configuration";
+
+/**
+ * An OVS bridge uplink must be a NIC Proxmox VE can keep as an OVS port: not a VLAN sub-interface or a bond (Proxmox's
+ * network API fails on every later edit otherwise). The node-side checks are in providers/ovs/uplink.ts.
+ */
+export function checkUplinkName(key: string, name: unknown): Problem[] {
+  if (typeof name !== "string") return [];
+  if (/\./.test(name)) {
+    return [
+      problem(key, name, "is a VLAN sub-interface; Proxmox cannot keep it as a port of an OVS bridge (every later network edit fails)",
+        `name the parent NIC (e.g. "${name.split(".")[0]}"): an OVS bridge carries all VLANs, and the VLAN is set on the VM's network device`),
+    ];
+  }
+  if (/^bond\d+$/.test(name)) {
+    return [
+      problem(key, name, "is a bond; pfsense-ha does not create bonds and Proxmox cannot keep a Linux bond as a port of an OVS bridge",
+        `name one physical NIC (e.g. "eno1"), or leave uplink unset and add an OVS Bond (type OVSBond) to the bridge ${PROXMOX_NETWORK_FIX}`),
+    ];
+  }
+  return [];
+}

@@ -49,7 +49,6 @@ export interface NetworkConfig {
   vxlan?: VxlanConfig;
   /** Guest-facing MTU; default = underlay MTU - 50 when VXLAN-stretched, else 1500. */
   mtu: number;
-  vlanAware: boolean;
   /** pfSense's friendly interface name: "wan", "lan" or "optN". */
   pfsenseInterface: string;
   description: string;

@@ -30,7 +30,7 @@ const C = `${NAMESPACE}:cluster`;
 
 export const STACK_KEYS = ["cluster", "carpPassword", "xmlrpcPassword", "sshPrivateKey", "labInventory"] as const;
 export const SECRET_KEYS = ["carpPassword", "xmlrpcPassword", "sshPrivateKey"] as const;
-const CLUSTER_KEYS = ["name", "pfsenseVersion", "allowUnknownPfsenseVersion", "proxmox", "networks", "firewalls", "carp", "hasync", "nat", "dhcp"] as const;
+const CLUSTER_KEYS = ["name", "pfsenseVersion", "allowUnknownPfsenseVersion", "allowSameNode", "proxmox", "networks", "firewalls", "carp", "hasync", "nat", "dhcp"] as const;
 const PROXMOX_KEYS = ["nodes", "datapathType"] as const;
 const NODE_KEYS = ["name", "underlayAddress", "underlayMtu", "ssh"] as const;
 const FIREWALL_KEYS = ["name", "proxmoxNode", "vm", "ssh", "interfaces"] as const;
@@ -140,6 +140,7 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   checkNetworksTogether(r, `${C}.networks`, networks);
   const firewalls = readFirewalls(r, o.firewalls, networks, proxmox.declared, opts.lab, secrets);
   checkStretched(r, networks, firewalls);
+  checkApart(r, firewalls, r.boolean(`${C}.allowSameNode`, o.allowSameNode, false));
   checkUnderlayApart(r, proxmox.nodes, networks);
   const hasync = readHasync(r, o.hasync, declared);
   const nat = readNat(r, o.nat, networks, declared);
@@ -328,6 +329,18 @@ function readInterfaces(r: Reader, key: string, raw: unknown, networks: NetworkC
     out[role] = dev;
   }
   return Object.keys(out).length === roles.length ? out : undefined;
+}
+
+/** Two managed firewall VMs on one Proxmox node fail together: refused unless asked for (a lab, a test pair). */
+function checkApart(r: Reader, fws: Record<FirewallRole, FirewallConfig> | undefined, allowSameNode: boolean): void {
+  if (!fws || allowSameNode || fws.primary.proxmoxNode !== fws.secondary.proxmoxNode) return;
+  if (fws.primary.vm.mode === "none" || fws.secondary.vm.mode === "none") return;
+  r.add(
+    `${C}.firewalls.secondary.proxmoxNode`,
+    fws.secondary.proxmoxNode,
+    "is the primary's Proxmox node too: one node failure would take both firewalls down",
+    `put the secondary on another node, or set ${C}.allowSameNode: true if that is intended (a lab, a test pair)`,
+  );
 }
 
 /** With the firewalls on different Proxmox nodes, every network must reach both: a physical uplink or VXLAN. */

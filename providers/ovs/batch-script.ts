@@ -4,13 +4,15 @@
 // transaction and writes the files (backup, temp file, rename). Either way it prints the state as it is now, so a
 // mismatch costs no extra read: the caller re-plans from what it got.
 import { shq } from "../shell/quote";
-import { parseSnapshot, snapshotCommand, type HostSnapshot } from "./snapshot";
-import { INTERFACES_FILE, PVE_LOCK, TUNNELS_FILE } from "./types";
+import { LINKS_SEP, parseSnapshot, snapshotCommand, type HostSnapshot } from "./snapshot";
+import { IFUPDOWN2_LOCK, INTERFACES_FILE, PVE_LOCK, TUNNELS_FILE } from "./types";
 import { VSCTL_TIMEOUT_EXIT, vsctlTransaction, type VsctlCommand } from "./vsctl";
 
 /** Last version of each file before our write (not under interfaces.d, which ifupdown2 sources). */
 const BACKUP_DIR = "/etc/network/.pfsense-ha-backup";
 const EXIT_LOCK_BUSY = 75;
+/** ifupdown2's lock (held by every ifup/ifreload, e.g. Proxmox's "Apply Configuration") stayed taken. */
+const EXIT_IFUPDOWN_BUSY = 76;
 const STATUS = "@@pfha-status@@";
 /** Only these files are ever written (every path reaching the script is one of these constants). */
 const WRITABLE: readonly string[] = [INTERFACES_FILE, TUNNELS_FILE];
@@ -52,10 +54,16 @@ export function batchScript(input: BatchScriptInput): string {
     `snap() {\n${snap}\n}`,
     `d=$(mktemp -d) || exit 1`,
     `trap 'rm -rf "$d"' EXIT`,
+    // A dropped session (HUP, or PIPE on output) does not stop a change halfway (OVS changed, files not written): the
+    // script finishes, and the caller reads the state back after reconnecting. INT/TERM exit through the EXIT trap,
+    // so the temp folder is removed on every exit path.
+    `trap '' HUP PIPE; trap 'exit 130' INT; trap 'exit 143' TERM`,
+    // The state hash leaves the links section out: link state changes on its own.
+    `hash() { sed '/^${LINKS_SEP}$/,$d' "$d/s" | sha256sum | cut -c1-64; }`,
     `exec 9>>${shq(PVE_LOCK)}`,
     `flock -w 10 9 || exit ${EXIT_LOCK_BUSY}`,
-    `snap > "$d/s" || exit 1`,
-    `sha=$(sha256sum < "$d/s" | cut -c1-64)`,
+    `snap > "$d/s" || exit $?`,
+    `sha=$(hash)`,
   ];
   const changes = input.commands.length > 0 || input.writes.length > 0;
   if (input.expectedSha === undefined) {
@@ -67,16 +75,25 @@ export function batchScript(input: BatchScriptInput): string {
     lines.push(`echo "${STATUS} applied $sha"`, `cat "$d/s"`, "exit 0");
     return lines.join("\n") + "\n";
   }
+  // ifupdown2's own lock around the change: an ifreload (Proxmox's Apply) that read the old files cannot run while we
+  // change OVS and the files, and one that starts after reads the new files. ifupdown2 takes it non-blocking, so a
+  // concurrent Apply fails with "Another instance of this program is already running" instead of undoing our change.
+  lines.push(`mkdir -p "$(dirname ${shq(IFUPDOWN2_LOCK)})" && exec 8>>${shq(IFUPDOWN2_LOCK)} && flock -w 30 8 || exit ${EXIT_IFUPDOWN_BUSY}`);
   if (input.commands.length > 0) {
     // A timeout (142) may still have committed: the read-back below decides.
     lines.push(
       `${vsctlTransaction(input.commands)} 2> "$d/err"; rc=$?`,
-      `if [ $rc -ne 0 ] && [ $rc -ne ${VSCTL_TIMEOUT_EXIT} ]; then snap > "$d/s" || exit 1; ` +
-        `echo "${STATUS} vsctl-failed $(sha256sum < "$d/s" | cut -c1-64) $rc $(tr '\\n' ' ' < "$d/err" | head -c 2000 | base64 -w0)"; cat "$d/s"; exit 0; fi`,
+      `if [ $rc -ne 0 ] && [ $rc -ne ${VSCTL_TIMEOUT_EXIT} ]; then snap > "$d/s" || exit $?; ` +
+        `echo "${STATUS} vsctl-failed $(hash) $rc $(tr '\\n' ' ' < "$d/err" | head -c 2000 | base64 -w0)"; cat "$d/s"; exit 0; fi`,
     );
   }
+  // A new bridge's internal port starts link-down (Proxmox's GUI shows it "not active" until the next reload).
+  for (const c of input.commands) {
+    const at = c.indexOf("add-br");
+    if (at >= 0 && c[at + 1]) lines.push(`ip link set dev ${shq(c[at + 1])} up 2>/dev/null || true`);
+  }
   for (const w of input.writes) lines.push(...writeFileLines(w));
-  lines.push(`snap > "$d/s" || exit 1`, `echo "${STATUS} applied $(sha256sum < "$d/s" | cut -c1-64)"`, `cat "$d/s"`);
+  lines.push(`snap > "$d/s" || exit $?`, `echo "${STATUS} applied $(hash)"`, `cat "$d/s"`);
   return lines.join("\n") + "\n";
 }
 
@@ -95,4 +112,4 @@ export function parseBatchOutput(stdout: string): BatchOutcome {
   return { status, sha, snapshot };
 }
 
-export { EXIT_LOCK_BUSY, BACKUP_DIR };
+export { EXIT_LOCK_BUSY, EXIT_IFUPDOWN_BUSY, BACKUP_DIR };

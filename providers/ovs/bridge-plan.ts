@@ -1,21 +1,48 @@
 // OvsBridge, pure part: the stanzas it persists, the transaction it applies, and its state as read from a host.
-import { editInterfaces, ensureSourceLine, optionOf, parseInterfacesFile, type StanzaSpec } from "./interfaces-file";
+import { editInterfaces, ensureSourceLine, parseInterfacesFile, type StanzaSpec } from "./interfaces-file";
 import { CONDONE_REGEX, OWNER_KEY, OWNER_VALUE } from "./naming";
 import type { HostSnapshot } from "./snapshot";
 import { portsOfBridge } from "./snapshot";
 import type { OvsBridgeInputs, OvsBridgeState } from "./types";
+import { uplinkProblems } from "./uplink";
 import { deleteBridgeCommands, deletePortCommands, ensureBridgeCommands, ensureUplinkCommands, type VsctlCommand } from "./vsctl";
 
-/** Stanzas in /etc/network/interfaces that Proxmox parses (OVSBridge, OVSPort) and ifupdown2 replays at boot. */
-export function bridgeStanzas(i: OvsBridgeInputs): StanzaSpec[] {
-  const opts: [string, string][] = [["ovs_type", "OVSBridge"]];
-  if (i.uplink) opts.push(["ovs_ports", i.uplink]);
+/** Keys of a bridge stanza that are ours; every other line in it (a human's address, post-up, …) is kept as is. */
+const BRIDGE_KEYS = ["ovs_type", "ovs_ports", "ovs_mtu", "mtu", "ovs_options", "ovs_ports_condone_regex", "ovs_extra"];
+const UPLINK_KEYS = ["ovs_type", "ovs_bridge", "ovs_extra"];
+const words = (v: string | undefined) => (v ?? "").split(/\s+/).filter(Boolean);
+
+/**
+ * Stanzas in /etc/network/interfaces that Proxmox parses (OVSBridge, OVSPort) and ifupdown2 replays at boot. An
+ * existing stanza is merged, not replaced: ovs_ports keeps every member that is not ours (an OVSIntPort added in the
+ * GUI), ovs_options every option that is not the datapath, and lines with other keys stay byte for byte.
+ */
+export function bridgeStanzas(i: OvsBridgeInputs, oldUplink?: string): StanzaSpec[] {
+  const dp = i.datapathType ?? "system";
+  const notOurs = new Set([oldUplink, i.uplink].filter((x): x is string => !!x));
+  const opts: [string, string][] = [
+    ["ovs_type", "OVSBridge"],
+    ["ovs_ports", ""],
+  ];
   if (i.mtu !== undefined) opts.push(["ovs_mtu", String(i.mtu)]);
-  if ((i.datapathType ?? "system") !== "system") opts.push(["ovs_options", `datapath_type=${i.datapathType}`]);
+  opts.push(["ovs_options", ""]);
   opts.push(["ovs-ports-condone-regex", CONDONE_REGEX]);
   // ifupdown2 clears external_ids on every reload, then runs ovs_extra: the ownership mark lives here.
   opts.push(["ovs_extra", `br-set-external-id ${i.name} ${OWNER_KEY} ${OWNER_VALUE}`]);
-  const out: StanzaSpec[] = [{ name: i.name, options: opts }];
+  const out: StanzaSpec[] = [
+    {
+      name: i.name,
+      options: opts,
+      merge: {
+        owned: BRIDGE_KEYS,
+        values: {
+          ovs_ports: (cur) => [...(i.uplink ? [i.uplink] : []), ...words(cur).filter((p) => !notOurs.has(p))].join(" "),
+          ovs_options: (cur) =>
+            [...(dp !== "system" ? [`datapath_type=${dp}`] : []), ...words(cur).filter((o) => !o.startsWith("datapath_type="))].join(" "),
+        },
+      },
+    },
+  ];
   if (i.uplink) {
     out.push({
       name: i.uplink,
@@ -24,6 +51,7 @@ export function bridgeStanzas(i: OvsBridgeInputs): StanzaSpec[] {
         ["ovs_bridge", i.name],
         ["ovs_extra", `set port ${i.uplink} external_ids:${OWNER_KEY}=${OWNER_VALUE}`],
       ],
+      merge: { owned: UPLINK_KEYS },
     });
   }
   return out;
@@ -38,21 +66,24 @@ export function bridgeCommands(i: OvsBridgeInputs, oldUplink?: string): VsctlCom
 
 export function bridgeFileEdit(i: OvsBridgeInputs, oldUplink?: string): (text: string) => string {
   const remove = oldUplink && oldUplink !== i.uplink ? [oldUplink] : [];
-  return (text) => ensureSourceLine(editInterfaces(text, bridgeStanzas(i), remove));
+  return (text) => ensureSourceLine(editInterfaces(text, bridgeStanzas(i, oldUplink), remove));
 }
 
+/**
+ * Remove the bridge's stanza and its uplink's. A member a human added to ovs_ports keeps its own stanza (Proxmox's
+ * writer then drops its OVS type, as it does when the bridge is deleted in the GUI).
+ */
 export function bridgeRemoveEdit(name: string, uplink?: string): (text: string) => string {
   return (text) => editInterfaces(text, [], uplink ? [name, uplink] : [name]);
 }
 
-/** Is the persisted stanza exactly what we would write? */
+/** Is the persisted stanza what we would write? Lines and ports that are not ours never count. */
 export function bridgePersisted(i: OvsBridgeInputs, file: string | undefined): boolean {
   if (file === undefined) return false;
+  const names = bridgeStanzas(i).map((s) => s.name);
   const { stanzas } = parseInterfacesFile(file);
-  return bridgeStanzas(i).every((want) => {
-    const got = stanzas.find((s) => s.name === want.name);
-    return !!got && want.options.every(([k, v]) => optionOf(got, k.replace(/-/g, "_")) === v);
-  });
+  if (!names.every((n) => stanzas.some((s) => s.name === n))) return false;
+  return editInterfaces(file, bridgeStanzas(i)) === file;
 }
 
 export function isOwnedBridge(s: HostSnapshot, name: string): boolean {
@@ -82,6 +113,7 @@ export function bridgePreflight(i: OvsBridgeInputs, s: HostSnapshot, alreadyOurs
     errs.push(`${i.node}: bridge ${i.name} already exists and was not created by pfsense-ha; set adopt: true to manage it, or choose another name`);
   }
   if (i.uplink) {
+    errs.push(...uplinkProblems(i.node, i.name, i.uplink, s));
     const holder = s.bridges.find((x) => x.name !== i.name && portsOfBridge(s, x.name).some((p) => p.name === i.uplink));
     if (holder) errs.push(`${i.node}: uplink ${i.uplink} is already a port of bridge ${holder.name}; remove it there first or pick another NIC`);
   }

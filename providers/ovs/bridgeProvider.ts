@@ -26,11 +26,13 @@ function applyBridgeOp(i: OvsBridgeInputs, old?: BridgeOuts): HostOp<BridgeOuts>
       const alreadyOurs = !!old || isOwnedBridge(snap, i.name);
       const errs = bridgePreflight(i, snap, alreadyOurs);
       if (errs.length) throw new Error(errs.join("\n"));
-      // Refuse before touching OVS, so a refusal leaves the host exactly as it was.
-      if (snap.pendingNew) throw pendingChangesError(i.node);
+      // Refuse before touching OVS, so a refusal leaves the host exactly as it was; only a file edit conflicts with
+      // Proxmox's pending changes (a repair of OVS alone does not).
+      const edit = bridgeFileEdit(i, old?.uplink);
+      if (snap.pendingNew && edit(snap.interfacesFile ?? "") !== (snap.interfacesFile ?? "")) throw pendingChangesError(i.node);
       // Ours if we made it now or earlier (tagged); an untagged bridge taken over with adopt is left in place on delete.
       created = old ? old.created : !snap.bridges.some((b) => b.name === i.name) || isOwnedBridge(snap, i.name);
-      return { commands: bridgeCommands(i, old?.uplink), edits: [{ path: INTERFACES_FILE, edit: bridgeFileEdit(i, old?.uplink) }] };
+      return { commands: bridgeCommands(i, old?.uplink), edits: [{ path: INTERFACES_FILE, edit }] };
     },
     finish: (after: HostSnapshot): BridgeOuts => {
       const state = bridgeStateOf(i, after, created);
@@ -56,7 +58,9 @@ function deleteBridgeOp(props: BridgeOuts): HostOp<void> {
       const edits: FileEdit[] = props.created !== false ? [{ path: INTERFACES_FILE, edit: bridgeRemoveEdit(props.name, props.uplink) }] : [];
       return { commands: cmds, edits };
     },
-    finish: () => undefined,
+    finish: (after: HostSnapshot) => {
+      if (props.created !== false && isOwnedBridge(after, props.name)) throw new Error(`${props.node}: bridge ${props.name} is still there`);
+    },
   };
 }
 

@@ -7,11 +7,11 @@
 import { connectHost } from "../ssh";
 import type { SshEndpoint, SshHost } from "../ssh/types";
 import { planBatch, type FileEdit, type HostOp, type OpPlan } from "./batch-plan";
-import { batchScript, EXIT_LOCK_BUSY, parseBatchOutput, type FileWrite } from "./batch-script";
+import { batchScript, EXIT_IFUPDOWN_BUSY, EXIT_LOCK_BUSY, parseBatchOutput, type FileWrite } from "./batch-script";
 import { hostKeyOf } from "./common";
 import type { HostSnapshot } from "./snapshot";
-import { PVE_LOCK } from "./types";
-import type { VsctlCommand } from "./vsctl";
+import { IFUPDOWN2_LOCK, PVE_LOCK } from "./types";
+import { VSCTL_TIMEOUT_EXIT, VSCTL_TIMEOUT_S, type VsctlCommand } from "./vsctl";
 
 /** Wait this long after the first operation for others on the same host (the engine issues them within ms). */
 const DEBOUNCE_MS = 20;
@@ -75,9 +75,26 @@ async function flush(q: HostQueue): Promise<void> {
   }
 }
 
+/** The SSH session ended (dropped, or our timeout killed it) before the script reported: the outcome is unknown. */
+class SessionLost extends Error {}
+
 async function runScript(host: SshHost, q: HostQueue, expectedSha: string | undefined, commands: VsctlCommand[], writes: FileWrite[]) {
   const r = await host.exec("sh -s", { stdin: batchScript({ expectedSha, commands, writes }), timeoutMs: 90000 });
+  if (r.timedOut) throw new SessionLost(`${q.node}: the OVS batch script did not finish within 90 s`);
+  if (r.code === 255 && !r.stdout.startsWith("@@pfha-status@@")) throw new SessionLost(`${q.node}: the SSH session ended before the OVS batch script reported`);
+  if (r.code === VSCTL_TIMEOUT_EXIT || /Alarm clock/.test(r.stderr)) {
+    throw new Error(
+      `${q.node}: ovs-vsctl got no answer from ovsdb-server/ovs-vswitchd within ${VSCTL_TIMEOUT_S} s (Open vSwitch on ${q.node} is hung or not running). ` +
+        `Check \`systemctl status openvswitch-switch\` on ${q.node}, then run again (the next run reads the state first)`,
+    );
+  }
+  if (r.code === 127 && /ovs-vsctl/.test(r.stderr)) {
+    throw new Error(`${q.node}: Open vSwitch is not installed (no ovs-vsctl). Install it on the node: apt install openvswitch-switch`);
+  }
   if (r.code === EXIT_LOCK_BUSY) throw new Error(`${q.node}: ${PVE_LOCK} stayed locked for 10 s (a Proxmox network edit in progress?); run again`);
+  if (r.code === EXIT_IFUPDOWN_BUSY) {
+    throw new Error(`${q.node}: ifupdown2's lock ${IFUPDOWN2_LOCK} stayed taken for 30 s (an ifreload/Apply Configuration still running?); nothing was changed, run again`);
+  }
   if (r.code !== 0) throw new Error(`${q.node}: OVS batch script failed (exit ${r.code}): ${r.stderr.trim().slice(0, 2000)}`);
   const out = parseBatchOutput(r.stdout);
   q.last = { sha: out.sha, snapshot: out.snapshot };
@@ -116,7 +133,14 @@ async function runBatch(host: SshHost, q: HostQueue, batch: Pending[]): Promise<
       settle(readers, base.snapshot);
       return;
     }
-    const out = await runScript(host, q, base.sha, commands, writes);
+    let out;
+    try {
+      out = await runScript(host, q, base.sha, commands, writes);
+    } catch (e) {
+      if (!(e instanceof SessionLost)) throw e;
+      await settleAfterLostSession(q, e, planned.map((x) => x.item), readers);
+      return;
+    }
     if (out.status === "changed") {
       writers = planned.map((x) => x.item); // the host moved on: re-plan from the state the script returned
       fresh = true;
@@ -137,6 +161,34 @@ async function runBatch(host: SshHost, q: HostQueue, batch: Pending[]): Promise<
   }
   const err = new Error(`${q.node}: the OVS state kept changing under us (${MAX_ATTEMPTS} attempts); run again`);
   for (const p of [...writers, ...readers]) p.reject(err);
+}
+
+/**
+ * The session ended while the change ran: reconnect, read the node back and tell each operation whether its change is
+ * there (finish() accepts the state read back: it was applied, and the operation succeeds) or not.
+ */
+async function settleAfterLostSession(q: HostQueue, lost: Error, writers: Pending[], readers: Pending[]): Promise<void> {
+  q.last = undefined;
+  let after: HostSnapshot;
+  try {
+    const again = await connectHost(q.endpoint);
+    after = (await runScript(again, q, undefined, [], [])).snapshot;
+  } catch (e) {
+    const err = new Error(
+      `${lost.message}; reconnecting to read the state back failed (${e instanceof Error ? e.message : String(e)}): ` +
+        `whether the change was applied is unknown. Run \`pulumi refresh\`, then \`pulumi up\` again`,
+    );
+    for (const p of [...writers, ...readers]) p.reject(err);
+    return;
+  }
+  for (const p of writers) {
+    try {
+      p.resolve(p.op.finish(after));
+    } catch (e) {
+      p.reject(new Error(`${lost.message}; read back after reconnecting: the change was not applied (${e instanceof Error ? e.message : String(e)}). Run again`));
+    }
+  }
+  settle(readers, after);
 }
 
 /** Tests: forget the last state seen on every host (the next batch reads first). */

@@ -53,14 +53,74 @@ export function optionOf(s: IfaceStanza, key: string): string | undefined {
   return s.options.find((o) => o.key === key)?.value;
 }
 
+/**
+ * How an existing stanza is updated instead of replaced: its `iface` line and every line whose key is not ours stay
+ * byte for byte where they are (a human's address, post-up, comments); our keys get our values in place; a key whose
+ * value is shared (a bridge's ovs_ports: our uplink plus the ports a human added) is computed from the existing value.
+ */
+export interface StanzaMerge {
+  /** Keys we own (normalised: `-` written as `_`); lines with other keys are never touched. */
+  owned: string[];
+  /** Keys whose value combines ours with what is there: existing value (undefined when absent) -> value (undefined = no line). */
+  values?: Record<string, (existing: string | undefined) => string | undefined>;
+}
+
 /** One stanza as we write it: `auto NAME`, `iface NAME inet manual`, tab-indented options. */
 export interface StanzaSpec {
   name: string;
   options: [string, string][];
+  merge?: StanzaMerge;
+}
+
+const normKey = (k: string) => k.replace(/-/g, "_");
+
+/** The option lines of `spec`, with the merged values computed from `existing` (or from nothing: a new stanza). */
+function resolvedOptions(spec: StanzaSpec, existing?: IfaceStanza): [string, string][] {
+  const values = spec.merge?.values ?? {};
+  const out: [string, string][] = [];
+  for (const [k, v] of spec.options) {
+    const f = values[normKey(k)];
+    if (!f) {
+      out.push([k, v]);
+      continue;
+    }
+    const merged = f(existing ? optionOf(existing, normKey(k)) : undefined);
+    if (merged !== undefined && merged !== "") out.push([k, merged]);
+  }
+  return out;
+}
+
+/** The existing stanza's lines with our keys updated in place, ours that were missing added after its last option. */
+function mergedBody(lines: string[], st: IfaceStanza, spec: StanzaSpec): string {
+  const merge = spec.merge!;
+  const opts = resolvedOptions(spec, st);
+  const ours = new Map(opts.map(([k, v]) => [normKey(k), [k, v] as [string, string]]));
+  const owned = new Set([...merge.owned.map(normKey), ...spec.options.map(([k]) => normKey(k))]);
+  const done = new Set<string>();
+  const body: string[] = [lines[st.start]];
+  for (let i = st.start + 1; i < st.end; i++) {
+    const raw = lines[i];
+    const m = /^\s*(\S+)/.exec(raw);
+    const key = m && !m[1].startsWith("#") ? normKey(m[1]) : undefined;
+    if (key === undefined || !owned.has(key)) {
+      body.push(raw);
+      continue;
+    }
+    const want = ours.get(key);
+    if (want && !done.has(key)) body.push(`\t${want[0]} ${want[1]}\n`);
+    done.add(key);
+  }
+  const missing = opts.filter(([k]) => !done.has(normKey(k))).map(([k, v]) => `\t${k} ${v}\n`);
+  if (missing.length) {
+    const last = body.length - 1;
+    if (!body[last].endsWith("\n")) body[last] += "\n";
+    body.push(...missing);
+  }
+  return body.join("");
 }
 
 export function renderStanza(spec: StanzaSpec): string {
-  return [`auto ${spec.name}`, `iface ${spec.name} inet manual`, ...spec.options.map(([k, v]) => `\t${k} ${v}`)].join("\n") + "\n";
+  return [`auto ${spec.name}`, `iface ${spec.name} inet manual`, ...resolvedOptions(spec).map(([k, v]) => `\t${k} ${v}`)].join("\n") + "\n";
 }
 
 function isAutoLineFor(line: string, name: string): boolean {
@@ -88,7 +148,9 @@ export function editInterfaces(text: string, specs: StanzaSpec[], remove: string
   for (const st of parsed.stanzas) {
     const spec = wanted.get(st.name);
     if (spec && !placed.has(st.name)) {
-      const body = renderStanza(spec).split("\n").slice(1).join("\n"); // without the auto line
+      const body = spec.merge
+        ? mergedBody(parsed.lines, st, spec)
+        : renderStanza(spec).split("\n").slice(1).join("\n"); // without the auto line
       for (let i = st.start; i < st.end; i++) lines[i] = undefined;
       lines[st.start] = body;
       placed.add(st.name);

@@ -22,7 +22,26 @@ export interface HostSnapshot {
   interfacesFile?: string;
   tunnelsFile?: string;
   pendingNew: boolean;
+  /** The node's network links as `ip -details -json addr show` prints them (undefined: not read). Not hashed. */
+  links?: LinkInfo[];
 }
+
+/** What a link is, as far as the uplink checks need it. */
+export interface LinkInfo {
+  name: string;
+  /** linkinfo.info_kind: bond, vlan, bridge, veth, dummy, openvswitch, … (undefined = a physical NIC). */
+  kind?: string;
+  /** linkinfo.info_slave_kind: bridge, bond, openvswitch when the link is a member of one. */
+  slaveKind?: string;
+  master?: string;
+  linkType?: string;
+  mtu?: number;
+  /** Addresses other than IPv6 link-local, as CIDR. */
+  addresses: string[];
+}
+
+/** Separates the links section, which the state hash leaves out (link state and counters change on their own). */
+export const LINKS_SEP = "@@pfha-links@@";
 
 const SEP = "@@pfha-section@@";
 
@@ -41,6 +60,8 @@ export function snapshotCommand(): string {
     fileSection(INTERFACES_FILE),
     fileSection(TUNNELS_FILE),
     `if [ -e ${shq(INTERFACES_NEW)} ]; then echo pending; fi`,
+    `echo ${LINKS_SEP}`,
+    `ip -details -json addr show 2>/dev/null || echo '[]'`,
   ].join("\n");
 }
 
@@ -50,7 +71,34 @@ function decodeFile(section: string): string | undefined {
   return Buffer.from(t.slice("present".length).trim(), "base64").toString("utf8");
 }
 
+interface IpAddrJson {
+  ifname?: string;
+  link_type?: string;
+  mtu?: number;
+  master?: string;
+  linkinfo?: { info_kind?: string; info_slave_kind?: string };
+  addr_info?: { family?: string; local?: string; prefixlen?: number; scope?: string }[];
+}
+
+export function parseLinks(json: string): LinkInfo[] {
+  const rows = JSON.parse(json.trim() || "[]") as IpAddrJson[];
+  return rows
+    .filter((r) => typeof r.ifname === "string")
+    .map((r) => ({
+      name: r.ifname!,
+      kind: r.linkinfo?.info_kind,
+      slaveKind: r.linkinfo?.info_slave_kind,
+      master: r.master,
+      linkType: r.link_type,
+      mtu: r.mtu,
+      addresses: (r.addr_info ?? []).filter((a) => a.local && a.scope !== "link").map((a) => `${a.local}/${a.prefixlen}`),
+    }));
+}
+
 export function parseSnapshot(stdout: string): HostSnapshot {
+  const li = stdout.indexOf(`${LINKS_SEP}\n`);
+  const links = li >= 0 ? parseLinks(stdout.slice(li + LINKS_SEP.length + 1)) : undefined;
+  if (li >= 0) stdout = stdout.slice(0, li);
   const parts = stdout.split(`${SEP}\n`);
   const tables = parts[0]?.trim().split("\n") ?? [];
   if (parts.length !== 4 || tables.length !== 3) {
@@ -63,6 +111,7 @@ export function parseSnapshot(stdout: string): HostSnapshot {
     interfacesFile: decodeFile(parts[1]),
     tunnelsFile: decodeFile(parts[2]),
     pendingNew: parts[3].trim() === "pending",
+    links,
   };
 }
 

@@ -72,7 +72,10 @@ function deleteTunnelOp(props: VxlanNodeState): HostOp<void> {
       ];
       return { commands: names.flatMap(deletePortCommands), edits: [{ path: TUNNELS_FILE, edit: tunnelRemoveEdit(names) }] };
     },
-    finish: () => undefined,
+    finish: (after: HostSnapshot) => {
+      const left = after.ports.filter((p) => p.externalIds[TUNNEL_ID_KEY] === props.tunnelId).map((p) => p.name);
+      if (left.length) throw new Error(`${props.node}: tunnel ports ${left.join(", ")} are still there`);
+    },
   };
 }
 

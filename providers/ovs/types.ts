@@ -78,3 +78,4 @@ export const TUNNELS_FILE = "/etc/network/interfaces.d/pfsense-ha";
 export const INTERFACES_FILE = "/etc/network/interfaces";
 export const INTERFACES_NEW = "/etc/network/interfaces.new";
 export const PVE_LOCK = "/etc/network/.pve-interfaces.lock";
+export const IFUPDOWN2_LOCK = "/run/network/.lock";

@@ -1,6 +1,6 @@
 // Input validation for the OVS resources, on the shared field rules. Pure: check() runs it without any host.
 import { isIPv4, isIPv6 } from "net";
-import { checkIfName, checkIntegerRange, checkMtu, checkUdpPort, checkVni, problem } from "../../config/rules";
+import { checkIfName, checkIntegerRange, checkUplinkName, checkMtu, checkUdpPort, checkVni, problem } from "../../config/rules";
 import type { Problem } from "../../config/problems";
 import { resolveEndpoint } from "../ssh/endpoint";
 import { checkVxlanMtu } from "./mtu";
@@ -35,6 +35,7 @@ function checkName(key: string, value: unknown): Problem[] {
 export function validateBridgeInputs(i: Partial<OvsBridgeInputs>): Problem[] {
   const p: Problem[] = [...checkEndpoint("endpoint", i.endpoint), ...checkName("name", i.name)];
   if (i.uplink !== undefined) p.push(...checkName("uplink", i.uplink));
+  if (i.uplink !== undefined && i.uplink !== i.name) p.push(...checkUplinkName("uplink", i.uplink));
   if (i.uplink !== undefined && i.uplink === i.name) p.push(problem("uplink", i.uplink, "is the bridge's own name", "name the physical NIC, e.g. \"eno1\""));
   if (i.mtu !== undefined) p.push(...checkMtu("mtu", i.mtu));
   if (i.datapathType !== undefined && i.datapathType !== "system" && i.datapathType !== "netdev") {

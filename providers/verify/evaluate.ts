@@ -154,7 +154,7 @@ function tunnelChecks(e: VerifyExpectations, o: Observations): Check[] {
           const ok = st.state === "up" && st.remote_state === "up" && st.forwarding === "true";
           out.push(check({ check: `${what} peer (BFD)`, node: nodeLabel, expected: "state up, remote_state up, forwarding true",
             found: `state ${st.state ?? "-"}, remote_state ${st.remote_state ?? "-"}, forwarding ${st.forwarding ?? "-"}${st.diagnostic && st.diagnostic !== "No Diagnostic" ? ` (${st.diagnostic})` : ""}` }, ok,
-            `BFD says ${peer.name} is not answering on the tunnel: check the underlay between ${tn.node} and ${peer.name} (UDP ${t.dstPort} allowed, MTU, remote_ip ${peer.address}) and that ${peer.name} has the matching port`));
+            `BFD says ${peer.name} is not answering on the tunnel: check the underlay between ${tn.node} and ${peer.name} (UDP ${t.dstPort} allowed: with the Proxmox firewall on, add an IN rule for UDP ${t.dstPort} from the other nodes' underlay addresses; MTU, remote_ip ${peer.address}) and that ${peer.name} has the matching port`));
         } else if (t.bfd) {
           out.push(check({ check: `${what} peer (BFD)`, node: nodeLabel, expected: "bfd:enable=true", found: "BFD off" }, false,
             `the stack enables BFD on ${t.network} but ${port.name} has none: run \`pulumi up\``));

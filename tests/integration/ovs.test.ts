@@ -9,6 +9,7 @@ import { parseInterfaces, parsePorts, parseBridges } from "../../providers/ovs/j
 import { tunnelPortName } from "../../providers/ovs/naming";
 import type { OvsBridgeInputs, VxlanNodeInputs, VxlanNodeState } from "../../providers/ovs/types";
 import { spawnSync } from "child_process";
+import { installPveTools, pveRead, PVE_VERSIONS } from "../support/pve";
 
 const requireFromString = require("require-from-string") as (code: string) => { handler: () => Provider };
 // The serialized providers run in Node's own realm (not jest's sandbox): read the transport's counters there.
@@ -128,6 +129,7 @@ const outs: Record<string, Props> = {};
 
 beforeAll(async () => {
   for (const h of NODES) pristine[h] = file(h, "/etc/network/interfaces");
+  for (const h of NODES) installPveTools(inv, h);
   await cleanup();
   P = await loadSerializedProviders();
 });
@@ -185,6 +187,8 @@ describe("OVS fabric on the lab", () => {
       expect(optionOf(tunStanza, "ovs_tunnel_options")).toBe(`options:remote_ip=${ul(peerOf(h))} options:key=100`);
       expect(optionOf(tunStanza, "ovs_mtu")).toBeUndefined();
       expect(proxmoxProblems(main + tun)).toEqual([]);
+      // Proxmox's own reader (PVE 8 and 9) reads the file without dying and lists the bridge as its GUI would.
+      for (const pv of PVE_VERSIONS) expect((await pveRead(inv, h, pv, "/etc/network/interfaces"))[BR]).toMatchObject({ type: "OVSBridge", mtu: "1400" });
     }
   });
 

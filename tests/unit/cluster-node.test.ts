@@ -56,6 +56,16 @@ describe("vmArgsOf", () => {
     });
     expect(a.networkDevices).toEqual(["vmbr0", "vmbr1", "vmbr2", "vmbr3"].map((bridge) => ({ bridge, model: "virtio", firewall: false })));
   });
+  test("a NIC on a network not at 1500 (VXLAN: underlay - 50) gets that MTU; 1500 leaves Proxmox's default", () => {
+    const a = vmArgsOf("fw1", { mode: "clone", templateVmId: 9000, ...sizing }, [
+      { network: "wan", bridge: "vmbr0", mtu: 1500 },
+      { network: "lan", bridge: "vmbr1", mtu: 1450 },
+    ]);
+    expect(a.networkDevices).toEqual([
+      { bridge: "vmbr0", model: "virtio", firewall: false },
+      { bridge: "vmbr1", model: "virtio", firewall: false, mtu: 1450 },
+    ]);
+  });
   test("adopt: no clone block, import id node/vmid", () => {
     const a = vmArgsOf("fw2", { mode: "adopt", ...sizing, proxmoxNode: "pve2", vmId: 202 }, nics);
     expect(a.clone).toBeUndefined();

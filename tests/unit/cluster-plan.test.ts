@@ -20,6 +20,14 @@ type Of<K extends PlanItem["kind"]> = Extract<PlanItem, { kind: K }>;
 const ofKind = <K extends PlanItem["kind"]>(items: PlanItem[], kind: K): Of<K>[] => items.filter((i): i is Of<K> => i.kind === kind);
 const net = (c: ClusterConfig, role: string): NetworkConfig => c.networks.find((n) => n.role === role) as NetworkConfig;
 
+test("a VXLAN network gets its MTU (underlay - 50) as <mtu> on both firewalls; a 1500 network none (wan-lan-sync: underlay 9000)", () => {
+  const { config: c } = loadTopology("wan-lan-sync");
+  for (const role of ROLES) {
+    const ifs = Object.fromEntries(ofKind(firewallPlanOf(c, c.name, role), "interface").map((i) => [i.key, i.spec.mtu]));
+    expect(ifs).toEqual({ "if-wan": undefined, "if-lan": undefined, "if-sync": 8950 });
+  }
+});
+
 describe.each(topologyNames())("plan for topology %s", (name) => {
   const { config: c } = loadTopology(name);
   const cname = c.name;

@@ -13,6 +13,13 @@ describe("seed topologies", () => {
     expect(r.config?.firewalls.primary.name).toBe("fw1");
   });
 
+  it("accepts both firewall VMs on one node with allowSameNode: true (and without it when one is not managed)", () => {
+    const v = topologyValues("two-nic");
+    setIn(v, "firewalls.secondary.proxmoxNode", "pve1");
+    setIn(v, "allowSameNode", true);
+    expect(validateStack(v).problems.map(formatProblem)).toEqual([]);
+  });
+
   it("orders networks wan, lan, sync, then extras, and numbers optN in that order", () => {
     const c = validateStack(topologyValues("wan-lan-dmz-sync30")).config;
     expect(c?.networks.map((n) => `${n.role}=${n.pfsenseInterface}`)).toEqual(["wan=wan", "lan=lan", "sync=opt1", "dmz=opt2"]);
@@ -123,6 +130,10 @@ const CASES: Case[] = [
   ["typo in a network key", (v) => { setIn(v, "networks.lan.vxaln", { key: 5 }); }, net("lan", ".vxaln"), /not a known configuration key/],
   ["typo in a stack key", (v) => (v["pfsense-ha:xmlrpcPasword"] = "x"), "pfsense-ha:xmlrpcPasword", /not a known configuration key/],
   // firewalls, versions, ssh
+  ["both managed firewall VMs on one Proxmox node", (v) => setIn(v, "firewalls.secondary.proxmoxNode", "pve1"), `${C}.firewalls.secondary.proxmoxNode`, /is the primary's Proxmox node too: one node failure would take both firewalls down/],
+  ["a VLAN sub-interface as uplink", (v) => setIn(v, "networks.wan.uplink", "eno2.100"), net("wan", ".uplink"), /is a VLAN sub-interface; Proxmox cannot keep it as a port of an OVS bridge/],
+  ["a bond as uplink", (v) => setIn(v, "networks.wan.uplink", "bond0"), net("wan", ".uplink"), /is a bond; pfsense-ha does not create bonds/],
+  ["vlanAware (no longer a setting)", (v) => setIn(v, "networks.lan.vlanAware", true), net("lan", ".vlanAware"), /is no longer a setting: OVS bridges always carry every VLAN/],
   ["firewall on an unknown Proxmox node", (v) => setIn(v, "firewalls.secondary.proxmoxNode", "pve9"), `${C}.firewalls.secondary.proxmoxNode`, /not one of the Proxmox nodes/],
   ["both firewalls with one name", (v) => setIn(v, "firewalls.secondary.name", "fw1"), `${C}.firewalls.secondary.name`, /primary's name too/],
   ["unknown pfSense version", (v) => setIn(v, "pfsenseVersion", "2.9.0"), `${C}.pfsenseVersion`, /not a pfSense version this project was checked against/],

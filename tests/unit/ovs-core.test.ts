@@ -7,7 +7,7 @@ import { ensureTunnelPortCommands, vsctlTransaction } from "../../providers/ovs/
 import { validateVxlanNodeInputs, validateBridgeInputs } from "../../providers/ovs/validate";
 import { parseSnapshot, snapshotCommand } from "../../providers/ovs/snapshot";
 import { desiredPorts, tunnelPreflight, tunnelStanza } from "../../providers/ovs/tunnel-plan";
-import { bridgeCommands, bridgeFileEdit, bridgeStanzas } from "../../providers/ovs/bridge-plan";
+import { bridgeCommands, bridgeFileEdit, bridgePersisted, bridgeStanzas } from "../../providers/ovs/bridge-plan";
 import { planBatch, type HostOp } from "../../providers/ovs/batch-plan";
 import { batchScript, parseBatchOutput } from "../../providers/ovs/batch-script";
 import { VxlanNodeProvider } from "../../providers/ovs/tunnelProvider";
@@ -117,6 +117,65 @@ describe("interfaces file", () => {
     const replaced = editInterfaces(PVE_FILE, [{ name: "eno1", options: [["ovs_type", "OVSPort"], ["ovs_bridge", "vmbr1"]] }]);
     expect(replaced).toBe(PVE_FILE.replace("iface eno1 inet manual\n", "iface eno1 inet manual\n\tovs_type OVSPort\n\tovs_bridge vmbr1\n"));
   });
+  describe("a bridge stanza a human extended is merged, never replaced", () => {
+    const human = [
+      "auto vmbr1",
+      "iface vmbr1 inet static",
+      "\taddress 10.9.9.1/24",
+      "\tovs_type OVSBridge",
+      "\tovs_ports eno2 mgmt0",
+      "\tovs_mtu 1400",
+      "\tovs_options datapath_type=netdev other_config:stp-enable=true",
+      `\tovs-ports-condone-regex ${CONDONE_REGEX}`,
+      "\tovs_extra br-set-external-id vmbr1 managed-by pfsense-ha",
+      "\t# a note",
+      "\tpost-up echo hi",
+      "",
+      "auto mgmt0",
+      "iface mgmt0 inet static",
+      "\taddress 10.9.8.2/24",
+      "\tovs_type OVSIntPort",
+      "\tovs_bridge vmbr1",
+      "\tovs_options tag=10",
+      "",
+      "auto eno2",
+      "iface eno2 inet manual",
+      "\tovs_type OVSPort",
+      "\tovs_bridge vmbr1",
+      "\tovs_extra set port eno2 external_ids:managed-by=pfsense-ha",
+      "",
+      "source /etc/network/interfaces.d/*",
+      "",
+    ].join("\n");
+    const inputs = { endpoint: EP, node: "pve1", name: "vmbr1", uplink: "eno2", datapathType: "netdev" as const, mtu: 1400 };
+    test("an MTU update changes only the ovs_mtu line; the OVSIntPort, address, option and post-up stay", () => {
+      const out = bridgeFileEdit({ ...inputs, mtu: 1300 }, "eno2")(human);
+      expect(out).toBe(human.replace("\tovs_mtu 1400\n", "\tovs_mtu 1300\n"));
+      expect(out).toContain("\tovs_ports eno2 mgmt0\n\tovs_mtu 1300\n\tovs_options datapath_type=netdev other_config:stp-enable=true\n");
+      expect(out).toContain("iface mgmt0 inet static\n\taddress 10.9.8.2/24\n\tovs_type OVSIntPort\n");
+    });
+    test("the same inputs change nothing: the human's port, options and lines are no drift", () => {
+      expect(bridgeFileEdit(inputs)(human)).toBe(human);
+      expect(bridgePersisted(inputs, human)).toBe(true);
+      expect(bridgePersisted({ ...inputs, mtu: 1300 }, human)).toBe(false);
+    });
+    test("a bridge without uplink keeps the human's member; a new uplink goes first; the old one is dropped", () => {
+      const noUplink = human.replace("\tovs_ports eno2 mgmt0\n", "\tovs_ports mgmt0\n");
+      expect(bridgeFileEdit({ ...inputs, uplink: undefined, mtu: 1300 })(noUplink)).toContain("\tovs_ports mgmt0\n\tovs_mtu 1300\n");
+      const moved = bridgeFileEdit({ ...inputs, uplink: "eno3" }, "eno2")(human);
+      expect(moved).toContain("\tovs_ports eno3 mgmt0\n");
+      expect(moved).not.toMatch(/iface eno2 /);
+      const dropped = bridgeFileEdit({ ...inputs, uplink: undefined }, "eno2")(human);
+      expect(dropped).toContain("\tovs_ports mgmt0\n");
+    });
+    test("the system datapath keeps the human's other ovs_options; nothing left means no line", () => {
+      const sys = bridgeFileEdit({ ...inputs, datapathType: "system" })(human);
+      expect(sys).toContain("\tovs_options other_config:stp-enable=true\n");
+      const plain = human.replace(" other_config:stp-enable=true", "");
+      expect(bridgeFileEdit({ ...inputs, datapathType: "system" })(plain)).not.toContain("ovs_options datapath");
+      expect(bridgeFileEdit({ ...inputs, datapathType: "system" })(plain)).not.toMatch(/iface vmbr1[^]*ovs_options[^]*\nauto mgmt0/);
+    });
+  });
   test("a shared auto line loses only the removed name", () => {
     const text = "auto lo eno1\niface lo inet loopback\n\niface eno1 inet manual\n\tmtu 9000\n";
     expect(editInterfaces(text, [], ["eno1"])).toBe("auto lo\niface lo inet loopback\n");
@@ -173,6 +232,7 @@ describe("transactions", () => {
     const order = [
       at("flock -w 10 9 || exit 75"),
       at(`if [ "$sha" != ${"a".repeat(64)} ]; then echo "@@pfha-status@@ changed $sha"`),
+      at('mkdir -p "$(dirname /run/network/.lock)" && exec 8>>/run/network/.lock && flock -w 30 8 || exit 76'),
       at(vsctlTransaction(cmds)),
       at("cp -p /etc/network/interfaces /etc/network/.pfsense-ha-backup/interfaces"),
       at(`printf '%s' ${Buffer.from("auto lo\n'x'\n").toString("base64")} | base64 -d > /etc/network/.pfsense-ha.tmp.interfaces`),
@@ -181,6 +241,17 @@ describe("transactions", () => {
     ];
     expect([...order].sort((x, y) => x - y)).toEqual(order);
     expect(script).toContain("exec 9>>/etc/network/.pve-interfaces.lock");
+    // A dropped session (HUP/PIPE) does not stop the change; INT/TERM leave through the EXIT trap (temp folder removed).
+    expect(script).toContain(`trap '' HUP PIPE; trap 'exit 130' INT; trap 'exit 143' TERM`);
+  });
+  test("the state hash leaves out the links section; a new bridge is set link-up after the transaction", () => {
+    const script = batchScript({ expectedSha: "e".repeat(64), commands: [["--may-exist", "add-br", "vmbr7"], ["set", "bridge", "vmbr7", "datapath_type=netdev"]], writes: [] });
+    expect(script).toContain(`hash() { sed '/^@@pfha-links@@$/,$d' "$d/s" | sha256sum | cut -c1-64; }`);
+    expect(script.indexOf("ip link set dev vmbr7 up 2>/dev/null || true")).toBeGreaterThan(script.indexOf("ovs-vsctl --timeout=15 --"));
+    // The links are parsed, not hashed: a snapshot text with and without them gives the same tables.
+    const text = "x\n@@pfha-links@@\n[]\n";
+    const hashed = execFileSync("sh", ["-c", `d=$(mktemp -d); printf '%s' "$1" > "$d/s"; sed '/^@@pfha-links@@$/,$d' "$d/s"; rm -rf "$d"`, "sh", text]).toString();
+    expect(hashed).toBe("x\n");
   });
   test("temp file and backup of our interfaces.d file stay out of interfaces.d (ifupdown2 sources every file there)", () => {
     const script = batchScript({ expectedSha: "b".repeat(64), commands: [], writes: [{ path: "/etc/network/interfaces.d/pfsense-ha", content: "x\n" }] });

@@ -352,6 +352,16 @@ describe("PfSenseInterface", () => {
     expect(readInterface(doc, "opt1")).toEqual({ name: "opt1", device: "vtnet2", descr: "SYNC", enable: true, ipaddr: "172.16.1.2", subnetBits: 24 });
   });
 
+  it("writes <mtu> for a network not at 1500 (VXLAN: underlay - 50), reads it back, and refuses one pfSense refuses", () => {
+    const doc = parseConfigXml(factory);
+    upsertInterface(doc, { ...sync, mtu: 1450 });
+    const { added } = changedLines(factory, buildConfigXml(doc));
+    expect(added).toContain("\t\t\t<mtu>1450</mtu>");
+    expect(readInterface(doc, "opt1")?.mtu).toBe(1450);
+    expect(upsertInterface(doc, { ...sync, mtu: 1450 }).changed).toBe(false);
+    expect(() => upsertInterface(doc, { ...sync, mtu: 575 })).toThrow(/mtu/);
+  });
+
   it("clears blockpriv/blockbogons only when it is the sync interface", () => {
     const doc = parseConfigXml(factory);
     const r = upsertInterface(doc, { ...sync, name: "wan", device: "em0", descr: "WAN", ipaddr: "198.51.100.201" });

@@ -17,6 +17,8 @@ export interface InterfaceSpec {
   gateway?: string;
   /** The SYNC interface: blockpriv/blockbogons cleared. */
   sync: boolean;
+  /** <mtu> (interfaces.php: 576-9000); omitted = pfSense's default (1500), an existing value is left alone. */
+  mtu?: number;
 }
 
 export function validateInterface(spec: InterfaceSpec): void {
@@ -28,6 +30,7 @@ export function validateInterface(spec: InterfaceSpec): void {
   checkIpv4("ipaddr", spec.ipaddr);
   checkInt("subnetBits", spec.subnetBits, 1, 32);
   if (spec.gateway !== undefined) checkText("gateway", spec.gateway, 32);
+  if (spec.mtu !== undefined) checkInt("mtu", spec.mtu, 576, 9000);
 }
 
 export function upsertInterface(doc: PfConfigDoc, spec: InterfaceSpec): EditResult {
@@ -41,6 +44,7 @@ export function upsertInterface(doc: PfConfigDoc, spec: InterfaceSpec): EditResu
   log.value(i, "subnet", String(spec.subnetBits));
   if (spec.gateway !== undefined) log.value(i, "gateway", spec.gateway);
   else if (textIn(doc, child(i, "gateway")) !== undefined && textIn(doc, child(i, "gateway")) !== "") log.value(i, "gateway", "");
+  if (spec.mtu !== undefined) log.value(i, "mtu", String(spec.mtu));
   if (spec.sync) {
     log.flag(i, "blockpriv", false);
     log.flag(i, "blockbogons", false);
@@ -54,6 +58,7 @@ export function readInterface(doc: PfConfigDoc, name: string): Omit<InterfaceSpe
   const v = (k: string): string => textIn(doc, child(i, k)) ?? "";
   const out: Omit<InterfaceSpec, "sync"> = { name, device: v("if"), descr: v("descr"), enable: child(i, "enable") !== undefined, ipaddr: v("ipaddr"), subnetBits: Number(v("subnet")) };
   if (v("gateway") !== "") out.gateway = v("gateway");
+  if (v("mtu") !== "") out.mtu = Number(v("mtu"));
   return out;
 }
 

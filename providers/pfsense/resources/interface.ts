@@ -20,7 +20,9 @@ export const interfaceKind: ElementKind<InterfaceSpec, InterfaceInputs> = {
     const el = getPath(doc.root, `interfaces/${i.spec.name}`);
     const blocks = el !== undefined && (child(el, "blockpriv") !== undefined || child(el, "blockbogons") !== undefined);
     // sync = what we enforce: off when a block flag is set on a sync interface; a non-sync one is never touched
-    return { ...found, sync: i.spec.sync && !blocks };
+    const { mtu, ...rest } = found;
+    // An MTU we do not set (a 1500 network) is the human's: never drift.
+    return { ...rest, ...(i.spec.mtu !== undefined ? { mtu } : {}), sync: i.spec.sync && !blocks };
   },
   secrets: () => [],
 };
