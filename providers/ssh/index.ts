@@ -29,6 +29,15 @@ export async function connectHost(endpoint: SshEndpoint): Promise<SshHost> {
   return host;
 }
 
+/** Close and forget the pooled connection of one endpoint (after its host was powered off: the next use reconnects). */
+export async function closeHost(endpoint: SshEndpoint): Promise<void> {
+  const pool = sshState().pool;
+  const key = poolKeyOf(resolveEndpoint(endpoint));
+  const host = pool.get(key);
+  pool.delete(key);
+  await host?.close();
+}
+
 /** Close every pooled connection (tests' afterAll, CLI exit). */
 export async function closeAllHosts(): Promise<void> {
   const pool = sshState().pool;
