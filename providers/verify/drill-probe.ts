@@ -44,10 +44,12 @@ export function probeScript(p: ProbeSpec): string {
   const tcp = p.tcp
     ? [
         "tcp_loop() {",
+        // a write after the peer's reset must fail (EPIPE, reported), not kill the loop silently
+        "  trap '' PIPE",
         `  if ! exec 3<>/dev/tcp/${p.tcp.host}/${p.tcp.port}; then echo "fail $(now) connect"; return; fi`,
         '  echo "connected $(now)"',
         '  while [ ! -e "$stop" ]; do',
-        `    if ! printf 'HEAD / HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n' ${shq(p.tcp.host)} >&3 2>/dev/null; then echo "fail $(now) write"; return; fi`,
+        `    if ! printf 'HEAD / HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n' ${shq(p.tcp.host)} >&3 2>/dev/null; then echo "fail $(now) write failed (connection reset)"; return; fi`,
         '    status=""; got=0; bye=0; rc=0',
         // 30 s: a reply delayed by TCP retransmission during a failover still counts; only a dead session times out
         "    while :; do IFS= read -r -t 30 -u 3 line; rc=$?; [ \"$rc\" -ne 0 ] && break; line=${line%$'\\r'}; [ -z \"$status\" ] && status=$line; case \"$line\" in [Cc]onnection:*[Cc]lose*) bye=1;; esac; [ -z \"$line\" ] && { got=1; break; }; done",
@@ -169,12 +171,14 @@ export function parseProbeOutput(stdout: string, pingTarget: string, tcpProbed: 
   const connected = tcpLines.find((w) => w[0] === "connected");
   const last = tcpLines[tcpLines.length - 1];
   const connectedAt = connected ? Number(connected[1]) : start;
-  const lastAt = last ? Number(last[1]) : stop;
+  // a verdict line ends the session at its time; without one (the loop died), it ran silent until the stop
+  const lastAt = last && ["fail", "held", "closed"].includes(last[0]) ? Number(last[1]) : stop;
   report.tcp.answered = oks.length;
   report.tcp.longestGapMs = connected ? ms(longestGap(oks, connectedAt, Math.min(stop, lastAt))) : 0;
   if (!connected) report.tcp = { ...report.tcp, outcome: "not-connected", detail: last?.slice(2).join(" ") || "no output" };
   else if (last?.[0] === "held") report.tcp.outcome = "survived";
   else if (last?.[0] === "closed") report.tcp = { ...report.tcp, outcome: "closed-by-server", detail: `the server announced Connection: close after ${oks.length} answers (its keep-alive limit): use a server with a higher limit` };
-  else report.tcp = { ...report.tcp, outcome: "broken", detail: last ? `${last.slice(2).join(" ") || last[0]} after ${oks.length} answers` : "no output" };
+  else if (last?.[0] === "fail") report.tcp = { ...report.tcp, outcome: "broken", detail: `${last.slice(2).join(" ")} after ${oks.length} answers` };
+  else report.tcp = { ...report.tcp, outcome: "broken", detail: `the probe's TCP loop ended without a verdict after ${oks.length} answers` };
   return report;
 }

@@ -122,5 +122,7 @@ test("probe output: a session that stopped answering is broken; no connection; t
   expect(parseProbeOutput([...head, "fail 1000.01 connect", ""].join("\n"), "192.0.2.1", true).tcp).toEqual({ outcome: "not-connected", answered: 0, longestGapMs: 0, detail: "connect" });
   expect(parseProbeOutput([...head, "connected 1000.01", "ok 1000.02", "closed 1000.5", ""].join("\n"), "192.0.2.1", true).tcp.outcome).toBe("closed-by-server");
   expect(parseProbeOutput([...head, ""].join("\n"), "192.0.2.1", false).tcp.outcome).toBe("not-probed");
+  expect(parseProbeOutput([...head, "connected 1000.01", "ok 1000.02", ""].join("\n"), "192.0.2.1", true).tcp)
+    .toEqual({ outcome: "broken", answered: 1, longestGapMs: 2080, detail: "the probe's TCP loop ended without a verdict after 1 answers" });
   expect(() => parseProbeOutput("bash: ping: command not found\n", "192.0.2.1", false)).toThrow(/the probe did not finish/);
 });
