@@ -1,5 +1,6 @@
 // What `verify` expects to find, derived from the validated cluster config only (pure).
 import type { ClusterConfig, FirewallRole } from "../../config/types";
+import { isVirtioDevice } from "../pfsense/elements/offloading";
 
 export interface ExpectedVip {
   network: string;
@@ -25,7 +26,8 @@ export interface ExpectedTunnel {
 
 export interface VerifyExpectations {
   cluster: string;
-  firewalls: Record<FirewallRole, { name: string; syncDevice: string; syncPeer: string }>;
+  /** virtio: its NICs are VirtIO (vtnetN), so hardware checksum offloading must be disabled. */
+  firewalls: Record<FirewallRole, { name: string; syncDevice: string; syncPeer: string; virtio: boolean }>;
   vips: ExpectedVip[];
   /** XMLRPC sync target the primary must reach: the secondary's sync address. */
   xmlrpcTarget: string;
@@ -41,6 +43,7 @@ export function expectationsOf(c: ClusterConfig): VerifyExpectations {
     name: c.firewalls[role].name,
     syncDevice: c.firewalls[role].interfaces[sync.role],
     syncPeer: sync.addresses[OTHER[role]],
+    virtio: Object.values(c.firewalls[role].interfaces).some(isVirtioDevice),
   });
   const vips: ExpectedVip[] = c.networks.flatMap((n) =>
     n.vips.map((v) => ({

@@ -7,6 +7,8 @@ import type { PfInfo } from "./parse-pfctl";
 export interface ConfigFacts {
   version?: string;
   maintenanceMode: boolean;
+  /** system/disablechecksumoffloading (System > Advanced > Networking). */
+  checksumOffloadingDisabled?: boolean;
   /** hasync/synchronizetoip: where XMLRPC sync goes. */
   synchronizeToIp?: string;
 }

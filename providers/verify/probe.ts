@@ -70,7 +70,10 @@ export function configSectionOf(stdout: string): string | undefined {
 export const CARP_POLL_SCRIPT = "/sbin/ifconfig -a";
 
 export function configFactsOf(doc: PfConfigDoc): ConfigFacts {
-  const facts: ConfigFacts = { maintenanceMode: getPath(doc.root, "virtualip_carp_maintenancemode") !== undefined };
+  const facts: ConfigFacts = {
+    maintenanceMode: getPath(doc.root, "virtualip_carp_maintenancemode") !== undefined,
+    checksumOffloadingDisabled: getPath(doc.root, "system/disablechecksumoffloading") !== undefined,
+  };
   const v = textIn(doc, getPath(doc.root, "version"));
   if (v !== undefined) facts.version = v;
   const to = textIn(doc, getPath(doc.root, "hasync/synchronizetoip"));
