@@ -6,6 +6,7 @@ import { firewallPlanOf } from "../../components/plan";
 import { validateValues } from "../../config/load";
 import { buildConfigXml, parseConfigXml } from "../../providers/pfsense/codec";
 import { isVirtioDevice, readOffloading, upsertOffloading, validateOffloading } from "../../providers/pfsense/elements/offloading";
+import { snapshotSections, touchedSections } from "../../providers/pfsense/remote/sections";
 import { offloadingKind } from "../../providers/pfsense/resources/offloading";
 import { FACTORY_CONFIG_PATH } from "../fixtures/gen-large-config";
 import { TOPOLOGY_DIR, topologyValues } from "../fixtures/topologies";
@@ -48,4 +49,14 @@ test("plan: both firewalls of a Proxmox-hosted pair get the item (VirtIO NICs); 
   const keys = firewallPlanOf(hosted, "c", "primary").map((i) => i.key);
   expect(keys.indexOf("offloading")).toBeGreaterThan(keys.indexOf("gw-wan"));
   expect(keys.indexOf("offloading")).toBeLessThan(keys.indexOf("vip-wan-1"));
+});
+
+test("the write protocol installs the change under the `system` section (the GUI applies nothing live), and nothing when already set", () => {
+  const doc = parseConfigXml(factory);
+  const before = snapshotSections(doc);
+  upsertOffloading(doc, { disableChecksumOffloading: true });
+  expect(touchedSections(before, doc)).toEqual({ sections: ["system"], interfaces: [] });
+  const again = snapshotSections(doc);
+  upsertOffloading(doc, { disableChecksumOffloading: true });
+  expect(touchedSections(again, doc)).toEqual({ sections: [], interfaces: [] });
 });
