@@ -1,6 +1,7 @@
 // What `verify` expects to find, derived from the validated cluster config only (pure).
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { isVirtioDevice } from "../pfsense/elements/offloading";
+import { haStateExpectationsOf, type HaStateExpectations } from "./ha-state";
 
 export interface ExpectedVip {
   network: string;
@@ -32,6 +33,8 @@ export interface VerifyExpectations {
   /** XMLRPC sync target the primary must reach: the secondary's sync address. */
   xmlrpcTarget: string;
   tunnels: ExpectedTunnel[];
+  /** DHCP failover peer, names and VM sizes for the checks the guides do by hand (ha-state.ts). */
+  haState?: HaStateExpectations;
 }
 
 const OTHER: Record<FirewallRole, FirewallRole> = { primary: "secondary", secondary: "primary" };
@@ -70,5 +73,5 @@ export function expectationsOf(c: ClusterConfig): VerifyExpectations {
         }]
       : [],
   );
-  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, tunnels };
+  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, tunnels, haState: haStateExpectationsOf(c) };
 }

@@ -3,6 +3,7 @@ import type { FirewallRole } from "../../config/types";
 import type { VerifyExpectations } from "./desired";
 import type { FirewallObservation, NodeObservation, Observations } from "./observations";
 import { carpStatuses, type CarpStatus } from "./parse-ifconfig";
+import { haStateChecks } from "./ha-state";
 
 export type CheckStatus = "pass" | "fail" | "warn";
 
@@ -205,7 +206,7 @@ function driftChecks(o: Observations): Check[] {
 }
 
 export function evaluate(e: VerifyExpectations, o: Observations): Check[] {
-  return [...firewallChecks(e, o), ...vipChecks(e, o), ...syncChecks(e, o), ...tunnelChecks(e, o), ...driftChecks(o)];
+  return [...firewallChecks(e, o), ...vipChecks(e, o), ...syncChecks(e, o), ...(e.haState ? haStateChecks(e.haState, o) : []), ...tunnelChecks(e, o), ...driftChecks(o)];
 }
 
 export function failed(checks: Check[]): Check[] {
