@@ -13,6 +13,7 @@ const COMMANDS: Record<string, CommandLoader> = {
   verify: async () => (await import("./verify")).verifyCommand,
   drill: async () => (await import("./drill")).drillCommand,
   render: async () => (await import("./render")).renderCommand,
+  bootstrap: async () => (await import("./bootstrap")).bootstrapCommand,
 };
 
 export function usage(): string {

@@ -11,7 +11,7 @@ import type { ClusterSecrets } from "../config/program";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
 import { clusterOutputsOf, type ClusterOutputs } from "./outputs";
 import { OvsBridge } from "./OvsBridge";
-import { Alias, CarpVip, DhcpFailover, FirewallRule, Gateway, HaSyncConfig, OutboundNatRule, PfSenseInterface } from "./pfsense";
+import { Alias, CarpVip, DhcpFailover, FirewallRule, Gateway, HaSyncConfig, Offloading, OutboundNatRule, PfSenseInterface } from "./pfsense";
 import { firewallPlanOf, planKeyOf, secretsUsedBy, substituteSecrets, type PlanItem, type PlanItemKind, type SecretName } from "./plan";
 import { VxlanTunnel } from "./VxlanTunnel";
 import { tunnelPortName } from "../providers/ovs/naming";
@@ -22,6 +22,7 @@ export type Stage = (typeof STAGES)[number];
 
 /** The stage each kind of plan item belongs to (the plan lists them in this order too). */
 export const STAGE_OF_KIND: Record<PlanItemKind, Stage> = {
+  offloading: "interfaces",
   interface: "interfaces",
   gateway: "interfaces",
   carpVip: "vips",
@@ -89,6 +90,8 @@ function elementComponent(name: string, item: PlanItem, a: ElementArgs, opts: pu
       return new OutboundNatRule(name, { ...common, spec: specOf(a.spec, "outboundNat") }, opts);
     case "dhcpFailover":
       return new DhcpFailover(name, { ...common, spec: specOf(a.spec, "dhcpFailover") }, opts);
+    case "offloading":
+      return new Offloading(name, { ...common, spec: specOf(a.spec, "offloading") }, opts);
   }
 }
 

@@ -11,6 +11,7 @@ import type { ClusterConfig, FirewallRole, NetworkConfig } from "../config/types
 import { networkByRole } from "../config/types";
 import { forNode, type NodeSpec } from "../providers/pfsense/elements/mirror";
 import type { InterfaceSpec } from "../providers/pfsense/elements/interface";
+import { isVirtioDevice } from "../providers/pfsense/elements/offloading";
 
 export type SecretName = "carpPassword" | "xmlrpcPassword";
 
@@ -20,7 +21,7 @@ export type PlanItem = (NodeSpec | { kind: "interface"; spec: InterfaceSpec }) &
 export type PlanItemKind = PlanItem["kind"];
 
 /** Apply order of the kinds (the cluster's stages follow it). */
-export const PLAN_KIND_ORDER: readonly PlanItemKind[] = ["interface", "gateway", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "dhcpFailover"];
+export const PLAN_KIND_ORDER: readonly PlanItemKind[] = ["interface", "gateway", "offloading", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "dhcpFailover"];
 
 const SECRET_PREFIX = "<secret:";
 
@@ -160,6 +161,9 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
     });
   }
 
+  // VirtIO NICs need hardware checksum offloading disabled (System > Advanced > Networking); per node: see firewallPlanOf.
+  items.push({ key: "offloading", kind: "offloading", spec: { disableChecksumOffloading: true } });
+
   for (const n of c.networks) {
     for (const v of n.vips) {
       items.push({
@@ -283,7 +287,8 @@ function interfaceForRole(c: ClusterConfig, item: PlanItem & { kind: "interface"
 
 /** Everything pfSense-side the stack writes on the `role` firewall, in apply order. */
 export function firewallPlanOf(config: ClusterConfig, clusterName: string, role: FirewallRole): PlanItem[] {
-  return primaryPlanOf(config, clusterName).map((item) => {
+  const virtio = Object.values(config.firewalls[role].interfaces).some(isVirtioDevice);
+  return primaryPlanOf(config, clusterName).filter((item) => item.kind !== "offloading" || virtio).map((item) => {
     if (item.kind === "interface") return interfaceForRole(config, item, role);
     return forNode(role, item);
   });

@@ -480,9 +480,15 @@ function readDhcp(
         `set ${C}.carp.advskewPrimary to 20 or less (default 0), or disable ${k}.failover`,
       );
     }
-    if (backend === "kea" && version?.startsWith("2.7")) {
-      r.add(`${k}.backend`, backend, `Kea high availability needs pfSense 2.8 or later (pfsenseVersion is ${version})`, `use backend: isc, or pfSense 2.8`);
-    }
+  }
+  if (backend === "kea") {
+    // Never accept and ignore: the stack writes ISC dhcpd (range, failover peer) only, not Kea's own HA (kea/ha).
+    r.add(
+      `${k}.backend`,
+      backend,
+      `is not supported yet: the stack configures ISC dhcpd and its failover only, not Kea or Kea's own high availability${version?.startsWith("2.7") ? ` (and Kea HA needs pfSense 2.8; pfsenseVersion is ${version})` : ""}`,
+      "use backend: isc (the default; on pfSense 2.8 select ISC under System > Advanced > Networking > DHCP backend), or remove the dhcp block and configure Kea by hand",
+    );
   }
   return net && rangeFrom && rangeTo ? { network, rangeFrom, rangeTo, failover, backend } : undefined;
 }

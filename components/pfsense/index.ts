@@ -7,3 +7,4 @@ export { Alias, type AliasArgs } from "./Alias";
 export { OutboundNatRule, type OutboundNatRuleArgs } from "./OutboundNatRule";
 export { DhcpFailover, type DhcpFailoverArgs } from "./DhcpFailover";
 export { Gateway, type GatewayArgs } from "./Gateway";
+export { Offloading, type OffloadingArgs } from "./Offloading";

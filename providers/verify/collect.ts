@@ -29,7 +29,7 @@ async function probeFirewall(c: ClusterConfig, role: FirewallRole, ep: SshEndpoi
   const fw = c.firewalls[role];
   try {
     const host = await connectHost(ep);
-    const r = await host.exec(firewallProbeScript({ xmlrpc: role === "primary" }), { timeoutMs: PROBE_TIMEOUT_MS });
+    const r = await host.exec(firewallProbeScript({ xmlrpc: role === "primary", dhcpFailover: !!c.dhcp?.failover }), { timeoutMs: PROBE_TIMEOUT_MS });
     if (r.timedOut) return { observation: { role, name: fw.name, error: `probe timed out after ${PROBE_TIMEOUT_MS / 1000} s` } };
     return parseFirewallProbe({ role, name: fw.name }, r.stdout);
   } catch (e) {

@@ -1,5 +1,7 @@
 // What `verify` expects to find, derived from the validated cluster config only (pure).
 import type { ClusterConfig, FirewallRole } from "../../config/types";
+import { isVirtioDevice } from "../pfsense/elements/offloading";
+import { haStateExpectationsOf, type HaStateExpectations } from "./ha-state";
 
 export interface ExpectedVip {
   network: string;
@@ -25,11 +27,14 @@ export interface ExpectedTunnel {
 
 export interface VerifyExpectations {
   cluster: string;
-  firewalls: Record<FirewallRole, { name: string; syncDevice: string; syncPeer: string }>;
+  /** virtio: its NICs are VirtIO (vtnetN), so hardware checksum offloading must be disabled. */
+  firewalls: Record<FirewallRole, { name: string; syncDevice: string; syncPeer: string; virtio: boolean }>;
   vips: ExpectedVip[];
   /** XMLRPC sync target the primary must reach: the secondary's sync address. */
   xmlrpcTarget: string;
   tunnels: ExpectedTunnel[];
+  /** DHCP failover peer, names and VM sizes for the checks the guides do by hand (ha-state.ts). */
+  haState?: HaStateExpectations;
 }
 
 const OTHER: Record<FirewallRole, FirewallRole> = { primary: "secondary", secondary: "primary" };
@@ -41,6 +46,7 @@ export function expectationsOf(c: ClusterConfig): VerifyExpectations {
     name: c.firewalls[role].name,
     syncDevice: c.firewalls[role].interfaces[sync.role],
     syncPeer: sync.addresses[OTHER[role]],
+    virtio: Object.values(c.firewalls[role].interfaces).some(isVirtioDevice),
   });
   const vips: ExpectedVip[] = c.networks.flatMap((n) =>
     n.vips.map((v) => ({
@@ -67,5 +73,5 @@ export function expectationsOf(c: ClusterConfig): VerifyExpectations {
         }]
       : [],
   );
-  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, tunnels };
+  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, tunnels, haState: haStateExpectationsOf(c) };
 }

@@ -50,19 +50,3 @@ export interface DrillTimes {
   takeoverMs: number;
   failbackMs: number;
 }
-
-export interface DrillVerdict {
-  ok: boolean;
-  lines: string[];
-}
-
-export function judge(t: DrillTimes, thresholdS: number, names: Record<FirewallRole, string>): DrillVerdict {
-  const lim = thresholdS * 1000;
-  const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  const row = (what: string, ms: number) => `${what}: ${fmt(ms)} (threshold ${thresholdS} s) ${ms <= lim ? "PASS" : "FAIL"}`;
-  const lines = [
-    row(`takeover (${names.secondary} MASTER on every VHID)`, t.takeoverMs),
-    row(`failback (${names.primary} MASTER on every VHID)`, t.failbackMs),
-  ];
-  return { ok: t.takeoverMs <= lim && t.failbackMs <= lim, lines };
-}

@@ -3,6 +3,7 @@ import type { FirewallRole } from "../../config/types";
 import type { VerifyExpectations } from "./desired";
 import type { FirewallObservation, NodeObservation, Observations } from "./observations";
 import { carpStatuses, type CarpStatus } from "./parse-ifconfig";
+import { haStateChecks } from "./ha-state";
 
 export type CheckStatus = "pass" | "fail" | "warn";
 
@@ -41,8 +42,13 @@ function firewallChecks(e: VerifyExpectations, o: Observations): Check[] {
     const maint = fw.config?.maintenanceMode ?? false;
     out.push(check({ check: "carp maintenance mode", node, expected: "off", found: maint ? "on" : "off" }, !maint,
       `${fw.name} is in persistent CARP maintenance mode (advskew 254): Status > CARP > Leave Persistent CARP Maintenance Mode, or \`pfsense-ha drill\` left it there if it was killed hard`));
-    const ps = fw.ifconfig?.pfsync;
     const want = e.firewalls[role];
+    if (want.virtio && fw.config) {
+      const off = fw.config.checksumOffloadingDisabled === true;
+      out.push(check({ check: "checksum offloading (VirtIO)", node, expected: "disabled", found: off ? "disabled" : "enabled" }, off,
+        `${fw.name} has VirtIO NICs with hardware checksum offloading on, which corrupts or drops traffic through the firewall: \`pulumi up\` sets System > Advanced > Networking > Disable hardware checksum offload (then reboot ${fw.name}, as the GUI asks)`));
+    }
+    const ps = fw.ifconfig?.pfsync;
     const found = ps ? `${ps.up ? "up" : "down"} syncdev ${ps.syncdev ?? "-"} syncpeer ${ps.syncpeer ?? "-"}` : "(no pfsync0)";
     out.push(check({ check: "pfsync", node, expected: `up syncdev ${want.syncDevice} syncpeer ${want.syncPeer}`, found },
       !!ps && ps.up && ps.syncdev === want.syncDevice && ps.syncpeer === want.syncPeer,
@@ -200,7 +206,7 @@ function driftChecks(o: Observations): Check[] {
 }
 
 export function evaluate(e: VerifyExpectations, o: Observations): Check[] {
-  return [...firewallChecks(e, o), ...vipChecks(e, o), ...syncChecks(e, o), ...tunnelChecks(e, o), ...driftChecks(o)];
+  return [...firewallChecks(e, o), ...vipChecks(e, o), ...syncChecks(e, o), ...(e.haState ? haStateChecks(e.haState, o) : []), ...tunnelChecks(e, o), ...driftChecks(o)];
 }
 
 export function failed(checks: Check[]): Check[] {

@@ -7,6 +7,10 @@ import type { PfInfo } from "./parse-pfctl";
 export interface ConfigFacts {
   version?: string;
   maintenanceMode: boolean;
+  /** system/disablechecksumoffloading (System > Advanced > Networking). */
+  checksumOffloadingDisabled?: boolean;
+  /** <revision><time> (unix seconds) of the last write_config. */
+  revisionTime?: number;
   /** hasync/synchronizetoip: where XMLRPC sync goes. */
   synchronizeToIp?: string;
 }
@@ -21,6 +25,10 @@ export interface FirewallObservation {
   carpAllow?: string;
   config?: ConfigFacts;
   pf?: PfInfo;
+  /** `pfctl -ss` as state keys (without the state column). */
+  states?: string[];
+  /** dhcpd's failover records from its lease file; null when there is no lease file. Only read with DHCP failover. */
+  dhcpLeases?: string | null;
   /** Primary only: TCP connect to the XMLRPC target. */
   xmlrpc?: { target: string; reachable: boolean; detail: string };
 }

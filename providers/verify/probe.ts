@@ -8,6 +8,7 @@ import type { ConfigFacts, FirewallObservation, NodeObservation } from "./observ
 import { parseIfconfig } from "./parse-ifconfig";
 import { parseDumpPorts, parseVxlanPorts, VXLAN_COLUMNS } from "./parse-ovs";
 import { parsePfctlInfo } from "./parse-pfctl";
+import { DHCPD_LEASES, stateKeys } from "./ha-state";
 
 export const MARK = "@@pfha ";
 export const CONFIG_PATH = "/cf/conf/config.xml";
@@ -47,12 +48,18 @@ const XMLRPC_PHP = [
   'echo $s ? "ok {$ip}:{$port}\\n" : "fail {$ip}:{$port} {$errstr}\\n";',
 ].join("\n");
 
-export function firewallProbeScript(opts: { xmlrpc: boolean }): string {
+const NO_FILE = "pfha:no-file";
+
+export function firewallProbeScript(opts: { xmlrpc: boolean; dhcpFailover?: boolean }): string {
   const parts = [
     section("ifconfig", "/sbin/ifconfig -a 2>&1"),
     section("carp.allow", "/sbin/sysctl -n net.inet.carp.allow 2>&1"),
     section("pfctl", "/sbin/pfctl -si 2>&1"),
+    section("states", "/sbin/pfctl -ss 2>/dev/null"),
   ];
+  if (opts.dhcpFailover) {
+    parts.push(section("dhcpd.leases", `if [ -f ${shq(DHCPD_LEASES)} ]; then grep -A4 '^failover peer' ${shq(DHCPD_LEASES)}; else echo ${NO_FILE}; fi`));
+  }
   if (opts.xmlrpc) parts.push(section("xmlrpc", `/usr/local/bin/php -r ${shq(XMLRPC_PHP)} 2>&1`));
   // Last, so the file's bytes are everything after its marker line, unchanged.
   parts.push(section("config", `cat ${CONFIG_PATH}`));
@@ -70,7 +77,12 @@ export function configSectionOf(stdout: string): string | undefined {
 export const CARP_POLL_SCRIPT = "/sbin/ifconfig -a";
 
 export function configFactsOf(doc: PfConfigDoc): ConfigFacts {
-  const facts: ConfigFacts = { maintenanceMode: getPath(doc.root, "virtualip_carp_maintenancemode") !== undefined };
+  const facts: ConfigFacts = {
+    maintenanceMode: getPath(doc.root, "virtualip_carp_maintenancemode") !== undefined,
+    checksumOffloadingDisabled: getPath(doc.root, "system/disablechecksumoffloading") !== undefined,
+  };
+  const rt = Number(textIn(doc, getPath(doc.root, "revision/time")));
+  if (Number.isInteger(rt) && rt > 0) facts.revisionTime = rt;
   const v = textIn(doc, getPath(doc.root, "version"));
   if (v !== undefined) facts.version = v;
   const to = textIn(doc, getPath(doc.root, "hasync/synchronizetoip"));
@@ -85,6 +97,8 @@ export function parseFirewallProbe(base: Pick<FirewallObservation, "role" | "nam
   o.ifconfig = parseIfconfig(s.ifconfig);
   if (s["carp.allow"] !== undefined) o.carpAllow = s["carp.allow"].trim();
   if (s.pfctl !== undefined && /^Status:/m.test(s.pfctl)) o.pf = parsePfctlInfo(s.pfctl);
+  if (s.states !== undefined) o.states = stateKeys(s.states);
+  if (s["dhcpd.leases"] !== undefined) o.dhcpLeases = s["dhcpd.leases"].trim() === NO_FILE ? null : s["dhcpd.leases"];
   const configXml = configSectionOf(stdout);
   if (configXml !== undefined) {
     try {

@@ -13,7 +13,7 @@ import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../componen
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { child, getPath, textIn } from "../../providers/pfsense/codec-tree";
 import {
-  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readGateway, readHaSync, readInterface, readOutboundNat,
+  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readGateway, readOffloading, readHaSync, readInterface, readOutboundNat,
 } from "../../providers/pfsense/elements";
 import { schemaOf } from "../../providers/pfsense/version";
 
@@ -101,6 +101,8 @@ function readBack(doc: PfConfigDoc, item: PlanItem): unknown {
       return readDhcpFailover(doc, item.spec.interface);
     case "gateway":
       return readGateway(doc, item.spec.name);
+    case "offloading":
+      return readOffloading(doc);
   }
 }
 
@@ -250,7 +252,7 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
   test("destroy removes everything in reverse stage order", async () => {
     const stageOf = (urn: string): number => {
       const n = urn.split("::").pop() as string;
-      const rules: [RegExp, number][] = [[/-(br|vx)-/, 0], [/-(if|gw)-/, 2], [/-vip-/, 3], [/-hasync$/, 4], [/-(alias|rule|nat)-/, 5], [/-dhcp-/, 6]];
+      const rules: [RegExp, number][] = [[/-(br|vx)-/, 0], [/-(if|gw)-/, 2], [/-offloading$/, 2], [/-vip-/, 3], [/-hasync$/, 4], [/-(alias|rule|nat)-/, 5], [/-dhcp-/, 6]];
       const hit = rules.find(([re]) => re.test(n));
       if (!hit) throw new Error(`no stage for ${n}`);
       return hit[1];

@@ -15,6 +15,7 @@ const CLUSTER = "pfsense-ha:cluster:PfSenseHaCluster";
 const STAGES = ["fabric", "vms", "interfaces", "vips", "hasync", "rules", "dhcp"];
 const STAGE_OF_KEY: [RegExp, string][] = [
   [/^(if|gw)-/, "interfaces"],
+  [/^offloading$/, "interfaces"],
   [/^vip-/, "vips"],
   [/^hasync$/, "hasync"],
   [/^(alias|rule|nat)-/, "rules"],

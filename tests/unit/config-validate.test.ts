@@ -120,6 +120,8 @@ const CASES: Case[] = [
   ["DHCP range reversed", (v) => { setIn(v, "dhcp.rangeFrom", "172.16.10.200"); setIn(v, "dhcp.rangeTo", "172.16.10.100"); }, `${C}.dhcp.rangeTo`, /below rangeFrom/],
   ["DHCP range covering the VIP", (v) => { setIn(v, "dhcp.rangeFrom", "172.16.10.1"); setIn(v, "dhcp.rangeTo", "172.16.10.1"); }, `${C}.dhcp.rangeFrom`, /includes 172\.16\.10\.1/],
   ["Kea failover on pfSense 2.7", (v) => { setIn(v, "pfsenseVersion", "2.7.2"); setIn(v, "dhcp.backend", "kea"); }, `${C}.dhcp.backend`, /needs pfSense 2\.8/],
+  ["Kea on pfSense 2.8 (not implemented: refused, never ignored)", (v) => { setIn(v, "pfsenseVersion", "2.8.0"); setIn(v, "dhcp.backend", "kea"); }, `${C}.dhcp.backend`, /^is not supported yet: the stack configures ISC dhcpd and its failover only, not Kea/],
+  ["Kea without failover", (v) => { setIn(v, "pfsenseVersion", "2.8.0"); setIn(v, "dhcp.backend", "kea"); setIn(v, "dhcp.failover", false); }, `${C}.dhcp.backend`, /^is not supported yet/],
   // NAT
   ["outbound NAT source any", (v) => setIn(v, "nat.sources", ["any"]), `${C}.nat.sources[0]`, /breaks the secondary's outbound connectivity/],
   ["outbound NAT source 0.0.0.0/0", (v) => setIn(v, "nat.sources", ["lan", "0.0.0.0/0"]), `${C}.nat.sources[1]`, /from any source/],

@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { validateValues } from "../../config/load";
 import { expectationsOf } from "../../providers/verify/desired";
-import { heldBy, judge, maintenanceScript, parseMaintenanceOutput, vhidStates } from "../../providers/verify/drill-core";
+import { heldBy, maintenanceScript, parseMaintenanceOutput, vhidStates } from "../../providers/verify/drill-core";
+import { drillVerdict, formatDrillTable } from "../../providers/verify/drill-report";
 import { parseIfconfig } from "../../providers/verify/parse-ifconfig";
 import { TOPOLOGY_DIR, topologyValues } from "../fixtures/topologies";
 
@@ -49,13 +50,47 @@ test("maintenance script: pfSense's own function, then exec; confirmation parsed
   expect(parseMaintenanceOutput("PHP Fatal error: Call to undefined function\n")).toBeUndefined();
 });
 
-test("verdict against the threshold", () => {
+test("verdict: every figure against the threshold; poweroff's failback (a boot) is information only", () => {
   const names = { primary: "fw1", secondary: "fw2" };
-  expect(judge({ takeoverMs: 1200, failbackMs: 4999 }, 5, names)).toEqual({
+  const fast = drillVerdict({ mode: "maintenance", thresholdS: 5, names, times: { takeoverMs: 1200, failbackMs: 4999 } });
+  expect(fast).toEqual({
     ok: true,
-    lines: ["takeover (fw2 MASTER on every VHID): 1.20 s (threshold 5 s) PASS", "failback (fw1 MASTER on every VHID): 5.00 s (threshold 5 s) PASS"],
+    rows: [
+      { measure: "takeover (fw2 MASTER on every VHID)", value: "1.20 s", threshold: "< 5 s", status: "pass" },
+      { measure: "failback (fw1 MASTER on every VHID)", value: "5.00 s", threshold: "< 5 s", status: "pass" },
+    ],
   });
-  const slow = judge({ takeoverMs: 1200, failbackMs: 5001 }, 5, names);
+  const slow = drillVerdict({ mode: "carp-disable", thresholdS: 5, names, times: { takeoverMs: 1200, failbackMs: 5001 } });
   expect(slow.ok).toBe(false);
-  expect(slow.lines[1]).toMatch(/FAIL$/);
+  expect(slow.rows[1]).toMatchObject({ value: "5.00 s", status: "fail" });
+  const boot = drillVerdict({ mode: "poweroff", thresholdS: 5, names, times: { takeoverMs: 2100, failbackMs: 48000 } });
+  expect(boot.ok).toBe(true);
+  expect(boot.rows[1]).toMatchObject({ value: "48.00 s", threshold: "-", status: "info" });
+  const stopped = drillVerdict({ mode: "maintenance", thresholdS: 5, names, times: { takeoverMs: 900 } });
+  expect(stopped.ok).toBe(false);
+  expect(stopped.rows[1]).toMatchObject({ value: "not measured", status: "fail" });
+});
+
+test("verdict with a probe: loss is reported, the longest gap is judged, a broken session fails, a server's own close does not", () => {
+  const names = { primary: "fw1", secondary: "fw2" };
+  const probe = {
+    pingTarget: "192.0.2.1", windowMs: 9000, sent: 100, received: 97, lost: 3, longestGapMs: 350,
+    tcp: { outcome: "survived" as const, answered: 17, longestGapMs: 820 },
+  };
+  const v = drillVerdict({ mode: "carp-disable", thresholdS: 5, names, times: { takeoverMs: 300, failbackMs: 400 }, probe });
+  expect(v.ok).toBe(true);
+  expect(v.rows.slice(2)).toEqual([
+    { measure: "pings to 192.0.2.1 lost", value: "3 of 100 (3.0%)", threshold: "-", status: "info" },
+    { measure: "longest gap between ping replies", value: "0.35 s", threshold: "< 5 s", status: "pass" },
+    { measure: "TCP session through the firewall", value: "survived (17 answers, longest wait 0.82 s)", threshold: "survives", status: "pass" },
+  ]);
+  const broken = drillVerdict({ mode: "carp-disable", thresholdS: 5, names, times: { takeoverMs: 300, failbackMs: 400 },
+    probe: { ...probe, longestGapMs: 6100, tcp: { outcome: "broken", answered: 4, longestGapMs: 0, detail: "no reply within 30 s after 4 answers" } } });
+  expect(broken.ok).toBe(false);
+  expect(broken.rows.filter((r) => r.status === "fail").map((r) => r.measure)).toEqual(["longest gap between ping replies", "TCP session through the firewall"]);
+  const closed = drillVerdict({ mode: "carp-disable", thresholdS: 5, names, times: { takeoverMs: 300, failbackMs: 400 },
+    probe: { ...probe, tcp: { outcome: "closed-by-server", answered: 100, longestGapMs: 600 } } });
+  expect(closed.ok).toBe(true);
+  expect(closed.rows[4].status).toBe("info");
+  expect(formatDrillTable(broken)).toMatch(/TCP session through the firewall +broken: no reply within 30 s after 4 answers +survives +FAIL\n {4}-> states did not follow the VIP/);
 });

@@ -37,11 +37,11 @@ function firewall(role: FirewallRole, state = (_v: number): string | undefined =
     name: c.firewalls[role].name,
     ifconfig: parseIfconfig(ifconfigText(role, state)),
     carpAllow: "1",
-    config: { version: "24.0", maintenanceMode: false },
+    config: { version: "24.0", maintenanceMode: false, checksumOffloadingDisabled: true },
     pf: { enabled: true, states: 42 },
   };
   if (role === "primary") {
-    o.config = { version: "24.0", maintenanceMode: false, synchronizeToIp: e.xmlrpcTarget };
+    o.config = { version: "24.0", maintenanceMode: false, checksumOffloadingDisabled: true, synchronizeToIp: e.xmlrpcTarget };
     o.xmlrpc = { target: `${e.xmlrpcTarget}:443`, reachable: true, detail: "connected" };
   }
   return o;
@@ -126,7 +126,7 @@ test("INIT (carp.allow=0) on the primary", () => {
 
 test("config version mismatch", () => {
   const o = healthy();
-  o.firewalls.secondary.config = { version: "23.3", maintenanceMode: false };
+  o.firewalls.secondary.config = { version: "23.3", maintenanceMode: false, checksumOffloadingDisabled: true };
   expect(fails(evaluate(e, o))).toEqual(["config.xml <version> @ cluster"]);
 });
 
@@ -195,4 +195,16 @@ test("an unreachable firewall fails `reachable` and is left out of the per-node 
   const o = healthy();
   o.firewalls[OTHER.primary] = { role: "secondary", name: "fw2", error: "connect ETIMEDOUT" };
   expect(fails(evaluate(e, o))).toEqual(["reachable @ fw2 (secondary)"]);
+});
+
+test("VirtIO NICs with checksum offloading on fail on that firewall, with the setting and the reboot as the next step; other NICs are not checked", () => {
+  const o = healthy();
+  o.firewalls.secondary.config = { ...o.firewalls.secondary.config, checksumOffloadingDisabled: false } as FirewallObservation["config"];
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toEqual(["checksum offloading (VirtIO) @ fw2 (secondary)"]);
+  expect(checks.find((x) => x.check === "checksum offloading (VirtIO)" && x.status === "fail")).toMatchObject({
+    expected: "disabled", found: "enabled", hint: expect.stringMatching(/System > Advanced > Networking > Disable hardware checksum offload \(then reboot fw2/),
+  });
+  const igb: VerifyExpectations = { ...e, firewalls: { primary: { ...e.firewalls.primary, virtio: false }, secondary: { ...e.firewalls.secondary, virtio: false } } };
+  expect(evaluate(igb, o).some((x) => x.check === "checksum offloading (VirtIO)")).toBe(false);
 });

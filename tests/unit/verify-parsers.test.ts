@@ -114,7 +114,7 @@ describe("probe output", () => {
     expect(observation).toMatchObject({
       carpAllow: "1",
       pf: { enabled: true, states: 0 },
-      config: { version: "23.3", maintenanceMode: true, synchronizeToIp: "172.16.255.2" },
+      config: { version: "23.3", maintenanceMode: true, checksumOffloadingDisabled: false, synchronizeToIp: "172.16.255.2" },
       xmlrpc: { target: "172.16.255.2:443", reachable: false, detail: "refused/unreachable: Connection refused" },
     });
     expect(observation.error).toBeUndefined();

@@ -10,3 +10,4 @@ export * from "./dhcp";
 export * from "./interface";
 export * from "./gateway";
 export * from "./mirror";
+export * from "./offloading";

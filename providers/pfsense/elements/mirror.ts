@@ -15,6 +15,7 @@ import type { FilterRuleSpec } from "./filter-rule";
 import type { GatewaySpec } from "./gateway";
 import type { HaSyncSpec } from "./hasync";
 import type { OutboundNatSpec } from "./outbound-nat";
+import type { OffloadingSpec } from "./offloading";
 
 export type NodeRole = "primary" | "secondary";
 
@@ -26,6 +27,8 @@ export type NodeSpec =
   | { kind: "alias"; spec: AliasSpec }
   | { kind: "outboundNat"; spec: OutboundNatSpec }
   | { kind: "gateway"; spec: GatewaySpec }
+  /** Not synced by XMLRPC (System > Advanced is per node): written on each node whose NICs are VirtIO. */
+  | { kind: "offloading"; spec: OffloadingSpec }
   /** primaryIp: the primary's address on that interface, the secondary's failover peer. */
   | { kind: "dhcpFailover"; spec: DhcpFailoverSpec; primaryIp: string };
 

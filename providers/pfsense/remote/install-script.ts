@@ -82,6 +82,10 @@ function pfha_apply($from, $to, $sections, $ifs) {
 		} elseif ($s === 'dhcp') {
 			services_dhcpd_configure();
 			$done[] = 'dhcp';
+		} elseif ($s === 'system') {
+			/* System > Advanced > Networking (system_advanced_network.inc): setup_microcode() + write_config() and a
+			 * reboot notice; offload flags take effect when pfSense next configures the interfaces. Nothing live. */
+			$done[] = 'system';
 		}
 	}
 	return $done;

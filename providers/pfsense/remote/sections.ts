@@ -11,6 +11,8 @@ const SECTION_TAGS: Record<ApplySection, string[]> = {
   hasync: ["hasync"],
   filter: ["filter", "nat", "aliases"],
   dhcp: ["dhcpd", "dhcpdv6", "kea"],
+  // System > Advanced settings (e.g. disablechecksumoffloading): installed, nothing applied live (see install-script)
+  system: ["system"],
 };
 
 function text(el: PfElement | undefined): string {

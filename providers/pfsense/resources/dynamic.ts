@@ -9,6 +9,7 @@ import type { GatewaySpec } from "../elements/gateway";
 import type { HaSyncSpec } from "../elements/hasync";
 import type { InterfaceSpec } from "../elements/interface";
 import type { OutboundNatSpec } from "../elements/outbound-nat";
+import type { OffloadingSpec } from "../elements/offloading";
 import type { SshEndpoint } from "../../ssh/types";
 import { aliasKind } from "./alias";
 import { carpVipKind } from "./carp-vip";
@@ -19,6 +20,7 @@ import { gatewayKind } from "./gateway";
 import { haSyncKind } from "./hasync";
 import { interfaceKind } from "./interface";
 import { outboundNatKind } from "./outbound-nat";
+import { offloadingKind } from "./offloading";
 
 export const interfaceProvider = new ElementProvider(interfaceKind);
 export const carpVipProvider = new ElementProvider(carpVipKind);
@@ -28,6 +30,7 @@ export const aliasProvider = new ElementProvider(aliasKind);
 export const outboundNatProvider = new ElementProvider(outboundNatKind);
 export const dhcpFailoverProvider = new ElementProvider(dhcpFailoverKind);
 export const gatewayProvider = new ElementProvider(gatewayKind);
+export const offloadingProvider = new ElementProvider(offloadingKind);
 
 /** A CARP VIP or XMLRPC spec without its uniqid/tracker: generated once by check. */
 export type CarpVipInputSpec = Omit<CarpVipSpec, "uniqid"> & { uniqid?: string };
@@ -113,5 +116,11 @@ export class DhcpFailoverResource extends ElementResource {
 export class GatewayResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<GatewaySpec>, opts?: pulumi.CustomResourceOptions) {
     super(gatewayProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Gateway");
+  }
+}
+
+export class OffloadingResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<OffloadingSpec>, opts?: pulumi.CustomResourceOptions) {
+    super(offloadingProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Offloading");
   }
 }
