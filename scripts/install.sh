@@ -5,7 +5,8 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PFHA_ROOT"
 
-DEB_PACKAGES=(openvswitch-switch openssh-server openssh-client php-cli ifupdown2 ansible iproute2 util-linux procps iputils-ping)
+# golang-go + golang-gopkg-yaml.v3-dev: the tests build a checker that reads the stack files with the CLI's YAML parser.
+DEB_PACKAGES=(openvswitch-switch openssh-server openssh-client php-cli ifupdown2 ansible iproute2 util-linux procps iputils-ping golang-go golang-gopkg-yaml.v3-dev)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
