@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const doc = parse(readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
   const secrets = { "pfsense-ha:carpPassword": "bench-carp-1", "pfsense-ha:xmlrpcPassword": "bench-xmlrpc-2" };
   const engine = new TestEngine({ stack: "dev", config: { ...doc.config, ...secrets }, secretKeys: Object.keys(secrets), env: { PFHA_LAB_ID: String(labId) } });
-  const rows: { op: string; s: number; programS: number; conns: number; changes: number }[] = [];
+  const rows: { op: string; s: number; programS: number; programCpuS: number; conns: number; changes: number }[] = [];
   let stateKb = 0;
   let providerKb = 0;
   const run = async (op: string, fn: () => Promise<RunResult>) => {
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     if (!r.ok) throw new Error(`${op} failed: ${r.error}`);
     const after = accepted(inv);
     const changes = r.steps.filter((x) => !["same", "read"].includes(x.op)).length;
-    rows.push({ op, s, programS: r.programMs / 1000, conns: Math.max(...HOSTS.map((h) => after[h] - before[h])), changes });
+    rows.push({ op, s, programS: r.programMs / 1000, programCpuS: r.programCpuMs / 1000, conns: Math.max(...HOSTS.map((h) => after[h] - before[h])), changes });
     if (op === "up (cold)") {
       stateKb = engine.checkpoint().length / 1024;
       providerKb = Math.max(...engine.state.resources.map((x) => String(x.outputs.__provider ?? "").length)) / 1024;
@@ -56,8 +56,11 @@ async function main(): Promise<void> {
   await run("refresh", () => engine.refresh());
   await run("destroy", () => engine.destroy());
 
-  console.log("operation    wall s  program s  SSH conn./host  changes");
-  for (const r of rows) console.log(`${r.op.padEnd(11)} ${r.s.toFixed(2).padStart(7)}  ${r.programS.toFixed(2).padStart(9)}  ${String(r.conns).padStart(14)}  ${String(r.changes).padStart(7)}`);
+  console.log(`load average ${require("os").loadavg().map((x: number) => x.toFixed(1)).join(" ")} on ${require("os").cpus().length} CPUs`);
+  console.log("operation    wall s  program wall s  program CPU s  SSH conn./host  changes");
+  for (const r of rows) {
+    console.log(`${r.op.padEnd(11)} ${r.s.toFixed(2).padStart(7)}  ${r.programS.toFixed(2).padStart(14)}  ${r.programCpuS.toFixed(2).padStart(13)}  ${String(r.conns).padStart(14)}  ${String(r.changes).padStart(7)}`);
+  }
   const by = (op: string) => rows.find((r) => r.op === op)!;
   const conns = Math.max(...rows.filter((r) => r.op !== "preview").map((r) => r.conns));
   console.log(`state ${stateKb.toFixed(1)} KB, largest __provider ${providerKb.toFixed(2)} KB`);

@@ -75,6 +75,8 @@ export interface RunResult {
   logs: { severity: number; message: string; urn?: string }[];
   /** Wall time of the program's run process (start to exit), ms; 0 when no program ran. */
   programMs: number;
+  /** CPU time (user + system) of the program's run process, ms. */
+  programCpuMs: number;
 }
 
 export interface EngineOptions {
@@ -85,6 +87,8 @@ export interface EngineOptions {
   secretKeys?: string[];
   /** Extra environment for the program and the host (e.g. PFHA_LAB_ID). */
   env?: Record<string, string>;
+  /** The program's directory (default: the project); its Pulumi.yaml gives the runtime options. */
+  programDir?: string;
 }
 
 // --- property values: JS <-> wire -------------------------------------------------------------------------------
@@ -120,9 +124,9 @@ function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 /** What pulumi-language-nodejs makes of Pulumi.yaml's runtime options (typescript, tsconfig, nodeargs). */
-function runtimeEnv(): Record<string, string> {
+function runtimeEnv(dir: string): Record<string, string> {
   const { parse } = require("yaml") as typeof import("yaml");
-  const doc = parse(require("fs").readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { runtime?: { options?: Record<string, unknown> } };
+  const doc = parse(require("fs").readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { runtime?: { options?: Record<string, unknown> } };
   const o = doc.runtime?.options ?? {};
   const env: Record<string, string> = {};
   if (o.typescript !== undefined) env.PULUMI_NODEJS_TYPESCRIPT = String(o.typescript);
@@ -268,10 +272,12 @@ export class TestEngine {
     });
     const t0 = Date.now();
     let programMs: number;
+    let programCpuMs: number;
     try {
       this.host = await ProviderHost.start(addr, this.env());
       const exit = await this.runProgram(addr, preview, config);
       programMs = Date.now() - t0;
+      programCpuMs = exit.cpuMs;
       if (exit.code !== 0 && !failure) {
         const errs = logs.filter((l) => l.severity >= 3).map((l) => l.message.trim());
         fail(`the program failed (exit ${exit.code}): ${errs.join("\n") || exit.stderr.trim()}`);
@@ -302,7 +308,7 @@ export class TestEngine {
       const kept = old.resources.filter((r) => !doneUrns.has(r.urn) && !deleted.has(r.urn));
       this.state = { resources: [...done, ...kept], pendingDeletes: pendingDeletes.filter((r) => !deleted.has(r.urn) || doneUrns.has(r.urn)), outputs: failure ? old.outputs : stackOutputs };
     }
-    return { ok: !failure, error: failure, steps, state: this.state, logs, programMs };
+    return { ok: !failure, error: failure, steps, state: this.state, logs, programMs, programCpuMs };
   }
 
   private host?: ProviderHost;
@@ -421,7 +427,7 @@ export class TestEngine {
       server.forceShutdown();
     }
     this.state = { ...this.state, resources: next };
-    return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0 };
+    return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0, programCpuMs: 0 };
   }
 
   /** pulumi destroy: every resource deleted, dependents first; stops at the first failure. */
@@ -448,7 +454,7 @@ export class TestEngine {
       server.forceShutdown();
     }
     this.state = { resources: left, pendingDeletes: [], outputs: left.length ? this.state.outputs : {} };
-    return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0 };
+    return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0, programCpuMs: 0 };
   }
 
   /** The checkpoint as the engine writes it: secret values as {sig, ciphertext}, everything else plain. */
@@ -485,9 +491,10 @@ export class TestEngine {
     return resp;
   }
 
-  private async runProgram(addr: string, preview: boolean, config: Record<string, unknown>): Promise<{ code: number; stderr: string }> {
-    const args = [path.join(PULUMI, "cmd", "run"), "--monitor", addr, "--engine", addr, "--sync", "/tmp", "--organization", "organization",
-      "--project", this.project, "--stack", this.opts.stack, "--pwd", ROOT, "--root-directory", ROOT, "--parallel", "48"];
+  private async runProgram(addr: string, preview: boolean, config: Record<string, unknown>): Promise<{ code: number; stderr: string; cpuMs: number }> {
+    const dir = this.opts.programDir ?? ROOT;
+    const args = [path.join(PULUMI, "cmd", "run"), "--monitor", addr, "--engine", addr, "--organization", "organization",
+      "--project", this.project, "--stack", this.opts.stack, "--pwd", dir, "--root-directory", dir, "--parallel", "48"];
     if (preview) args.push("--dry-run");
     args.push(".");
     const encoded = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : goJson(v)]));
@@ -495,14 +502,19 @@ export class TestEngine {
       ...this.env(),
       PULUMI_CONFIG: goJson(encoded),
       PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(this.opts.secretKeys ?? []),
-      ...runtimeEnv(),
+      ...runtimeEnv(dir),
     };
-    const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    // Through bash only to read the program's CPU time (bash's `times`: children's user and system time), which says
+    // more than wall time on a loaded machine.
+    const script = `"$0" "$@"; rc=$?; times >&2; exit $rc`;
+    const proc = spawn("bash", ["-c", script, process.execPath, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     proc.stdout?.on("data", () => undefined);
     proc.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number>((r) => proc.once("exit", (c) => r(c ?? 1)));
-    return { code, stderr };
+    const t = stderr.trim().split("\n").pop()?.match(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/);
+    const cpuMs = t ? Math.round((Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4])) * 1000) : 0;
+    return { code, stderr, cpuMs };
   }
 
   private async serve(h: {
