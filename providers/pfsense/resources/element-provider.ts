@@ -157,7 +157,7 @@ export class ElementProvider<S extends object, I extends ElementInputs<S> = Elem
     const doc = await readBoxConfig(i.endpoint);
     const schema = schemaOf(doc, i.allowUnknownVersion === true);
     const found = this.k.read(doc, i, schema) ?? this.k.partial?.(doc, i, schema);
-    if (found === undefined) return { id: "" };
+    if (found === undefined) return {}; // no id: the host answers an empty id, the engine drops the resource
     return { id, props: plainData({ ...props, spec: found }) };
   }
 
