@@ -23,7 +23,7 @@ mkdir -p "$PFHA_ROOT/.pulumi-local"
 export PATH="$HOME/.pulumi/bin:$PATH"
 if ! command -v pulumi >/dev/null 2>&1; then
   installer="$(mktemp)"
-  if curl -fsSL --max-time 20 -o "$installer" https://get.pulumi.com; then
+  if curl -fsSL --max-time 20 -o "$installer" https://get.pulumi.com 2>/dev/null; then
     echo "main: installing the Pulumi CLI with the official installer (get.pulumi.com)"
     sh "$installer" --silent || echo "main: the Pulumi installer failed" >&2
   else
