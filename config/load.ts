@@ -70,6 +70,16 @@ export interface LoadOptions {
   allowMissingSecrets?: boolean;
 }
 
+/** A lab inventory path may name the lab instance as `${PFHA_LAB_ID}` (the dev stack follows the lab it runs on). */
+const LAB_ID_VAR = "${PFHA_LAB_ID}";
+
+/** The lab id a path's `${PFHA_LAB_ID}` stands for (default 0), or undefined when PFHA_LAB_ID is not a lab id. */
+function labIdIn(inv: string): string | undefined {
+  if (!inv.includes(LAB_ID_VAR)) return "";
+  const raw = process.env.PFHA_LAB_ID ?? "0";
+  return /^(0|[1-9][0-9]?)$/.test(raw) && Number(raw) <= 63 ? raw : undefined;
+}
+
 /** Validates raw stack values, first loading the lab inventory they name (relative paths from `baseDir`). */
 export function validateValues(values: Record<string, unknown>, baseDir: string, opts: LoadOptions = {}): ValidationResult {
   // Pulumi.yaml declares labInventory with default "", which means "no lab".
@@ -79,8 +89,10 @@ export function validateValues(values: Record<string, unknown>, baseDir: string,
   if (inv !== undefined) {
     if (typeof inv !== "string" || inv === "") {
       extra.push({ key: INVENTORY_KEY, value: inv, message: "must be a file path", fix: "set it to the lab inventory path, e.g. lab/.state/lab0/inventory.json" });
+    } else if (labIdIn(inv) === undefined) {
+      extra.push({ key: INVENTORY_KEY, value: inv, message: `names \${PFHA_LAB_ID}, but PFHA_LAB_ID='${process.env.PFHA_LAB_ID}' is not a lab id`, fix: "set PFHA_LAB_ID to an integer 0..63 (the lab instance), e.g. PFHA_LAB_ID=0" });
     } else {
-      const res = readLabInventory(path.resolve(baseDir, inv));
+      const res = readLabInventory(path.resolve(baseDir, inv.split(LAB_ID_VAR).join(labIdIn(inv))));
       lab = res.lab ?? { clientKeyPath: "", hosts: {}, unavailable: true };
       if (res.problem) extra.push(res.problem);
     }

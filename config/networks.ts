@@ -27,14 +27,54 @@ export const NETWORK_KEYS = [
   "gateway",
   "addresses",
   "vip",
+  "nic",
 ] as const;
 const VXLAN_KEYS = ["key", "dstPort", "bfd"] as const;
 const VIP_KEYS = ["address", "vhid", "advbase", "description"] as const;
 
-/** Fixed NIC order: wan, lan, sync, then the extra networks in the order they are written. */
-export function nicOrder(roles: readonly string[]): string[] {
+/**
+ * NIC order: wan, lan, sync, then the extra networks by their `nic` index (without one: after those with one, by
+ * role name). Never the written key order: the Pulumi CLI hands the config to the program as JSON with sorted keys.
+ */
+export function nicOrder(roles: readonly string[], nicOf: (role: string) => number | undefined = () => undefined): string[] {
   const fixed = ["wan", "lan", "sync"].filter((r) => roles.includes(r));
-  return [...fixed, ...roles.filter((r) => !fixed.includes(r))];
+  const rank = (r: string) => nicOf(r) ?? Number.MAX_SAFE_INTEGER;
+  const extras = roles.filter((r) => !fixed.includes(r)).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return [...fixed, ...extras];
+}
+
+/** Checks `nic` of the extra networks: required with two or more, a permutation of the NIC indexes after the fixed ones. */
+function readNicIndexes(r: Reader, key: string, o: Record<string, unknown>): Map<string, number> {
+  const roles = Object.keys(o);
+  const first = ["wan", "lan", "sync"].filter((x) => roles.includes(x)).length;
+  const extras = roles.filter((x) => !["wan", "lan", "sync"].includes(x)).sort();
+  const range = extras.length === 0 ? "" : `${first}..${first + extras.length - 1}`;
+  const out = new Map<string, number>();
+  for (const role of roles) {
+    const raw = isPlainObject(o[role]) ? (o[role] as Record<string, unknown>).nic : undefined;
+    const k = `${key}.${role}.nic`;
+    if (!extras.includes(role)) {
+      if (raw !== undefined) r.add(k, raw, `is fixed for the ${role} network (wan 0, lan 1, sync 2)`, `remove ${k}`);
+      continue;
+    }
+    if (raw === undefined) {
+      if (extras.length > 1) {
+        r.add(k, undefined, "is required when there are two or more extra networks: their order must be explicit (the Pulumi CLI passes the config with its keys sorted, so the written order is lost)", `set ${k} to the network's VM NIC index, one of ${range} (wan 0, lan 1, sync 2, then the extra networks)`);
+      }
+      continue;
+    }
+    if (typeof raw !== "number" || !Number.isInteger(raw) || raw < first || raw > first + extras.length - 1) {
+      r.add(k, raw, "is not a free NIC index", `use one of ${range}: the NICs after wan, lan${first > 2 ? ", sync" : ""}, one per extra network`);
+      continue;
+    }
+    const other = [...out.entries()].find(([, n]) => n === raw)?.[0];
+    if (other !== undefined) {
+      r.add(k, raw, `is also ${key}.${other}.nic`, `give each extra network its own index in ${range}`);
+      continue;
+    }
+    out.set(role, raw);
+  }
+  return out;
 }
 
 export interface NetworkContext {
@@ -62,7 +102,8 @@ export function readNetworks(r: Reader, key: string, raw: unknown, ctx: NetworkC
   for (const role of ["wan", "lan"]) {
     if (!(role in o)) r.add(`${key}.${role}`, undefined, `the ${role.toUpperCase()} network is required`, `add ${key}.${role} with bridge, subnet and addresses`);
   }
-  const order = nicOrder(Object.keys(o));
+  const nics = readNicIndexes(r, key, o);
+  const order = nicOrder(Object.keys(o), (role) => nics.get(role));
   let nextOpt = 1;
   const out: NetworkConfig[] = [];
   for (const role of order) {

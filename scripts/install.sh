@@ -6,9 +6,10 @@ source "$(dirname "$0")/env.sh"
 cd "$PFHA_ROOT"
 
 # perl and the perl modules Proxmox's own /etc/network/interfaces reader/writer
-# (pve-common, loaded from the upstream tree with the stubs in tests/support/pve/) runs in the lab tests.
+# (pve-common, loaded from the upstream tree with the stubs in tests/support/pve/) runs in the lab tests;
+# golang-go + golang-gopkg-yaml.v3-dev: the tests build a checker that reads the stack files with the CLI's YAML parser.
 DEB_PACKAGES=(openvswitch-switch openssh-server openssh-client php-cli ifupdown2 ansible iproute2 util-linux procps iputils-ping
-  perl libjson-perl libclone-perl libstring-shellquote-perl libnet-ip-perl libnetaddr-ip-perl)
+  perl libjson-perl libclone-perl libstring-shellquote-perl libnet-ip-perl libnetaddr-ip-perl golang-go golang-gopkg-yaml.v3-dev)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

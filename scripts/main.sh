@@ -18,18 +18,32 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-pfsense-ha-lab}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PFHA_ROOT/.pulumi-local}"
 mkdir -p "$PFHA_ROOT/.pulumi-local"
 
+# The Pulumi CLI: the one on PATH, or one the official installer put in ~/.pulumi/bin, or the official installer now
+# (when get.pulumi.com is reachable).
+export PATH="$HOME/.pulumi/bin:$PATH"
+if ! command -v pulumi >/dev/null 2>&1; then
+  installer="$(mktemp)"
+  if curl -fsSL --max-time 20 -o "$installer" https://get.pulumi.com 2>/dev/null; then
+    echo "main: installing the Pulumi CLI with the official installer (get.pulumi.com)"
+    sh "$installer" --silent || echo "main: the Pulumi installer failed" >&2
+  else
+    echo "main: get.pulumi.com is not reachable from this machine; the Pulumi CLI cannot be installed" >&2
+  fi
+  rm -f "$installer"
+fi
+
 if ! command -v pulumi >/dev/null 2>&1; then
   node bin/pfsense-ha.js validate --stack "$STACK" --allow-missing-secrets || exit 1
   cat >&2 <<'MSG'
 
-The lab is up and the dev stack's configuration is valid, but the Pulumi CLI is not installed, so `pulumi up`
-cannot run. Install it with the official installer, then run this command again:
+The lab is up and the dev stack's configuration is valid, but the Pulumi CLI is not installed (and could not be
+installed from here), so `pulumi up` cannot run. Install it with the official installer, then run this command again:
 
     curl -fsSL https://get.pulumi.com | sh
     export PATH="$HOME/.pulumi/bin:$PATH"
 
-(Other ways: https://www.pulumi.com/docs/iac/download-install/.) Everything up to the engine is exercised by the
-tests without the CLI: `bash scripts/test.sh`.
+(Other ways: https://www.pulumi.com/docs/iac/download-install/.) The tests run the program and the providers in
+Pulumi's own language runtime and provider host without the CLI: `bash scripts/test.sh`.
 MSG
   exit 3
 fi

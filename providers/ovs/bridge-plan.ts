@@ -1,4 +1,5 @@
 // OvsBridge, pure part: the stanzas it persists, the transaction it applies, and its state as read from a host.
+import { plainData } from "../plain-data";
 import { editInterfaces, ensureSourceLine, parseInterfacesFile, type StanzaSpec } from "./interfaces-file";
 import { CONDONE_REGEX, OWNER_KEY, OWNER_VALUE } from "./naming";
 import type { HostSnapshot } from "./snapshot";
@@ -102,7 +103,7 @@ export function bridgeStateOf(i: OvsBridgeInputs, s: HostSnapshot, created: bool
     dp === (i.datapathType ?? "system") &&
     (i.uplink === undefined || ports.includes(i.uplink)) &&
     (i.mtu === undefined || own?.mtuRequest === i.mtu);
-  return { ...i, stateVersion: 1, present, persisted: bridgePersisted(i, s.interfacesFile), ports, created };
+  return plainData({ ...i, stateVersion: 1 as const, present, persisted: bridgePersisted(i, s.interfacesFile), ports, created });
 }
 
 /** Errors that must stop create/update before anything is changed. */

@@ -1,14 +1,14 @@
 // The dynamic resources. The provider objects are captured by Pulumi's closure serializer into `__provider`.
 import * as pulumi from "@pulumi/pulumi";
-import { OvsBridgeProvider } from "./bridgeProvider";
-import { VxlanNodeProvider } from "./tunnelProvider";
+import { providerRef } from "../provider-ref";
+import { PROVIDERS } from "../registry";
 import type { DatapathType, OvsBridgeInputs, TunnelPeer, TunnelPortState, VxlanNodeInputs } from "./types";
 import type { SshEndpoint } from "../ssh/types";
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
-export const bridgeProvider = new OvsBridgeProvider();
-export const vxlanNodeProvider = new VxlanNodeProvider();
+export const bridgeProvider = PROVIDERS.ovsBridge;
+export const vxlanNodeProvider = PROVIDERS.vxlanNode;
 
 // Credentials in the endpoint (a key or password) must not land in plain state.
 const SECRET_OUTS = ["endpoint"];
@@ -21,7 +21,7 @@ export class OvsBridgeResource extends pulumi.dynamic.Resource {
   declare readonly datapathType: pulumi.Output<DatapathType | undefined>;
   constructor(name: string, args: Inputs<OvsBridgeInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      bridgeProvider,
+      providerRef("ovsBridge"),
       name,
       { ports: undefined, present: undefined, persisted: undefined, stateVersion: undefined, ...args },
       { ...opts, additionalSecretOutputs: SECRET_OUTS },
@@ -34,7 +34,7 @@ export class VxlanNodeResource extends pulumi.dynamic.Resource {
   declare readonly ports: pulumi.Output<TunnelPortState[]>;
   constructor(name: string, args: Inputs<VxlanNodeInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      vxlanNodeProvider,
+      providerRef("vxlanNode"),
       name,
       { ports: undefined, stateVersion: undefined, ...args },
       { ...opts, additionalSecretOutputs: SECRET_OUTS },

@@ -1,5 +1,6 @@
 // VxlanTunnel (one node's share of the mesh), pure part: desired ports, their stanzas in our own file, the
 // transaction, conflicts with tunnels that are not ours, and the state read back from a host.
+import { plainData } from "../plain-data";
 import { editInterfaces, optionOf, parseInterfacesFile, type StanzaSpec } from "./interfaces-file";
 import { OWNER_KEY, OWNER_VALUE, TUNNEL_ID_KEY, tunnelPortName } from "./naming";
 import { bridgeOfPort, type HostSnapshot } from "./snapshot";
@@ -112,7 +113,8 @@ export function tunnelPortStates(i: VxlanNodeInputs, s: HostSnapshot): TunnelPor
     const want = tunnelStanza(p);
     const persisted = !!st && want.options.every(([k, v]) => optionOf(st, k) === v);
     const onBridge = bridgeOfPort(s, p.name) === i.bridge;
-    return {
+    // Optional fields are absent, never undefined: the state is a protobuf Struct.
+    return plainData<TunnelPortState>({
       name: p.name,
       peer: p.peer,
       remoteIp: iface?.options.remote_ip ?? "",
@@ -124,7 +126,7 @@ export function tunnelPortStates(i: VxlanNodeInputs, s: HostSnapshot): TunnelPor
       error: iface?.error,
       owned: port?.externalIds[OWNER_KEY] === OWNER_VALUE && port?.externalIds[TUNNEL_ID_KEY] === i.tunnelId,
       persisted,
-    };
+    });
   });
 }
 

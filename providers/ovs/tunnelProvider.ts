@@ -1,6 +1,8 @@
 // Dynamic provider for one node's share of a VXLAN mesh: one port per peer on one bridge. One resource per node
 // (not per port) so a node's whole share is one SSH round of read, one ovs-vsctl transaction, one file write.
 import type * as pulumi from "@pulumi/pulumi";
+import { plainData } from "../plain-data";
+import { hasUnknown } from "../unknown";
 import { changedKeys, checkResult, pendingChangesError, sameNode } from "./common";
 import { submitOvsOp, type HostOp, type OpPlan } from "./host-batch";
 import { ensureSourceLine } from "./interfaces-file";
@@ -22,7 +24,7 @@ import { validateVxlanNodeInputs } from "./validate";
 import { deletePortCommands } from "./vsctl";
 
 function stateOf(i: VxlanNodeInputs, ports: VxlanNodeState["ports"]): VxlanNodeState {
-  return { ...i, stateVersion: 1, ports };
+  return plainData<VxlanNodeState>({ ...i, stateVersion: 1, ports });
 }
 
 function inputsOf(props: VxlanNodeState): VxlanNodeInputs {
@@ -95,7 +97,11 @@ const INPUT_KEYS: (keyof VxlanNodeInputs)[] = [
 
 export class VxlanNodeProvider implements pulumi.dynamic.ResourceProvider {
   async check(_olds: VxlanNodeInputs, news: VxlanNodeInputs) {
-    return checkResult(news, validateVxlanNodeInputs(news));
+    // A problem with an unknown field (preview) waits for the real value; these fields are checked against others.
+    return checkResult(news, validateVxlanNodeInputs(news), {
+      overlayMtu: ["underlayMtu", "underlayAddress"],
+      peers: ["underlayAddress", "tunnelId"],
+    });
   }
 
   async diff(_id: string, olds: VxlanNodeState, news: VxlanNodeInputs) {
@@ -104,9 +110,10 @@ export class VxlanNodeProvider implements pulumi.dynamic.ResourceProvider {
     if (olds.tunnelId !== news.tunnelId) replaces.push("tunnelId");
     if (!sameNode(olds.endpoint, news.endpoint)) replaces.push("endpoint");
     const updates = changedKeys<VxlanNodeInputs>(olds, news, INPUT_KEYS);
-    // Drift recorded by the last read (refresh): a port missing, changed, unrealised or not persisted.
+    // Drift recorded by the last read (refresh): a port missing, changed, unrealised or not persisted. With unknown
+    // inputs (preview) the changed keys already say "update" (an unknown counts as a change).
     const byName = new Map((olds.ports ?? []).map((p) => [p.name, p]));
-    const drift = replaces.length === 0 && desiredPorts(news).some((p) => !portMatches(p, byName.get(p.name)));
+    const drift = replaces.length === 0 && !hasUnknown(news) && desiredPorts(news).some((p) => !portMatches(p, byName.get(p.name)));
     return {
       changes: replaces.length > 0 || updates.length > 0 || drift,
       replaces,

@@ -11,26 +11,18 @@ import type { InterfaceSpec } from "../elements/interface";
 import type { OutboundNatSpec } from "../elements/outbound-nat";
 import type { OffloadingSpec } from "../elements/offloading";
 import type { SshEndpoint } from "../../ssh/types";
-import { aliasKind } from "./alias";
-import { carpVipKind } from "./carp-vip";
-import { dhcpFailoverKind } from "./dhcp-failover";
-import { ElementProvider } from "./element-provider";
-import { firewallRuleKind } from "./filter-rule";
-import { gatewayKind } from "./gateway";
-import { haSyncKind } from "./hasync";
-import { interfaceKind } from "./interface";
-import { outboundNatKind } from "./outbound-nat";
-import { offloadingKind } from "./offloading";
+import { providerRef } from "../../provider-ref";
+import { PROVIDERS } from "../../registry";
 
-export const interfaceProvider = new ElementProvider(interfaceKind);
-export const carpVipProvider = new ElementProvider(carpVipKind);
-export const haSyncProvider = new ElementProvider(haSyncKind);
-export const firewallRuleProvider = new ElementProvider(firewallRuleKind);
-export const aliasProvider = new ElementProvider(aliasKind);
-export const outboundNatProvider = new ElementProvider(outboundNatKind);
-export const dhcpFailoverProvider = new ElementProvider(dhcpFailoverKind);
-export const gatewayProvider = new ElementProvider(gatewayKind);
-export const offloadingProvider = new ElementProvider(offloadingKind);
+export const interfaceProvider = PROVIDERS.interface;
+export const carpVipProvider = PROVIDERS.carpVip;
+export const haSyncProvider = PROVIDERS.haSync;
+export const firewallRuleProvider = PROVIDERS.firewallRule;
+export const aliasProvider = PROVIDERS.alias;
+export const outboundNatProvider = PROVIDERS.outboundNat;
+export const dhcpFailoverProvider = PROVIDERS.dhcpFailover;
+export const gatewayProvider = PROVIDERS.gateway;
+export const offloadingProvider = PROVIDERS.offloading;
 
 /** A CARP VIP or XMLRPC spec without its uniqid/tracker: generated once by check. */
 export type CarpVipInputSpec = Omit<CarpVipSpec, "uniqid"> & { uniqid?: string };
@@ -71,13 +63,13 @@ abstract class ElementResource extends pulumi.dynamic.Resource {
 
 export class PfSenseInterfaceResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<InterfaceSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(interfaceProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:PfSenseInterface");
+    super(providerRef("interface"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:PfSenseInterface");
   }
 }
 
 export class CarpVipResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<CarpVipInputSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(carpVipProvider, name, elementProps(args, true), { ...opts, additionalSecretOutputs: secretOutputs(true) }, "pfsense-ha:pfsense:CarpVip");
+    super(providerRef("carpVip"), name, elementProps(args, true), { ...opts, additionalSecretOutputs: secretOutputs(true) }, "pfsense-ha:pfsense:CarpVip");
   }
 }
 
@@ -85,42 +77,42 @@ export class HaSyncConfigResource extends ElementResource {
   constructor(name: string, args: HaSyncResourceArgs, opts?: pulumi.CustomResourceOptions) {
     const extra: pulumi.Inputs = { role: args.role };
     if (args.peerEndpoint !== undefined) extra.peerEndpoint = pulumi.secret(args.peerEndpoint);
-    super(haSyncProvider, name, elementProps(args, true, extra), { ...opts, additionalSecretOutputs: secretOutputs(true, ["peerEndpoint"]) }, "pfsense-ha:pfsense:HaSyncConfig");
+    super(providerRef("haSync"), name, elementProps(args, true, extra), { ...opts, additionalSecretOutputs: secretOutputs(true, ["peerEndpoint"]) }, "pfsense-ha:pfsense:HaSyncConfig");
   }
 }
 
 export class FirewallRuleResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<FilterRuleInputSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(firewallRuleProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:FirewallRule");
+    super(providerRef("firewallRule"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:FirewallRule");
   }
 }
 
 export class AliasResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<AliasSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(aliasProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Alias");
+    super(providerRef("alias"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Alias");
   }
 }
 
 export class OutboundNatRuleResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<OutboundNatSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(outboundNatProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:OutboundNatRule");
+    super(providerRef("outboundNat"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:OutboundNatRule");
   }
 }
 
 export class DhcpFailoverResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<DhcpFailoverSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(dhcpFailoverProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:DhcpFailover");
+    super(providerRef("dhcpFailover"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:DhcpFailover");
   }
 }
 
 export class GatewayResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<GatewaySpec>, opts?: pulumi.CustomResourceOptions) {
-    super(gatewayProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Gateway");
+    super(providerRef("gateway"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Gateway");
   }
 }
 
 export class OffloadingResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<OffloadingSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(offloadingProvider, name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Offloading");
+    super(providerRef("offloading"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Offloading");
   }
 }

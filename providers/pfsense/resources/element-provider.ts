@@ -8,9 +8,11 @@ import { submitEdit } from "../remote/queue";
 import type { SshEndpoint } from "../../ssh/types";
 import { readBoxConfig } from "./box";
 import { messageOf } from "../../error-message";
+import { plainData } from "../../plain-data";
 
-/** Pulumi's preview placeholder for values not known yet. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+import { hasUnknown, UNKNOWN } from "../../unknown";
+
+export { UNKNOWN };
 
 /** Inputs every element resource has: where, the version override, and the element spec itself. */
 export interface ElementInputs<S> {
@@ -33,6 +35,12 @@ export interface ElementKind<S, I extends ElementInputs<S> = ElementInputs<S>> {
   remove(doc: PfConfigDoc, inputs: I, schema: PfSchema): void;
   /** Our element as found (same shape as `inputs.spec`), or undefined when it is not there. */
   read(doc: PfConfigDoc, inputs: I, schema: PfSchema): S | undefined;
+  /**
+   * For refresh only, when `read` found nothing: our element still there in part (a human switched a piece of it
+   * off), as a spec that differs from the desired one. Refresh then shows drift and the next `up` repairs it in
+   * place; without this the element would read as gone, leave the state and be created again.
+   */
+  partial?(doc: PfConfigDoc, inputs: I, schema: PfSchema): S | undefined;
   /** Secret values in the inputs (registered for redaction). */
   secrets(inputs: I): string[];
   /** True when delete leaves the element in place (wan/lan are never unassigned): nothing is written. */
@@ -45,13 +53,6 @@ type Props = Record<string, unknown>;
 
 /** Input keys that are not desired state (outputs the provider adds). */
 const OUTPUT_KEYS = ["__provider", "configVersion", "identity"];
-
-function hasUnknown(v: unknown): boolean {
-  if (v === UNKNOWN) return true;
-  if (Array.isArray(v)) return v.some(hasUnknown);
-  if (typeof v === "object" && v !== null) return Object.values(v).some(hasUnknown);
-  return false;
-}
 
 /** JSON with sorted keys and undefined dropped: equal values compare equal whatever their key order. */
 export function canonical(v: unknown): string {
@@ -121,13 +122,13 @@ export class ElementProvider<S extends object, I extends ElementInputs<S> = Elem
     const i = this.checked(inputs);
     const version = await this.write(i, "create");
     const identity = this.k.identity(i);
-    return { id: `${this.k.kind}:${identity}`, outs: { ...inputs, identity, configVersion: version } };
+    return { id: `${this.k.kind}:${identity}`, outs: plainData({ ...inputs, identity, configVersion: version }) };
   }
 
   async update(_id: string, _olds: Props, news: Props): Promise<{ outs: Props }> {
     const i = this.checked(news);
     const version = await this.write(i, "update");
-    return { outs: { ...news, identity: this.k.identity(i), configVersion: version } };
+    return { outs: plainData({ ...news, identity: this.k.identity(i), configVersion: version }) };
   }
 
   async delete(_id: string, props: Props): Promise<void> {
@@ -143,14 +144,21 @@ export class ElementProvider<S extends object, I extends ElementInputs<S> = Elem
     });
   }
 
-  /** Refresh: our element as on the box (a changed field shows as a diff); gone = removed from state. */
+  /**
+   * Refresh: our element as on the box (a changed field shows as a diff). An empty id tells the engine the element
+   * is gone (it leaves the state): only when neither the element nor a part of it is there. A box that cannot be
+   * read fails the refresh instead.
+   */
   async read(id: string, props?: Props): Promise<{ id?: string; props?: Props }> {
-    if (!props) return {};
+    if (!props || typeof props.spec !== "object" || props.spec === null) {
+      throw new Error(`${this.k.kind} ${id}: refresh got no prior state to read with; run \`pulumi up\` first`);
+    }
     const i = props as unknown as I;
     const doc = await readBoxConfig(i.endpoint);
-    const found = this.k.read(doc, i, schemaOf(doc, i.allowUnknownVersion === true));
-    if (found === undefined) return {};
-    return { id, props: { ...props, spec: found } };
+    const schema = schemaOf(doc, i.allowUnknownVersion === true);
+    const found = this.k.read(doc, i, schema) ?? this.k.partial?.(doc, i, schema);
+    if (found === undefined) return {}; // no id: the host answers an empty id, the engine drops the resource
+    return { id, props: plainData({ ...props, spec: found }) };
   }
 
   private identityOf(p: Props): string | undefined {

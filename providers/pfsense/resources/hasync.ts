@@ -1,6 +1,7 @@
 // HaSyncConfig: pfsync on both nodes; XMLRPC target, credentials and sync options on the primary only
 // (elements/hasync.ts). With `peerEndpoint`, create/update first check that both firewalls report the same config
 // <version>: XMLRPC sync refuses to run otherwise.
+import { child, getPath, textIn } from "../codec-tree";
 import { endpointLabel } from "../../ssh";
 import type { SshEndpoint } from "../../ssh/types";
 import { ElementInputError } from "../elements/common";
@@ -40,6 +41,12 @@ export const haSyncKind: ElementKind<HaSyncSpec, HaSyncInputs> = {
   upsert: (doc, i, schema) => void upsertHaSync(doc, i.spec, schema),
   remove: (doc, _i, schema) => void removeHaSync(doc, schema),
   read: (doc, _i, schema) => readHaSync(doc, schema),
+  // pfsync switched off by hand while our settings are still there: drift (read as no pfsync interface), not gone.
+  partial: (doc) => {
+    const h = getPath(doc.root, "hasync");
+    if (h === undefined || (child(h, "pfsyncinterface") === undefined && child(h, "synchronizetoip") === undefined)) return undefined;
+    return { pfsyncInterface: "", pfsyncPeerIp: textIn(doc, child(h, "pfsyncpeerip")) ?? "" };
+  },
   secrets: (i) => (i.spec.xmlrpc ? [i.spec.xmlrpc.password] : []),
   beforeWrite: async (i) => {
     if (i.peerEndpoint === undefined) return;
