@@ -1,6 +1,6 @@
 // Reads `cluster.networks` (one entry per role) and checks what must hold between networks. Pure.
 import { broadcastOf, inSubnet, ipv4ToInt, networkOf, parseCidr, subnetOf, subnetsOverlap, type Ipv4Cidr } from "./ipv4";
-import { Reader, isPlainObject } from "./reader";
+import { Reader, isPlainObject, kindOf } from "./reader";
 import {
   checkAdvbase,
   checkCidr,
@@ -37,8 +37,8 @@ export function nicOrder(roles: readonly string[]): string[] {
 }
 
 export interface NetworkContext {
-  /** Smallest underlay MTU of the Proxmox nodes: a VXLAN network's MTU must leave 50 bytes of it. */
-  underlayMtu: number;
+  /** Smallest underlay MTU of the Proxmox nodes: a VXLAN network's MTU must leave 50 bytes of it (undefined: no node readable, not checked). */
+  underlayMtu: number | undefined;
   /** Cluster-wide CARP advbase default. */
   advbase: number;
 }
@@ -54,7 +54,7 @@ export interface ReadNetworks {
 export function readNetworks(r: Reader, key: string, raw: unknown, ctx: NetworkContext): ReadNetworks {
   // Keys here are free role names, so there is no unknown-key check at this level.
   if (!isPlainObject(raw)) {
-    r.add(key, raw === undefined ? undefined : typeof raw, raw === undefined ? "is required" : "must be an object", `add ${key} as a mapping of role -> network, e.g. {wan: {...}, lan: {...}}`);
+    r.add(key, raw === undefined ? undefined : kindOf(raw), raw === undefined ? "is required" : `must be an object (got ${kindOf(raw)})`, `add ${key} as a mapping of role -> network, e.g. {wan: {...}, lan: {...}}`);
     return { networks: [], declared: [] };
   }
   const o = raw;
@@ -81,9 +81,9 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
   const bridge = r.checked(`${key}.bridge`, o.bridge, checkIfName, true, `"vmbr1"`);
   const uplink = r.checked(`${key}.uplink`, o.uplink, checkIfName, false, `"eno1"`);
   const vxlan = readVxlan(r, `${key}.vxlan`, o.vxlan);
-  const maxVxlanMtu = ctx.underlayMtu - 50;
+  const maxVxlanMtu = (ctx.underlayMtu ?? 1500) - 50;
   const mtu = r.integer(`${key}.mtu`, o.mtu, checkMtu, vxlan ? maxVxlanMtu : 1500);
-  if (vxlan && mtu !== undefined && o.mtu !== undefined && mtu > maxVxlanMtu) {
+  if (vxlan && ctx.underlayMtu !== undefined && mtu !== undefined && o.mtu !== undefined && mtu > maxVxlanMtu) {
     r.add(
       `${key}.mtu`,
       mtu,

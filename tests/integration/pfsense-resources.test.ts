@@ -578,9 +578,9 @@ describe("DhcpFailover", () => {
     expect(await P.dhcpFailover.read(a.id, u.outs)).toEqual({});
   });
 
-  test("a secondary skew of 20 or less is refused by check; the Kea backend by create, before any write", async () => {
-    const low = await P.dhcpFailover.check({}, { endpoint: ep.fw2, spec: { ...secondary, advskew: 20 } });
-    expect(low.failures[0].reason).toMatch(/^DhcpFailover spec\.advskew: 20 is invalid; the secondary's CARP skew must be above 20/);
+  test("a secondary skew below 20 is refused by check; the Kea backend by create, before any write", async () => {
+    const low = await P.dhcpFailover.check({}, { endpoint: ep.fw2, spec: { ...secondary, advskew: 19 } });
+    expect(low.failures[0].reason).toMatch(/^DhcpFailover spec\.advskew: 19 is invalid; the secondary's CARP skew must be 20 or more/);
     await humanEdit("fw1", (doc) => insertChild(doc.root, leaf(doc, "dhcpbackend", "kea")));
     const before = xmlOn("fw1");
     const mark = applyLog("fw1").length;

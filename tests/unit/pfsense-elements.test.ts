@@ -327,11 +327,12 @@ describe("DhcpFailover", () => {
     expect(m.spec).toEqual({ ...dhcp, failoverPeerIp: "192.168.1.2", role: "secondary", advskew: 100 });
   });
 
-  it("refuses Kea and a secondary skew of 20 or less, before touching the document", () => {
+  it("refuses Kea, a secondary skew below 20 and a primary skew of 20 (services.inc: primary only when advskew < 20), before touching the document", () => {
     const kea = parseConfigXml(factory.replace("\t<dhcpd>", "\t<dhcpbackend>kea</dhcpbackend>\n\t<dhcpd>"));
     expect(() => upsertDhcpFailover(kea, dhcp)).toThrow(/dhcpbackend: "kea" .*switch .* to ISC/);
     const doc = parseConfigXml(factory);
-    expect(() => upsertDhcpFailover(doc, { ...dhcp, role: "secondary", advskew: 20 })).toThrow(/advskew: 20 is invalid; the secondary's CARP skew must be above 20/);
+    expect(() => upsertDhcpFailover(doc, { ...dhcp, role: "secondary", advskew: 19 })).toThrow(/advskew: 19 is invalid; the secondary's CARP skew must be 20 or more/);
+    expect(() => upsertDhcpFailover(doc, { ...dhcp, role: "primary", advskew: 20 })).toThrow(/advskew: 20 is invalid; the primary's CARP skew must be 19 or less: pfSense makes a node the DHCP primary only when its skew is below 20/);
     expect(() => upsertDhcpFailover(doc, { ...dhcp, interface: "opt1" })).toThrow(/no DHCP server section dhcpd\/opt1/);
     expect(buildConfigXml(doc)).toBe(factory);
   });
