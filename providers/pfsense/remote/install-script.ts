@@ -29,8 +29,18 @@ require_once("interfaces.inc");
 require_once("services.inc");
 require_once("gwlb.inc");
 require_once("system.inc");
+/* what /etc/rc.filter_configure_sync loads before filter_configure_sync(): its rules need shaper.inc (limiters),
+ * ipsec.inc and vpn.inc */
+require_once("shaper.inc");
+require_once("ipsec.inc");
+require_once("vpn.inc");
 
 function pfha_done($r, $code) { global $p; @unlink($p['uploadedPath']); echo "\n" . PFHA_MARK . json_encode($r, JSON_UNESCAPED_SLASHES) . "\n"; exit($code); }
+/* config_restore() reports success as 0 (2.7.x: 0 = restored, 1 = file missing) or true (24.x tree: true/false). */
+function pfha_restore($path, $descr) {
+	$rc = config_restore($path, $descr);
+	return $rc === true || $rc === 0;
+}
 function pfha_vips($cfg) {
 	$out = array();
 	foreach (($cfg['virtualip']['vip'] ?? array()) as $v) {
@@ -119,7 +129,7 @@ $config = parse_config(true);
 if (write_config($p['description'], false) === false) {
 	$r['failedStep'] = 'install';
 	$r['error'] = 'write_config() failed';
-	$r['restored'] = (bool)config_restore($backup, "pfha: rollback after failed install");
+	$r['restored'] = pfha_restore($backup, "pfha: rollback after failed install");
 	pfha_done($r, 4);
 }
 try {
@@ -132,7 +142,7 @@ try {
 	$r['failedStep'] = 'apply';
 	$r['error'] = $e->getMessage();
 	$installed = $config;
-	$r['restored'] = (bool)config_restore($backup, "pfha: rollback after failed apply");
+	$r['restored'] = pfha_restore($backup, "pfha: rollback after failed apply");
 	try {
 		pfha_apply($installed, $config, $p['sections'], $p['interfaces']);
 	} catch (Throwable $e2) {
