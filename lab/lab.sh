@@ -110,7 +110,7 @@ setup_switch() {
   ip netns list | grep -qx "$SW_NS\( .*\)\?" || ip netns add "$SW_NS"
   ip -n "$SW_NS" link set lo up
   local br
-  for br in brm bru; do
+  for br in brm bru brw brl brs; do # mgmt, pve underlay, the firewalls' WAN, LAN and SYNC
     ip -n "$SW_NS" link show "$br" >/dev/null 2>&1 || ip -n "$SW_NS" link add "$br" type bridge
     ip -n "$SW_NS" link set "$br" up
   done
@@ -312,6 +312,21 @@ setup_fw() {
       cp "$m/usr/local/share/pfha-lab/pfsense-factory-config.xml" "$m/cf/conf/config.xml"
     fi
   fi
+  start_fw_daemons "$h"
+}
+
+# What a pfSense box runs from boot that the lab needs: the event daemon (check_reload_status, stood in) and the
+# webGUI serving pfSense's own /usr/local/www (xmlrpc.php for the XMLRPC sync) with PHP's built-in server on the
+# port config.xml's webGUI settings give (http; 80 unless <port> is set), on every address of the host.
+start_fw_daemons() {
+  local h="$1" run="$STATE/hosts/$1/run" ns port
+  ns="$(ns_of "$h")"
+  pid_alive "$run/check_reload_status.pid" "$ns" ||
+    in_host "$h" /bin/sh -c 'nohup /usr/local/sbin/check_reload_status >/dev/null 2>&1 &'
+  port="$(sed -n '/<webgui>/,/<\/webgui>/s#.*<port>\([0-9]*\)</port>.*#\1#p' "$(root_of "$h")/cf/conf/config.xml" | head -1)"
+  if ! pid_alive "$run/pfha-webgui.pid" "$ns"; then
+    in_host "$h" /bin/sh -c 'cd /usr/local/www && nohup php -S "0.0.0.0:$1" -t /usr/local/www >/var/log/pfha-lab/webgui.log 2>&1 & echo $! >/run/pfha-webgui.pid' sh "${port:-80}"
+  fi
 }
 
 write_inventory() {
@@ -358,6 +373,9 @@ cmd_up() {
     host_link "$h" eth0 "$h-m" brm
     ip -n "$ns" addr replace "$MGMT_NET.$(octet_of "$h")/24" dev eth0
     [[ "$(role_of "$h")" == proxmox ]] && host_link "$h" eth1 "$h-u" bru
+    if [[ "$(role_of "$h")" == pfsense ]]; then # the NICs pfSense sees as vtnet0-2 (WAN, LAN, SYNC)
+      host_link "$h" vtnet0 "$h-w" brw; host_link "$h" vtnet1 "$h-l" brl; host_link "$h" vtnet2 "$h-s" brs
+    fi
     setup_host_fs "$h"
     setup_sshd "$h"
     if [[ "$(role_of "$h")" == proxmox ]]; then setup_pve "$h"; else setup_fw "$h"; fi

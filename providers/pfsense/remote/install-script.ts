@@ -126,7 +126,9 @@ if (!$ok) { $r['failedStep'] = 'install'; $r['error'] = "could not copy the uplo
 $r['installed'] = true;
 /* pfSense's own write: canonical file, <revision> naming the resources, cache, XMLRPC sync. */
 $config = parse_config(true);
-if (write_config($p['description'], false) === false) {
+/* write_config() returns the config written; false when it refuses (a pending factory reset, a read-only user) and
+ * -1 when the file could not be written (both trees). */
+if (!is_array(write_config($p['description'], false))) {
 	$r['failedStep'] = 'install';
 	$r['error'] = 'write_config() failed';
 	$r['restored'] = pfha_restore($backup, "pfha: rollback after failed install");

@@ -3,7 +3,7 @@
  * seed.php <hostname> <peer-hostname> - pfha lab: first boot of a lab firewall. Writes /cf/conf/config.xml from
  * pfSense's factory config with pfSense's own XML code (xmlparse.inc), at the config version of the pfSense tree
  * the host runs (its globals.inc latest_config), with WAN (vtnet0, dhcp), LAN (vtnet1, static) and SYNC (opt1,
- * vtnet2, enabled, no address) assigned; resets the host's kernel state to what boot leaves.
+ * vtnet2, enabled, no address) assigned; resets the host's kernel state (and NIC addresses) to what boot leaves.
  * Env: PFHA_LAN_IP (default 192.168.1.<1+digit of host>).
  */
 require_once("globals.inc");
@@ -42,6 +42,8 @@ $config['system']['hostname'] = $host;
 $config['interfaces']['wan']['if'] = 'vtnet0';
 $config['interfaces']['lan']['if'] = 'vtnet1';
 $config['interfaces']['lan']['ipaddr'] = $lanip;
+/* the webGUI over http, so the XMLRPC sync (which uses the webGUI's protocol and port) needs no certificate */
+$config['system']['webgui']['protocol'] = 'http';
 $config['interfaces']['opt1'] = array(
 	'descr' => 'SYNC',
 	'if' => 'vtnet2',
@@ -52,8 +54,8 @@ $config['interfaces']['opt1'] = array(
 @mkdir("/cf/conf/backup", 0755, true);
 file_put_contents("/cf/conf/config.xml", dump_xml_config($config, 'pfsense'));
 @unlink("/tmp/config.cache");
-@unlink("/var/run/pfha-carp/{$host}.json");
 foreach (array('/var/log/pfha-lab', '/var/run/pfha-carp', '/tmp/pfha-lab-fail', '/var/db', '/var/etc', '/var/dhcpd/etc', '/var/log') as $d) {
 	@mkdir($d, 0755, true);
 }
+pfha_boot();
 echo "seeded {$host} (peer {$peer}): config version {$config['version']}, LAN {$lanip}/24, SYNC on vtnet2\n";
