@@ -39,8 +39,18 @@ require_once("interfaces.inc");
 require_once("services.inc");
 require_once("gwlb.inc");
 require_once("system.inc");
+/* what /etc/rc.filter_configure_sync loads before filter_configure_sync(): its rules need shaper.inc (limiters),
+ * ipsec.inc and vpn.inc */
+require_once("shaper.inc");
+require_once("ipsec.inc");
+require_once("vpn.inc");
 
 function pfha_done($r, $code) { global $p; if ($p['uploadedPath'] !== '') @unlink($p['uploadedPath']); echo "\n" . PFHA_MARK . json_encode($r, JSON_UNESCAPED_SLASHES) . "\n"; exit($code); }
+/* config_restore() reports success as 0 (2.7.x: 0 = restored, 1 = file missing) or true (24.x tree: true/false). */
+function pfha_restore($path, $descr) {
+	$rc = config_restore($path, $descr);
+	return $rc === true || $rc === 0;
+}
 function pfha_vips($cfg) {
 	$out = array();
 	foreach (($cfg['virtualip']['vip'] ?? array()) as $v) {
@@ -142,8 +152,6 @@ function pfha_apply($from, $to, $sections, $ifs, $vipsDown = array(), $force = a
 }
 function pfha_union($a, $b) { return array_values(array_unique(array_merge($a, $b))); }
 function pfha_order($sections) { return array_values(array_filter(PFHA_SECTIONS, function ($s) use ($sections) { return in_array($s, $sections, true); })); }
-/* config_restore() returns 0 on success on 2.7.x and true on the 24.x tree (1 / false on failure). */
-function pfha_restore($backup, $descr) { $rv = config_restore($backup, $descr); return $rv === 0 || $rv === true; }
 /* The reason a write failed; "no space" named when the filesystem is full. */
 function pfha_write_error($what, $dir) {
 	$free = @disk_free_space($dir);
@@ -233,7 +241,9 @@ unlock($lk);
 $r['installed'] = true;
 /* pfSense's own write: canonical file, <revision> naming the resources, cache, XMLRPC sync. */
 $config = parse_config(true);
-if (write_config($p['description'], false) === false) {
+/* write_config() returns the config written; false when it refuses (a pending factory reset, a read-only user) and
+ * -1 when the file could not be written (both trees). */
+if (!is_array(write_config($p['description'], false))) {
 	$r['failedStep'] = 'install';
 	$r['error'] = 'write_config() failed';
 	$r['restored'] = pfha_restore($backup, "pfha: rollback after failed install");

@@ -1,0 +1,56 @@
+// What the lab's firewalls record below pfSense's own code (lab/pfsense-standin): each FreeBSD command pfSense ran,
+// each call of its PHP extension that changes the kernel, each event sent to check_reload_status.
+import { existsSync, readFileSync } from "fs";
+import { hostPath, type LabInventory } from "../../lab/inventory";
+
+export interface LabRecordEntry {
+  t: number;
+  cmd?: string;
+  fn?: string;
+  args: unknown[];
+  /** check_reload_status: the exit code of the script an event ran, on its completion line. */
+  done?: number;
+}
+
+export const RECORD_PATH = "/var/log/pfha-lab/apply.log";
+
+export function labRecord(inv: LabInventory, host: string): LabRecordEntry[] {
+  const file = hostPath(inv, host, RECORD_PATH);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as LabRecordEntry);
+}
+
+/** A read of kernel state (changes nothing): `ifconfig [-a|-l|<if>]`, `sysctl <name>`, `pfctl -s…`, `route get`. */
+function isRead(e: LabRecordEntry): boolean {
+  const a = e.args.map(String);
+  switch (e.cmd) {
+    case "ifconfig":
+      return a.length <= 1;
+    case "sysctl":
+      return !a.some((x) => x.includes("="));
+    case "pfctl":
+      return a.length >= 1 && a.every((x) => /^-s/.test(x) || /^-v+s/.test(x)) ;
+    case "route":
+      return a.includes("get") || a.includes("show");
+    default:
+      return false;
+  }
+}
+
+/**
+ * The changes pfSense made, one string each, in order: `ifconfig vtnet1 vhid 2 …`, `pfSense_interface_setaddress
+ * vtnet1 10.0.0.2/24`, `event filter sync` (an event sent to check_reload_status). Reads and completions are left out.
+ */
+export function changesOf(entries: LabRecordEntry[]): string[] {
+  return entries
+    .filter((e) => e.done === undefined && !isRead(e))
+    .map((e) => (e.cmd === "check_reload_status" ? `event ${String(e.args[0])}` : [e.cmd ?? e.fn, ...e.args.map(String)].join(" ")));
+}
+
+/** Installs seen on a box: each successful write_config() sends exactly one "filter sync" event (carp_sync_client). */
+export function writeConfigCount(entries: LabRecordEntry[]): number {
+  return entries.filter((e) => e.cmd === "check_reload_status" && e.done === undefined && e.args[0] === "filter sync").length;
+}
