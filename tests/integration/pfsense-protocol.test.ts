@@ -111,12 +111,18 @@ test("one edit: installed with write_config naming the resource, then applied by
   expect(vips(doc).get("pfhatest00001")).toBe("192.168.1.101");
   expect(textIn(doc, getPath(doc.root, "revision/description"))).toContain("CarpVip test-1");
   // write_config() sends its "filter sync" event; interface_carp_configure() sets up the vhid, then its address;
-  // enable_carp() finds net.inet.carp.allow already 1.
+  // enable_carp() finds net.inet.carp.allow already 1; the VIP apply ends as the GUI's does, with the ruleset
+  // reloaded (filter_configure_sync(): pf enabled, limits, then rules.debug loaded).
   expect(changesOf(applyLog())).toEqual([
     "event filter sync",
     "ifconfig vtnet1 vhid 2 advskew 0 advbase 1 pass <redacted>",
     "ifconfig vtnet1 192.168.1.101/24 alias vhid 2",
+    "pfctl -e",
+    "pfctl -Of /tmp/rules.limits",
+    "pfctl -o basic -f /tmp/rules.debug",
   ]);
+  // The loaded ruleset passes CARP right after the VIP stage (pfSense's filter.inc rule), so no split brain.
+  expect(await onFw("cat /tmp/rules.debug")).toMatch(/^pass\s+quick proto carp ridentifier \d+ no state$/m);
   expect(await onFw("ifconfig vtnet1")).toContain("carp: MASTER vhid 2 advbase 1 advskew 0");
   const backups = await onFw("ls /cf/conf/backup");
   expect(backups).toMatch(/config-\d+\.xml/); // pfSense's own history copy
@@ -194,6 +200,9 @@ test("apply failure: previous config restored and re-applied, error names the st
     "event filter sync",
     "event filter sync",
     "pfSense_interface_deladdress vtnet1 192.168.1.121",
+    "pfctl -e",
+    "pfctl -Of /tmp/rules.limits",
+    "pfctl -o basic -f /tmp/rules.debug",
   ]);
   const ifc = await onFw("ifconfig vtnet1");
   expect(ifc).toContain("carp: MASTER vhid 21 ");

@@ -1,0 +1,129 @@
+// A killed apply converges (lab, pfSense's own PHP; PFHA_PFSENSE_VERSION selects the tree): the install script is
+// killed with SIGKILL while pfSense applies one section; the work stays recorded (our pending record + pfSense's own
+// dirty-subsystem marker, the GUI's "apply changes" banner), refresh reports it, and the next run applies it.
+import { readdirSync, readFileSync, readlinkSync } from "fs";
+import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
+import { closeAllHosts, type SshEndpoint } from "../../providers/ssh";
+import { errorOf, waitFor } from "../support/async";
+import { changesOf, labRecord } from "../support/pfsense-lab";
+import { childrenByTag, ensurePath, kids, leaf, section, valueOf } from "../../providers/pfsense/codec-tree";
+import { resetProtocolStats, setProtocolHooks, submitEdit } from "../../providers/pfsense/remote/queue";
+import type { ConfigEdit } from "../../providers/pfsense/remote/types";
+import { readPendingApply } from "../../providers/pfsense/resources/box";
+
+const FW = "fw1";
+let inv: LabInventory;
+let ep: SshEndpoint;
+
+async function onFw(script: string): Promise<string> {
+  const r = await labExec(inv, FW, script);
+  if (r.code !== 0) throw new Error(`fw1: ${script}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function resetFw(): Promise<void> {
+  await onFw(
+    "php /usr/local/share/pfha-lab/seed.php fw1 fw2 >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log " +
+      "/tmp/pfha-lab-fail /tmp/pfha-lab-slow /tmp/config.cache /cf/conf/.pfha-* /var/run/pfha-apply.json /var/run/*.dirty && mkdir -p /cf/conf/backup",
+  );
+}
+
+/** The pid of the install script's php running inside fw1 (its root is fw1's root, its command line ours). */
+function installScriptPid(): number | undefined {
+  const root = hostPath(inv, FW, "/").replace(/\/+$/, "");
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8");
+      if (!cmd.includes("zend.exception_ignore_args=1")) continue;
+      if (readlinkSync(`/proc/${d}/root`).replace(/\/+$/, "") === root) return Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+function vipEdit(n: number): ConfigEdit {
+  const uniqid = `pfhakill${String(n).padStart(5, "0")}`;
+  return {
+    label: `CarpVip kill-${n}`,
+    edit(doc) {
+      const list = ensurePath(doc.root, "virtualip");
+      if (childrenByTag(list, "vip").some((v) => valueOf(doc, v, "uniqid") === uniqid)) return;
+      kids(list).push(
+        section("vip", [
+          leaf(doc, "mode", "carp"), leaf(doc, "interface", "lan"), leaf(doc, "vhid", String(n)), leaf(doc, "advskew", "0"),
+          leaf(doc, "advbase", "1"), leaf(doc, "password", "kill-test-pw"), leaf(doc, "uniqid", uniqid), leaf(doc, "descr", `kill ${n}`),
+          leaf(doc, "type", "single"), leaf(doc, "subnet_bits", "24"), leaf(doc, "subnet", `192.168.1.${200 + n}`),
+        ]),
+      );
+    },
+  };
+}
+
+function aliasEdit(n: number): ConfigEdit {
+  const name = `pfha_kill_${n}`;
+  return {
+    label: `Alias kill-${n}`,
+    edit(doc) {
+      const list = ensurePath(doc.root, "aliases");
+      if (childrenByTag(list, "alias").some((a) => valueOf(doc, a, "name") === name)) return;
+      kids(list).push(section("alias", [leaf(doc, "name", name), leaf(doc, "type", "host"), leaf(doc, "address", "192.0.2.1"), leaf(doc, "descr", "kill test")]));
+    },
+  };
+}
+
+beforeAll(() => {
+  inv = loadInventory();
+  ep = sshEndpointOf(inv.hosts[FW], inv);
+});
+
+beforeEach(async () => {
+  await resetFw();
+  resetProtocolStats();
+  setProtocolHooks({});
+});
+
+afterAll(async () => {
+  await closeAllHosts();
+  await resetFw();
+});
+
+// [section, the edit, the command pfSense runs in that section (slowed down so the kill lands there),
+//  pfSense's dirty-subsystem marker the GUI shows for it, a change the completed apply makes]
+const CASES: [string, ConfigEdit, string, string, RegExp][] = [
+  ["vip", vipEdit(31), "ifconfig", "vip", /^ifconfig vtnet1 192\.168\.1\.231\/24 alias vhid 31$/],
+  ["filter", aliasEdit(1), "pfctl", "filter", /^pfctl -o basic -f \/tmp\/rules\.debug$/],
+];
+
+test.each(CASES)("kill -9 during the %s apply: the work stays pending (refresh sees it), the next run applies it", async (sec, edit, slowCmd, dirty, applied) => {
+  const mark = labRecord(inv, FW).length;
+  await onFw(`mkdir -p /tmp/pfha-lab-slow && echo 3 > /tmp/pfha-lab-slow/${slowCmd}`);
+  const pending = errorOf(submitEdit(ep, edit));
+  // pfSense is inside the section: the slowed command has started (recorded on start).
+  await waitFor(() => labRecord(inv, FW).slice(mark).some((e) => e.cmd === slowCmd && e.done === undefined), 15000, 50);
+  const pid = installScriptPid();
+  expect(pid).toBeDefined();
+  process.kill(pid as number, "SIGKILL");
+  expect(await pending).toMatch(/the install script was killed|was cut or crashed/);
+  expect(await pending).toContain("recorded as pending work (/var/run/pfha-apply.json)");
+  await onFw("rm -rf /tmp/pfha-lab-slow");
+
+  // config.xml holds the new element; the pending record and pfSense's own marker say it is not applied.
+  expect(JSON.parse(await onFw("cat /var/run/pfha-apply.json")).sections).toContain(sec);
+  expect(await onFw(`cat /var/run/${dirty}.dirty`)).toBe("DIRTY");
+  expect((await readPendingApply(ep)).sections).toContain(sec); // what refresh reports as drift
+
+  // The next run: the element is already in config.xml (no install), the pending section is applied.
+  const rerun = labRecord(inv, FW).length;
+  await submitEdit(ep, edit);
+  expect(changesOf(labRecord(inv, FW).slice(rerun)).some((c) => applied.test(c))).toBe(true);
+  expect(await onFw("ls /var/run/pfha-apply.json 2>/dev/null || echo gone")).toBe("gone\n");
+  expect(await onFw(`ls /var/run/${dirty}.dirty 2>/dev/null || echo gone`)).toBe("gone\n");
+  expect((await readPendingApply(ep)).sections).toEqual([]);
+  // And a further run has nothing left to do.
+  const after = labRecord(inv, FW).length;
+  await submitEdit(ep, edit);
+  expect(changesOf(labRecord(inv, FW).slice(after))).toEqual([]);
+});
