@@ -3,7 +3,7 @@
 import { broadcastOf, inSubnet, intToIpv4, ipv4ToInt, networkOf, parseCidr, subnetOf, subnetsOverlap } from "./ipv4";
 import { checkNetworksTogether, inRange, readNetworks } from "./networks";
 import type { Problem } from "./problems";
-import { Reader, isPlainObject, isSecureValue, type RawObject } from "./reader";
+import { Reader, isPlainObject, isSecureValue, kindOf, type RawObject } from "./reader";
 import { checkAdvbase, checkAdvskew, checkHostname, checkIfName, checkIntegerRange, checkIpv4, checkMtu, checkTunnelEndpoint, checkUsername, checkVmId } from "./rules";
 import { labHostName, readSsh } from "./ssh-config";
 import {
@@ -37,8 +37,8 @@ const FIREWALL_KEYS = ["name", "proxmoxNode", "vm", "ssh", "interfaces"] as cons
 const VM_KEYS = ["clone", "adopt", "vmId", "cores", "memoryMb", "diskGb", "datastore"] as const;
 const CLONE_KEYS = ["templateId", "full"] as const;
 const CARP_KEYS = ["advskewPrimary", "advskewSecondary", "advbase"] as const;
-const HASYNC_KEYS = ["syncNetwork", "username", "options"] as const;
-const NAT_KEYS = ["sources"] as const;
+const HASYNC_KEYS = ["syncNetwork", "username", "webguiPort", "options"] as const;
+const NAT_KEYS = ["sources", "position"] as const;
 const DHCP_KEYS = ["network", "rangeFrom", "rangeTo", "failover", "backend"] as const;
 
 /** pfSense hasync synchronize* flags (2.7/2.8; synchronizekea6 is 2.8+). */
@@ -408,6 +408,8 @@ function readHasync(r: Reader, raw: unknown, declared: string[]): HasyncConfig |
   }
   // That the sync network has an interface on BOTH firewalls is enforced by readInterfaces (every network on each).
   const username = r.checked(`${k}.username`, o.username ?? "admin", checkUsername, true, `"admin"`);
+  // xmlrpc_client.inc connects to the primary's own webGUI port; the provider checks the value against it.
+  const webguiPort = r.integer(`${k}.webguiPort`, o.webguiPort, (kk, v) => checkIntegerRange(kk, v, 1, 65535, "webGUI port"), 443);
   const options: Record<string, boolean> = Object.fromEntries(HASYNC_OPTIONS.map((x) => [x, true]));
   const oo = r.object(`${k}.options`, o.options, HASYNC_OPTIONS, false, `{synchronizecaptiveportal: false}`);
   if (oo) {
@@ -415,15 +417,16 @@ function readHasync(r: Reader, raw: unknown, declared: string[]): HasyncConfig |
       if ((HASYNC_OPTIONS as readonly string[]).includes(name)) options[name] = r.boolean(`${k}.options.${name}`, v, true);
     }
   }
-  return username ? { syncNetwork, username, options } : undefined;
+  return username && webguiPort !== undefined ? { syncNetwork, username, webguiPort, options } : undefined;
 }
 
 function readNat(r: Reader, raw: unknown, networks: NetworkConfig[], declared: string[]): NatConfig | undefined {
   const k = `${C}.nat`;
   const o = r.object(k, raw, NAT_KEYS, false, `{sources: [lan]}`) ?? { sources: ["lan"] };
+  const position = r.oneOf(`${k}.position`, o.position, ["top", "bottom"] as const, "top");
   const list = o.sources ?? [];
   if (!Array.isArray(list)) {
-    r.add(`${k}.sources`, typeof list, "must be a list", `write ${k}.sources: [lan, "10.9.0.0/16"]`);
+    r.add(`${k}.sources`, kindOf(list), `must be a list (got ${kindOf(list)})`, `write ${k}.sources: [lan, "10.9.0.0/16"]`);
     return undefined;
   }
   const wan = networks.find((n) => n.role === "wan");
@@ -473,7 +476,7 @@ function readNat(r: Reader, raw: unknown, networks: NetworkConfig[], declared: s
   if (sources.length && wan && wan.vips.length === 0) {
     r.add(`${C}.networks.wan.vip`, undefined, "outbound NAT needs a WAN CARP VIP to translate to (else traffic leaves with a node's own address and breaks on failover)", `add ${C}.networks.wan.vip: {address: <unused WAN address>, vhid: <1-255>}`);
   }
-  return { sources };
+  return { sources, position };
 }
 
 function readDhcp(

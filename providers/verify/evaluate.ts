@@ -111,6 +111,10 @@ function syncChecks(e: VerifyExpectations, o: Observations): Check[] {
     out.push(check({ check: "xmlrpc target", node, expected: e.xmlrpcTarget, found: to ?? "(not set)" }, to === e.xmlrpcTarget,
       `set System > High Avail. Sync > Synchronize Config to IP on ${p.name} to the secondary's sync address ${e.xmlrpcTarget} (\`pulumi up\` writes it)`));
     if (p.xmlrpc) {
+      // The probe computes the port as xmlrpc_client.inc does (the primary's webGUI port): the sync rule must allow it.
+      const port = Number(p.xmlrpc.target.slice(p.xmlrpc.target.lastIndexOf(":") + 1));
+      out.push(check({ check: "xmlrpc port", node, expected: String(e.xmlrpcPort), found: String(port) }, port === e.xmlrpcPort,
+        `the primary's XMLRPC client connects to its webGUI port ${port}, but the sync rule allows ${e.xmlrpcPort}: set pfsense-ha:cluster.hasync.webguiPort to ${port} and run \`pulumi up\``));
       out.push(check({ check: "xmlrpc reachable", node, expected: `${p.xmlrpc.target} accepts TCP`, found: p.xmlrpc.detail }, p.xmlrpc.reachable,
         `the primary cannot open ${p.xmlrpc.target}: allow the webGUI port on the secondary's sync interface (the pfsense-ha sync rule) and check the sync link`));
     }

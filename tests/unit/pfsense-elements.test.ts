@@ -197,7 +197,7 @@ describe("FirewallRule + Alias (sync rules)", () => {
       "\t\t\t<statetype><![CDATA[keep state]]></statetype>\n\t\t\t<os></os>\n\t\t\t<protocol>tcp</protocol>\n" +
         "\t\t\t<source>\n\t\t\t\t<address>HA_SYNC_PEERS</address>\n\t\t\t</source>\n" +
         "\t\t\t<destination>\n\t\t\t\t<network>(self)</network>\n\t\t\t\t<port>443</port>\n\t\t\t</destination>\n" +
-        "\t\t\t<descr><![CDATA[[pfsense-ha]1712345002 HA: XMLRPC]]></descr>\n\t\t</rule>\n",
+        "\t\t\t<descr><![CDATA[[pfha] HA: XMLRPC]]></descr>\n\t\t</rule>\n",
     );
     expect(out).toContain(
       "\t\t<alias>\n\t\t\t<name>HA_SYNC_PEERS</name>\n\t\t\t<type>host</type>\n\t\t\t<address>172.16.1.2 172.16.1.3</address>\n" +

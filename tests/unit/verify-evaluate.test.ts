@@ -155,6 +155,16 @@ test("XMLRPC target unreachable", () => {
   expect(fails(evaluate(e, o))).toEqual(["xmlrpc reachable @ fw1 (primary)"]);
 });
 
+test("XMLRPC client on another port than the sync rule allows (the primary's webGUI moved to 8443)", () => {
+  const o = healthy();
+  o.firewalls.primary.xmlrpc = { target: `${e.xmlrpcTarget}:8443`, reachable: true, detail: "connected" };
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toEqual(["xmlrpc port @ fw1 (primary)"]);
+  expect(checks.find((x) => x.check === "xmlrpc port")?.hint).toBe(
+    "the primary's XMLRPC client connects to its webGUI port 8443, but the sync rule allows 443: set pfsense-ha:cluster.hasync.webguiPort to 8443 and run `pulumi up`",
+  );
+});
+
 test("VXLAN port with an error (ofport -1) fails `realised` with vswitchd's message in the next step", () => {
   const o = healthy();
   const p = o.nodes[0].ports[0];
