@@ -137,6 +137,8 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
         // the interface's upstream (interfaces.php stores the gateway's name); the gateway item writes it too
         ...(n.gateway !== undefined ? { gateway: gatewayNameOf(n.role) } : {}),
         sync: dedicatedSync && n === sync,
+        // per-node, non-CARP IPv6 (factory dhcp6/track6) removed as the GUI's IPv6 type None does
+        ...(n.ipv6 === "none" ? { ipv6: "none" as const } : {}),
       },
     });
   }

@@ -26,6 +26,7 @@ export const NETWORK_KEYS = [
   "gateway",
   "addresses",
   "vip",
+  "ipv6",
 ] as const;
 const VXLAN_KEYS = ["key", "dstPort", "bfd"] as const;
 const VIP_KEYS = ["address", "vhid", "advbase", "description"] as const;
@@ -124,6 +125,7 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
     }
   }
 
+  const ipv6 = readIpv6Choice(r, `${key}.ipv6`, o.ipv6);
   const vips = readVips(r, `${key}.vip`, o.vip, ctx.advbase, role);
   for (const [i, v] of vips.entries()) {
     const vk = Array.isArray(o.vip) ? `${key}.vip[${i}]` : `${key}.vip`;
@@ -158,6 +160,7 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
     prefix: cidr.prefix,
     addresses: { primary: addresses.primary, secondary: addresses.secondary },
     vips,
+    ipv6,
   };
   if (uplink) n.uplink = uplink;
   if (vxlan) n.vxlan = vxlan;
@@ -174,6 +177,22 @@ function checkHostInSubnet(r: Reader, key: string, ip: string, c: Ipv4Cidr, what
   } else if (ip === broadcastOf(c)) {
     r.add(key, ip, `${what} is the broadcast address of ${subnet}`, `use a host address between ${networkOf(c)} and ${broadcastOf(c)} (exclusive)`);
   }
+}
+
+/**
+ * IPv6 is an explicit choice: "none" (default) removes the factory's per-node dhcp6/track6, which are not CARP-aware
+ * (the 24.1 tree even adds a WAN_DHCP6 gateway by itself); "unmanaged" leaves a human's IPv6 as it is.
+ */
+function readIpv6Choice(r: Reader, key: string, raw: unknown): "none" | "unmanaged" {
+  if (raw === undefined || raw === null || raw === "none") return "none";
+  if (raw === "unmanaged") return "unmanaged";
+  r.add(
+    key,
+    raw,
+    `is not an IPv6 choice: use "none" (default: no IPv6 on this interface, as the GUI's IPv6 type None) or "unmanaged" (leave the interface's IPv6 as configured by hand)`,
+    `set ${key} to none or unmanaged; HA IPv6 needs static addresses on both nodes plus an IPv6 CARP VIP, configured by hand with "unmanaged"`,
+  );
+  return "none";
 }
 
 function readVxlan(r: Reader, key: string, raw: unknown): VxlanConfig | undefined {

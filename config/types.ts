@@ -61,6 +61,8 @@ export interface NetworkConfig {
   addresses: Record<FirewallRole, string>;
   /** CARP VIPs on this interface (zero or more). */
   vips: VipConfig[];
+  /** IPv6 on this interface: "none" (default: pfSense's IPv6 keys removed) or "unmanaged" (left as found). */
+  ipv6: "none" | "unmanaged";
 }
 
 export type FirewallVm =

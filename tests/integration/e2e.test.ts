@@ -262,7 +262,7 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
     expect(order).toEqual([...order].sort((a, b) => b - a));
     for (const h of ["fw1", "fw2"]) {
       const x = await sh(inv, h, "cat /cf/conf/config.xml");
-      expect(x).not.toContain("[pfsense-ha]");
+      expect(x).not.toMatch(/\[pfsense-ha\]|\[pfha\]/);
       expect(x).not.toMatch(/<vip>|<pfsyncenabled>|<synchronizetoip>|<failover_peerip>/);
       expect(x).not.toMatch(/<name>PFHA_WANGW<\/name>|<gateway>PFHA_WANGW<\/gateway>|<defaultgw4>PFHA_WANGW<\/defaultgw4>/);
     }

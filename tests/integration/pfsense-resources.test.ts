@@ -420,7 +420,7 @@ describe("Alias + FirewallRule (the sync rules)", () => {
           "<tag></tag>", "<tagged></tagged>", "<max></max>", "<max-src-nodes></max-src-nodes>", "<max-src-conn></max-src-conn>",
           "<max-src-states></max-src-states>", "<statetimeout></statetimeout>", "<statetype><![CDATA[keep state]]></statetype>", "<os></os>",
           "<protocol>tcp</protocol>", "<source>", "\t<address>pfha_sync</address>", "</source>", "<destination>", "\t<network>(self)</network>",
-          "\t<port>443</port>", "</destination>", "<descr><![CDATA[[pfsense-ha]4000000002 XMLRPC]]></descr>") + "\n" + lines(2, "</rule>"),
+          "\t<port>443</port>", "</destination>", "<descr><![CDATA[[pfha] XMLRPC]]></descr>") + "\n" + lines(2, "</rule>"),
     );
     // what XMLRPC sync would copy: the elements are byte-identical on both nodes
     for (const t of ["4000000001", "4000000002"]) expect(block(xmlOn("fw2"), "rule", 2, t)).toBe(block(xmlOn("fw1"), "rule", 2, t));
@@ -454,7 +454,7 @@ describe("Alias + FirewallRule (the sync rules)", () => {
 
     // Update in place (new description): same tracker, same position.
     const upd = await P.filterRule.update(r1.id, r1.outs, { ...r1.checked, spec: pfsyncRule({ descr: "pfsync states" }) });
-    expect(block(xmlOn("fw1"), "rule", 2, "4000000001")).toContain("<descr><![CDATA[[pfsense-ha]4000000001 pfsync states]]></descr>");
+    expect(block(xmlOn("fw1"), "rule", 2, "4000000001")).toContain("<descr><![CDATA[[pfha] pfsync states]]></descr>");
     expect(opt1Trackers("fw1")).toEqual(["4000000001", "4000000002", HUMAN_TRACKER]);
 
     await P.filterRule.delete(again.id, again.outs);
@@ -468,7 +468,7 @@ describe("Alias + FirewallRule (the sync rules)", () => {
     }
     for (const h of ["fw1", "fw2"]) {
       expect(opt1Trackers(h)).toEqual([HUMAN_TRACKER]);
-      expect(xmlOn(h)).not.toContain("[pfsense-ha]");
+      expect(xmlOn(h)).not.toMatch(/\[pfsense-ha\]|\[pfha\]/);
     }
     expect(block(xmlOn("fw1"), "rule", 2, HUMAN_TRACKER)).toBe(humanRule);
   });

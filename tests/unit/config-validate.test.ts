@@ -147,6 +147,9 @@ const CASES: Case[] = [
   ["networks given as a list", (v) => setIn(v, "networks", []), `${C}.networks`, /^must be an object \(got a list\)$/],
   ["a network on different devices on the two firewalls", (v) => { for (const r of ["primary", "secondary"]) { setIn(v, `firewalls.${r}.vm`, "none"); setIn(v, `firewalls.${r}.interfaces`, { wan: "igb0", lan: "igb1", sync: "igb2" }); } setIn(v, "firewalls.secondary.interfaces.sync", "igb3"); }, `${C}.firewalls.secondary.interfaces.sync`, /^differs from the primary's device for the sync network \(primary: "igb2", secondary: "igb3"\): pfSense HA needs each network on the same interface on both nodes/],
   ["an invalid network field with devices named (no did-you-mean on interfaces)", (v) => { for (const r of ["primary", "secondary"]) { setIn(v, `firewalls.${r}.vm`, "none"); setIn(v, `firewalls.${r}.interfaces`, { wan: "igb0", lan: "igb1", sync: "igb2" }); } setIn(v, "networks.sync.subnet", "172.16.255.0"); }, net("sync", ".subnet"), /^is not an IPv4 CIDR$/],
+  ["IPv6 choice not none/unmanaged", (v) => setIn(v, "networks.lan.ipv6", "dhcp6"), net("lan", ".ipv6"), /^is not an IPv6 choice: use "none" \(default: no IPv6 on this interface, as the GUI's IPv6 type None\) or "unmanaged"/],
+  ["hasync.webguiPort 0", (v) => setIn(v, "hasync.webguiPort", 0), `${C}.hasync.webguiPort`, /^webGUI port must be an integer from 1 to 65535$/],
+  ["nat.position not top/bottom", (v) => setIn(v, "nat.position", "first"), `${C}.nat.position`, /^must be one of "top", "bottom"$/],
   ["linked clone", (v) => setIn(v, "firewalls.primary.vm.clone.full", false), `${C}.firewalls.primary.vm.clone.full`, /linked clones/],
   ["WAN role missing", (v) => deleteIn(v, "networks.wan"), net("wan"), /the WAN network is required/],
 ];

@@ -8,6 +8,7 @@ import { schemaOf, schemaForVersion } from "../../providers/pfsense/version";
 import { MAX_RULE_DESCR, readFilterRule, removeFilterRule, upsertFilterRule, type FilterRuleSpec } from "../../providers/pfsense/elements/filter-rule";
 import { readOutboundNat, upsertOutboundNat, type OutboundNatSpec } from "../../providers/pfsense/elements/outbound-nat";
 import { upsertHaSync, xmlrpcPortOf } from "../../providers/pfsense/elements/hasync";
+import { readIpv6, upsertInterface } from "../../providers/pfsense/elements/interface";
 import { FACTORY_CONFIG_PATH } from "../fixtures/gen-large-config";
 
 const factory = readFileSync(FACTORY_CONFIG_PATH, "utf8");
@@ -154,5 +155,37 @@ describe("XMLRPC port as pfSense's client computes it (xmlrpc_client.inc)", () =
     );
     expect(buildConfigXml(doc)).toBe(before);
     expect(upsertHaSync(doc, { ...spec, xmlrpc: { ...spec.xmlrpc, webguiPort: 8443 } }, schemaForVersion("23.3")).changed).toBe(true);
+  });
+});
+
+describe("IPv6 none, as interfaces.php saves IPv6 Configuration Type None", () => {
+  it("removes the factory's per-node dhcp6 (WAN) and track6 (LAN) keys, and nothing else", () => {
+    const doc = parseConfigXml(factory);
+    const wan = upsertInterface(doc, { name: "wan", device: "em0", descr: "WAN", enable: true, ipaddr: "198.51.100.2", subnetBits: 24, sync: false, ipv6: "none" });
+    expect(wan.diff.filter((l) => l.includes("IPv6 none"))).toEqual([
+      'interface wan ipaddrv6: "dhcp6" -> (removed: IPv6 none)',
+      'interface wan dhcp6-duid: "" -> (removed: IPv6 none)',
+      'interface wan dhcp6-ia-pd-len: "0" -> (removed: IPv6 none)',
+    ]);
+    const lan = upsertInterface(doc, { name: "lan", device: "em1", descr: "LAN", enable: true, ipaddr: "192.168.1.2", subnetBits: 24, sync: false, ipv6: "none" });
+    expect(lan.diff).toEqual([
+      'interface lan descr: (absent) -> "LAN"',
+      'interface lan ipaddr: "192.168.1.1" -> "192.168.1.2"',
+      'interface lan ipaddrv6: "track6" -> (removed: IPv6 none)',
+      'interface lan subnetv6: "64" -> (removed: IPv6 none)',
+      'interface lan track6-interface: "wan" -> (removed: IPv6 none)',
+      'interface lan track6-prefix-id: "0" -> (removed: IPv6 none)',
+    ]);
+    expect(readIpv6(doc, "wan")).toBe("none");
+    expect(readIpv6(doc, "lan")).toBe("none");
+    const out = buildConfigXml(doc);
+    expect(out.slice(out.indexOf("<interfaces>"), out.indexOf("</interfaces>"))).not.toMatch(/v6|track6|dhcp6/);
+    expect(upsertInterface(doc, { name: "lan", device: "em1", descr: "LAN", enable: true, ipaddr: "192.168.1.2", subnetBits: 24, sync: false, ipv6: "none" }).changed).toBe(false);
+  });
+
+  it("a human's IPv6 set again reads as drift", () => {
+    const doc = parseConfigXml(factory);
+    expect(readIpv6(doc, "wan")).toBe("dhcp6");
+    expect(readIpv6(doc, "lan")).toBe("track6");
   });
 });

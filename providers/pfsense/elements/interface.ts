@@ -17,7 +17,20 @@ export interface InterfaceSpec {
   gateway?: string;
   /** The SYNC interface: blockpriv/blockbogons cleared. */
   sync: boolean;
+  /**
+   * IPv6 on this interface. "none": every IPv6 key removed, as interfaces.php saves IPv6 Configuration Type "None"
+   * (the factory's per-node dhcp6 on WAN and track6 on LAN are not CARP-aware). Omitted: IPv6 keys not touched.
+   */
+  ipv6?: "none";
 }
+
+/** The IPv6 keys interfaces.php deletes before it writes the chosen IPv6 type ($wancfg_to_delelete, 2.7.2). */
+const IPV6_KEYS: readonly string[] = [
+  "ipaddrv6", "subnetv6", "gatewayv6", "dhcp6-duid", "dhcp6-ia-pd-len", "dhcp6-ia-pd-send-hint", "dhcp6prefixonly",
+  "dhcp6usev4iface", "slaacusev4iface", "ipv6usev4iface", "track6-interface", "track6-prefix-id", "dhcp6withoutra",
+  "dhcp6vlanenable", "dhcp6cvpt", "prefix-6rd", "prefix-6rd-v4plen", "gateway-6rd",
+];
+const isIpv6Key = (tag: string): boolean => IPV6_KEYS.includes(tag) || tag.startsWith("adv_dhcp6_");
 
 export function validateInterface(spec: InterfaceSpec): void {
   checkIfName("name", spec.name);
@@ -28,6 +41,7 @@ export function validateInterface(spec: InterfaceSpec): void {
   checkIpv4("ipaddr", spec.ipaddr);
   checkInt("subnetBits", spec.subnetBits, 1, 32);
   if (spec.gateway !== undefined) checkText("gateway", spec.gateway, 32);
+  if (spec.ipv6 !== undefined && spec.ipv6 !== "none") throw new ElementInputError("ipv6", spec.ipv6, `use "none" (IPv6 Configuration Type None) or leave it out`);
 }
 
 export function upsertInterface(doc: PfConfigDoc, spec: InterfaceSpec): EditResult {
@@ -45,6 +59,13 @@ export function upsertInterface(doc: PfConfigDoc, spec: InterfaceSpec): EditResu
     log.flag(i, "blockpriv", false);
     log.flag(i, "blockbogons", false);
   }
+  if (spec.ipv6 === "none") {
+    for (const e of [...(i.children ?? [])]) {
+      if (!isIpv6Key(e.tag)) continue;
+      log.note(`${e.tag}: ${JSON.stringify(textIn(doc, e) ?? "")} -> (removed: IPv6 none)`);
+      removeChild(i, e);
+    }
+  }
   return log.result();
 }
 
@@ -55,6 +76,14 @@ export function readInterface(doc: PfConfigDoc, name: string): Omit<InterfaceSpe
   const out: Omit<InterfaceSpec, "sync"> = { name, device: v("if"), descr: v("descr"), enable: child(i, "enable") !== undefined, ipaddr: v("ipaddr"), subnetBits: Number(v("subnet")) };
   if (v("gateway") !== "") out.gateway = v("gateway");
   return out;
+}
+
+/** "none" when the interface has no IPv6 configuration, else its IPv6 type/address (dhcp6, track6, 2001:db8::1 …). */
+export function readIpv6(doc: PfConfigDoc, name: string): string {
+  const i = getPath(doc.root, `interfaces/${name}`);
+  const v6 = i ? textIn(doc, child(i, "ipaddrv6")) : undefined;
+  if (v6 !== undefined && v6 !== "") return v6;
+  return (i?.children ?? []).some((e) => isIpv6Key(e.tag)) ? "other IPv6 keys" : "none";
 }
 
 /** Only optN assignments are removed (wan/lan are never unassigned). */

@@ -1,7 +1,7 @@
 // PfSenseInterface: assignment and static IPv4 of wan/lan/optN (elements/interface.ts), identified by its name.
 // A sync interface must have blockpriv/blockbogons off; a human turning them back on reads as drift.
 import { child, getPath } from "../codec-tree";
-import { readInterface, removeInterface, upsertInterface, validateInterface, type InterfaceSpec } from "../elements/interface";
+import { readInterface, readIpv6, removeInterface, upsertInterface, validateInterface, type InterfaceSpec } from "../elements/interface";
 import type { ElementInputs, ElementKind } from "./element-provider";
 
 export type InterfaceInputs = ElementInputs<InterfaceSpec>;
@@ -20,7 +20,10 @@ export const interfaceKind: ElementKind<InterfaceSpec, InterfaceInputs> = {
     const el = getPath(doc.root, `interfaces/${i.spec.name}`);
     const blocks = el !== undefined && (child(el, "blockpriv") !== undefined || child(el, "blockbogons") !== undefined);
     // sync = what we enforce: off when a block flag is set on a sync interface; a non-sync one is never touched
-    return { ...found, sync: i.spec.sync && !blocks };
+    const out: InterfaceSpec = { ...found, sync: i.spec.sync && !blocks };
+    // IPv6 "none": any IPv6 configuration found (a human set dhcp6/track6 again) reads as drift
+    if (i.spec.ipv6 !== undefined) out.ipv6 = readIpv6(doc, i.spec.name) as "none";
+    return out;
   },
   secrets: () => [],
 };
