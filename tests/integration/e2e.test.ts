@@ -205,7 +205,7 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
     // the same gateway on both nodes (what XMLRPC sync copies with synchronizestaticroutes)
     expect(x).toContain(
       ["\t<gateways>", "\t\t<gateway_item>", "\t\t\t<interface>wan</interface>", `\t\t\t<gateway>${wan.gateway}</gateway>`, "\t\t\t<name>PFHA_WANGW</name>",
-        "\t\t\t<weight>1</weight>", "\t\t\t<ipprotocol>inet</ipprotocol>", "\t\t\t<descr><![CDATA[[pfsense-ha]PFHA_WANGW pfsense-ha: upstream gateway of wan]]></descr>",
+        "\t\t\t<weight>1</weight>", "\t\t\t<ipprotocol>inet</ipprotocol>", "\t\t\t<descr><![CDATA[[pfsense-ha]PFHA_WANGW pfsense-ha: upstream gateway of wan]]></descr>", "\t\t\t<gw_down_kill_states></gw_down_kill_states>",
         "\t\t</gateway_item>", "\t\t<defaultgw4>PFHA_WANGW</defaultgw4>", "\t</gateways>"].join("\n"),
     );
     expect(textIn(doc, getPath(doc.root, "interfaces/wan/gateway"))).toBe("PFHA_WANGW");

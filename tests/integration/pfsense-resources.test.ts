@@ -313,13 +313,13 @@ describe("HaSyncConfig", () => {
     expect(on).toHaveLength(17);
     expect(block(xmlOn("fw1"), "hasync", 1, "<pfsyncenabled>")).toBe(
       lines(1, "<hasync>") + "\n" +
-        lines(2, "<pfsyncenabled>on</pfsyncenabled>", `<pfsyncpeerip>${SYNC2}</pfsyncpeerip>`, "<pfsyncinterface>opt1</pfsyncinterface>",
+        lines(2, "<pfhostid></pfhostid>", "<pfsyncenabled>on</pfsyncenabled>", `<pfsyncpeerip>${SYNC2}</pfsyncpeerip>`, "<pfsyncinterface>opt1</pfsyncinterface>",
           ...on.map((o) => `<${o}>on</${o}>`), `<synchronizetoip>${SYNC2}</synchronizetoip>`, "<username><![CDATA[admin]]></username>",
           `<password><![CDATA[${XMLRPC_SECRET}]]></password>`) + "\n" + lines(1, "</hasync>"),
     );
     expect(block(xmlOn("fw2"), "hasync", 1, "<pfsyncenabled>")).toBe(
       lines(1, "<hasync>") + "\n" +
-        lines(2, "<pfsyncenabled>on</pfsyncenabled>", `<pfsyncpeerip>${SYNC1}</pfsyncpeerip>`, "<pfsyncinterface>opt1</pfsyncinterface>") +
+        lines(2, "<pfhostid></pfhostid>", "<pfsyncenabled>on</pfsyncenabled>", `<pfsyncpeerip>${SYNC1}</pfsyncpeerip>`, "<pfsyncinterface>opt1</pfsyncinterface>") +
         "\n" + lines(1, "</hasync>"),
     );
     // write_config triggers pfSense's XMLRPC sync on the primary only; interfaces_sync_setup re-enables CARP
@@ -627,7 +627,7 @@ describe("Gateway", () => {
   const expectedBlock = (weight = 1): string =>
     lines(1, "<gateways>", "\t<gateway_item>") + "\n" +
     lines(3, "<interface>wan</interface>", "<gateway>198.51.100.1</gateway>", "<name>PFHA_WANGW</name>", `<weight>${weight}</weight>`, "<ipprotocol>inet</ipprotocol>",
-      "<descr><![CDATA[[pfsense-ha]PFHA_WANGW upstream]]></descr>") + "\n" +
+      "<descr><![CDATA[[pfsense-ha]PFHA_WANGW upstream]]></descr>", "<gw_down_kill_states></gw_down_kill_states>") + "\n" +
     lines(1, "\t</gateway_item>", "\t<defaultgw4>PFHA_WANGW</defaultgw4>", "</gateways>");
   const wanGateway = (h: string): string | undefined => textIn(docOn(h), getPath(docOn(h).root, "interfaces/wan/gateway"));
 

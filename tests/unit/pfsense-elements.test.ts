@@ -160,15 +160,15 @@ describe("HaSyncConfig", () => {
     expect(buildConfigXml(doc)).toContain("\t\t<synchronizekea6>on</synchronizekea6>\n");
   });
 
-  it("secondary (mirror): pfsync peer = primary, no XMLRPC keys at all; remove restores the document", () => {
+  it("secondary (mirror): pfsync peer = primary, no XMLRPC keys at all, pfhostid as system_hasync.php writes it; remove leaves only pfhostid", () => {
     const doc = parseConfigXml(factory);
     const sec = forNode("secondary", { kind: "haSync", spec: primary, primarySyncIp: "172.16.1.2" }).spec;
     upsertHaSync(doc, sec, schemaOf(doc));
     const out = buildConfigXml(doc);
-    expect(out).toContain("\t<hasync>\n\t\t<pfsyncenabled>on</pfsyncenabled>\n\t\t<pfsyncpeerip>172.16.1.2</pfsyncpeerip>\n\t\t<pfsyncinterface>opt1</pfsyncinterface>\n\t</hasync>\n");
+    expect(out).toContain("\t<hasync>\n\t\t<pfhostid></pfhostid>\n\t\t<pfsyncenabled>on</pfsyncenabled>\n\t\t<pfsyncpeerip>172.16.1.2</pfsyncpeerip>\n\t\t<pfsyncinterface>opt1</pfsyncinterface>\n\t</hasync>\n");
     expect(out).not.toMatch(/synchronizetoip|<username>|<password>/);
     removeHaSync(doc, schemaOf(doc));
-    expect(buildConfigXml(doc)).toContain("\t<hasync>\n\t</hasync>\n");
+    expect(buildConfigXml(doc)).toContain("\t<hasync>\n\t\t<pfhostid></pfhostid>\n\t</hasync>\n");
   });
 });
 
@@ -347,7 +347,7 @@ describe("PfSenseInterface", () => {
     const { added } = changedLines(factory, buildConfigXml(doc));
     expect(added).toEqual([
       "\t\t<opt1>", "\t\t\t<enable></enable>", "\t\t\t<if>vtnet2</if>", "\t\t\t<descr><![CDATA[SYNC]]></descr>",
-      "\t\t\t<ipaddr>172.16.1.2</ipaddr>", "\t\t\t<subnet>24</subnet>", "\t\t</opt1>",
+      "\t\t\t<ipaddr>172.16.1.2</ipaddr>", "\t\t\t<subnet>24</subnet>", "\t\t\t<spoofmac></spoofmac>", "\t\t</opt1>",
     ]);
     expect(upsertInterface(doc, sync).changed).toBe(false);
     expect(readInterface(doc, "opt1")).toEqual({ name: "opt1", device: "vtnet2", descr: "SYNC", enable: true, ipaddr: "172.16.1.2", subnetBits: 24 });

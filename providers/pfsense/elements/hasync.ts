@@ -72,6 +72,8 @@ export function upsertHaSync(doc: PfConfigDoc, spec: HaSyncSpec, schema: PfSchem
   }
   const h = ensurePath(doc.root, "hasync");
   const log = new ChangeLog(doc, "hasync");
+  // system_hasync.php always writes pfhostid ("" = derived from the host); a value a human set is kept
+  if (child(h, "pfhostid") === undefined) log.value(h, "pfhostid", "");
   log.value(h, "pfsyncenabled", "on");
   log.value(h, "pfsyncpeerip", spec.pfsyncPeerIp);
   log.value(h, "pfsyncinterface", spec.pfsyncInterface);

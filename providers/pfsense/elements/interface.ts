@@ -53,6 +53,8 @@ export function upsertInterface(doc: PfConfigDoc, spec: InterfaceSpec): EditResu
   log.value(i, "descr", spec.descr);
   log.value(i, "ipaddr", spec.ipaddr);
   log.value(i, "subnet", String(spec.subnetBits));
+  // interfaces.php always writes spoofmac ("" = the NIC's own MAC); a MAC a human set is kept
+  if (child(i, "spoofmac") === undefined) log.value(i, "spoofmac", "");
   if (spec.gateway !== undefined) log.value(i, "gateway", spec.gateway);
   else if (textIn(doc, child(i, "gateway")) !== undefined && textIn(doc, child(i, "gateway")) !== "") log.value(i, "gateway", "");
   if (spec.sync) {
