@@ -70,6 +70,15 @@ async function expectSteps(host: string, mark: number, expected: string[]): Prom
   else expect(stepsSince(host, mark)).toEqual(expected);
 }
 
+/** The pfSense tree the lab's firewalls run (PFHA_PFSENSE_VERSION) and the config version it writes. */
+const ON_24 = process.env.PFHA_PFSENSE_VERSION === "24.1";
+const CONFIG_VERSION = ON_24 ? "24.1" : "23.3";
+
+/** The 24.x tree's interface_configure() also restarts the DHCP server (services_dhcpd_configure()). */
+const DHCP_RESTART_24 = ON_24 ? ["mount", "mount", "mount -t devfs devfs /var/dhcpd/dev", "ifconfig vtnet1 -staticarp", "arp -d -i vtnet1 -a",
+  "dhcpd -user dhcpd -group _dhcp -chroot /var/dhcpd -cf /etc/dhcpd.conf -pf /var/run/dhcpd.pid vtnet1",
+  "radvd -p /var/run/radvd.pid -C /var/etc/radvd.conf -m syslog"] : [];
+
 /** filter_configure_sync() after write_config(): pf enabled, the limits, then the ruleset loaded. */
 const FILTER_APPLY = ["event filter sync", "pfctl -e", "pfctl -Of /tmp/rules.limits", "pfctl -o basic -f /tmp/rules.debug"];
 
@@ -160,7 +169,7 @@ describe("CarpVip", () => {
 
     const r = await P.carpVip.create(c.inputs);
     expect(r.id).toBe(`CarpVip:${uniqid}`);
-    expect(r.outs).toMatchObject({ identity: uniqid, configVersion: "23.3" });
+    expect(r.outs).toMatchObject({ identity: uniqid, configVersion: CONFIG_VERSION });
     expect(block(xmlOn("fw1"), "vip", 2, uniqid)).toBe(
       lines(2, "<vip>") + "\n" +
         lines(3, "<mode>carp</mode>", "<interface>lan</interface>", "<vhid>10</vhid>", "<advskew>0</advskew>", "<advbase>1</advbase>",
@@ -262,7 +271,7 @@ describe("PfSenseInterface", () => {
       // interface_bring_down() with the old (unaddressed) settings, then interface_configure()
       "ifconfig vtnet2 delete", "arp -d -i vtnet2 -a",
       "pfSense_interface_flags vtnet2 1", "pfSense_interface_setaddress vtnet2 10.99.0.1/24",
-      "event service reload ipsecdns", "event service reload dyndns opt1",
+      "event service reload ipsecdns", ...DHCP_RESTART_24, "event service reload dyndns opt1",
       "ifconfig vtnet2 description SYNC", "ifconfig vtnet2 -staticarp", "arp -d -i vtnet2 -a",
     ]);
     expect(await on("fw1", "ifconfig vtnet2")).toContain("inet 10.99.0.1 netmask 0xffffff00 broadcast 10.99.0.255");
@@ -330,8 +339,8 @@ describe("HaSyncConfig", () => {
     const m2 = applyLog("fw2").length;
     const a = await created(P.haSync, { endpoint: ep.fw1, peerEndpoint: ep.fw2, role: "primary", spec: primary() });
     const b = await created(P.haSync, { endpoint: ep.fw2, peerEndpoint: ep.fw1, role: "secondary", spec: secondary });
-    const on = SYNC_OPTIONS_27.filter((o) => o !== "synchronizeusers" && o !== "synchronizecaptiveportal");
-    expect(on).toHaveLength(17);
+    const on = [...SYNC_OPTIONS_27.filter((o) => o !== "synchronizeusers" && o !== "synchronizecaptiveportal"), ...(ON_24 ? ["synchronizekea6"] : [])];
+    expect(on).toHaveLength(ON_24 ? 18 : 17);
     expect(block(xmlOn("fw1"), "hasync", 1, "<pfsyncenabled>")).toBe(
       lines(1, "<hasync>") + "\n" +
         lines(2, "<pfsyncenabled>on</pfsyncenabled>", `<pfsyncpeerip>${SYNC2}</pfsyncpeerip>`, "<pfsyncinterface>opt1</pfsyncinterface>",
@@ -373,14 +382,14 @@ describe("HaSyncConfig", () => {
       expect(c.failures).toEqual([]); // check never opens a connection: the versions are compared by create
       const err = await P.haSync.create(c.inputs).then(() => undefined, (e: Error) => e);
       expect(err?.message).toMatch(
-        new RegExp(`XMLRPC sync refuses different versions: ssh root@${inv.hosts.fw1.address}:\\d+ has config <version> 23.3, ` +
-          `ssh root@${inv.hosts.fw2.address}:\\d+ has 24.0; upgrade ssh root@${inv.hosts.fw1.address}:\\d+ to the release`),
+        new RegExp(`XMLRPC sync refuses different versions: ssh root@${inv.hosts.fw1.address}:\\d+ has config <version> ${CONFIG_VERSION}, ` +
+          `ssh root@${inv.hosts[ON_24 ? "fw2" : "fw1"].address}:\\d+ has 24.0; upgrade ssh root@${inv.hosts[ON_24 ? "fw2" : "fw1"].address}:\\d+ to the release`),
       );
       expect(err?.message).not.toContain(XMLRPC_SECRET);
       expect(applyLog("fw1").length).toBe(mark);
       expect(xmlOn("fw1")).toBe(before);
     } finally {
-      await humanEdit("fw2", (doc) => void (getPath(doc.root, "version")!.raw = "23.3"));
+      await humanEdit("fw2", (doc) => void (getPath(doc.root, "version")!.raw = CONFIG_VERSION));
     }
   });
 
@@ -440,7 +449,7 @@ describe("Alias + FirewallRule (the sync rules)", () => {
         lines(3, "<id></id>", "<tracker>4000000002</tracker>", "<type>pass</type>", "<interface>opt1</interface>", "<ipprotocol>inet</ipprotocol>",
           "<tag></tag>", "<tagged></tagged>", "<max></max>", "<max-src-nodes></max-src-nodes>", "<max-src-conn></max-src-conn>",
           "<max-src-states></max-src-states>", "<statetimeout></statetimeout>", "<statetype><![CDATA[keep state]]></statetype>", "<os></os>",
-          "<protocol>tcp</protocol>", "<source>", "\t<address>pfha_sync</address>", "</source>", "<destination>", "\t<network>(self)</network>",
+          ...(ON_24 ? ["<statepolicy></statepolicy>"] : []), "<protocol>tcp</protocol>", "<source>", "\t<address>pfha_sync</address>", "</source>", "<destination>", "\t<network>(self)</network>",
           "\t<port>443</port>", "</destination>", "<descr><![CDATA[[pfsense-ha]4000000002 XMLRPC]]></descr>") + "\n" + lines(2, "</rule>"),
     );
     // what XMLRPC sync would copy: the elements are byte-identical on both nodes
@@ -652,7 +661,15 @@ describe("Gateway", () => {
     lines(1, "<gateways>", "\t<gateway_item>") + "\n" +
     lines(3, "<interface>wan</interface>", "<gateway>198.51.100.1</gateway>", "<name>PFHA_WANGW</name>", `<weight>${weight}</weight>`, "<ipprotocol>inet</ipprotocol>",
       "<descr><![CDATA[[pfsense-ha]PFHA_WANGW upstream]]></descr>") + "\n" +
-    lines(1, "\t</gateway_item>", "\t<defaultgw4>PFHA_WANGW</defaultgw4>", "</gateways>");
+    lines(1, "\t</gateway_item>") + "\n" + (ON_24 ? PFSENSE_24_DYNAMIC_GATEWAYS + "\n" : "") +
+    lines(1, "\t<defaultgw4>PFHA_WANGW</defaultgw4>", "</gateways>");
+  /* The 24.x tree's own apply (interface_configure/system_routing_configure) stores the WAN's dynamic gateways in
+   * <gateways> next to ours; 2.7.2 keeps them out of config.xml. */
+  const PFSENSE_24_DYNAMIC_GATEWAYS = ["WAN_DHCP", "WAN_DHCP6"].map((n) =>
+    lines(2, "<gateway_item>") + "\n" +
+    lines(3, "<interface>wan</interface>", `<gateway>${n === "WAN_DHCP" ? "198.51.100.1" : ""}</gateway>`, `<name>${n}</name>`, "<weight>1</weight>",
+      `<ipprotocol>${n === "WAN_DHCP" ? "inet" : "inet6"}</ipprotocol>`, `<descr><![CDATA[Interface ${n} Gateway]]></descr>`, "<gw_down_kill_states></gw_down_kill_states>") +
+    "\n" + lines(2, "</gateway_item>")).join("\n");
   const wanGateway = (h: string): string | undefined => textIn(docOn(h), getPath(docOn(h).root, "interfaces/wan/gateway"));
 
   test("lifecycle: exact XML, the WAN's gateway and the default, routing applied after the interface, drift, update, delete clears every reference", async () => {
@@ -660,7 +677,7 @@ describe("Gateway", () => {
     const markAll = labRecord(inv, "fw1").length;
     const r = await created(P.gateway, { endpoint: ep.fw1, spec: gw() });
     expect(r.id).toBe("Gateway:PFHA_WANGW");
-    expect(r.outs).toMatchObject({ identity: "PFHA_WANGW", configVersion: "23.3" });
+    expect(r.outs).toMatchObject({ identity: "PFHA_WANGW", configVersion: CONFIG_VERSION });
     expect(gatewaysBlock("fw1")).toBe(expectedBlock());
     expect(wanGateway("fw1")).toBe("PFHA_WANGW");
     await expectSteps("fw1", mark, [
@@ -670,7 +687,7 @@ describe("Gateway", () => {
       "mount -t devfs devfs /var/dhcpd/dev", "radvd -p /var/run/radvd.pid -C /var/etc/radvd.conf -m syslog",
       "pfSense_interface_flags vtnet0 1", "pfSense_interface_flags vtnet0 1", "ifconfig vtnet0 inet6 accept_rtadv",
       "route add -inet default 198.51.100.1",
-      "event service reload ipsecdns", "event service reload dyndns wan",
+      "event service reload ipsecdns", ...DHCP_RESTART_24, "event service reload dyndns wan",
       "ifconfig vtnet0 -staticarp", "arp -d -i vtnet0 -a",
       // the routing apply (system_gateways.php): system_routing_configure(), ..., filter_configure()
       "route add -inet default 198.51.100.1",
@@ -711,7 +728,7 @@ describe("Gateway", () => {
       "ifconfig vtnet0 delete", "arp -d -i vtnet0 -a", "ifconfig vtnet0 inet6 -accept_rtadv",
       "mount -t devfs devfs /var/dhcpd/dev", "radvd -p /var/run/radvd.pid -C /var/etc/radvd.conf -m syslog",
       "pfSense_interface_flags vtnet0 1", "pfSense_interface_flags vtnet0 1", "ifconfig vtnet0 inet6 accept_rtadv",
-      "event service reload ipsecdns", "event service reload dyndns wan",
+      "event service reload ipsecdns", ...DHCP_RESTART_24, "event service reload dyndns wan",
       "ifconfig vtnet0 -staticarp", "arp -d -i vtnet0 -a",
       "mount -t devfs devfs /var/dhcpd/dev", "ifconfig vtnet1 -staticarp", "arp -d -i vtnet1 -a",
       "dhcpd -user dhcpd -group _dhcp -chroot /var/dhcpd -cf /etc/dhcpd.conf -pf /var/run/dhcpd.pid vtnet1",
