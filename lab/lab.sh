@@ -353,13 +353,8 @@ write_inventory() {
 cmd_up() {
   require_root; require_tools
   [[ -f "$REPO_DIR/tests/fixtures/pfsense-factory-config.xml" ]] || die "missing tests/fixtures/pfsense-factory-config.xml"
-  # Lab ids are machine-wide (namespace names, addresses): refuse an id that another checkout has up.
-  local owner_file="/run/pfha-lab$N.owner" owner
-  owner="$(cat "$owner_file" 2>/dev/null || true)"
-  if [[ -n "$owner" && "$owner" != "$STATE" ]] && ip netns list | grep -q "^pfha$N-"; then
-    die "lab $N is up from another checkout ($owner); bring it down there (PFHA_LAB_ID=$N bash lab/lab.sh down) or use another PFHA_LAB_ID"
-  fi
-  echo "$STATE" > "$owner_file"
+  require_owner
+  echo "$STATE" >"/run/pfha-lab$N.owner"
   mkdir -p "$STATE/ns" "$STATE/carp-bus"
   # The mount-ns files need a private parent mount (unshare --mount=<file> refuses a shared one).
   mountpoint -q "$STATE/ns" || { mount --bind "$STATE/ns" "$STATE/ns"; mount --make-private "$STATE/ns"; }
@@ -398,13 +393,23 @@ stop_host_daemons() {
   local h="$1" f ns
   ns="$(ns_of "$h")"
   for f in "$STATE/hosts/$h/run/openvswitch/ovs-vswitchd.pid" "$STATE/hosts/$h/run/openvswitch/ovsdb-server.pid" \
-    "$STATE/hosts/$h/run/sshd.pid"; do
+    "$STATE/hosts/$h/run/sshd.pid" "$STATE/hosts/$h/run/check_reload_status.pid" "$STATE/hosts/$h/run/pfha-webgui.pid"; do
     kill_pidfile "$f" "$ns"
   done
 }
 
+# Lab ids are machine-wide (namespace names, addresses): a checkout may only take down the lab it brought up.
+require_owner() {
+  local owner
+  owner="$(cat "/run/pfha-lab$N.owner" 2>/dev/null || true)"
+  if [[ -n "$owner" && "$owner" != "$STATE" ]] && ip netns list | grep -q "^pfha$N-"; then
+    die "lab $N was brought up from another checkout ($owner): bring it down there, or use another PFHA_LAB_ID"
+  fi
+}
+
 cmd_down() {
   require_root
+  require_owner
   local h ns pid f
   for h in "${HOSTS[@]}"; do
     ns="$(ns_of "$h")"
@@ -500,7 +505,7 @@ with_lock() {
 
 case "${1:-}" in
   up) with_lock cmd_up ;;
-  down) with_lock cmd_down; rm -f "$LAB_DIR/.state/.lab$N.lock" "/run/pfha-lab$N.owner" ;;
+  down) with_lock cmd_down; rm -f "$LAB_DIR/.state/.lab$N.lock"; [[ "$(cat "/run/pfha-lab$N.owner" 2>/dev/null)" != "$STATE" ]] || rm -f "/run/pfha-lab$N.owner" ;;
   status) cmd_status ;;
   exec) shift; cmd_exec "$@" ;;
   ovs-reset) shift; with_lock cmd_ovs_reset "$@" ;;

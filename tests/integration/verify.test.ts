@@ -30,6 +30,7 @@ const ROLES: FirewallRole[] = ["primary", "secondary"];
 
 let inv: LabInventory;
 let stackFile: string;
+let stackDir: string | undefined;
 let config: ClusterConfig;
 let listener: ChildProcess | undefined;
 
@@ -145,6 +146,7 @@ async function failedChecks(): Promise<string[]> {
 beforeAll(async () => {
   inv = loadInventory();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-verify-"));
+  stackDir = dir;
   stackFile = writeStackFile(dir);
   const r = validateStackFile(stackFile, { allowMissingSecrets: true });
   if (!r.config) throw new Error(JSON.stringify(r.problems));
@@ -160,6 +162,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (stackDir) fs.rmSync(stackDir, { recursive: true, force: true }); // the stack file holds the test passwords
   await closeAllHosts();
   stopSyncLink();
   await removeFabric();

@@ -10,6 +10,8 @@ export interface LabRecordEntry {
   args: unknown[];
   /** check_reload_status: the exit code of the script an event ran, on its completion line. */
   done?: number;
+  /** Set when a script check_reload_status ran for this event (in the background) made the call. */
+  via?: string;
 }
 
 export const RECORD_PATH = "/var/log/pfha-lab/apply.log";
@@ -43,14 +45,30 @@ function isRead(e: LabRecordEntry): boolean {
 /**
  * The changes pfSense made, one string each, in order: `ifconfig vtnet1 vhid 2 …`, `pfSense_interface_setaddress
  * vtnet1 10.0.0.2/24`, `event filter sync` (an event sent to check_reload_status). Reads and completions are left out.
+ * By default only the caller's own (foreground) changes; with `via`, those of the scripts run for that event.
  */
-export function changesOf(entries: LabRecordEntry[]): string[] {
+export function changesOf(entries: LabRecordEntry[], via?: string): string[] {
   return entries
-    .filter((e) => e.done === undefined && !isRead(e))
+    .filter((e) => e.done === undefined && !isRead(e) && e.via === via)
     .map((e) => (e.cmd === "check_reload_status" ? `event ${String(e.args[0])}` : [e.cmd ?? e.fn, ...e.args.map(String)].join(" ")));
 }
 
 /** Installs seen on a box: each successful write_config() sends exactly one "filter sync" event (carp_sync_client). */
 export function writeConfigCount(entries: LabRecordEntry[]): number {
   return entries.filter((e) => e.cmd === "check_reload_status" && e.done === undefined && e.args[0] === "filter sync").length;
+}
+
+const RUN_EVENTS = new Set(["filter reload", "filter sync"]);
+
+/** Waits until every event check_reload_status runs a script for (filter reload/sync) has finished on `host`. */
+export async function eventsSettled(inv: LabInventory, host: string, timeoutMs = 30000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const r = labRecord(inv, host).filter((e) => e.cmd === "check_reload_status" && RUN_EVENTS.has(String(e.args[0])));
+    const started = r.filter((e) => e.done === undefined).length;
+    const done = r.filter((e) => e.done !== undefined).length;
+    if (done >= started) return;
+    if (Date.now() > end) throw new Error(`${host}: ${started - done} check_reload_status event(s) still running after ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
 }

@@ -97,7 +97,21 @@ function pfha_apply($from, $to, $sections, $ifs, $vipsDown = array(), $force = a
 	foreach ($sections as $s) {
 		if ($s === 'interfaces') {
 			foreach ($ifs as $if) {
-				if (isset($from['interfaces'][$if])) { interface_bring_down($if, false, $from['interfaces'][$if]); }
+				/* as Interfaces > (assign) applies (interfaces.php): the old settings in the shape interface_bring_down()
+				 * takes ({ifcfg, ppps}, ifcfg.realif = the old device), then interface_configure() */
+				if (isset($from['interfaces'][$if])) {
+					$old = array('ifcfg' => $from['interfaces'][$if], 'ppps' => $from['ppps']['ppp'] ?? array());
+					$old['ifcfg']['realif'] = $from['interfaces'][$if]['if'] ?? get_real_interface($if);
+					if (isset($to['interfaces'][$if])) {
+						interface_bring_down($if, false, $old);
+					} else {
+						/* an unassigned interface: pfSense brings it down while it is still assigned
+						 * (interfaces_assign.php), so it is put back in memory for the call */
+						config_set_path("interfaces/{$if}", $from['interfaces'][$if]);
+						interface_bring_down($if);
+						config_del_path("interfaces/{$if}");
+					}
+				}
 				if (isset($to['interfaces'][$if]) && interface_configure($if, true) === false) throw new Exception("interface_configure($if)");
 			}
 			clear_subsystem_dirty('interfaces');

@@ -106,6 +106,14 @@ function pfha_ifconfig(array $a) {
 				}
 			}
 		}
+		if ($op === 'delete' && $addr === null && $vhid === null) { /* ifconfig <if> delete: the first address goes */
+			foreach ($i['inet'] as $k => $x) {
+				if (!isset($x['vhid'])) {
+					array_splice($i['inet'], $k, 1);
+					break;
+				}
+			}
+		}
 		if ($vhid !== null && $addr === null) { /* ifconfig <if> vhid N advskew .. advbase .. pass ..: the vhid itself */
 			$i['carp'][$vhid] = array_merge($i['carp'][$vhid] ?? array('advbase' => 1, 'advskew' => 0), $carp);
 		}
