@@ -127,3 +127,31 @@ test.each(CASES)("kill -9 during the %s apply: the work stays pending (refresh s
   await submitEdit(ep, edit);
   expect(changesOf(labRecord(inv, FW).slice(after))).toEqual([]);
 });
+
+describe("DHCP failover peer change (services_dhcp.php)", () => {
+  function peerEdit(peer: string, gateway: string): ConfigEdit {
+    return {
+      label: `DhcpFailover peer ${peer}`,
+      edit(doc) {
+        const lan = ensurePath(doc.root, "dhcpd/lan");
+        for (const [tag, v] of [["gateway", gateway], ["failover_peerip", peer]] as const) {
+          const el = kids(lan).find((e) => e.tag === tag);
+          if (el) el.raw = v;
+          else kids(lan).push(leaf(doc, tag, v));
+        }
+      },
+    };
+  }
+  const leases = "/var/dhcpd/var/db/dhcpd.leases";
+
+  test("a new failover_peerip wipes /var/dhcpd/var/db/* as the GUI does; an unchanged peer keeps the database", async () => {
+    await onFw(`mkdir -p /var/dhcpd/var/db && echo old-failover-state > ${leases}`);
+    await submitEdit(ep, peerEdit("192.168.1.3", "192.168.1.1"));
+    expect(await onFw(`cat ${leases} 2>/dev/null || echo wiped`)).toBe("wiped\n");
+    await onFw(`echo new-state > ${leases}`);
+    await submitEdit(ep, peerEdit("192.168.1.3", "192.168.1.254")); // same peer, other gateway: dhcp applied again
+    expect(await onFw(`cat ${leases}`)).toBe("new-state\n");
+    await submitEdit(ep, peerEdit("192.168.1.4", "192.168.1.254"));
+    expect(await onFw(`cat ${leases} 2>/dev/null || echo wiped`)).toBe("wiped\n");
+  });
+});

@@ -9,6 +9,7 @@ import { MAX_RULE_DESCR, readFilterRule, removeFilterRule, upsertFilterRule, typ
 import { readOutboundNat, upsertOutboundNat, type OutboundNatSpec } from "../../providers/pfsense/elements/outbound-nat";
 import { upsertHaSync, xmlrpcPortOf } from "../../providers/pfsense/elements/hasync";
 import { readIpv6, upsertInterface } from "../../providers/pfsense/elements/interface";
+import { parseBoxConfig, parsePendingApply } from "../../providers/pfsense/remote/pending";
 import { FACTORY_CONFIG_PATH } from "../fixtures/gen-large-config";
 
 const factory = readFileSync(FACTORY_CONFIG_PATH, "utf8");
@@ -171,6 +172,7 @@ describe("IPv6 none, as interfaces.php saves IPv6 Configuration Type None", () =
     expect(lan.diff).toEqual([
       'interface lan descr: (absent) -> "LAN"',
       'interface lan ipaddr: "192.168.1.1" -> "192.168.1.2"',
+      'interface lan spoofmac: (absent) -> ""',
       'interface lan ipaddrv6: "track6" -> (removed: IPv6 none)',
       'interface lan subnetv6: "64" -> (removed: IPv6 none)',
       'interface lan track6-interface: "wan" -> (removed: IPv6 none)',
@@ -187,5 +189,25 @@ describe("IPv6 none, as interfaces.php saves IPv6 Configuration Type None", () =
     const doc = parseConfigXml(factory);
     expect(readIpv6(doc, "wan")).toBe("dhcp6");
     expect(readIpv6(doc, "lan")).toBe("track6");
+  });
+});
+
+describe("reading a firewall's files: errors name the firewall", () => {
+  it("a config.xml that does not parse names the firewall and the line", () => {
+    expect(() => parseBoxConfig('<?xml version="1.0"?>\n<pfsense>\n\t<version>23.3</version>\n', "ssh root@192.0.2.21:22")).toThrow(
+      /^ssh root@192\.0\.2\.21:22: \/cf\/conf\/config\.xml: config\.xml line \d+: .*expected pfSense's config\.xml format$/,
+    );
+  });
+
+  it("a config.xml with another root element is reported as such", () => {
+    expect(() => parseBoxConfig('<?xml version="1.0"?>\n<opnsense>\n\t<version>23.3</version>\n</opnsense>\n', "ssh root@192.0.2.21:22")).toThrow(
+      'ssh root@192.0.2.21:22: /cf/conf/config.xml has the root element <opnsense>, not <pfsense>: it is not a pfSense configuration (pfSense itself refuses it: "XML error: no pfsense object found!"); restore a pfSense config.xml (Diagnostics > Backup & Restore, or /cf/conf/backup/) before running again',
+    );
+  });
+
+  it("the pending-apply record: empty or unreadable = nothing pending, unknown sections dropped", () => {
+    expect(parsePendingApply("")).toEqual({ sections: [], interfaces: [] });
+    expect(parsePendingApply("{not json")).toEqual({ sections: [], interfaces: [] });
+    expect(parsePendingApply('{"sections":["vip","bogus","filter"],"interfaces":["opt1"],"vipsDown":{}}')).toEqual({ sections: ["vip", "filter"], interfaces: ["opt1"] });
   });
 });
