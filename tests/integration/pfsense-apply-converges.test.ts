@@ -142,7 +142,8 @@ describe("DHCP failover peer change (services_dhcp.php)", () => {
       },
     };
   }
-  const leases = "/var/dhcpd/var/db/dhcpd.leases";
+  // A file of the failover database that dhcpd's configuration does not recreate (services.inc touches dhcpd.leases).
+  const leases = "/var/dhcpd/var/db/pfha-failover-state";
 
   test("a new failover_peerip wipes /var/dhcpd/var/db/* as the GUI does; an unchanged peer keeps the database", async () => {
     await onFw(`mkdir -p /var/dhcpd/var/db && echo old-failover-state > ${leases}`);
@@ -153,5 +154,36 @@ describe("DHCP failover peer change (services_dhcp.php)", () => {
     expect(await onFw(`cat ${leases}`)).toBe("new-state\n");
     await submitEdit(ep, peerEdit("192.168.1.4", "192.168.1.254"));
     expect(await onFw(`cat ${leases} 2>/dev/null || echo wiped`)).toBe("wiped\n");
+  });
+});
+
+describe("/conf full", () => {
+  /**
+   * /cf/conf on a tmpfs of `extra` bytes more than config.xml (fw1's mount namespace only), for the test's body.
+   * /bin/mount: the lab's `mount` on PATH is the FreeBSD-command recorder.
+   */
+  async function withFullConf(extra: (size: number) => number, body: () => Promise<void>): Promise<void> {
+    const size = Number((await onFw("wc -c < /cf/conf/config.xml")).trim());
+    const bytes = Math.ceil((size + extra(size)) / 4096) * 4096;
+    await onFw(`cp /cf/conf/config.xml /tmp/pfha-conf-full.xml && /bin/mount -t tmpfs -o size=${bytes} pfha-conf-full /cf/conf && cp /tmp/pfha-conf-full.xml /cf/conf/config.xml && mkdir -p /cf/conf/backup`);
+    try {
+      await body();
+    } finally {
+      await onFw("/bin/umount /cf/conf; rm -f /tmp/pfha-conf-full.xml /tmp/config.cache");
+    }
+  }
+
+  test.each([
+    ["the upload itself does not fit", (s: number) => Math.floor(s / 2), /no space left on \/cf\/conf for the new config \(nothing was changed\)/],
+    ["the upload fits, the rollback copy would not", (s: number) => s + 8192, /space failed: no space left on \/cf\/conf: \d+ bytes free, \d+ needed \(rollback copy, new config, history copy\); nothing was changed/],
+  ] as const)("%s: nothing changed, no partial file left, the error says 'no space'", async (_name, extra, message) => {
+    await withFullConf(extra, async () => {
+      const before = await onFw("sha256sum /cf/conf/config.xml");
+      const err = await errorOf(submitEdit(ep, vipEdit(41)));
+      expect(err).toMatch(message);
+      expect(await onFw("sha256sum /cf/conf/config.xml")).toBe(before);
+      expect(await onFw("ls -a /cf/conf /cf/conf/backup")).not.toMatch(/pfha/);
+      expect(await onFw("ls /var/run/pfha-apply.json 2>/dev/null || echo none")).toBe("none\n");
+    });
   });
 });

@@ -70,6 +70,9 @@ async function expectSteps(host: string, mark: number, expected: string[]): Prom
   else expect(stepsSince(host, mark)).toEqual(expected);
 }
 
+/** filter_configure_sync() loading the ruleset: what ends every VIP apply (as applyVIP() in the GUI ends). */
+const FILTER_RELOAD = ["pfctl -e", "pfctl -Of /tmp/rules.limits", "pfctl -o basic -f /tmp/rules.debug"];
+
 /** The pfSense tree the lab's firewalls run (PFHA_PFSENSE_VERSION) and the config version it writes. */
 const ON_24 = process.env.PFHA_PFSENSE_VERSION === "24.1";
 const CONFIG_VERSION = ON_24 ? "24.1" : "23.3";
@@ -176,7 +179,8 @@ describe("CarpVip", () => {
           `<password><![CDATA[${CARP_SECRET}]]></password>`, `<uniqid>${uniqid}</uniqid>`, "<descr><![CDATA[LAN VIP]]></descr>",
           "<type>single</type>", "<subnet_bits>24</subnet_bits>", "<subnet>192.168.1.1</subnet>") + "\n" + lines(2, "</vip>"),
     );
-    await expectSteps("fw1", mark, ["event filter sync", "ifconfig vtnet1 vhid 10 advskew 0 advbase 1 pass <redacted>", "ifconfig vtnet1 192.168.1.1/24 alias vhid 10"]);
+    // the VIP apply ends as the GUI's does: the ruleset reloaded, so pf passes CARP right away
+    await expectSteps("fw1", mark, ["event filter sync", "ifconfig vtnet1 vhid 10 advskew 0 advbase 1 pass <redacted>", "ifconfig vtnet1 192.168.1.1/24 alias vhid 10", ...FILTER_RELOAD]);
     await expectNoDrift(P.carpVip, r.id, r.outs, c.inputs);
 
     // A human changes our skew: read returns it, diff wants an update (not a replacement), update restores it.
@@ -192,6 +196,7 @@ describe("CarpVip", () => {
     expect(block(xmlOn("fw1"), "vip", 2, uniqid)).toContain("<advskew>0</advskew>");
     await expectSteps("fw1", m2, [
       "event filter sync", "pfSense_interface_deladdress vtnet1 192.168.1.1", "ifconfig vtnet1 vhid 10 advskew 0 advbase 1 pass <redacted>", "ifconfig vtnet1 192.168.1.1/24 alias vhid 10",
+      ...FILTER_RELOAD,
     ]);
 
     // A new vhid is an in-place update of the same uniqid; a new uniqid is a replacement.
@@ -203,7 +208,7 @@ describe("CarpVip", () => {
     expect(block(xmlOn("fw1"), "vip", 2, uniqid)).toBeUndefined();
     expect(block(xmlOn("fw1"), "vip", 2, "aaaaaaaaaaaaa")).toBe(humanBlock);
     // the human's CARP VIP remains: CARP stays enabled
-    await expectSteps("fw1", m3, ["event filter sync", "pfSense_interface_deladdress vtnet1 192.168.1.1"]);
+    await expectSteps("fw1", m3, ["event filter sync", "pfSense_interface_deladdress vtnet1 192.168.1.1", ...FILTER_RELOAD]);
     expect(await P.carpVip.read(r.id, u.outs)).toEqual({}); // gone: removed from state
     await assertNoSecretLeak("fw1", [CARP_SECRET]);
   });
