@@ -1,7 +1,7 @@
 // What the lab's firewalls record below pfSense's own code (lab/pfsense-standin): each FreeBSD command pfSense ran,
 // each call of its PHP extension that changes the kernel, each event sent to check_reload_status.
 import { existsSync, readFileSync } from "fs";
-import { hostPath, type LabInventory } from "../../lab/inventory";
+import { hostPath, labExec, type LabInventory } from "../../lab/inventory";
 
 export interface LabRecordEntry {
   t: number;
@@ -71,4 +71,25 @@ export async function eventsSettled(inv: LabInventory, host: string, timeoutMs =
     if (Date.now() > end) throw new Error(`${host}: ${started - done} check_reload_status event(s) still running after ${timeoutMs} ms`);
     await new Promise((res) => setTimeout(res, 100));
   }
+}
+
+/**
+ * Sets the webGUI password of `admin` on a lab firewall with pfSense's own code (local_user_set_password(), as
+ * System > User Manager does), then write_config(). The password travels inside the script on stdin only.
+ */
+export async function setAdminPassword(inv: LabInventory, host: string, password: string): Promise<void> {
+  const quoted = `'${password.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  const php = `<?php
+error_reporting(E_ALL & ~E_NOTICE & ~E_DEPRECATED & ~E_WARNING);
+require_once("config.inc"); require_once("auth.inc");
+foreach (config_get_path("system/user", array()) as $i => $u) {
+	if (($u["name"] ?? "") === "admin") {
+		local_user_set_password($u, ${quoted});
+		config_set_path("system/user/{$i}", $u);
+		write_config("pfha lab: admin password");
+		echo "set";
+	}
+}`;
+  const r = await labExec(inv, host, "php", { stdin: php });
+  if (r.code !== 0 || r.stdout.trim() !== "set") throw new Error(`${host}: setting the admin password failed (exit ${r.code})`);
 }
