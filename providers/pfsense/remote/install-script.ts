@@ -93,6 +93,9 @@ function pfha_vip_key_fields($v) {
  * run, applied in full because $from no longer shows what changed. */
 function pfha_apply($from, $to, $sections, $ifs, $vipsDown = array(), $force = array()) {
 	global $config;
+	/* The alias table the ruleset resolves aliases from: write_config() builds it, but an apply-only run and a
+	 * re-apply after config_restore() have not called it in this process (filter.inc: "Unresolvable source alias"). */
+	alias_make_table();
 	$done = array();
 	foreach ($sections as $s) {
 		if ($s === 'interfaces') {
