@@ -140,6 +140,8 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
         sync: dedicatedSync && n === sync,
         // the network's MTU (a VXLAN network: underlay - 50), like the VM's NIC; 1500 is pfSense's default
         ...(n.mtu !== 1500 ? { mtu: n.mtu } : {}),
+        // per-node, non-CARP IPv6 (factory dhcp6/track6) removed as the GUI's IPv6 type None does
+        ...(n.ipv6 === "none" ? { ipv6: "none" as const } : {}),
       },
     });
   }
@@ -195,13 +197,15 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
         username: c.hasync.username,
         password: secretRef("xmlrpcPassword"),
         disabledOptions: Object.keys(c.hasync.options).filter((o) => !c.hasync.options[o]),
+        webguiPort: c.hasync.webguiPort,
       },
     },
     primarySyncIp: sync.addresses.primary,
   });
 
-  // pfsync and XMLRPC (webGUI, 443) from either firewall's sync address to the firewall itself, first on the sync
-  // interface: they must pass whatever the user's own rules there say.
+  // pfsync and XMLRPC (the primary's webGUI port: xmlrpc_client.inc connects to it; the hasync item checks it against
+  // the primary's config) from either firewall's sync address to the firewall itself, first on the sync interface:
+  // they must pass whatever the user's own rules there say.
   const alias = syncAliasNameOf(clusterName);
   items.push({
     key: "alias-sync",
@@ -220,7 +224,7 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
       protocol: "pfsync",
       source: { address: alias },
       destination: { network: "(self)" },
-      descr: "pfsense-ha: pfsync state sync between the HA peers",
+      descr: "pfsync state sync between the HA peers",
       position: { top: true },
     },
   });
@@ -234,8 +238,8 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
       ipprotocol: "inet",
       protocol: "tcp",
       source: { address: alias },
-      destination: { network: "(self)", port: "443" },
-      descr: "pfsense-ha: XMLRPC config sync between the HA peers",
+      destination: { network: "(self)", port: String(c.hasync.webguiPort) },
+      descr: "XMLRPC config sync between the HA peers",
       position: { afterTracker: pfsyncTracker },
     },
   });
@@ -252,6 +256,8 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
         interface: wan.pfsenseInterface,
         targetVip: wanVip.address,
         descr: `pfsense-ha: ${s.source} to the WAN CARP VIP`,
+        // pf takes the first matching NAT rule: ours go before a human's broader rule unless nat.position says bottom
+        ...(c.nat.position === "bottom" ? { position: "bottom" as const } : {}),
       },
     });
   }

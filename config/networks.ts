@@ -1,6 +1,6 @@
 // Reads `cluster.networks` (one entry per role) and checks what must hold between networks. Pure.
 import { broadcastOf, inSubnet, ipv4ToInt, networkOf, parseCidr, subnetOf, subnetsOverlap, type Ipv4Cidr } from "./ipv4";
-import { Reader, isPlainObject } from "./reader";
+import { Reader, isPlainObject, kindOf } from "./reader";
 import {
   checkAdvbase,
   checkCidr,
@@ -28,6 +28,7 @@ export const NETWORK_KEYS = [
   "addresses",
   "vip",
   "nic",
+  "ipv6",
 ] as const;
 const VXLAN_KEYS = ["key", "dstPort", "bfd"] as const;
 const VIP_KEYS = ["address", "vhid", "advbase", "description"] as const;
@@ -78,8 +79,8 @@ function readNicIndexes(r: Reader, key: string, o: Record<string, unknown>): Map
 }
 
 export interface NetworkContext {
-  /** Smallest underlay MTU of the Proxmox nodes: a VXLAN network's MTU must leave 50 bytes of it. */
-  underlayMtu: number;
+  /** Smallest underlay MTU of the Proxmox nodes: a VXLAN network's MTU must leave 50 bytes of it (undefined: no node readable, not checked). */
+  underlayMtu: number | undefined;
   /** Cluster-wide CARP advbase default. */
   advbase: number;
 }
@@ -95,7 +96,7 @@ export interface ReadNetworks {
 export function readNetworks(r: Reader, key: string, raw: unknown, ctx: NetworkContext): ReadNetworks {
   // Keys here are free role names, so there is no unknown-key check at this level.
   if (!isPlainObject(raw)) {
-    r.add(key, raw === undefined ? undefined : typeof raw, raw === undefined ? "is required" : "must be an object", `add ${key} as a mapping of role -> network, e.g. {wan: {...}, lan: {...}}`);
+    r.add(key, raw === undefined ? undefined : kindOf(raw), raw === undefined ? "is required" : `must be an object (got ${kindOf(raw)})`, `add ${key} as a mapping of role -> network, e.g. {wan: {...}, lan: {...}}`);
     return { networks: [], declared: [] };
   }
   const o = raw;
@@ -123,9 +124,9 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
   const bridge = r.checked(`${key}.bridge`, o.bridge, checkIfName, true, `"vmbr1"`);
   const uplink = r.checked(`${key}.uplink`, o.uplink, (k, v) => [...checkIfName(k, v), ...checkUplinkName(k, v)], false, `"eno1"`);
   const vxlan = readVxlan(r, `${key}.vxlan`, o.vxlan);
-  const maxVxlanMtu = ctx.underlayMtu - 50;
+  const maxVxlanMtu = (ctx.underlayMtu ?? 1500) - 50;
   const mtu = r.integer(`${key}.mtu`, o.mtu, checkMtu, vxlan ? maxVxlanMtu : 1500);
-  if (vxlan && mtu !== undefined && o.mtu !== undefined && mtu > maxVxlanMtu) {
+  if (vxlan && ctx.underlayMtu !== undefined && mtu !== undefined && o.mtu !== undefined && mtu > maxVxlanMtu) {
     r.add(
       `${key}.mtu`,
       mtu,
@@ -175,6 +176,7 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
     }
   }
 
+  const ipv6 = readIpv6Choice(r, `${key}.ipv6`, o.ipv6);
   const vips = readVips(r, `${key}.vip`, o.vip, ctx.advbase, role);
   for (const [i, v] of vips.entries()) {
     const vk = Array.isArray(o.vip) ? `${key}.vip[${i}]` : `${key}.vip`;
@@ -208,6 +210,7 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
     prefix: cidr.prefix,
     addresses: { primary: addresses.primary, secondary: addresses.secondary },
     vips,
+    ipv6,
   };
   if (uplink) n.uplink = uplink;
   if (vxlan) n.vxlan = vxlan;
@@ -224,6 +227,22 @@ function checkHostInSubnet(r: Reader, key: string, ip: string, c: Ipv4Cidr, what
   } else if (ip === broadcastOf(c)) {
     r.add(key, ip, `${what} is the broadcast address of ${subnet}`, `use a host address between ${networkOf(c)} and ${broadcastOf(c)} (exclusive)`);
   }
+}
+
+/**
+ * IPv6 is an explicit choice: "none" (default) removes the factory's per-node dhcp6/track6, which are not CARP-aware
+ * (the 24.1 tree even adds a WAN_DHCP6 gateway by itself); "unmanaged" leaves a human's IPv6 as it is.
+ */
+function readIpv6Choice(r: Reader, key: string, raw: unknown): "none" | "unmanaged" {
+  if (raw === undefined || raw === null || raw === "none") return "none";
+  if (raw === "unmanaged") return "unmanaged";
+  r.add(
+    key,
+    raw,
+    `is not an IPv6 choice: use "none" (default: no IPv6 on this interface, as the GUI's IPv6 type None) or "unmanaged" (leave the interface's IPv6 as configured by hand)`,
+    `set ${key} to none or unmanaged; HA IPv6 needs static addresses on both nodes plus an IPv6 CARP VIP, configured by hand with "unmanaged"`,
+  );
+  return "none";
 }
 
 function readVxlan(r: Reader, key: string, raw: unknown): VxlanConfig | undefined {

@@ -18,6 +18,15 @@ export function isSecureValue(value: unknown): boolean {
   return isPlainObject(value) && Object.keys(value).length === 1 && typeof value.secure === "string";
 }
 
+/** What a non-object value is, in the words of a YAML file: "a list", "a string", "a number", "true/false". */
+export function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "boolean") return "true/false";
+  if (typeof value === "string") return "a string";
+  if (typeof value === "number") return "a number";
+  return typeof value;
+}
+
 export class Reader {
   readonly problems: Problem[] = [];
 
@@ -39,7 +48,7 @@ export class Reader {
       return undefined;
     }
     if (!isPlainObject(value)) {
-      this.add(key, typeof value === "string" ? value : typeof value, "must be an object", `write ${key} as a YAML mapping, e.g. ${example}`);
+      this.add(key, typeof value === "string" ? value : kindOf(value), `must be an object (got ${kindOf(value)})`, `write ${key} as a YAML mapping, e.g. ${example}`);
       return undefined;
     }
     this.unknownKeys(key, value, known);

@@ -68,6 +68,30 @@ export function checkIpv4(key: string, value: unknown): Problem[] {
   return [];
 }
 
+/**
+ * A VXLAN tunnel endpoint: a unicast IPv4 address a peer can send to. 0.0.0.0 (unspecified), 127.0.0.0/8
+ * (loopback: the peer would send to itself), 255.255.255.255 (broadcast) and 224.0.0.0/4 (multicast: OVS's
+ * point-to-point VXLAN ports need a unicast remote_ip) are refused.
+ */
+export function checkTunnelEndpoint(key: string, value: unknown): Problem[] {
+  const ps = checkIpv4(key, value);
+  if (ps.length) return ps;
+  const ip = value as string;
+  const first = Number(ip.split(".")[0]);
+  const why =
+    ip === "0.0.0.0"
+      ? "is the unspecified address 0.0.0.0"
+      : first === 127
+        ? "is a loopback address (127.0.0.0/8): the peer node would send its tunnel traffic to itself"
+        : ip === "255.255.255.255"
+          ? "is the limited broadcast address"
+          : first >= 224 && first <= 239
+            ? "is a multicast address (224.0.0.0/4)"
+            : undefined;
+  if (why === undefined) return [];
+  return [problem(key, value, `${why}; a VXLAN underlay address must be the node's own unicast address that the other nodes can reach`, `use the node's address on the underlay network, e.g. "10.0.0.11"`)];
+}
+
 export function checkCidr(key: string, value: unknown): Problem[] {
   if (!parseCidr(value)) {
     return [problem(key, value, "is not an IPv4 CIDR", `write address/prefix with a prefix of 0-32, e.g. "192.0.2.0/24"`)];

@@ -60,6 +60,8 @@ export interface NetworkConfig {
   addresses: Record<FirewallRole, string>;
   /** CARP VIPs on this interface (zero or more). */
   vips: VipConfig[];
+  /** IPv6 on this interface: "none" (default: pfSense's IPv6 keys removed) or "unmanaged" (left as found). */
+  ipv6: "none" | "unmanaged";
 }
 
 export type FirewallVm =
@@ -97,6 +99,8 @@ export interface HasyncConfig {
   syncNetwork: string;
   /** webGUI user the primary's XMLRPC sync logs in as on the secondary. */
   username: string;
+  /** The primary's webGUI port, which its XMLRPC client connects to on the secondary (default 443). */
+  webguiPort: number;
   /** hasync synchronize* flags; every known flag is present (default true). */
   options: Record<string, boolean>;
 }
@@ -113,6 +117,8 @@ export interface NatSource {
 export interface NatConfig {
   /** Hybrid outbound NAT sources translated to the WAN VIP. */
   sources: NatSource[];
+  /** top (default): our rules before every manual rule; bottom: after them. */
+  position: "top" | "bottom";
 }
 
 export type DhcpBackend = "isc" | "kea";

@@ -1,10 +1,10 @@
 // The one validation of a stack's configuration: raw values in, a typed ClusterConfig or EVERY problem out. Pure.
 // Runs before any resource is declared (index.ts) and in `pfsense-ha validate`, so both print the same messages.
-import { inSubnet, ipv4ToInt, parseCidr, subnetOf, subnetsOverlap } from "./ipv4";
+import { broadcastOf, inSubnet, intToIpv4, ipv4ToInt, networkOf, parseCidr, subnetOf, subnetsOverlap } from "./ipv4";
 import { checkNetworksTogether, inRange, readNetworks } from "./networks";
 import type { Problem } from "./problems";
-import { Reader, isPlainObject, isSecureValue, type RawObject } from "./reader";
-import { checkAdvbase, checkAdvskew, checkHostname, checkIfName, checkIntegerRange, checkIpv4, checkMtu, checkUsername, checkVmId } from "./rules";
+import { Reader, isPlainObject, isSecureValue, kindOf, type RawObject } from "./reader";
+import { checkAdvbase, checkAdvskew, checkHostname, checkIfName, checkIntegerRange, checkIpv4, checkMtu, checkTunnelEndpoint, checkUsername, checkVmId } from "./rules";
 import { labHostName, readSsh } from "./ssh-config";
 import {
   FIREWALL_ROLES,
@@ -37,8 +37,8 @@ const FIREWALL_KEYS = ["name", "proxmoxNode", "vm", "ssh", "interfaces"] as cons
 const VM_KEYS = ["clone", "adopt", "vmId", "cores", "memoryMb", "diskGb", "datastore"] as const;
 const CLONE_KEYS = ["templateId", "full"] as const;
 const CARP_KEYS = ["advskewPrimary", "advskewSecondary", "advbase"] as const;
-const HASYNC_KEYS = ["syncNetwork", "username", "options"] as const;
-const NAT_KEYS = ["sources"] as const;
+const HASYNC_KEYS = ["syncNetwork", "username", "webguiPort", "options"] as const;
+const NAT_KEYS = ["sources", "position"] as const;
 const DHCP_KEYS = ["network", "rangeFrom", "rangeTo", "failover", "backend"] as const;
 
 /** pfSense hasync synchronize* flags (2.7/2.8; synchronizekea6 is 2.8+). */
@@ -68,8 +68,11 @@ export const HASYNC_OPTIONS = [
 /** pfSense CE releases whose config.xml layout this project was checked against. */
 export const KNOWN_PFSENSE_VERSIONS = ["2.7.0", "2.7.1", "2.7.2", "2.8.0", "2.8.1"] as const;
 
-/** pfSense's DHCP failover takes a peer with advskew of 20 or less as primary (elements/dhcp.ts), so the primary's is at most 20. */
-const DHCP_FAILOVER_MAX_PRIMARY_SKEW = 20;
+/**
+ * pfSense makes a node the DHCP failover primary only when its CARP advskew is below 20 (services.inc:
+ * `intval($vipent['advskew']) < 20`; 2.7.2 and the 24.1 tree alike), so the primary's skew is at most 19.
+ */
+export const DHCP_FAILOVER_MAX_PRIMARY_SKEW = 19;
 
 export interface ValidateOptions {
   /** Stack name, used in the suggested `pulumi config set … --stack NAME` fixes. */
@@ -135,10 +138,11 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
 
   const carp = readCarp(r, o.carp);
   const proxmox = readProxmox(r, o.proxmox, opts.lab, secrets);
-  const underlayMtu = proxmox.nodes.length ? Math.min(...proxmox.nodes.map((n) => n.underlayMtu)) : 1500;
+  // Unknown when no node could be read (already reported): the VXLAN MTU limit is then not checked.
+  const underlayMtu = proxmox.nodes.length ? Math.min(...proxmox.nodes.map((n) => n.underlayMtu)) : undefined;
   const { networks, declared } = readNetworks(r, `${C}.networks`, o.networks, { underlayMtu, advbase: carp?.advbase ?? 1 });
   checkNetworksTogether(r, `${C}.networks`, networks);
-  const firewalls = readFirewalls(r, o.firewalls, networks, proxmox.declared, opts.lab, secrets);
+  const firewalls = readFirewalls(r, o.firewalls, networks, declared, proxmox.declared, opts.lab, secrets);
   checkStretched(r, networks, firewalls);
   checkApart(r, firewalls, r.boolean(`${C}.allowSameNode`, o.allowSameNode, false));
   checkUnderlayApart(r, proxmox.nodes, networks);
@@ -214,7 +218,7 @@ function readProxmox(r: Reader, raw: unknown, lab: LabHostsRef | undefined, secr
     const labName = labHostName(n.ssh);
     const labHost = labName !== undefined ? lab?.hosts[labName] : undefined;
     const underlayRequired = labName === undefined || labHost !== undefined;
-    const underlayAddress = r.checked(`${nk}.underlayAddress`, n.underlayAddress ?? labHost?.underlayAddress, checkIpv4, underlayRequired, `"10.0.0.11"`);
+    const underlayAddress = r.checked(`${nk}.underlayAddress`, n.underlayAddress ?? labHost?.underlayAddress, checkTunnelEndpoint, underlayRequired, `"10.0.0.11"`);
     const underlayMtu = r.integer(`${nk}.underlayMtu`, n.underlayMtu, checkMtu, 1500);
     const ssh = readSsh(r, `${nk}.ssh`, n.ssh, lab, secrets);
     if (name && underlayAddress && underlayMtu !== undefined && ssh) nodes.push({ name, underlayAddress, underlayMtu, ssh });
@@ -228,6 +232,15 @@ function readProxmox(r: Reader, raw: unknown, lab: LabHostsRef | undefined, secr
   };
   dup((n) => n.name, "name", "node name");
   dup((n) => n.underlayAddress, "underlayAddress", "underlay address");
+  // The same check as for the firewalls: two nodes on one SSH endpoint would configure one host twice.
+  const endpoints = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    const ep = `${n.ssh.host}:${n.ssh.port ?? 22}`;
+    const first = endpoints.get(ep);
+    if (first !== undefined) {
+      r.add(`${k}.nodes[${i}].ssh.host`, n.ssh.host, `is the SSH endpoint of ${k}.nodes[${first}] (${nodes[first].name}) too: both Proxmox nodes would be configured on one host`, "point each Proxmox node's ssh at its own host");
+    } else endpoints.set(ep, i);
+  });
   const declared = o.nodes.map((n) => (isPlainObject(n) && typeof n.name === "string" ? n.name : "")).filter((x) => x);
   return { nodes, datapathType, declared };
 }
@@ -236,6 +249,7 @@ function readFirewalls(
   r: Reader,
   raw: unknown,
   networks: NetworkConfig[],
+  declaredNetworks: string[],
   nodeNames: string[],
   lab: LabHostsRef | undefined,
   secrets: SecretPresence,
@@ -255,20 +269,36 @@ function readFirewalls(
     }
     const vm = readVm(r, `${fk}.vm`, f.vm);
     const ssh = readSsh(r, `${fk}.ssh`, f.ssh, lab, secrets);
-    const interfaces = readInterfaces(r, `${fk}.interfaces`, f.interfaces, networks, vm);
+    const interfaces = readInterfaces(r, `${fk}.interfaces`, f.interfaces, networks, declaredNetworks, vm);
     if (name && proxmoxNode && vm && ssh && interfaces) out[role] = { role, name, proxmoxNode, vm, ssh, interfaces };
   }
   const p = out.primary;
   const s = out.secondary;
   if (p && s) {
     if (p.name === s.name) r.add(`${k}.secondary.name`, s.name, "is the primary's name too", "give the two firewalls different names");
+    // VM ids are unique in a whole Proxmox cluster, not per node.
     const pId = "vmId" in p.vm ? p.vm.vmId : undefined;
     const sId = "vmId" in s.vm ? s.vm.vmId : undefined;
-    if (pId !== undefined && pId === sId && p.proxmoxNode === s.proxmoxNode) {
-      r.add(`${k}.secondary.vm.vmId`, sId, "is the primary's VM id on the same Proxmox node", "give each firewall its own VM id");
+    if (pId !== undefined && pId === sId) {
+      const field = s.vm.mode === "adopt" ? "adopt" : "vmId";
+      r.add(`${k}.secondary.vm.${field}`, sId, "is the primary's VM id too: VM ids are unique in a Proxmox cluster, so both firewalls would be one VM", "give each firewall its own VM id");
     }
     if (p.ssh.host === s.ssh.host && (p.ssh.port ?? 22) === (s.ssh.port ?? 22)) {
       r.add(`${k}.secondary.ssh.host`, s.ssh.host, "is the primary's SSH endpoint too: both firewalls would be configured on one host", "point each firewall's ssh at its own host");
+    }
+    // pfSense HA needs each network on the same device on both nodes: pfsync states are bound to interface names
+    // (the 24.1 tree defaults to if-bound states), and XMLRPC sync copies rules by interface.
+    for (const n of networks) {
+      const pd = p.interfaces[n.role];
+      const sd = s.interfaces[n.role];
+      if (pd !== undefined && sd !== undefined && pd !== sd) {
+        r.add(
+          `${k}.secondary.interfaces.${n.role}`,
+          sd,
+          `differs from the primary's device for the ${n.role} network (primary: "${pd}", secondary: "${sd}"): pfSense HA needs each network on the same interface on both nodes (pfsync states are bound to interface names)`,
+          `use the same device on both firewalls (e.g. "${pd}" on both), by NIC order or by naming it in ${k}.primary.interfaces.${n.role} and ${k}.secondary.interfaces.${n.role}`,
+        );
+      }
     }
   }
   return p && s ? { primary: p, secondary: s } : undefined;
@@ -308,12 +338,21 @@ function readVm(r: Reader, key: string, raw: unknown): FirewallVm | undefined {
 }
 
 /** pfSense device per network: given (required for `vm: none`), else vtnet0.. in NIC order. */
-function readInterfaces(r: Reader, key: string, raw: unknown, networks: NetworkConfig[], vm: FirewallVm | undefined): Record<string, string> | undefined {
+function readInterfaces(
+  r: Reader,
+  key: string,
+  raw: unknown,
+  networks: NetworkConfig[],
+  declared: string[],
+  vm: FirewallVm | undefined,
+): Record<string, string> | undefined {
   const roles = networks.map((n) => n.role);
   if (raw === undefined && vm?.mode !== "none") {
     return Object.fromEntries(networks.map((n, i) => [n.role, `vtnet${i}`]));
   }
-  const o = r.object(key, raw, roles, true, `{${roles.map((x, i) => `${x}: "vtnet${i}"`).join(", ")}}`);
+  // Every role written under networks is a known key here, valid or not: a network with a bad field is reported
+  // once, at that field, not again as an unknown interface key with a misleading "did you mean".
+  const o = r.object(key, raw, declared.length ? declared : roles, true, `{${roles.map((x, i) => `${x}: "vtnet${i}"`).join(", ")}}`);
   if (!o) return undefined;
   const out: Record<string, string> = {};
   const seen = new Map<string, string>();
@@ -382,6 +421,8 @@ function readHasync(r: Reader, raw: unknown, declared: string[]): HasyncConfig |
   }
   // That the sync network has an interface on BOTH firewalls is enforced by readInterfaces (every network on each).
   const username = r.checked(`${k}.username`, o.username ?? "admin", checkUsername, true, `"admin"`);
+  // xmlrpc_client.inc connects to the primary's own webGUI port; the provider checks the value against it.
+  const webguiPort = r.integer(`${k}.webguiPort`, o.webguiPort, (kk, v) => checkIntegerRange(kk, v, 1, 65535, "webGUI port"), 443);
   const options: Record<string, boolean> = Object.fromEntries(HASYNC_OPTIONS.map((x) => [x, true]));
   const oo = r.object(`${k}.options`, o.options, HASYNC_OPTIONS, false, `{synchronizecaptiveportal: false}`);
   if (oo) {
@@ -389,15 +430,16 @@ function readHasync(r: Reader, raw: unknown, declared: string[]): HasyncConfig |
       if ((HASYNC_OPTIONS as readonly string[]).includes(name)) options[name] = r.boolean(`${k}.options.${name}`, v, true);
     }
   }
-  return username ? { syncNetwork, username, options } : undefined;
+  return username && webguiPort !== undefined ? { syncNetwork, username, webguiPort, options } : undefined;
 }
 
 function readNat(r: Reader, raw: unknown, networks: NetworkConfig[], declared: string[]): NatConfig | undefined {
   const k = `${C}.nat`;
   const o = r.object(k, raw, NAT_KEYS, false, `{sources: [lan]}`) ?? { sources: ["lan"] };
+  const position = r.oneOf(`${k}.position`, o.position, ["top", "bottom"] as const, "top");
   const list = o.sources ?? [];
   if (!Array.isArray(list)) {
-    r.add(`${k}.sources`, typeof list, "must be a list", `write ${k}.sources: [lan, "10.9.0.0/16"]`);
+    r.add(`${k}.sources`, kindOf(list), `must be a list (got ${kindOf(list)})`, `write ${k}.sources: [lan, "10.9.0.0/16"]`);
     return undefined;
   }
   const wan = networks.find((n) => n.role === "wan");
@@ -412,8 +454,14 @@ function readNat(r: Reader, raw: unknown, networks: NetworkConfig[], declared: s
       r.add(sk, s, "must be a network role or a CIDR", `use e.g. "lan" or "10.9.0.0/16"`);
       return;
     }
+    const earlier = list.slice(0, i).findIndex((x) => x === s);
+    if (earlier !== -1) {
+      r.add(sk, s, `is listed twice (also ${k}.sources[${earlier}]): each source becomes one NAT rule and one resource, and two resources cannot have one name`, "list each source once");
+      return;
+    }
     const net = networks.find((n) => n.role === s);
     if (!net && declared.includes(s)) return; // that network's own problems are already reported
+    if (!net && declared.length === 0 && !parseCidr(s)) return; // no readable networks (reported once): roles unknown
     if (net) {
       if (s === "wan") r.add(sk, s, "NAT from the WAN network to the WAN VIP matches the firewalls' own WAN addresses", "list only internal networks");
       else sources.push({ source: s, network: s, cidr: net.subnet });
@@ -430,10 +478,18 @@ function readNat(r: Reader, raw: unknown, networks: NetworkConfig[], declared: s
     }
     sources.push({ source: s, cidr: subnetOf(c) });
   });
+  // A role and its own CIDR (or two spellings of one CIDR) would make two identical rules.
+  sources.forEach((src, i) => {
+    const j = sources.findIndex((x) => x.cidr === src.cidr);
+    if (j < i) {
+      const at = list.indexOf(src.source);
+      r.add(`${k}.sources[${at}]`, src.source, `covers the same subnet ${src.cidr} as "${sources[j].source}": the two NAT rules would be identical`, "list each subnet once");
+    }
+  });
   if (sources.length && wan && wan.vips.length === 0) {
     r.add(`${C}.networks.wan.vip`, undefined, "outbound NAT needs a WAN CARP VIP to translate to (else traffic leaves with a node's own address and breaks on failover)", `add ${C}.networks.wan.vip: {address: <unused WAN address>, vhid: <1-255>}`);
   }
-  return { sources };
+  return { sources, position };
 }
 
 function readDhcp(
@@ -460,6 +516,14 @@ function readDhcp(
     for (const [field, ip] of [["rangeFrom", rangeFrom], ["rangeTo", rangeTo]] as const) {
       if (!inSubnet(ip, c)) r.add(`${k}.${field}`, ip, `is outside the ${network} subnet ${net.subnet}`, `use an address inside ${net.subnet}`);
     }
+    // services_dhcp.php refuses a range that starts on the network address or ends on the broadcast address.
+    const inside = (ip: string): boolean => inSubnet(ip, c);
+    if (inside(rangeFrom) && rangeFrom === networkOf(c)) {
+      r.add(`${k}.rangeFrom`, rangeFrom, `is the network address of ${net.subnet}: pfSense's DHCP server refuses a range that starts on it`, `start the range at a host address, e.g. ${intToIpv4(ipv4ToInt(rangeFrom) + 1)}`);
+    }
+    if (inside(rangeTo) && rangeTo === broadcastOf(c)) {
+      r.add(`${k}.rangeTo`, rangeTo, `is the broadcast address of ${net.subnet}: pfSense's DHCP server refuses a range that ends on it`, `end the range at a host address, e.g. ${intToIpv4(ipv4ToInt(rangeTo) - 1)}`);
+    }
     if (ipv4ToInt(rangeFrom) > ipv4ToInt(rangeTo)) {
       r.add(`${k}.rangeTo`, rangeTo, `is below rangeFrom (${rangeFrom})`, "swap rangeFrom and rangeTo");
     } else {
@@ -476,8 +540,8 @@ function readDhcp(
       r.add(
         `${C}.carp.advskewPrimary`,
         carp.advskewPrimary,
-        "is above 20: pfSense's DHCP failover takes a node with advskew of 20 or less as the primary, so neither peer would be the DHCP primary",
-        `set ${C}.carp.advskewPrimary to 20 or less (default 0), or disable ${k}.failover`,
+        `is 20 or more: pfSense makes a node the DHCP failover primary only when its CARP advskew is below 20 (services.inc), so with ${carp.advskewPrimary} both firewalls would write "secondary;" and failover would never form`,
+        `set ${C}.carp.advskewPrimary to ${DHCP_FAILOVER_MAX_PRIMARY_SKEW} or less (default 0), or disable ${k}.failover`,
       );
     }
   }

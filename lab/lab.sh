@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The local lab: four hosts on this machine, each its own network + mount namespace with an overlayfs root
 # (lower = the machine's /) used as chroot. pve1/pve2 = Proxmox node stand-ins (sshd, real OVS userspace datapath,
-# ifupdown2); fw1/fw2 = pfSense stand-ins (sshd, php, /etc/inc stand-ins, /cf/conf/config.xml).
+# ifupdown2); fw1/fw2 = pfSense's own PHP (/etc/inc, /etc/rc.*, /usr/local/www, ... mounted from a pfSense source
+# tree) over stand-ins for what cannot run on Linux (the pfSense PHP extension, PEAR classes, FreeBSD commands).
 # Usage: PFHA_LAB_ID=N bash lab/lab.sh up|down|status|exec <host> -- <cmd...>|ovs-reset <host>
+# pfSense version per firewall: PFHA_PFSENSE_VERSION (2.7.2 | 24.1, default 2.7.2), PFHA_PFSENSE_VERSION_FW1/_FW2;
+# source tree: PFHA_PFSENSE_SRC, else ../shared/upstream/pfsense-<...>, else .upstream/ (scripts/install.sh).
 set -euo pipefail
 
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,6 +32,49 @@ utsns_of() { echo "$STATE/ns/$1.uts"; } # own hostname per host
 role_of() { case "$1" in pve*) echo proxmox ;; fw*) echo pfsense ;; *) die "unknown host '$1': use one of ${HOSTS[*]}" ;; esac; }
 octet_of() { case "$1" in pve1) echo 11 ;; pve2) echo 12 ;; fw1) echo 21 ;; fw2) echo 22 ;; esac; }
 peer_of() { case "$1" in pve1) echo pve2 ;; pve2) echo pve1 ;; fw1) echo fw2 ;; fw2) echo fw1 ;; esac; }
+
+# ---------------------------------------------------------------- pfSense source trees
+# version -> "directory-name commit" of the pinned public pfsense/pfsense tree
+pf_pin() {
+  case "$1" in
+    2.7.2) echo "pfsense-2.7.2 ec956d343e6cd2db69caa23ba647a19d18fdbc3a" ;;
+    24.1) echo "pfsense-24.1-master-2025-09-26 29cd5f4bfd42a09afeb46b32884a845d7f0ad4ca" ;;
+    *) die "pfSense version '$1' is not one the lab runs: use 2.7.2 or 24.1 (PFHA_PFSENSE_VERSION, PFHA_PFSENSE_VERSION_FW1/_FW2)" ;;
+  esac
+}
+pf_version_of() { # fw host -> the pfSense version it runs
+  local v="${PFHA_PFSENSE_VERSION:-2.7.2}" o
+  case "$1" in fw1) o="${PFHA_PFSENSE_VERSION_FW1:-}" ;; fw2) o="${PFHA_PFSENSE_VERSION_FW2:-}" ;; esac
+  v="${o:-$v}"; pf_pin "$v" >/dev/null; echo "$v"
+}
+# version -> the tree's src/ directory (unmodified): PFHA_PFSENSE_SRC, ../shared/upstream/<dir>, .upstream/<dir>
+pf_tree_of() {
+  local v="$1" dir commit c
+  read -r dir commit <<<"$(pf_pin "$v")"
+  for c in ${PFHA_PFSENSE_SRC:+"$PFHA_PFSENSE_SRC"} "$(dirname "$REPO_DIR")/shared/upstream/$dir" "$REPO_DIR/.upstream/$dir"; do
+    [[ -f "$c/src/etc/inc/config.inc" ]] && { echo "$c/src"; return; }
+    [[ -f "$c/etc/inc/config.inc" ]] && { echo "$c"; return; }
+  done
+  die "no pfSense $v source tree: set PFHA_PFSENSE_SRC to a checkout of https://github.com/pfsense/pfsense at $commit (its src/ folder is used), or run scripts/install.sh where github.com is reachable (it clones it into .upstream/$dir)"
+}
+# The tree a firewall mounts: the unmodified tree, except for 24.1 on PHP < 8.3, which gets a private copy with
+# the one mechanical rewrite PHP 8.2 needs (`static $x = <non-constant expression>;` is PHP 8.3 syntax) ->
+# `static $x = null; $x ??= <expression>;`. Made once per source tree, kept under lab/.state/ (never committed).
+pf_mounted_tree() {
+  local v="$1" src key out
+  src="$(pf_tree_of "$v")"
+  if [[ "$v" == 2.7.2 ]] || php -r 'exit(PHP_VERSION_ID >= 80300 ? 0 : 1);'; then echo "$src"; return; fi
+  key="$(printf '%s' "$(readlink -f "$src")" | sha256sum | cut -c1-12)"
+  out="$LAB_DIR/.state/pfsense-src/$v-php82-$key"
+  if [[ ! -f "$out/.done" ]]; then
+    rm -rf "$out.tmp"; mkdir -p "$out.tmp"
+    cp -a "$src/." "$out.tmp/"
+    grep -rlZE --include='*.inc' --include='*.php' --include='rc.*' '^\s*static \$[A-Za-z_][A-Za-z0-9_]* = ' "$out.tmp" |
+      xargs -0r perl -pi -e 's/^(\s*)static (\$[A-Za-z_]\w*) = (?!(?:null|true|false|-?\d+|\x27[^\x27]*\x27|"[^"]*"|\[\]|array\(\));\s*$)/$1static $2 = null; $2 ??= /'
+    touch "$out.tmp/.done"; rm -rf "$out"; mv "$out.tmp" "$out"
+  fi
+  echo "$out"
+}
 
 require_root() { [[ $EUID -eq 0 ]] || die "must run as root (it creates network namespaces and mounts)"; }
 require_tools() {
@@ -64,7 +110,7 @@ setup_switch() {
   ip netns list | grep -qx "$SW_NS\( .*\)\?" || ip netns add "$SW_NS"
   ip -n "$SW_NS" link set lo up
   local br
-  for br in brm bru; do
+  for br in brm bru brw brl brs; do # mgmt, pve underlay, the firewalls' WAN, LAN and SYNC
     ip -n "$SW_NS" link show "$br" >/dev/null 2>&1 || ip -n "$SW_NS" link add "$br" type bridge
     ip -n "$SW_NS" link set "$br" up
   done
@@ -96,9 +142,17 @@ setup_host_fs() {
   chmod 1777 "$d/tmp"
   # A host set up by an older lab.sh (root at $d/merged, or no UTS ns) is rebuilt: same netns, addresses and
   # upper dir, fresh mounts and daemons.
-  if mountpoint -q "$d/merged" ||
+  local want_v="" why="it was set up by an older lab.sh"
+  if [[ "$(role_of "$h")" == pfsense ]]; then
+    want_v="$(pf_version_of "$h")"
+    if mountpoint -q "$f" && [[ "$(cat "$d/pfsense-version" 2>/dev/null)" != "$want_v" ]]; then
+      why="it ran pfSense $(cat "$d/pfsense-version" 2>/dev/null || echo '(stand-ins)'), now $want_v: config.xml is seeded afresh"
+      rm -f "$m/cf/conf/config.xml" "$d/tmp/config.cache" "$STATE/carp-bus/$h.json"
+    fi
+  fi
+  if mountpoint -q "$d/merged" || { [[ -n "$want_v" ]] && mountpoint -q "$f" && [[ "$(cat "$d/pfsense-version" 2>/dev/null)" != "$want_v" ]]; } ||
     { mountpoint -q "$f" && { ! mountpoint -q "$u" || ! nsenter --mount="$f" mountpoint -q "$m/proc"; }; }; then
-    echo "lab.sh: rebuilding the mounts and daemons of $h (it was set up by an older lab.sh)" >&2
+    echo "lab.sh: rebuilding the mounts and daemons of $h ($why)" >&2
     stop_host_daemons "$h"
     ! mountpoint -q "$f" || umount "$f"
     ! mountpoint -q "$u" || umount "$u"
@@ -111,7 +165,13 @@ setup_host_fs() {
     touch "$f" "$u"
     echo "$h" >"$m/etc/hostname"
     mkdir -p "$d/run/sshd" "$d/run/network" "$d/run/openvswitch"
-    [[ "$(role_of "$h")" == pfsense ]] && mkdir -p "$d/run/pfha-carp"
+    local tree=""
+    if [[ "$(role_of "$h")" == pfsense ]]; then
+      mkdir -p "$d/run/pfha-carp"
+      tree="$(pf_mounted_tree "$(pf_version_of "$h")")"
+      pf_prepare_mountpoints "$m" "$tree"
+      pf_version_of "$h" >"$d/pfsense-version"
+    fi
     # The mount ns is created inside the host's netns so the fresh sysfs shows that netns's interfaces.
     nsenter --net="/run/netns/$ns" unshare --mount="$f" --uts="$u" --propagation private /bin/sh -euc '
       m="$1"; d="$2"; role="$3"; bus="$4"
@@ -121,9 +181,29 @@ setup_host_fs() {
       mount --rbind /dev "$m/dev"
       mount --bind "$d/run" "$m/run"
       mount --bind "$d/tmp" "$m/tmp"
-      if [ "$role" = pfsense ]; then mount --bind "$bus" "$m/run/pfha-carp"; fi
-    ' sh "$m" "$d" "$(role_of "$h")" "$STATE/carp-bus" "$h"
+      if [ "$role" = pfsense ]; then
+        mount --bind "$bus" "$m/run/pfha-carp"
+        t="$6"; sbin="$7"
+        for p in etc/inc etc/phpshellsessions etc/version usr/local/www usr/local/pfSense/include; do
+          mount --bind "$t/$p" "$m/$p"
+        done
+        for f in "$t"/etc/rc.*; do [ -f "$f" ] && mount --bind "$f" "$m/etc/${f##*/}"; done
+        # pfSsh.php & co from the tree, with the FreeBSD daemons pfSense starts from there stood in (dhcpd, ...)
+        mount -t overlay "pfha-sbin" -o "lowerdir=$sbin:$t/usr/local/sbin" "$m/usr/local/sbin"
+      fi
+    ' sh "$m" "$d" "$(role_of "$h")" "$STATE/carp-bus" "$h" "$tree" "$LAB_DIR/pfsense-standin/usr-local-sbin"
   fi
+}
+
+# The mount points of the tree's folders and rc.* scripts inside a firewall's root (created in the overlay's upper).
+pf_prepare_mountpoints() {
+  local m="$1" t="$2" p f
+  for p in etc/inc etc/phpshellsessions usr/local/www usr/local/pfSense/include usr/local/sbin; do
+    [[ -d "$t/$p" ]] || die "the pfSense tree $t has no $p"
+    rm -rf "${m:?}/$p"; mkdir -p "$m/$p"
+  done
+  [[ -f "$m/etc/version" && ! -L "$m/etc/version" ]] || { rm -f "$m/etc/version"; : >"$m/etc/version"; }
+  for f in "$t"/etc/rc.*; do [[ ! -f "$f" || -f "$m/etc/${f##*/}" ]] || : >"$m/etc/${f##*/}"; done
 }
 
 setup_sshd() {
@@ -232,6 +312,21 @@ setup_fw() {
       cp "$m/usr/local/share/pfha-lab/pfsense-factory-config.xml" "$m/cf/conf/config.xml"
     fi
   fi
+  start_fw_daemons "$h"
+}
+
+# What a pfSense box runs from boot that the lab needs: the event daemon (check_reload_status, stood in) and the
+# webGUI serving pfSense's own /usr/local/www (xmlrpc.php for the XMLRPC sync) with PHP's built-in server on the
+# port config.xml's webGUI settings give (http; 80 unless <port> is set), on every address of the host.
+start_fw_daemons() {
+  local h="$1" run="$STATE/hosts/$1/run" ns port
+  ns="$(ns_of "$h")"
+  pid_alive "$run/check_reload_status.pid" "$ns" ||
+    in_host "$h" /bin/sh -c 'nohup /usr/local/sbin/check_reload_status >/dev/null 2>&1 &'
+  port="$(sed -n '/<webgui>/,/<\/webgui>/s#.*<port>\([0-9]*\)</port>.*#\1#p' "$(root_of "$h")/cf/conf/config.xml" | head -1)"
+  if ! pid_alive "$run/pfha-webgui.pid" "$ns"; then
+    in_host "$h" /bin/sh -c 'cd /usr/local/www && nohup php -S "0.0.0.0:$1" -t /usr/local/www >/var/log/pfha-lab/webgui.log 2>&1 & echo $! >/run/pfha-webgui.pid' sh "${port:-80}"
+  fi
 }
 
 write_inventory() {
@@ -258,13 +353,8 @@ write_inventory() {
 cmd_up() {
   require_root; require_tools
   [[ -f "$REPO_DIR/tests/fixtures/pfsense-factory-config.xml" ]] || die "missing tests/fixtures/pfsense-factory-config.xml"
-  # Lab ids are machine-wide (namespace names, addresses): refuse an id that another checkout has up.
-  local owner_file="/run/pfha-lab$N.owner" owner
-  owner="$(cat "$owner_file" 2>/dev/null || true)"
-  if [[ -n "$owner" && "$owner" != "$STATE" ]] && ip netns list | grep -q "^pfha$N-"; then
-    die "lab $N is up from another checkout ($owner); bring it down there (PFHA_LAB_ID=$N bash lab/lab.sh down) or use another PFHA_LAB_ID"
-  fi
-  echo "$STATE" > "$owner_file"
+  require_owner
+  echo "$STATE" >"/run/pfha-lab$N.owner"
   mkdir -p "$STATE/ns" "$STATE/carp-bus"
   # The mount-ns files need a private parent mount (unshare --mount=<file> refuses a shared one).
   mountpoint -q "$STATE/ns" || { mount --bind "$STATE/ns" "$STATE/ns"; mount --make-private "$STATE/ns"; }
@@ -278,6 +368,9 @@ cmd_up() {
     host_link "$h" eth0 "$h-m" brm
     ip -n "$ns" addr replace "$MGMT_NET.$(octet_of "$h")/24" dev eth0
     [[ "$(role_of "$h")" == proxmox ]] && host_link "$h" eth1 "$h-u" bru
+    if [[ "$(role_of "$h")" == pfsense ]]; then # the NICs pfSense sees as vtnet0-2 (WAN, LAN, SYNC)
+      host_link "$h" vtnet0 "$h-w" brw; host_link "$h" vtnet1 "$h-l" brl; host_link "$h" vtnet2 "$h-s" brs
+    fi
     setup_host_fs "$h"
     setup_sshd "$h"
     if [[ "$(role_of "$h")" == proxmox ]]; then setup_pve "$h"; else setup_fw "$h"; fi
@@ -300,13 +393,23 @@ stop_host_daemons() {
   local h="$1" f ns
   ns="$(ns_of "$h")"
   for f in "$STATE/hosts/$h/run/openvswitch/ovs-vswitchd.pid" "$STATE/hosts/$h/run/openvswitch/ovsdb-server.pid" \
-    "$STATE/hosts/$h/run/sshd.pid"; do
+    "$STATE/hosts/$h/run/sshd.pid" "$STATE/hosts/$h/run/check_reload_status.pid" "$STATE/hosts/$h/run/pfha-webgui.pid"; do
     kill_pidfile "$f" "$ns"
   done
 }
 
+# Lab ids are machine-wide (namespace names, addresses): a checkout may only take down the lab it brought up.
+require_owner() {
+  local owner
+  owner="$(cat "/run/pfha-lab$N.owner" 2>/dev/null || true)"
+  if [[ -n "$owner" && "$owner" != "$STATE" ]] && ip netns list | grep -q "^pfha$N-"; then
+    die "lab $N was brought up from another checkout ($owner): bring it down there, or use another PFHA_LAB_ID"
+  fi
+}
+
 cmd_down() {
   require_root
+  require_owner
   local h ns pid f
   for h in "${HOSTS[@]}"; do
     ns="$(ns_of "$h")"
@@ -402,7 +505,7 @@ with_lock() {
 
 case "${1:-}" in
   up) with_lock cmd_up ;;
-  down) with_lock cmd_down; rm -f "$LAB_DIR/.state/.lab$N.lock" "/run/pfha-lab$N.owner" ;;
+  down) with_lock cmd_down; rm -f "$LAB_DIR/.state/.lab$N.lock"; [[ "$(cat "/run/pfha-lab$N.owner" 2>/dev/null)" != "$STATE" ]] || rm -f "/run/pfha-lab$N.owner" ;;
   status) cmd_status ;;
   exec) shift; cmd_exec "$@" ;;
   ovs-reset) shift; with_lock cmd_ovs_reset "$@" ;;

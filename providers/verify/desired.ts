@@ -32,6 +32,8 @@ export interface VerifyExpectations {
   vips: ExpectedVip[];
   /** XMLRPC sync target the primary must reach: the secondary's sync address. */
   xmlrpcTarget: string;
+  /** The port the sync rule allows (hasync.webguiPort): pfSense's XMLRPC client must use this one. */
+  xmlrpcPort: number;
   tunnels: ExpectedTunnel[];
   /** DHCP failover peer, names and VM sizes for the checks the guides do by hand (ha-state.ts). */
   haState?: HaStateExpectations;
@@ -73,5 +75,5 @@ export function expectationsOf(c: ClusterConfig): VerifyExpectations {
         }]
       : [],
   );
-  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, tunnels, haState: haStateExpectationsOf(c) };
+  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, xmlrpcPort: c.hasync.webguiPort, tunnels, haState: haStateExpectationsOf(c) };
 }

@@ -27,7 +27,8 @@ export const MAINTENANCE_DONE = "PFHA-MAINTENANCE";
 /**
  * pfSense's own persistent CARP maintenance mode (Status > CARP button = interfaces_carp_set_maintenancemode()):
  * stores/removes <virtualip_carp_maintenancemode> with write_config and re-advertises every CARP VIP (advskew 254
- * while on). Fed to pfSsh.php on stdin; prints the resulting flag so the caller can check it took.
+ * while on). Fed to pfSsh.php on stdin; prints the resulting flag so the caller can check it took. Ends with "exit":
+ * pfSense's pfSsh.php reads commands until "exit"/"quit" and never ends on its own at the end of its input.
  */
 export function maintenanceScript(on: boolean): string {
   return [
@@ -37,6 +38,7 @@ export function maintenanceScript(on: boolean): string {
     // leading newline: the real pfSsh.php prints its prompt without one before running the buffered code
     `echo "\\n${MAINTENANCE_DONE} " . (isset($config["virtualip_carp_maintenancemode"]) ? "on" : "off") . "\\n";`,
     "exec",
+    "exit",
     "",
   ].join("\n");
 }

@@ -117,8 +117,16 @@ function syncChecks(e: VerifyExpectations, o: Observations): Check[] {
     out.push(check({ check: "xmlrpc target", node, expected: e.xmlrpcTarget, found: to ?? "(not set)" }, to === e.xmlrpcTarget,
       `set System > High Avail. Sync > Synchronize Config to IP on ${p.name} to the secondary's sync address ${e.xmlrpcTarget} (\`pulumi up\` writes it)`));
     if (p.xmlrpc) {
-      out.push(check({ check: "xmlrpc reachable", node, expected: `${p.xmlrpc.target} accepts TCP`, found: p.xmlrpc.detail }, p.xmlrpc.reachable,
-        `the primary cannot open ${p.xmlrpc.target}: allow the webGUI port on the secondary's sync interface (the pfsense-ha sync rule) and check the sync link`));
+      // The probe computes the port as xmlrpc_client.inc does (the primary's webGUI port): the sync rule must allow it.
+      const port = Number(/:(\d+)$/.exec(p.xmlrpc.target)?.[1] ?? NaN);
+      if (!Number.isNaN(port)) out.push(check({ check: "xmlrpc port", node, expected: String(e.xmlrpcPort), found: String(port) }, port === e.xmlrpcPort,
+        `the primary's XMLRPC client connects to its webGUI port ${port}, but the sync rule allows ${e.xmlrpcPort}: set pfsense-ha:cluster.hasync.webguiPort to ${port} and run \`pulumi up\``));
+      const x = p.xmlrpc;
+      out.push(check({ check: "xmlrpc sync", node, expected: `${x.target} answers pfsense.host_firmware_version with the sync credentials`, found: x.detail },
+        x.authenticated,
+        x.reachable
+          ? `the secondary refused the primary's XMLRPC credentials: pfsense-ha:xmlrpcPassword must be the secondary's webGUI password of the hasync user (System > User Manager on the secondary), then \`pulumi up\``
+          : `the primary cannot reach ${x.target}: allow the webGUI port on the secondary's sync interface (the pfsense-ha sync rule), check the sync link and that both webGUIs use the same protocol/port`));
     }
   }
   return out;

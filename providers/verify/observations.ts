@@ -30,7 +30,9 @@ export interface FirewallObservation {
   /** dhcpd's failover records from its lease file; null when there is no lease file. Only read with DHCP failover. */
   dhcpLeases?: string | null;
   /** Primary only: TCP connect to the XMLRPC target. */
-  xmlrpc?: { target: string; reachable: boolean; detail: string };
+  /** pfsense.host_firmware_version called as the XMLRPC sync calls it: reachable = an answer came (maybe a refusal),
+   * authenticated = the secondary accepted the primary's hasync credentials and answered. */
+  xmlrpc?: { target: string; reachable: boolean; authenticated: boolean; detail: string };
 }
 
 export interface NodeObservation {

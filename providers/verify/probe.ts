@@ -33,19 +33,29 @@ function section(name: string, command: string): string {
   return `echo ${shq(MARK + name)}; ${command}`;
 }
 
-// Where XMLRPC sync connects: hasync/synchronizetoip on the webGUI port (xmlrpc_sync uses the local webGUI
-// protocol/port). php is on every pfSense; fsockopen needs no extension.
+// The XMLRPC sync's own first call, as rc.filter_synchronize makes it (carp_check_version): pfsense.host_firmware_version
+// on hasync/synchronizetoip, over the local webGUI protocol/port (port 80 for http, 443 otherwise, unless <port> is
+// set), authenticated with hasync/username (default admin) and hasync/password, with pfSense's XML_RPC2 client. The
+// password stays on the box: only "ok|auth|fail <ip>:<port> <detail>" is printed (auth = the secondary refused the
+// credentials), or "none" when no target is set.
 const XMLRPC_PHP = [
-  '$x = (string)@file_get_contents("/cf/conf/config.xml");',
-  '$ip = preg_match("#<synchronizetoip>([^<]*)</synchronizetoip>#", $x, $m) ? $m[1] : "";',
-  "$port = 443;",
-  'if (preg_match("#<webgui>(.*?)</webgui>#s", $x, $w)) {',
-  '  if (preg_match("#<port>([0-9]+)</port>#", $w[1], $p)) { $port = (int)$p[1]; }',
-  '  elseif (strpos($w[1], "<protocol>http</protocol>") !== false) { $port = 80; }',
-  "}",
+  'error_reporting(0); require_once("config.inc"); require_once("XML/RPC2/Client.php");',
+  '$h = config_get_path("hasync", array()); $ip = (string)($h["synchronizetoip"] ?? "");',
   'if ($ip === "") { echo "none\\n"; exit(0); }',
-  "$s = @fsockopen($ip, $port, $errno, $errstr, 3);",
-  'echo $s ? "ok {$ip}:{$port}\\n" : "fail {$ip}:{$port} {$errstr}\\n";',
+  '$proto = config_get_path("system/webgui/protocol") === "http" ? "http" : "https";',
+  '$port = (string)config_get_path("system/webgui/port", ""); if ($port === "") { $port = $proto === "http" ? "80" : "443"; }',
+  'if ($port === "443") { $proto = "https"; }',
+  '$host = is_ipaddrv6($ip) ? "[{$ip}]" : $ip; $t = "{$host}:{$port}";',
+  '$u = rawurlencode(($h["username"] ?? "") !== "" ? $h["username"] : "admin"); $pw = rawurlencode((string)($h["password"] ?? ""));',
+  'try {',
+  '  $c = XML_RPC2_Client::create("{$proto}://{$u}:{$pw}@{$t}/xmlrpc.php", array("prefix" => "pfsense.", "sslverify" => false, "connectionTimeout" => 5));',
+  '  $r = $c->host_firmware_version("", 5);',
+  '  echo is_array($r) ? "ok {$t} " . ($r["firmware"]["version"] ?? "") . "\\n" : "fail {$t} unexpected answer\\n";',
+  '} catch (XML_RPC2_FaultException $e) {',
+  '  echo (stripos($e->getFaultString(), "Authentication failed") !== false ? "auth" : "fail") . " {$t} " . $e->getFaultString() . "\\n";',
+  '} catch (Exception $e) {',
+  '  echo "fail {$t} " . preg_replace("/\\s+/", " ", substr($e->getMessage(), 0, 200)) . "\\n";',
+  '}',
 ].join("\n");
 
 const NO_FILE = "pfha:no-file";
@@ -110,10 +120,15 @@ export function parseFirewallProbe(base: Pick<FirewallObservation, "role" | "nam
   // "none": no XMLRPC target configured; the target check reports it, there is nothing to connect to.
   if (s.xmlrpc !== undefined && s.xmlrpc.trim() !== "none") {
     const line = s.xmlrpc.trim();
-    const m = /^(ok|fail) (\S+)\s*(.*)$/.exec(line);
+    const m = /^(ok|auth|fail) (\S+)\s*(.*)$/.exec(line);
     o.xmlrpc = m
-      ? { target: m[2], reachable: m[1] === "ok", detail: m[1] === "ok" ? "connected" : `refused/unreachable${m[3] ? `: ${m[3]}` : ""}` }
-      : { target: "(unknown)", reachable: false, detail: line || "no output" };
+      ? {
+        target: m[2],
+        reachable: m[1] !== "fail",
+        authenticated: m[1] === "ok",
+        detail: m[1] === "ok" ? `answered${m[3] ? ` (${m[3]})` : ""}` : m[1] === "auth" ? `refused the credentials: ${m[3]}` : `unreachable${m[3] ? `: ${m[3]}` : ""}`,
+      }
+      : { target: "(unknown)", reachable: false, authenticated: false, detail: line || "no output" };
   }
   return { observation: o, configXml };
 }

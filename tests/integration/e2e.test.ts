@@ -7,6 +7,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import type { EngineRun } from "../support/engine";
 import { loadInventory, labExec, type LabInventory } from "../../lab/inventory";
+import { changesOf, eventsSettled, labRecord } from "../support/pfsense-lab";
 import { clusterFromProgramConfig } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../components/plan";
@@ -23,7 +24,17 @@ const ROOT = path.join(__dirname, "..", "..");
 const SECRETS = { carpPassword: "e2e-carp-secret", xmlrpcPassword: "e2e-xmlrpc-secret" };
 const FW: Record<FirewallRole, string> = { primary: "fw1", secondary: "fw2" };
 /** One apply function per stage, in stage order (providers/pfsense/remote/install-script.ts). */
-const STAGE_APPLY = ["interface_configure", "system_routing_configure", "interface_carp_configure", "interfaces_sync_setup", "filter_configure_sync", "services_dhcpd_configure"];
+/** Each stage's apply as the lab's firewalls record it below pfSense's code: the FreeBSD command or extension call
+ * the stage's pfSense function makes (interface_configure, system_routing_configure, interface_carp_configure,
+ * interfaces_sync_setup, filter_configure_sync, services_dhcpd_configure). */
+const STAGE_APPLY: [string, RegExp][] = [
+  ["interfaces", /^pfSense_interface_setaddress vtnet\d+ /],
+  ["gateway routing", /^route add -inet default /],
+  ["VIPs", /^ifconfig vtnet\d+ vhid \d+ /],
+  ["HA sync", /^ifconfig pfsync0 syncdev /],
+  ["rules and NAT", /^pfctl -o basic -f \/tmp\/rules\.debug$/],
+  ["DHCP", /^dhcpd /],
+];
 
 function devConfig(inv: LabInventory): Record<string, string> {
   const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
@@ -118,16 +129,20 @@ async function configXml(inv: LabInventory, role: FirewallRole): Promise<PfConfi
   return parseConfigXml(await sh(inv, FW[role], "cat /cf/conf/config.xml"));
 }
 
-async function applyLog(inv: LabInventory, host: string): Promise<string[]> {
-  const text = await sh(inv, host, "cat /var/log/pfha-lab/apply.log 2>/dev/null || true");
-  return text.split("\n").filter((l) => l !== "").map((l) => (JSON.parse(l) as { fn: string }).fn);
+/** What pfSense changed on the host, in order (its own commands, not those of background event scripts). */
+function applyLog(inv: LabInventory, host: string): string[] {
+  return changesOf(labRecord(inv, host));
 }
 
 /** Fingerprint of everything the run writes, to show the second run leaves the hosts byte-identical. */
 async function hostFiles(inv: LabInventory): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const h of ["pve1", "pve2"]) out[h] = await sh(inv, h, "cat /etc/network/interfaces; ovs-vsctl show");
-  for (const h of ["fw1", "fw2"]) out[h] = await sh(inv, h, "cat /cf/conf/config.xml; cat /var/log/pfha-lab/apply.log");
+  // config.xml and what pfSense changed (its background event scripts done first: their completion lines come late)
+  for (const h of ["fw1", "fw2"]) {
+    await eventsSettled(inv, h);
+    out[h] = (await sh(inv, h, "cat /cf/conf/config.xml")) + changesOf(labRecord(inv, h)).join("\n");
+  }
   return out;
 }
 
@@ -207,7 +222,7 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
     // the same gateway on both nodes (what XMLRPC sync copies with synchronizestaticroutes)
     expect(x).toContain(
       ["\t<gateways>", "\t\t<gateway_item>", "\t\t\t<interface>wan</interface>", `\t\t\t<gateway>${wan.gateway}</gateway>`, "\t\t\t<name>PFHA_WANGW</name>",
-        "\t\t\t<weight>1</weight>", "\t\t\t<ipprotocol>inet</ipprotocol>", "\t\t\t<descr><![CDATA[[pfsense-ha]PFHA_WANGW pfsense-ha: upstream gateway of wan]]></descr>",
+        "\t\t\t<weight>1</weight>", "\t\t\t<ipprotocol>inet</ipprotocol>", "\t\t\t<descr><![CDATA[[pfsense-ha]PFHA_WANGW pfsense-ha: upstream gateway of wan]]></descr>", "\t\t\t<gw_down_kill_states></gw_down_kill_states>",
         "\t\t</gateway_item>", "\t\t<defaultgw4>PFHA_WANGW</defaultgw4>", "\t</gateways>"].join("\n"),
     );
     expect(textIn(doc, getPath(doc.root, "interfaces/wan/gateway"))).toBe("PFHA_WANGW");
@@ -219,11 +234,15 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
   });
 
   test.each(["fw1", "fw2"])("%s applied stage by stage: interfaces, gateway routing, VIPs, HA sync, rules and NAT, DHCP", async (host) => {
-    const log = (await applyLog(inv, host)).filter((f) => STAGE_APPLY.includes(f));
-    for (const f of STAGE_APPLY) expect(log).toContain(f);
-    for (let i = 0; i + 1 < STAGE_APPLY.length; i++) {
-      expect({ [STAGE_APPLY[i]]: log.lastIndexOf(STAGE_APPLY[i]) < log.indexOf(STAGE_APPLY[i + 1]) }).toEqual({ [STAGE_APPLY[i]]: true });
-    }
+    // Each stage's apply is found after the previous stage's first one (later stages re-apply earlier sections
+    // too: the gateway re-applies the WAN, whose interface_configure() restarts the DHCP server).
+    const log = applyLog(inv, host);
+    let at = -1;
+    const found = STAGE_APPLY.map(([stage, sig]) => {
+      at = log.findIndex((c, i) => i > at && sig.test(c));
+      return `${stage}: ${at >= 0 ? "applied" : "missing"}`;
+    });
+    expect(found).toEqual(STAGE_APPLY.map(([stage]) => `${stage}: applied`));
     expect(await sh(inv, host, "cat /var/log/pfha-lab/apply.log")).not.toMatch(/e2e-(carp|xmlrpc)-secret/);
   });
 
@@ -264,7 +283,7 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
     expect(order).toEqual([...order].sort((a, b) => b - a));
     for (const h of ["fw1", "fw2"]) {
       const x = await sh(inv, h, "cat /cf/conf/config.xml");
-      expect(x).not.toContain("[pfsense-ha]");
+      expect(x).not.toMatch(/\[pfsense-ha\]|\[pfha\]/);
       expect(x).not.toMatch(/<vip>|<pfsyncenabled>|<synchronizetoip>|<failover_peerip>/);
       expect(x).not.toMatch(/<name>PFHA_WANGW<\/name>|<gateway>PFHA_WANGW<\/gateway>|<defaultgw4>PFHA_WANGW<\/defaultgw4>/);
     }

@@ -1,7 +1,8 @@
 // The local lab itself: hosts reachable over SSH with the inventoried host keys, isolation between hosts, the OVS
 // underlay carrying VXLAN between the two Proxmox stand-ins, idempotent `up`, `ovs-reset` + `ifup -a` replay, and
-// a `down` that leaves nothing. The main lab is PFHA_LAB_ID (default 0); reset/down run on a scratch lab
-// (PFHA_LAB_SCRATCH_ID, default 8) so they never disturb the lab other test files use.
+// a `down` that leaves nothing and refuses a lab another checkout brought up. The main lab is PFHA_LAB_ID (default
+// 0); reset/down run on a scratch lab derived from it (PFHA_LAB_SCRATCH_ID, default PFHA_LAB_ID + 32 modulo 64) so
+// they never disturb the lab other test files use, nor another checkout's.
 import { execFileSync, spawnSync } from "child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -12,7 +13,7 @@ jest.setTimeout(120000);
 
 const LAB_SH = path.join(__dirname, "..", "..", "lab", "lab.sh");
 const MAIN_ID = labIdFromEnv();
-const SCRATCH_ID = Number(process.env.PFHA_LAB_SCRATCH_ID ?? "8");
+const SCRATCH_ID = Number(process.env.PFHA_LAB_SCRATCH_ID ?? String((MAIN_ID + 32) % 64));
 const HOSTS = ["pve1", "pve2", "fw1", "fw2"];
 
 function labSh(id: number, ...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -32,7 +33,7 @@ async function daemonPids(inv: LabInventory): Promise<Record<string, string>> {
   for (const h of HOSTS) {
     const files = inv.hosts[h].role === "proxmox"
       ? "/run/sshd.pid /run/openvswitch/ovsdb-server.pid /run/openvswitch/ovs-vswitchd.pid"
-      : "/run/sshd.pid";
+      : "/run/sshd.pid /run/check_reload_status.pid /run/pfha-webgui.pid";
     pids[h] = (await sh(inv, h, `cat ${files}`)).trim().replace(/\s+/g, " ");
   }
   return pids;
@@ -209,9 +210,23 @@ describe(`scratch lab ${SCRATCH_ID}: ovs-reset and down`, () => {
     expect(r.stderr).toMatch(/not a Proxmox host/);
   });
 
+  test("down refuses a lab another checkout brought up, naming it", () => {
+    const owner = `/run/pfha-lab${SCRATCH_ID}.owner`;
+    const mine = readFileSync(owner, "utf8");
+    writeFileSync(owner, "/elsewhere/lab/.state/lab" + SCRATCH_ID + "\n");
+    try {
+      const r = labSh(SCRATCH_ID, "down");
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`lab ${SCRATCH_ID} was brought up from another checkout (/elsewhere/lab/.state/lab${SCRATCH_ID})`);
+      expect(labSh(SCRATCH_ID, "status").code).toBe(0);
+    } finally {
+      writeFileSync(owner, mine);
+    }
+  });
+
   test("down removes namespaces, processes, mounts, the operator veth and the state dir", async () => {
     const pids = Object.values(await daemonPids(inv)).join(" ").split(" ");
-    expect(pids.length).toBe(8);
+    expect(pids.length).toBe(12); // sshd + ovsdb + vswitchd per pve, sshd + check_reload_status + webGUI per fw
     const down = labSh(SCRATCH_ID, "down");
     expect(down.code).toBe(0);
     const prefix = `pfha${SCRATCH_ID}-`;

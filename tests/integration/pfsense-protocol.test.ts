@@ -1,9 +1,11 @@
-// The remote write protocol against the lab's pfSense stand-ins (PFHA_LAB_ID): install + apply through pfSense's
-// functions, hash conflicts retried without lost updates, batching, failure/cut handling, no secret in any log.
-import { existsSync, readFileSync } from "fs";
+// The remote write protocol against the lab's firewalls (PFHA_LAB_ID) running pfSense's own code (2.7.2 or 24.1,
+// PFHA_PFSENSE_VERSION): install + apply through pfSense's functions, hash conflicts retried without lost updates,
+// batching, failure/cut handling, no secret in any log.
+import { readFileSync } from "fs";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import { errorOf, waitFor } from "../support/async";
+import { changesOf, labRecord, writeConfigCount, type LabRecordEntry } from "../support/pfsense-lab";
 import type { SshEndpoint } from "../../providers/ssh";
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { childrenByTag, ensurePath, getPath, kids, leaf, section, textIn, valueOf } from "../../providers/pfsense/codec-tree";
@@ -40,13 +42,13 @@ function configOnFw(): PfConfigDoc {
   return parseConfigXml(readFileSync(hostPath(inv, FW, "/cf/conf/config.xml"), "utf8"));
 }
 
-function applyLog(): { fn: string; args: unknown[]; failed?: boolean }[] {
-  const file = hostPath(inv, FW, "/var/log/pfha-lab/apply.log");
-  if (!existsSync(file)) return [];
-  const text = readFileSync(file, "utf8");
-  // log_error lines are pfSense's syslog, not apply steps
-  return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l)).filter((e) => e.fn !== "log_error");
+function applyLog(): LabRecordEntry[] {
+  return labRecord(inv, FW);
 }
+
+/** The config version pfSense's own tree writes (globals.inc latest_config). */
+const CONFIG_VERSION = (process.env.PFHA_PFSENSE_VERSION ?? "2.7.2") === "24.1" ? "24.1" : "23.3";
+const ON_24 = CONFIG_VERSION === "24.1";
 
 function vips(doc: PfConfigDoc): Map<string, string> {
   const out = new Map<string, string>();
@@ -103,18 +105,29 @@ afterAll(async () => {
   await resetFw();
 });
 
-test("one edit: installed with write_config naming the resource, then applied with the VIP functions, backup kept", async () => {
+test("one edit: installed with write_config naming the resource, then applied by pfSense's VIP code, backup kept", async () => {
   const version = await submitEdit(ep, vipEdit(1));
-  expect(version).toBe("23.3");
+  expect(version).toBe(CONFIG_VERSION);
   const doc = configOnFw();
   expect(vips(doc).get("pfhatest00001")).toBe("192.168.1.101");
-  expect(textIn(doc, getPath(doc.root, "revision/description"))).toContain("CarpVip test-1");
-  expect(applyLog().map((e) => e.fn)).toEqual([
-    "write_config",
-    "interface_carp_configure",
-    "enable_carp",
-    "clear_subsystem_dirty",
+  // The revision names the resource. On the 24.1 tree the VIP apply's ruleset reload writes the config once more
+  // itself ("Synced configured gateways"), so ours is then the newest copy in pfSense's history.
+  if (ON_24) expect(await onFw("grep -l 'CarpVip test-1' /cf/conf/backup/config-*.xml | wc -l")).not.toBe("0\n");
+  else expect(textIn(doc, getPath(doc.root, "revision/description"))).toContain("CarpVip test-1");
+  // write_config() sends its "filter sync" event; interface_carp_configure() sets up the vhid, then its address;
+  // enable_carp() finds net.inet.carp.allow already 1; the VIP apply ends as the GUI's does, with the ruleset
+  // reloaded (filter_configure_sync(): pf enabled, limits, then rules.debug loaded).
+  expect(changesOf(applyLog())).toEqual([
+    "event filter sync",
+    "ifconfig vtnet1 vhid 2 advskew 0 advbase 1 pass <redacted>",
+    "ifconfig vtnet1 192.168.1.101/24 alias vhid 2",
+    "pfctl -e",
+    "pfctl -Of /tmp/rules.limits",
+    "pfctl -o basic -f /tmp/rules.debug",
   ]);
+  // The loaded ruleset passes CARP right after the VIP stage (pfSense's filter.inc rule), so no split brain.
+  expect(await onFw("cat /tmp/rules.debug")).toMatch(/^pass\s+quick proto carp ridentifier \d+ no state$/m);
+  expect(await onFw("ifconfig vtnet1")).toContain("carp: MASTER vhid 2 advbase 1 advskew 0");
   const backups = await onFw("ls /cf/conf/backup");
   expect(backups).toMatch(/config-\d+\.xml/); // pfSense's own history copy
   expect(backups).not.toContain("pfha-rollback"); // our rollback copy is dropped once the batch is applied
@@ -125,9 +138,9 @@ test("one edit: installed with write_config naming the resource, then applied wi
 
 test("an edit that changes nothing costs no install and no apply", async () => {
   await submitEdit(ep, vipEdit(2));
-  const before = applyLog().length;
+  const before = changesOf(applyLog()).length;
   await submitEdit(ep, vipEdit(2));
-  expect(applyLog().length).toBe(before);
+  expect(changesOf(applyLog()).length).toBe(before);
   expect(protocolStats().installs).toBe(1);
 });
 
@@ -151,7 +164,7 @@ test("50 edits submitted concurrently: all 50 land with far fewer than 50 instal
   expect(results).toHaveLength(50);
   const present = vips(configOnFw());
   for (let i = 0; i < 50; i++) expect(present.has(`pfhatest${String(100 + i).padStart(5, "0")}`)).toBe(true);
-  const installs = applyLog().filter((e) => e.fn === "write_config" || e.fn === "config_restore").length;
+  const installs = writeConfigCount(applyLog());
   expect(installs).toBeLessThanOrEqual(3);
   expect(protocolStats().installs).toBe(installs);
 });
@@ -174,22 +187,32 @@ test("a failing edit fails alone; the rest of the batch lands", async () => {
 test("apply failure: previous config restored and re-applied, error names the step and the backup", async () => {
   await submitEdit(ep, vipEdit(20));
   const good = readFileSync(hostPath(inv, FW, "/cf/conf/config.xml"), "utf8");
-  await onFw("mkdir -p /tmp/pfha-lab-fail && touch /tmp/pfha-lab-fail/interface_carp_configure");
+  const mark = applyLog().length;
+  // The kernel refuses once, in the first call of pfSense's extension the VIP apply makes (the interface list that
+  // interface_carp_configure() checks the VIP's interface against).
+  await onFw("mkdir -p /tmp/pfha-lab-fail && echo once > /tmp/pfha-lab-fail/pfSense_interface_listget");
   const msg = await errorOf(submitEdit(ep, vipEdit(21)));
-  expect(msg).toMatch(/apply failed: .*interface_carp_configure.*restored and re-applied.*previous config is in \/cf\/conf\/backup\/pfha-rollback-[\w-]+\.xml/);
+  expect(msg).toMatch(/apply failed: pfha-lab: injected failure in pfSense_interface_listget\(\) \(the previous config was restored and re-applied\); the previous config is in \/cf\/conf\/backup\/pfha-rollback-[\w-]+\.xml/);
   const backupPath = /in (\/cf\/conf\/backup\/pfha-rollback-[\w-]+\.xml)/.exec(msg)![1];
   expect(readFileSync(hostPath(inv, FW, backupPath), "utf8")).toBe(good);
   const now = vips(configOnFw());
   expect(now.has("pfhatest00020")).toBe(true);
   expect(now.has("pfhatest00021")).toBe(false);
-  const fns = applyLog().map((e) => e.fn);
-  expect(fns.slice(fns.lastIndexOf("config_restore"))).toEqual([
-    "config_restore",
-    "write_config",
-    "interface_vip_bring_down",
-    "enable_carp",
-    "clear_subsystem_dirty",
+  // The install's write_config(), config_restore()'s own write_config(), then the re-apply takes the new VIP's
+  // address away again (it never got set: the failure came first).
+  // The re-applied VIP stage ends with the ruleset reload (pf enabled first; how far the 24.1 tree's reload gets
+  // right after a rollback differs, so only its start is asserted).
+  const steps = changesOf(applyLog().slice(mark));
+  expect(steps.slice(0, 4)).toEqual([
+    "event filter sync",
+    "event filter sync",
+    "pfSense_interface_deladdress vtnet1 192.168.1.121",
+    "pfctl -e",
   ]);
+  expect(steps.slice(4)).toEqual(ON_24 ? [] : ["pfctl -Of /tmp/rules.limits", "pfctl -o basic -f /tmp/rules.debug"]);
+  const ifc = await onFw("ifconfig vtnet1");
+  expect(ifc).toContain("carp: MASTER vhid 21 ");
+  expect(ifc).not.toContain("vhid 22");
   expect(msg).not.toContain(SECRET);
   // The injection is gone: a re-run converges.
   await onFw("rm -rf /tmp/pfha-lab-fail");
@@ -197,13 +220,15 @@ test("apply failure: previous config restored and re-applied, error names the st
   expect(vips(configOnFw()).has("pfhatest00021")).toBe(true);
 });
 
-test("install failure (write_config refuses): config unchanged, error says so", async () => {
-  await onFw("mkdir -p /tmp/pfha-lab-fail && touch /tmp/pfha-lab-fail/write_config");
+test("install failure (write_config refuses: a factory reset is pending): config unchanged, error says so", async () => {
+  // Diagnostics > Factory Defaults leaves <reset_factory_defaults/> in config.xml until the reboot; pfSense's
+  // write_config() then refuses every write (returns false).
+  await onFw("sed -i 's#</pfsense>#<reset_factory_defaults></reset_factory_defaults></pfsense>#' /cf/conf/config.xml && rm -f /tmp/config.cache");
+  const before = readFileSync(hostPath(inv, FW, "/cf/conf/config.xml"), "utf8");
   const msg = await errorOf(submitEdit(ep, vipEdit(30)));
-  expect(msg).toMatch(/install failed: write_config\(\) failed/);
-  await onFw("rm -rf /tmp/pfha-lab-fail");
-  const doc = configOnFw();
-  expect(vips(doc).has("pfhatest00030")).toBe(false);
+  expect(msg).toMatch(/install failed: write_config\(\) failed \(the previous config was restored and re-applied\)/);
+  expect(readFileSync(hostPath(inv, FW, "/cf/conf/config.xml"), "utf8")).toBe(before);
+  expect(vips(configOnFw()).has("pfhatest00030")).toBe(false);
 });
 
 test("connection cut after upload / after install: config.xml is always a valid old or new document; a re-run converges", async () => {
@@ -235,22 +260,25 @@ test("an upload left by a cut before the install is removed by a later run once 
 
 test("connection cut during apply: the box finishes installing and applying on its own; a re-run converges", async () => {
   const mark = applyLog().length;
-  // enable_carp (the VIP apply's last step before clear_subsystem_dirty) sleeps 1.5 s and then prints to stdout
-  await onFw("mkdir -p /tmp/pfha-lab-slow && echo 1.5 > /tmp/pfha-lab-slow/enable_carp");
+  // Every ifconfig pfSense runs takes 1.5 s: the cut comes while interface_carp_configure() sets up the vhid.
+  await onFw("mkdir -p /tmp/pfha-lab-slow && echo 1.5 > /tmp/pfha-lab-slow/ifconfig");
+  const since = (): string[] => changesOf(applyLog().slice(mark));
   try {
     const pending = errorOf(submitEdit(ep, vipEdit(42)));
-    await waitFor(() => applyLog().slice(mark).some((e) => e.fn === "enable_carp"), 10000, 50);
-    await closeAllHosts(); // the cut: php is inside enable_carp
+    await waitFor(() => since().some((c) => c.startsWith("ifconfig vtnet1 vhid 43 ")), 10000, 50);
+    await closeAllHosts(); // the cut: php waits for ifconfig inside interface_carp_configure()
     expect(await pending).toMatch(/cut|closed|ended|connection/i);
-    // The script was not killed with the connection: the apply reaches its end after the cut.
-    await waitFor(() => applyLog().slice(mark).some((e) => e.fn === "clear_subsystem_dirty"), 10000, 50);
+    // The script was not killed with the connection: enable_carp(), the VIP apply's last step, runs after the cut.
+    await waitFor(() => applyLog().slice(mark).some((e) => e.cmd === "sysctl" && e.args.includes("net.inet.carp.allow")), 15000, 50);
   } finally {
     await onFw("rm -rf /tmp/pfha-lab-slow");
   }
-  const after = applyLog().slice(mark) as { fn: string; slowed?: boolean }[];
-  expect(after.filter((e) => e.slowed).map((e) => e.fn)).toEqual(["enable_carp"]); // it did run past the cut
-  const fns = after.filter((e) => !e.slowed).map((e) => e.fn);
-  expect(fns).toEqual(["write_config", "interface_carp_configure", "enable_carp", "clear_subsystem_dirty"]);
+  expect(since()).toEqual([
+    "event filter sync",
+    "ifconfig vtnet1 vhid 43 advskew 0 advbase 1 pass <redacted>",
+    "ifconfig vtnet1 192.168.1.142/24 alias vhid 43",
+  ]);
+  expect(await onFw("ifconfig vtnet1")).toContain("carp: MASTER vhid 43 ");
   expect(vips(configOnFw()).has("pfhatest00042")).toBe(true); // the new document, parsed
   // A re-run finds its element in place: nothing to install or apply.
   const installs = protocolStats().installs;
@@ -259,7 +287,7 @@ test("connection cut during apply: the box finishes installing and applying on i
 });
 
 test("unknown newer config version refused before any write unless allowed", async () => {
-  await onFw(`sed -i 's#<version>23.3</version>#<version>99.1</version>#' /cf/conf/config.xml && rm -f /tmp/config.cache`);
+  await onFw(`sed -i 's#<version>${CONFIG_VERSION}</version>#<version>99.1</version>#' /cf/conf/config.xml && rm -f /tmp/config.cache`);
   const msg = await errorOf(submitEdit(ep, vipEdit(50)));
   expect(msg).toContain("<version> 99.1 is newer than the known ones");
   expect(msg).toContain("allowUnknownVersion");
@@ -268,9 +296,9 @@ test("unknown newer config version refused before any write unless allowed", asy
   expect(vips(configOnFw()).has("pfhatest00050")).toBe(true);
 });
 
-test("no secret in the apply log, the revision or the system log", async () => {
+test("no secret in the record of what pfSense ran, the kernel state, the revision or the system log", async () => {
   await submitEdit(ep, vipEdit(60));
-  const logs = await onFw("cat /var/log/pfha-lab/apply.log; cat /var/log/system.log 2>/dev/null; ls /cf/conf/backup");
+  const logs = await onFw("cat /var/log/pfha-lab/*.log /var/run/pfha-carp/fw1.json; cat /var/log/system.log 2>/dev/null; ls /cf/conf/backup");
   expect(logs).not.toContain(SECRET);
   expect(textIn(configOnFw(), getPath(configOnFw().root, "revision/description"))).not.toContain(SECRET);
   // An error that quotes a secret (here: an edit's own validation message) leaves the protocol redacted.

@@ -2,10 +2,11 @@
 // driven through check -> create -> read -> diff -> update -> delete against the lab's fw1/fw2 stand-ins: the exact
 // XML on the box, the apply functions in order, drift (changed, deleted), a human's element beside ours untouched,
 // bad input refused before any write, no secret in the apply log, the revision or an error.
-import { existsSync, readFileSync, writeFileSync } from "fs";
+import { readFileSync, writeFileSync } from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
+import { changesOf, eventsSettled, labRecord } from "../support/pfsense-lab";
 import type { SshEndpoint } from "../../providers/ssh";
 import { buildConfigXml, parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { ensurePath, getPath, insertChild, leaf, section, textIn } from "../../providers/pfsense/codec-tree";
@@ -55,15 +56,34 @@ async function humanEdit(host: string, edit: (doc: PfConfigDoc) => void): Promis
   await on(host, "rm -f /tmp/config.cache");
 }
 
-/** Apply functions logged by the stand-in since the log was `mark`ed (log_error is syslog, not a step). */
+/** The changes pfSense made on a host (FreeBSD commands, extension calls, events; reads left out), in order. */
 function applyLog(host: string): string[] {
-  const file = hostPath(inv, host, "/var/log/pfha-lab/apply.log");
-  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
-  return text.split("\n").filter((l) => l !== "").map((l) => (JSON.parse(l) as { fn: string }).fn).filter((f) => f !== "log_error");
+  return changesOf(labRecord(inv, host));
 }
 function stepsSince(host: string, mark: number): string[] {
   return applyLog(host).slice(mark);
 }
+/** The changes since `mark`, once the scripts pfSense's events started in the background have finished. */
+async function expectSteps(host: string, mark: number, expected: string[]): Promise<void> {
+  await eventsSettled(inv, host);
+  if (process.env.PFHA_RECORD_STEPS) console.log(`${host} ${new Error().stack!.split("\n")[2].trim()}\n${JSON.stringify(stepsSince(host, mark), null, 1)}`);
+  else expect(stepsSince(host, mark)).toEqual(expected);
+}
+
+/** filter_configure_sync() loading the ruleset: what ends every VIP apply (as applyVIP() in the GUI ends). */
+const FILTER_RELOAD = ["pfctl -e", "pfctl -Of /tmp/rules.limits", "pfctl -o basic -f /tmp/rules.debug"];
+
+/** The pfSense tree the lab's firewalls run (PFHA_PFSENSE_VERSION) and the config version it writes. */
+const ON_24 = process.env.PFHA_PFSENSE_VERSION === "24.1";
+const CONFIG_VERSION = ON_24 ? "24.1" : "23.3";
+
+/** The 24.x tree's interface_configure() also restarts the DHCP server (services_dhcpd_configure()). */
+const DHCP_RESTART_24 = ON_24 ? ["mount", "mount", "mount -t devfs devfs /var/dhcpd/dev", "ifconfig vtnet1 -staticarp", "arp -d -i vtnet1 -a",
+  "dhcpd -user dhcpd -group _dhcp -chroot /var/dhcpd -cf /etc/dhcpd.conf -pf /var/run/dhcpd.pid vtnet1",
+  "radvd -p /var/run/radvd.pid -C /var/etc/radvd.conf -m syslog"] : [];
+
+/** filter_configure_sync() after write_config(): pf enabled, the limits, then the ruleset loaded. */
+const FILTER_APPLY = ["event filter sync", "pfctl -e", "pfctl -Of /tmp/rules.limits", "pfctl -o basic -f /tmp/rules.debug"];
 
 /** The `<tag>` blocks at `depth` tabs in the file's text, and the one containing `needle`. */
 function blocks(xml: string, tag: string, depth: number): string[] {
@@ -152,14 +172,15 @@ describe("CarpVip", () => {
 
     const r = await P.carpVip.create(c.inputs);
     expect(r.id).toBe(`CarpVip:${uniqid}`);
-    expect(r.outs).toMatchObject({ identity: uniqid, configVersion: "23.3" });
+    expect(r.outs).toMatchObject({ identity: uniqid, configVersion: CONFIG_VERSION });
     expect(block(xmlOn("fw1"), "vip", 2, uniqid)).toBe(
       lines(2, "<vip>") + "\n" +
         lines(3, "<mode>carp</mode>", "<interface>lan</interface>", "<vhid>10</vhid>", "<advskew>0</advskew>", "<advbase>1</advbase>",
           `<password><![CDATA[${CARP_SECRET}]]></password>`, `<uniqid>${uniqid}</uniqid>`, "<descr><![CDATA[LAN VIP]]></descr>",
           "<type>single</type>", "<subnet_bits>24</subnet_bits>", "<subnet>192.168.1.1</subnet>") + "\n" + lines(2, "</vip>"),
     );
-    expect(stepsSince("fw1", mark)).toEqual(["write_config", "interface_carp_configure", "enable_carp", "clear_subsystem_dirty"]);
+    // the VIP apply ends as the GUI's does: the ruleset reloaded, so pf passes CARP right away
+    await expectSteps("fw1", mark, ["event filter sync", "ifconfig vtnet1 vhid 10 advskew 0 advbase 1 pass <redacted>", "ifconfig vtnet1 192.168.1.1/24 alias vhid 10", ...FILTER_RELOAD]);
     await expectNoDrift(P.carpVip, r.id, r.outs, c.inputs);
 
     // A human changes our skew: read returns it, diff wants an update (not a replacement), update restores it.
@@ -173,7 +194,10 @@ describe("CarpVip", () => {
     const m2 = applyLog("fw1").length;
     const u = await P.carpVip.update(r.id, drifted.props!, c.inputs);
     expect(block(xmlOn("fw1"), "vip", 2, uniqid)).toContain("<advskew>0</advskew>");
-    expect(stepsSince("fw1", m2)).toEqual(["write_config", "interface_vip_bring_down", "interface_carp_configure", "enable_carp", "clear_subsystem_dirty"]);
+    await expectSteps("fw1", m2, [
+      "event filter sync", "pfSense_interface_deladdress vtnet1 192.168.1.1", "ifconfig vtnet1 vhid 10 advskew 0 advbase 1 pass <redacted>", "ifconfig vtnet1 192.168.1.1/24 alias vhid 10",
+      ...FILTER_RELOAD,
+    ]);
 
     // A new vhid is an in-place update of the same uniqid; a new uniqid is a replacement.
     expect(await P.carpVip.diff(r.id, u.outs, { ...c.inputs, spec: { ...(c.inputs.spec as Props), vhid: 11 } })).toMatchObject({ changes: true, replaces: [] });
@@ -184,7 +208,7 @@ describe("CarpVip", () => {
     expect(block(xmlOn("fw1"), "vip", 2, uniqid)).toBeUndefined();
     expect(block(xmlOn("fw1"), "vip", 2, "aaaaaaaaaaaaa")).toBe(humanBlock);
     // the human's CARP VIP remains: CARP stays enabled
-    expect(stepsSince("fw1", m3)).toEqual(["write_config", "interface_vip_bring_down", "enable_carp", "clear_subsystem_dirty"]);
+    await expectSteps("fw1", m3, ["event filter sync", "pfSense_interface_deladdress vtnet1 192.168.1.1", ...FILTER_RELOAD]);
     expect(await P.carpVip.read(r.id, u.outs)).toEqual({}); // gone: removed from state
     await assertNoSecretLeak("fw1", [CARP_SECRET]);
   });
@@ -247,7 +271,15 @@ describe("PfSenseInterface", () => {
         "\n" + lines(2, "</opt1>"),
     );
     expect(block(xmlOn("fw1"), "lan", 2, "<if>vtnet1</if>")).toBe(lanBefore);
-    expect(stepsSince("fw1", mark)).toEqual(["write_config", "interface_bring_down", "interface_configure"]);
+    await expectSteps("fw1", mark, [
+      "event filter sync",
+      // interface_bring_down() with the old (unaddressed) settings, then interface_configure()
+      "ifconfig vtnet2 delete", "arp -d -i vtnet2 -a",
+      "pfSense_interface_flags vtnet2 1", "pfSense_interface_setaddress vtnet2 10.99.0.1/24",
+      "event service reload ipsecdns", ...DHCP_RESTART_24, "event service reload dyndns opt1",
+      "ifconfig vtnet2 description SYNC", "ifconfig vtnet2 -staticarp", "arp -d -i vtnet2 -a",
+    ]);
+    expect(await on("fw1", "ifconfig vtnet2")).toContain("inet 10.99.0.1 netmask 0xffffff00 broadcast 10.99.0.255");
     const now = await expectNoDrift(P.interface, r.id, r.outs, r.checked);
 
     // A human turns blockpriv back on: the sync interface no longer reads as sync; update clears it again.
@@ -264,7 +296,7 @@ describe("PfSenseInterface", () => {
     const m2 = applyLog("fw1").length;
     await P.interface.delete(r.id, u.outs);
     expect(getPath(docOn("fw1").root, "interfaces/opt1")).toBeUndefined();
-    expect(stepsSince("fw1", m2)[0]).toBe("write_config");
+    expect(stepsSince("fw1", m2)[0]).toBe("event filter sync");
     expect(await P.interface.read(r.id, u.outs)).toEqual({});
     await reset("fw1", "fw2");
   });
@@ -274,8 +306,11 @@ describe("PfSenseInterface", () => {
     const mark = applyLog("fw1").length;
     await P.interface.delete(r.id, r.outs);
     const steps = stepsSince("fw1", mark);
+    const ifconfig = await on("fw1", "ifconfig vtnet2");
     await reset("fw1", "fw2");
-    expect(steps).toEqual(["write_config", "interface_bring_down"]);
+    // pfSense brings an interface down while it is still assigned (interfaces_assign.php): its address goes
+    expect(steps).toEqual(["event filter sync", "ifconfig vtnet2 delete", "arp -d -i vtnet2 -a"]);
+    expect(ifconfig).not.toContain("inet 10.99.0.1");
   });
 
   test("wan/lan are never unassigned: delete leaves them and writes nothing", async () => {
@@ -283,7 +318,7 @@ describe("PfSenseInterface", () => {
     const r = await created(P.interface, { endpoint: ep.fw1, spec });
     const mark = applyLog("fw1").length;
     await P.interface.delete(r.id, r.outs);
-    expect(stepsSince("fw1", mark)).toEqual([]);
+    await expectSteps("fw1", mark, []);
     expect(block(xmlOn("fw1"), "lan", 2, "<if>vtnet1</if>")).toContain("<ipaddr>192.168.1.2</ipaddr>");
   });
 
@@ -309,22 +344,22 @@ describe("HaSyncConfig", () => {
     const m2 = applyLog("fw2").length;
     const a = await created(P.haSync, { endpoint: ep.fw1, peerEndpoint: ep.fw2, role: "primary", spec: primary() });
     const b = await created(P.haSync, { endpoint: ep.fw2, peerEndpoint: ep.fw1, role: "secondary", spec: secondary });
-    const on = SYNC_OPTIONS_27.filter((o) => o !== "synchronizeusers" && o !== "synchronizecaptiveportal");
-    expect(on).toHaveLength(17);
+    const on = [...SYNC_OPTIONS_27.filter((o) => o !== "synchronizeusers" && o !== "synchronizecaptiveportal"), ...(ON_24 ? ["synchronizekea6"] : [])];
+    expect(on).toHaveLength(ON_24 ? 18 : 17);
     expect(block(xmlOn("fw1"), "hasync", 1, "<pfsyncenabled>")).toBe(
       lines(1, "<hasync>") + "\n" +
-        lines(2, "<pfsyncenabled>on</pfsyncenabled>", `<pfsyncpeerip>${SYNC2}</pfsyncpeerip>`, "<pfsyncinterface>opt1</pfsyncinterface>",
+        lines(2, "<pfhostid></pfhostid>", "<pfsyncenabled>on</pfsyncenabled>", `<pfsyncpeerip>${SYNC2}</pfsyncpeerip>`, "<pfsyncinterface>opt1</pfsyncinterface>",
           ...on.map((o) => `<${o}>on</${o}>`), `<synchronizetoip>${SYNC2}</synchronizetoip>`, "<username><![CDATA[admin]]></username>",
           `<password><![CDATA[${XMLRPC_SECRET}]]></password>`) + "\n" + lines(1, "</hasync>"),
     );
     expect(block(xmlOn("fw2"), "hasync", 1, "<pfsyncenabled>")).toBe(
       lines(1, "<hasync>") + "\n" +
-        lines(2, "<pfsyncenabled>on</pfsyncenabled>", `<pfsyncpeerip>${SYNC1}</pfsyncpeerip>`, "<pfsyncinterface>opt1</pfsyncinterface>") +
+        lines(2, "<pfhostid></pfhostid>", "<pfsyncenabled>on</pfsyncenabled>", `<pfsyncpeerip>${SYNC1}</pfsyncpeerip>`, "<pfsyncinterface>opt1</pfsyncinterface>") +
         "\n" + lines(1, "</hasync>"),
     );
     // write_config triggers pfSense's XMLRPC sync on the primary only; interfaces_sync_setup re-enables CARP
-    expect(stepsSince("fw1", m1)).toEqual(["write_config", "xmlrpc_sync", "interfaces_sync_setup", "enable_carp"]);
-    expect(stepsSince("fw2", m2)).toEqual(["write_config", "interfaces_sync_setup", "enable_carp"]);
+    await expectSteps("fw1", m1, ["event filter sync", "sysctl -iq net.inet.carp.preempt=1 net.inet.carp.log=1", "ifconfig pfsync0 syncdev vtnet2 syncpeer 10.99.0.2 up", "ifconfig pfsync0 -defer"]);
+    await expectSteps("fw2", m2, ["event filter sync", "sysctl -iq net.inet.carp.preempt=1 net.inet.carp.log=1", "ifconfig pfsync0 syncdev vtnet2 syncpeer 10.99.0.1 up", "ifconfig pfsync0 -defer"]);
     await expectNoDrift(P.haSync, a.id, a.outs, a.checked);
     await expectNoDrift(P.haSync, b.id, b.outs, b.checked);
 
@@ -352,14 +387,14 @@ describe("HaSyncConfig", () => {
       expect(c.failures).toEqual([]); // check never opens a connection: the versions are compared by create
       const err = await P.haSync.create(c.inputs).then(() => undefined, (e: Error) => e);
       expect(err?.message).toMatch(
-        new RegExp(`XMLRPC sync refuses different versions: ssh root@${inv.hosts.fw1.address}:\\d+ has config <version> 23.3, ` +
-          `ssh root@${inv.hosts.fw2.address}:\\d+ has 24.0; upgrade ssh root@${inv.hosts.fw1.address}:\\d+ to the release`),
+        new RegExp(`XMLRPC sync refuses different versions: ssh root@${inv.hosts.fw1.address}:\\d+ has config <version> ${CONFIG_VERSION}, ` +
+          `ssh root@${inv.hosts[ON_24 ? "fw2" : "fw1"].address}:\\d+ has 24.0; upgrade ssh root@${inv.hosts[ON_24 ? "fw2" : "fw1"].address}:\\d+ to the release`),
       );
       expect(err?.message).not.toContain(XMLRPC_SECRET);
       expect(applyLog("fw1").length).toBe(mark);
       expect(xmlOn("fw1")).toBe(before);
     } finally {
-      await humanEdit("fw2", (doc) => void (getPath(doc.root, "version")!.raw = "23.3"));
+      await humanEdit("fw2", (doc) => void (getPath(doc.root, "version")!.raw = CONFIG_VERSION));
     }
   });
 
@@ -419,8 +454,8 @@ describe("Alias + FirewallRule (the sync rules)", () => {
         lines(3, "<id></id>", "<tracker>4000000002</tracker>", "<type>pass</type>", "<interface>opt1</interface>", "<ipprotocol>inet</ipprotocol>",
           "<tag></tag>", "<tagged></tagged>", "<max></max>", "<max-src-nodes></max-src-nodes>", "<max-src-conn></max-src-conn>",
           "<max-src-states></max-src-states>", "<statetimeout></statetimeout>", "<statetype><![CDATA[keep state]]></statetype>", "<os></os>",
-          "<protocol>tcp</protocol>", "<source>", "\t<address>pfha_sync</address>", "</source>", "<destination>", "\t<network>(self)</network>",
-          "\t<port>443</port>", "</destination>", "<descr><![CDATA[[pfsense-ha]4000000002 XMLRPC]]></descr>") + "\n" + lines(2, "</rule>"),
+          ...(ON_24 ? ["<statepolicy></statepolicy>"] : []), "<protocol>tcp</protocol>", "<source>", "\t<address>pfha_sync</address>", "</source>", "<destination>", "\t<network>(self)</network>",
+          "\t<port>443</port>", "</destination>", "<descr><![CDATA[[pfha] XMLRPC]]></descr>") + "\n" + lines(2, "</rule>"),
     );
     // what XMLRPC sync would copy: the elements are byte-identical on both nodes
     for (const t of ["4000000001", "4000000002"]) expect(block(xmlOn("fw2"), "rule", 2, t)).toBe(block(xmlOn("fw1"), "rule", 2, t));
@@ -431,9 +466,7 @@ describe("Alias + FirewallRule (the sync rules)", () => {
     writeFileSync(hostPath(inv, "fw2", "/cf/conf/config.xml"), fw2);
     await on("fw2", "rm -f /tmp/config.cache");
     for (const s of state.fw2) await expectNoDrift(s === state.fw2[0] ? P.alias : P.filterRule, s.id, s.outs, s.checked);
-    expect(stepsSince("fw1", mark)).toEqual([
-      ...["alias", "rule 1", "rule 2"].flatMap(() => ["write_config", "filter_configure_sync", "clear_subsystem_dirty", "clear_subsystem_dirty"]),
-    ]);
+    await expectSteps("fw1", mark, [...FILTER_APPLY, ...FILTER_APPLY, ...FILTER_APPLY]); // alias, rule 1, rule 2
     const [al, r1, r2] = state.fw1;
     for (const [p, s] of [[P.alias, al], [P.filterRule, r1], [P.filterRule, r2]] as const) await expectNoDrift(p, s.id, s.outs, s.checked);
 
@@ -454,7 +487,7 @@ describe("Alias + FirewallRule (the sync rules)", () => {
 
     // Update in place (new description): same tracker, same position.
     const upd = await P.filterRule.update(r1.id, r1.outs, { ...r1.checked, spec: pfsyncRule({ descr: "pfsync states" }) });
-    expect(block(xmlOn("fw1"), "rule", 2, "4000000001")).toContain("<descr><![CDATA[[pfsense-ha]4000000001 pfsync states]]></descr>");
+    expect(block(xmlOn("fw1"), "rule", 2, "4000000001")).toContain("<descr><![CDATA[[pfha] pfsync states]]></descr>");
     expect(opt1Trackers("fw1")).toEqual(["4000000001", "4000000002", HUMAN_TRACKER]);
 
     await P.filterRule.delete(again.id, again.outs);
@@ -468,7 +501,7 @@ describe("Alias + FirewallRule (the sync rules)", () => {
     }
     for (const h of ["fw1", "fw2"]) {
       expect(opt1Trackers(h)).toEqual([HUMAN_TRACKER]);
-      expect(xmlOn(h)).not.toContain("[pfsense-ha]");
+      expect(xmlOn(h)).not.toMatch(/\[pfsense-ha\]|\[pfha\]/);
     }
     expect(block(xmlOn("fw1"), "rule", 2, HUMAN_TRACKER)).toBe(humanRule);
   });
@@ -510,7 +543,7 @@ describe("OutboundNatRule", () => {
           "<interface>wan</interface>", "<poolopts></poolopts>", "<source_hash_key></source_hash_key>", "<ipprotocol>inet</ipprotocol>",
           "<destination>", "\t<any></any>", "</destination>") + "\n" + lines(3, "</rule>"),
     );
-    expect(stepsSince("fw1", mark)).toEqual(["write_config", "filter_configure_sync", "clear_subsystem_dirty", "clear_subsystem_dirty"]);
+    await expectSteps("fw1", mark, FILTER_APPLY);
     await expectNoDrift(P.outboundNat, r.id, r.outs, r.checked);
 
     await humanEdit("fw1", (doc) => {
@@ -561,7 +594,12 @@ describe("DhcpFailover", () => {
         "<gateway>192.168.1.1</gateway>", "<dnsserver>192.168.1.1</dnsserver>", `<failover_peerip>${peer}</failover_peerip>`) + "\n" + lines(2, "</lan>");
     expect(lanDhcp("fw1")).toBe(expected("192.168.1.3"));
     expect(lanDhcp("fw2")).toBe(expected("192.168.1.2"));
-    expect(stepsSince("fw1", m1)).toEqual(["write_config", "services_dhcpd_configure"]);
+    await expectSteps("fw1", m1, [
+      "event filter sync",
+      "mount -t devfs devfs /var/dhcpd/dev", "ifconfig vtnet1 -staticarp", "arp -d -i vtnet1 -a",
+      "dhcpd -user dhcpd -group _dhcp -chroot /var/dhcpd -cf /etc/dhcpd.conf -pf /var/run/dhcpd.pid vtnet1",
+      "radvd -p /var/run/radvd.pid -C /var/etc/radvd.conf -m syslog",
+    ]);
     await expectNoDrift(P.dhcpFailover, a.id, a.outs, a.checked);
 
     await humanEdit("fw1", (doc) => void (getPath(doc.root, "dhcpd/lan/failover_peerip")!.raw = "192.168.1.9"));
@@ -578,9 +616,9 @@ describe("DhcpFailover", () => {
     expect(await P.dhcpFailover.read(a.id, u.outs)).toEqual({});
   });
 
-  test("a secondary skew of 20 or less is refused by check; the Kea backend by create, before any write", async () => {
-    const low = await P.dhcpFailover.check({}, { endpoint: ep.fw2, spec: { ...secondary, advskew: 20 } });
-    expect(low.failures[0].reason).toMatch(/^DhcpFailover spec\.advskew: 20 is invalid; the secondary's CARP skew must be above 20/);
+  test("a secondary skew below 20 is refused by check; the Kea backend by create, before any write", async () => {
+    const low = await P.dhcpFailover.check({}, { endpoint: ep.fw2, spec: { ...secondary, advskew: 19 } });
+    expect(low.failures[0].reason).toMatch(/^DhcpFailover spec\.advskew: 19 is invalid; the secondary's CARP skew must be 20 or more/);
     await humanEdit("fw1", (doc) => insertChild(doc.root, leaf(doc, "dhcpbackend", "kea")));
     const before = xmlOn("fw1");
     const mark = applyLog("fw1").length;
@@ -627,21 +665,44 @@ describe("Gateway", () => {
   const expectedBlock = (weight = 1): string =>
     lines(1, "<gateways>", "\t<gateway_item>") + "\n" +
     lines(3, "<interface>wan</interface>", "<gateway>198.51.100.1</gateway>", "<name>PFHA_WANGW</name>", `<weight>${weight}</weight>`, "<ipprotocol>inet</ipprotocol>",
-      "<descr><![CDATA[[pfsense-ha]PFHA_WANGW upstream]]></descr>") + "\n" +
-    lines(1, "\t</gateway_item>", "\t<defaultgw4>PFHA_WANGW</defaultgw4>", "</gateways>");
+      "<descr><![CDATA[[pfsense-ha]PFHA_WANGW upstream]]></descr>", "<gw_down_kill_states></gw_down_kill_states>") + "\n" +
+    lines(1, "\t</gateway_item>") + "\n" + (ON_24 ? PFSENSE_24_DYNAMIC_GATEWAYS + "\n" : "") +
+    lines(1, "\t<defaultgw4>PFHA_WANGW</defaultgw4>", "</gateways>");
+  /* The 24.x tree's own apply (interface_configure/system_routing_configure) stores the WAN's dynamic gateways in
+   * <gateways> next to ours; 2.7.2 keeps them out of config.xml. */
+  const PFSENSE_24_DYNAMIC_GATEWAYS = ["WAN_DHCP", "WAN_DHCP6"].map((n) =>
+    lines(2, "<gateway_item>") + "\n" +
+    lines(3, "<interface>wan</interface>", `<gateway>${n === "WAN_DHCP" ? "198.51.100.1" : ""}</gateway>`, `<name>${n}</name>`, "<weight>1</weight>",
+      `<ipprotocol>${n === "WAN_DHCP" ? "inet" : "inet6"}</ipprotocol>`, `<descr><![CDATA[Interface ${n} Gateway]]></descr>`, "<gw_down_kill_states></gw_down_kill_states>") +
+    "\n" + lines(2, "</gateway_item>")).join("\n");
   const wanGateway = (h: string): string | undefined => textIn(docOn(h), getPath(docOn(h).root, "interfaces/wan/gateway"));
 
   test("lifecycle: exact XML, the WAN's gateway and the default, routing applied after the interface, drift, update, delete clears every reference", async () => {
     const mark = applyLog("fw1").length;
+    const markAll = labRecord(inv, "fw1").length;
     const r = await created(P.gateway, { endpoint: ep.fw1, spec: gw() });
     expect(r.id).toBe("Gateway:PFHA_WANGW");
-    expect(r.outs).toMatchObject({ identity: "PFHA_WANGW", configVersion: "23.3" });
+    expect(r.outs).toMatchObject({ identity: "PFHA_WANGW", configVersion: CONFIG_VERSION });
     expect(gatewaysBlock("fw1")).toBe(expectedBlock());
     expect(wanGateway("fw1")).toBe("PFHA_WANGW");
-    expect(stepsSince("fw1", mark)).toEqual([
-      "write_config", "interface_bring_down", "interface_configure",
-      "system_routing_configure", "system_resolvconf_generate", "filter_configure", "setup_gateways_monitor", "clear_subsystem_dirty",
+    await expectSteps("fw1", mark, [
+      "event filter sync",
+      // the WAN re-applied: interface_bring_down(), interface_configure() (default route, services)
+      "ifconfig vtnet0 delete", "arp -d -i vtnet0 -a", "ifconfig vtnet0 inet6 -accept_rtadv",
+      "mount -t devfs devfs /var/dhcpd/dev", "radvd -p /var/run/radvd.pid -C /var/etc/radvd.conf -m syslog",
+      "pfSense_interface_flags vtnet0 1", "pfSense_interface_flags vtnet0 1", "ifconfig vtnet0 inet6 accept_rtadv",
+      "route add -inet default 198.51.100.1",
+      "event service reload ipsecdns", ...DHCP_RESTART_24, "event service reload dyndns wan",
+      "ifconfig vtnet0 -staticarp", "arp -d -i vtnet0 -a",
+      // the routing apply (system_gateways.php): system_routing_configure(), ..., filter_configure()
+      "route add -inet default 198.51.100.1",
+      "mount -t devfs devfs /var/dhcpd/dev", "ifconfig vtnet1 -staticarp", "arp -d -i vtnet1 -a",
+      "dhcpd -user dhcpd -group _dhcp -chroot /var/dhcpd -cf /etc/dhcpd.conf -pf /var/run/dhcpd.pid vtnet1",
+      "radvd -p /var/run/radvd.pid -C /var/etc/radvd.conf -m syslog",
+      "event filter reload",
     ]);
+    // filter_configure() is asynchronous: check_reload_status runs rc.filter_configure_sync for it
+    expect(changesOf(labRecord(inv, "fw1").slice(markAll), "filter reload")).toEqual(FILTER_APPLY.slice(1));
     await expectNoDrift(P.gateway, r.id, r.outs, r.checked);
 
     // A human picks another default gateway and points the WAN elsewhere: read shows both, update restores them.
@@ -656,7 +717,8 @@ describe("Gateway", () => {
     const u = await P.gateway.update(r.id, drifted.props!, { ...r.checked, spec: gw({ weight: 2 }) });
     expect(gatewaysBlock("fw1")).toBe(expectedBlock(2));
     expect(wanGateway("fw1")).toBe("PFHA_WANGW");
-    expect(stepsSince("fw1", m2)).toContain("system_routing_configure");
+    await eventsSettled(inv, "fw1");
+    expect(stepsSince("fw1", m2)).toContain("route add -inet default 198.51.100.1");
     // another name is another gateway: a replacement
     expect((await P.gateway.diff(r.id, u.outs, { ...r.checked, spec: gw({ name: "PFHA_WAN2" }) })).replaces).toEqual(["spec"]);
 
@@ -665,7 +727,19 @@ describe("Gateway", () => {
     expect(xmlOn("fw1")).not.toContain("<name>PFHA_WANGW</name>");
     expect(gatewaysBlock("fw1")).toBe(lines(1, "<gateways>", "\t<defaultgw4></defaultgw4>", "</gateways>"));
     expect(wanGateway("fw1")).toBe("");
-    expect(stepsSince("fw1", m3)).toEqual(expect.arrayContaining(["write_config", "system_routing_configure", "setup_gateways_monitor"]));
+    // the WAN re-applied without a gateway (no default route added), then the routing apply
+    await expectSteps("fw1", m3, [
+      "event filter sync",
+      "ifconfig vtnet0 delete", "arp -d -i vtnet0 -a", "ifconfig vtnet0 inet6 -accept_rtadv",
+      "mount -t devfs devfs /var/dhcpd/dev", "radvd -p /var/run/radvd.pid -C /var/etc/radvd.conf -m syslog",
+      "pfSense_interface_flags vtnet0 1", "pfSense_interface_flags vtnet0 1", "ifconfig vtnet0 inet6 accept_rtadv",
+      "event service reload ipsecdns", ...DHCP_RESTART_24, "event service reload dyndns wan",
+      "ifconfig vtnet0 -staticarp", "arp -d -i vtnet0 -a",
+      "mount -t devfs devfs /var/dhcpd/dev", "ifconfig vtnet1 -staticarp", "arp -d -i vtnet1 -a",
+      "dhcpd -user dhcpd -group _dhcp -chroot /var/dhcpd -cf /etc/dhcpd.conf -pf /var/run/dhcpd.pid vtnet1",
+      "radvd -p /var/run/radvd.pid -C /var/etc/radvd.conf -m syslog",
+      "event filter reload",
+    ]);
     expect(await P.gateway.read(r.id, u.outs)).toEqual({});
     await reset("fw1", "fw2");
   });

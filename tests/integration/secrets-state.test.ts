@@ -188,7 +188,8 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
   });
 
   test("a forced apply failure on fw1: the error names it and holds no secret; no secret lands in logs", async () => {
-    await sh("fw1", "mkdir -p /tmp/pfha-lab-fail && touch /tmp/pfha-lab-fail/interface_carp_configure");
+    // the kernel refuses once, in pfSense's VIP apply (interface_vip_bring_down() of the renamed VIP)
+    await sh("fw1", "mkdir -p /tmp/pfha-lab-fail && echo once > /tmp/pfha-lab-fail/pfSense_interface_deladdress");
     const renamed = stackConfig(key, path.join(tmp, "inventory.json"), (c) => {
       const lan = (c.networks as Record<string, { vip: { description?: string } }>).lan;
       lan.vip.description = "audit renamed";
@@ -199,7 +200,7 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
     } finally {
       await sh("fw1", "rm -rf /tmp/pfha-lab-fail");
     }
-    expect(failed.error?.message).toMatch(/injected failure in interface_carp_configure/);
+    expect(failed.error?.message).toMatch(/injected failure in pfSense_interface_deladdress\(\)/);
     expect(leakedSecrets(`${failed.error?.message}\n${failed.error?.stack ?? ""}`, secrets)).toEqual([]);
     expect(leakedSecrets(failed.console, secrets)).toEqual([]);
   });

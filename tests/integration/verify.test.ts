@@ -1,7 +1,8 @@
 // verify, drill and render against the lab (PFHA_LAB_ID, default 0): the lab's firewalls converged with the stack's
 // plan through the real write protocol (what the providers do), VXLAN ports with BFD on the pve hosts, the sync
-// addresses on the fw hosts with a TCP listener standing in for the secondary's webGUI (XMLRPC target).
-import { spawn, spawnSync, type ChildProcess } from "child_process";
+// firewalls' sync link addressed by pfSense's own interface_configure(), the secondary's own webGUI (xmlrpc.php) as
+// the XMLRPC target, its admin password = the stack's xmlrpcPassword.
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -16,6 +17,7 @@ import { submitEdit } from "../../providers/pfsense/remote";
 import { schemaOf } from "../../providers/pfsense/version";
 import { closeAllHosts, connectHost, sshStats } from "../../providers/ssh";
 import { waitFor } from "../support/async";
+import { setAdminPassword } from "../support/pfsense-lab";
 import { runDrill } from "../../providers/verify/drill";
 import { applyUnifiedDiff } from "../../providers/verify/line-diff";
 import { applyPlanItem, maskSecrets, renderFirewall } from "../../providers/verify/render";
@@ -30,18 +32,13 @@ const ROLES: FirewallRole[] = ["primary", "secondary"];
 
 let inv: LabInventory;
 let stackFile: string;
+let stackDir: string | undefined;
 let config: ClusterConfig;
-let listener: ChildProcess | undefined;
 
 async function sh(host: string, script: string): Promise<string> {
   const r = await labExec(inv, host, "sh", { stdin: script });
   if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
   return r.stdout;
-}
-
-function ipNetns(netns: string, args: string[]): void {
-  const r = spawnSync("ip", ["netns", "exec", netns, ...args], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`ip netns exec ${netns} ${args.join(" ")}: ${r.stderr}`);
 }
 
 /** Pulumi.dev.yaml for this lab: its inventory, and BFD on every tunnel (the lab has no VMs to make traffic). */
@@ -60,6 +57,8 @@ async function reseedFirewalls(): Promise<void> {
     await sh(host, `rm -rf /cf/conf/config.xml /cf/conf/backup /tmp/config.cache /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail/* ${BUS}/${host}.json` +
       ` && php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null`);
   }
+  // the secondary's webGUI admin password is the stack's xmlrpcPassword, as the README asks of a real pair
+  await setAdminPassword(inv, config.firewalls.secondary.name, SECRETS.xmlrpcPassword);
 }
 
 /** The stack's plan written to each firewall through the providers' write protocol (install + apply). */
@@ -99,26 +98,6 @@ async function removeFabric(): Promise<void> {
   }
 }
 
-/** The sync addresses on the fw hosts' mgmt link and a TCP listener on the secondary's, port 443 (its webGUI). */
-function startSyncLink(): void {
-  const sync = config.networks.find((n) => n.role === config.hasync.syncNetwork);
-  if (!sync) throw new Error("no sync network");
-  for (const role of ROLES) {
-    ipNetns(inv.hosts[config.firewalls[role].name].netns, ["ip", "addr", "replace", `${sync.addresses[role]}/${sync.prefix}`, "dev", "eth0"]);
-  }
-  listener = spawn("ip", ["netns", "exec", inv.hosts[config.firewalls.secondary.name].netns, "php", "-S", `${sync.addresses.secondary}:443`, "-t", os.tmpdir()], { stdio: "ignore" });
-}
-
-function stopSyncLink(): void {
-  if (listener?.pid) process.kill(listener.pid, "SIGTERM");
-  listener = undefined;
-  const sync = config.networks.find((n) => n.role === config.hasync.syncNetwork);
-  if (!sync) return;
-  for (const role of ROLES) {
-    spawnSync("ip", ["netns", "exec", inv.hosts[config.firewalls[role].name].netns, "ip", "addr", "del", `${sync.addresses[role]}/${sync.prefix}`, "dev", "eth0"]);
-  }
-}
-
 async function configXml(host: string): Promise<string> {
   return sh(host, "cat /cf/conf/config.xml");
 }
@@ -145,6 +124,7 @@ async function failedChecks(): Promise<string[]> {
 beforeAll(async () => {
   inv = loadInventory();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-verify-"));
+  stackDir = dir;
   stackFile = writeStackFile(dir);
   const r = validateStackFile(stackFile, { allowMissingSecrets: true });
   if (!r.config) throw new Error(JSON.stringify(r.problems));
@@ -152,16 +132,16 @@ beforeAll(async () => {
   await reseedFirewalls();
   await convergeFabric();
   await convergeFirewalls();
-  startSyncLink();
   const sync = config.networks.find((n) => n.role === config.hasync.syncNetwork);
-  await waitFor(async () => spawnSync("ip", ["netns", "exec", inv.hosts.fw1.netns, "php", "-r", `exit(@fsockopen("${sync?.addresses.secondary}", 443, $e, $s, 1) ? 0 : 1);`]).status === 0, 10000);
+  // the sync link is the firewalls' vtnet2, addressed by pfSense's interface_configure(); the secondary's webGUI (http)
+  await waitFor(async () => spawnSync("ip", ["netns", "exec", inv.hosts.fw1.netns, "php", "-r", `exit(@fsockopen("${sync?.addresses.secondary}", 80, $e, $s, 1) ? 0 : 1);`]).status === 0, 10000);
   // BFD needs a few hellos before it reports the peer up.
   await waitForBfd();
 });
 
 afterAll(async () => {
+  if (stackDir) fs.rmSync(stackDir, { recursive: true, force: true }); // the stack file holds the test passwords
   await closeAllHosts();
-  stopSyncLink();
   await removeFabric();
   await reseedFirewalls();
 });
@@ -178,7 +158,8 @@ test("verify finds what it checks: CARP holders, pfsync peer, XMLRPC target, VXL
   expect(found("carp vhid 1 wan 192.0.2.10", "fw1 (primary)")).toMatch(/^MASTER on vtnet0/);
   expect(found("carp vhid 1 wan 192.0.2.10", "fw2 (secondary)")).toMatch(/^BACKUP on vtnet0/);
   expect(found("pfsync", "fw2 (secondary)")).toBe("up syncdev vtnet2 syncpeer 172.16.255.1");
-  expect(found("xmlrpc reachable", "fw1 (primary)")).toBe("connected");
+  // the XMLRPC sync's own authenticated call answered by the secondary's xmlrpc.php
+  expect(found("xmlrpc sync", "fw1 (primary)")).toMatch(/^answered \((2\.7\.2-RELEASE|2\.9\.0-DEVELOPMENT)\)$/);
   const bfd = checks.filter((c) => / peer \(BFD\)$/.test(c.check));
   expect(bfd).toHaveLength(6); // 3 networks x 2 nodes
   expect(checks.filter((c) => / traffic$/.test(c.check) && c.status === "pass")).toHaveLength(6);

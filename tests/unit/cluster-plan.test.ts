@@ -82,6 +82,7 @@ describe.each(topologyNames())("plan for topology %s", (name) => {
       username: c.hasync.username,
       password: secretRef("xmlrpcPassword"),
       disabledOptions: Object.keys(c.hasync.options).filter((o) => !c.hasync.options[o]),
+      webguiPort: 443,
     });
     expect(s.spec).toEqual({ pfsyncInterface: sync.pfsenseInterface, pfsyncPeerIp: sync.addresses.primary });
     const schema = schemaForVersion("23.3");

@@ -115,7 +115,10 @@ const CASES: Case[] = [
   ["sync network not stretched between the firewalls' nodes", (v) => deleteIn(v, "networks.sync.vxlan"), net("sync", ".vxlan"), /does not exist on both firewalls' Proxmox nodes.*CARP and pfsync cannot reach the peer/],
   ["pfsync over the WAN", (v) => setIn(v, "hasync.syncNetwork", "wan"), `${C}.hasync.syncNetwork`, /unencrypted pfsync state over the WAN/],
   // DHCP
-  ["DHCP failover with primary skew 50", (v) => { setIn(v, "carp.advskewPrimary", 50); setIn(v, "carp.advskewSecondary", 150); }, `${C}.carp.advskewPrimary`, /is above 20: pfSense's DHCP failover/],
+  ["DHCP failover with primary skew 50", (v) => { setIn(v, "carp.advskewPrimary", 50); setIn(v, "carp.advskewSecondary", 150); }, `${C}.carp.advskewPrimary`, /^is 20 or more: pfSense makes a node the DHCP failover primary only when its CARP advskew is below 20 \(services\.inc\), so with 50 both firewalls would write "secondary;"/],
+  ["DHCP failover with primary skew 20 (services.inc: advskew < 20)", (v) => { setIn(v, "carp.advskewPrimary", 20); setIn(v, "carp.advskewSecondary", 120); }, `${C}.carp.advskewPrimary`, /^is 20 or more: .* so with 20 both firewalls would write "secondary;" and failover would never form$/],
+  ["DHCP range starting on the network address", (v) => { setIn(v, "dhcp.rangeFrom", "172.16.10.0"); setIn(v, "dhcp.rangeTo", "172.16.10.0"); }, `${C}.dhcp.rangeFrom`, /^is the network address of 172\.16\.10\.0\/24: pfSense's DHCP server refuses a range that starts on it$/],
+  ["DHCP range ending on the broadcast address", (v) => setIn(v, "dhcp.rangeTo", "172.16.10.255"), `${C}.dhcp.rangeTo`, /^is the broadcast address of 172\.16\.10\.0\/24: pfSense's DHCP server refuses a range that ends on it$/],
   ["DHCP range outside the subnet", (v) => setIn(v, "dhcp.rangeTo", "172.16.11.10"), `${C}.dhcp.rangeTo`, /outside the lan subnet/],
   ["DHCP range reversed", (v) => { setIn(v, "dhcp.rangeFrom", "172.16.10.200"); setIn(v, "dhcp.rangeTo", "172.16.10.100"); }, `${C}.dhcp.rangeTo`, /below rangeFrom/],
   ["DHCP range covering the VIP", (v) => { setIn(v, "dhcp.rangeFrom", "172.16.10.1"); setIn(v, "dhcp.rangeTo", "172.16.10.1"); }, `${C}.dhcp.rangeFrom`, /includes 172\.16\.10\.1/],
@@ -126,6 +129,8 @@ const CASES: Case[] = [
   ["outbound NAT source any", (v) => setIn(v, "nat.sources", ["any"]), `${C}.nat.sources[0]`, /breaks the secondary's outbound connectivity/],
   ["outbound NAT source 0.0.0.0/0", (v) => setIn(v, "nat.sources", ["lan", "0.0.0.0/0"]), `${C}.nat.sources[1]`, /from any source/],
   ["outbound NAT source overlapping the WAN", (v) => setIn(v, "nat.sources", ["198.51.0.0/16"]), `${C}.nat.sources[0]`, /overlaps the WAN subnet/],
+  ["outbound NAT source listed twice", (v) => setIn(v, "nat.sources", ["lan", "lan"]), `${C}.nat.sources[1]`, /^is listed twice \(also pfsense-ha:cluster\.nat\.sources\[0\]\): each source becomes one NAT rule and one resource/],
+  ["outbound NAT role and its own CIDR", (v) => setIn(v, "nat.sources", ["lan", "172.16.10.0/24"]), `${C}.nat.sources[1]`, /^covers the same subnet 172\.16\.10\.0\/24 as "lan": the two NAT rules would be identical$/],
   ["outbound NAT source unknown role", (v) => setIn(v, "nat.sources", ["guest"]), `${C}.nat.sources[0]`, /neither a network role nor an IPv4 CIDR/],
   // unknown keys (typos)
   ["typo in a cluster key", (v) => { const c = v[C] as Values; c.hasnyc = c.hasync; delete c.hasync; }, `${C}.hasnyc`, /not a known configuration key/],
@@ -144,6 +149,20 @@ const CASES: Case[] = [
   ["password without allowPasswordAuth", (v) => setIn(v, "firewalls.primary.ssh.password", "pw"), `${C}.firewalls.primary.ssh.password`, /password authentication is not enabled/],
   ["SSH port 0", (v) => setIn(v, "proxmox.nodes.0.ssh.port", 0), `${C}.proxmox.nodes[0].ssh.port`, /port must be an integer from 1 to 65535/],
   ["lab host without a lab inventory", (v) => setIn(v, "proxmox.nodes.0.ssh", { lab: "pve1" }), `${C}.proxmox.nodes[0].ssh.lab`, /no lab inventory is configured/],
+  ["same VM id for both firewalls (clone vmId, adopt)", (v) => setIn(v, "firewalls.primary.vm.vmId", 202), `${C}.firewalls.secondary.vm.adopt`, /^is the primary's VM id too: VM ids are unique in a Proxmox cluster/],
+  ["same VM id for both firewalls on different nodes (two clones)", (v) => setIn(v, "firewalls.secondary.vm", { clone: { templateId: 9000 }, vmId: 201 }), `${C}.firewalls.secondary.vm.vmId`, /^is the primary's VM id too: VM ids are unique in a Proxmox cluster, so both firewalls would be one VM$/],
+  ["underlay address 0.0.0.0", (v) => setIn(v, "proxmox.nodes.0.underlayAddress", "0.0.0.0"), `${C}.proxmox.nodes[0].underlayAddress`, /^is the unspecified address 0\.0\.0\.0; a VXLAN underlay address must be the node's own unicast address/],
+  ["underlay address 127.0.0.1", (v) => setIn(v, "proxmox.nodes.1.underlayAddress", "127.0.0.1"), `${C}.proxmox.nodes[1].underlayAddress`, /^is a loopback address \(127\.0\.0\.0\/8\)/],
+  ["underlay address 255.255.255.255", (v) => setIn(v, "proxmox.nodes.0.underlayAddress", "255.255.255.255"), `${C}.proxmox.nodes[0].underlayAddress`, /^is the limited broadcast address;/],
+  ["underlay address multicast", (v) => setIn(v, "proxmox.nodes.0.underlayAddress", "239.1.2.3"), `${C}.proxmox.nodes[0].underlayAddress`, /^is a multicast address \(224\.0\.0\.0\/4\);/],
+  ["two Proxmox nodes on one SSH endpoint", (v) => setIn(v, "proxmox.nodes.1.ssh.host", "192.0.2.11"), `${C}.proxmox.nodes[1].ssh.host`, /^is the SSH endpoint of pfsense-ha:cluster\.proxmox\.nodes\[0\] \(pve1\) too: both Proxmox nodes would be configured on one host$/],
+  ["proxmox given as a list", (v) => setIn(v, "proxmox", [{ name: "pve1" }]), `${C}.proxmox`, /^must be an object \(got a list\)$/],
+  ["networks given as a list", (v) => setIn(v, "networks", []), `${C}.networks`, /^must be an object \(got a list\)$/],
+  ["a network on different devices on the two firewalls", (v) => { for (const r of ["primary", "secondary"]) { setIn(v, `firewalls.${r}.vm`, "none"); setIn(v, `firewalls.${r}.interfaces`, { wan: "igb0", lan: "igb1", sync: "igb2" }); } setIn(v, "firewalls.secondary.interfaces.sync", "igb3"); }, `${C}.firewalls.secondary.interfaces.sync`, /^differs from the primary's device for the sync network \(primary: "igb2", secondary: "igb3"\): pfSense HA needs each network on the same interface on both nodes/],
+  ["an invalid network field with devices named (no did-you-mean on interfaces)", (v) => { for (const r of ["primary", "secondary"]) { setIn(v, `firewalls.${r}.vm`, "none"); setIn(v, `firewalls.${r}.interfaces`, { wan: "igb0", lan: "igb1", sync: "igb2" }); } setIn(v, "networks.sync.subnet", "172.16.255.0"); }, net("sync", ".subnet"), /^is not an IPv4 CIDR$/],
+  ["IPv6 choice not none/unmanaged", (v) => setIn(v, "networks.lan.ipv6", "dhcp6"), net("lan", ".ipv6"), /^is not an IPv6 choice: use "none" \(default: no IPv6 on this interface, as the GUI's IPv6 type None\) or "unmanaged"/],
+  ["hasync.webguiPort 0", (v) => setIn(v, "hasync.webguiPort", 0), `${C}.hasync.webguiPort`, /^webGUI port must be an integer from 1 to 65535$/],
+  ["nat.position not top/bottom", (v) => setIn(v, "nat.position", "first"), `${C}.nat.position`, /^must be one of "top", "bottom"$/],
   ["linked clone", (v) => setIn(v, "firewalls.primary.vm.clone.full", false), `${C}.firewalls.primary.vm.clone.full`, /linked clones/],
   ["WAN role missing", (v) => deleteIn(v, "networks.wan"), net("wan"), /the WAN network is required/],
 ];
@@ -224,7 +243,7 @@ describe("reporting", () => {
     v["proxmoxve:endpoint"] = "https://pve:8006";
     expect(validateStack(v).problems).toEqual([]);
     v[C] = "edge";
-    expect(validateStack(v).problems.map((p) => [p.key, p.message])).toEqual([[C, "must be an object"]]);
+    expect(validateStack(v).problems.map((p) => [p.key, p.message])).toEqual([[C, "must be an object (got a string)"]]);
   });
 
   it("resolves `ssh: {lab: NAME}` and the underlay address from a lab inventory", () => {

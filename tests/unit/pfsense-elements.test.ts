@@ -160,15 +160,15 @@ describe("HaSyncConfig", () => {
     expect(buildConfigXml(doc)).toContain("\t\t<synchronizekea6>on</synchronizekea6>\n");
   });
 
-  it("secondary (mirror): pfsync peer = primary, no XMLRPC keys at all; remove restores the document", () => {
+  it("secondary (mirror): pfsync peer = primary, no XMLRPC keys at all, pfhostid as system_hasync.php writes it; remove leaves only pfhostid", () => {
     const doc = parseConfigXml(factory);
     const sec = forNode("secondary", { kind: "haSync", spec: primary, primarySyncIp: "172.16.1.2" }).spec;
     upsertHaSync(doc, sec, schemaOf(doc));
     const out = buildConfigXml(doc);
-    expect(out).toContain("\t<hasync>\n\t\t<pfsyncenabled>on</pfsyncenabled>\n\t\t<pfsyncpeerip>172.16.1.2</pfsyncpeerip>\n\t\t<pfsyncinterface>opt1</pfsyncinterface>\n\t</hasync>\n");
+    expect(out).toContain("\t<hasync>\n\t\t<pfhostid></pfhostid>\n\t\t<pfsyncenabled>on</pfsyncenabled>\n\t\t<pfsyncpeerip>172.16.1.2</pfsyncpeerip>\n\t\t<pfsyncinterface>opt1</pfsyncinterface>\n\t</hasync>\n");
     expect(out).not.toMatch(/synchronizetoip|<username>|<password>/);
     removeHaSync(doc, schemaOf(doc));
-    expect(buildConfigXml(doc)).toContain("\t<hasync>\n\t</hasync>\n");
+    expect(buildConfigXml(doc)).toContain("\t<hasync>\n\t\t<pfhostid></pfhostid>\n\t</hasync>\n");
   });
 });
 
@@ -197,7 +197,7 @@ describe("FirewallRule + Alias (sync rules)", () => {
       "\t\t\t<statetype><![CDATA[keep state]]></statetype>\n\t\t\t<os></os>\n\t\t\t<protocol>tcp</protocol>\n" +
         "\t\t\t<source>\n\t\t\t\t<address>HA_SYNC_PEERS</address>\n\t\t\t</source>\n" +
         "\t\t\t<destination>\n\t\t\t\t<network>(self)</network>\n\t\t\t\t<port>443</port>\n\t\t\t</destination>\n" +
-        "\t\t\t<descr><![CDATA[[pfsense-ha]1712345002 HA: XMLRPC]]></descr>\n\t\t</rule>\n",
+        "\t\t\t<descr><![CDATA[[pfha] HA: XMLRPC]]></descr>\n\t\t</rule>\n",
     );
     expect(out).toContain(
       "\t\t<alias>\n\t\t\t<name>HA_SYNC_PEERS</name>\n\t\t\t<type>host</type>\n\t\t\t<address>172.16.1.2 172.16.1.3</address>\n" +
@@ -327,11 +327,12 @@ describe("DhcpFailover", () => {
     expect(m.spec).toEqual({ ...dhcp, failoverPeerIp: "192.168.1.2", role: "secondary", advskew: 100 });
   });
 
-  it("refuses Kea and a secondary skew of 20 or less, before touching the document", () => {
+  it("refuses Kea, a secondary skew below 20 and a primary skew of 20 (services.inc: primary only when advskew < 20), before touching the document", () => {
     const kea = parseConfigXml(factory.replace("\t<dhcpd>", "\t<dhcpbackend>kea</dhcpbackend>\n\t<dhcpd>"));
     expect(() => upsertDhcpFailover(kea, dhcp)).toThrow(/dhcpbackend: "kea" .*switch .* to ISC/);
     const doc = parseConfigXml(factory);
-    expect(() => upsertDhcpFailover(doc, { ...dhcp, role: "secondary", advskew: 20 })).toThrow(/advskew: 20 is invalid; the secondary's CARP skew must be above 20/);
+    expect(() => upsertDhcpFailover(doc, { ...dhcp, role: "secondary", advskew: 19 })).toThrow(/advskew: 19 is invalid; the secondary's CARP skew must be 20 or more/);
+    expect(() => upsertDhcpFailover(doc, { ...dhcp, role: "primary", advskew: 20 })).toThrow(/advskew: 20 is invalid; the primary's CARP skew must be 19 or less: pfSense makes a node the DHCP primary only when its skew is below 20/);
     expect(() => upsertDhcpFailover(doc, { ...dhcp, interface: "opt1" })).toThrow(/no DHCP server section dhcpd\/opt1/);
     expect(buildConfigXml(doc)).toBe(factory);
   });
@@ -346,7 +347,7 @@ describe("PfSenseInterface", () => {
     const { added } = changedLines(factory, buildConfigXml(doc));
     expect(added).toEqual([
       "\t\t<opt1>", "\t\t\t<enable></enable>", "\t\t\t<if>vtnet2</if>", "\t\t\t<descr><![CDATA[SYNC]]></descr>",
-      "\t\t\t<ipaddr>172.16.1.2</ipaddr>", "\t\t\t<subnet>24</subnet>", "\t\t</opt1>",
+      "\t\t\t<ipaddr>172.16.1.2</ipaddr>", "\t\t\t<subnet>24</subnet>", "\t\t\t<spoofmac></spoofmac>", "\t\t</opt1>",
     ]);
     expect(upsertInterface(doc, sync).changed).toBe(false);
     expect(readInterface(doc, "opt1")).toEqual({ name: "opt1", device: "vtnet2", descr: "SYNC", enable: true, ipaddr: "172.16.1.2", subnetBits: 24 });

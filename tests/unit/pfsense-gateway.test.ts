@@ -32,6 +32,7 @@ describe("Gateway element", () => {
         "\t\t\t<weight>1</weight>",
         "\t\t\t<ipprotocol>inet</ipprotocol>",
         "\t\t\t<descr><![CDATA[[pfsense-ha]PFHA_WANGW upstream &amp; &lt;isp&gt;]]></descr>",
+        "\t\t\t<gw_down_kill_states></gw_down_kill_states>",
         "\t\t</gateway_item>",
         "\t\t<defaultgw4>PFHA_WANGW</defaultgw4>",
         "\t</gateways>",

@@ -50,6 +50,7 @@ test("render --role and --against: only that firewall, against the given file", 
   const r = run(["render", "--file", STACK, "--role", "secondary", "--against", path.join(dir, "factory.xml")]);
   expect(r.code).toBe(0);
   expect(r.stdout.replace("factory.xml", "pfsense-factory-config.xml")).toBe(first.stdout);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test("usage and configuration errors exit 2 before any host is touched", () => {
@@ -63,5 +64,6 @@ test("usage and configuration errors exit 2 before any host is touched", () => {
   const r = run(["verify", "--file", bad]);
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/vhid/);
+  fs.rmSync(dir, { recursive: true, force: true });
   expect(run(["verify", "--help"])).toMatchObject({ code: 0, stdout: expect.stringContaining("exactly one MASTER") });
 });

@@ -274,7 +274,7 @@ describe("pfSense install script parameters travel as base64 JSON, not through a
   it.each(HOSTILE)("%s in the revision description and upload path decodes literally in PHP", (_label, v) => {
     const script = buildInstallScript({
       configPath: "/cf/conf/config.xml", uploadedPath: `/cf/conf/.pfha-${v}.xml`, expectedSha256: "0".repeat(64),
-      description: `pfha: ${v}`, sections: [], interfaces: [],
+      description: `pfha: ${v}`, sections: [], interfaces: [], pendingPath: "/var/run/pfha-apply.json",
     });
     const line = script.split("\n").find((l) => l.startsWith("$p = json_decode(base64_decode("));
     expect(line).toMatch(/^\$p = json_decode\(base64_decode\('[A-Za-z0-9+/=]*'\), true\);$/);

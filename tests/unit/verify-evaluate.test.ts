@@ -42,7 +42,7 @@ function firewall(role: FirewallRole, state = (_v: number): string | undefined =
   };
   if (role === "primary") {
     o.config = { version: "24.0", maintenanceMode: false, checksumOffloadingDisabled: true, synchronizeToIp: e.xmlrpcTarget };
-    o.xmlrpc = { target: `${e.xmlrpcTarget}:443`, reachable: true, detail: "connected" };
+    o.xmlrpc = { target: `${e.xmlrpcTarget}:443`, reachable: true, authenticated: true, detail: "answered (2.7.2-RELEASE)" };
   }
   return o;
 }
@@ -151,8 +151,28 @@ test("states not synced: the secondary has almost none of the primary's pf state
 
 test("XMLRPC target unreachable", () => {
   const o = healthy();
-  o.firewalls.primary.xmlrpc = { target: `${e.xmlrpcTarget}:443`, reachable: false, detail: "refused/unreachable: Connection refused" };
-  expect(fails(evaluate(e, o))).toEqual(["xmlrpc reachable @ fw1 (primary)"]);
+  o.firewalls.primary.xmlrpc = { target: `${e.xmlrpcTarget}:443`, reachable: false, authenticated: false, detail: "unreachable: Connection refused" };
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toEqual(["xmlrpc sync @ fw1 (primary)"]);
+  expect(checks.find((c) => c.check === "xmlrpc sync")?.hint).toMatch(/^the primary cannot reach 172\.16\.\d+\.\d+:443: allow the webGUI port/);
+});
+
+test("XMLRPC credentials refused by the secondary: the hint names the password to fix", () => {
+  const o = healthy();
+  o.firewalls.primary.xmlrpc = { target: `${e.xmlrpcTarget}:443`, reachable: true, authenticated: false, detail: "refused the credentials: Authentication failed: Invalid username or password" };
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toEqual(["xmlrpc sync @ fw1 (primary)"]);
+  expect(checks.find((c) => c.check === "xmlrpc sync")?.hint).toMatch(/^the secondary refused the primary's XMLRPC credentials: pfsense-ha:xmlrpcPassword must be/);
+});
+
+test("XMLRPC client on another port than the sync rule allows (the primary's webGUI moved to 8443)", () => {
+  const o = healthy();
+  o.firewalls.primary.xmlrpc = { target: `${e.xmlrpcTarget}:8443`, reachable: true, authenticated: true, detail: "answered (2.7.2-RELEASE)" };
+  const checks = evaluate(e, o);
+  expect(fails(checks)).toEqual(["xmlrpc port @ fw1 (primary)"]);
+  expect(checks.find((x) => x.check === "xmlrpc port")?.hint).toBe(
+    "the primary's XMLRPC client connects to its webGUI port 8443, but the sync rule allows 443: set pfsense-ha:cluster.hasync.webguiPort to 8443 and run `pulumi up`",
+  );
 });
 
 test("VXLAN port with an error (ofport -1) fails `realised` with vswitchd's message in the next step", () => {

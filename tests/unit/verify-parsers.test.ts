@@ -115,15 +115,27 @@ describe("probe output", () => {
       carpAllow: "1",
       pf: { enabled: true, states: 0 },
       config: { version: "23.3", maintenanceMode: true, checksumOffloadingDisabled: false, synchronizeToIp: "172.16.255.2" },
-      xmlrpc: { target: "172.16.255.2:443", reachable: false, detail: "refused/unreachable: Connection refused" },
+      xmlrpc: { target: "172.16.255.2:443", reachable: false, authenticated: false, detail: "unreachable: Connection refused" },
     });
     expect(observation.error).toBeUndefined();
+  });
+
+  test("the XMLRPC line: answered, credentials refused, unreachable", () => {
+    const xmlrpcOf = (line: string) => parseFirewallProbe({ role: "primary", name: "fw1" },
+      `@@pfha ifconfig\n${rec("opnsense-2780-em0-master.txt")}@@pfha carp.allow\n1\n@@pfha pfctl\n${rec("fail2ban-1924-pfctl-si.txt")}` +
+      `@@pfha xmlrpc\n${line}\n@@pfha config\n<?xml version="1.0"?>\n<pfsense>\n\t<version>23.3</version>\n</pfsense>\n`).observation.xmlrpc;
+    expect(xmlrpcOf("ok 172.16.1.3:80 2.7.2-RELEASE")).toEqual({ target: "172.16.1.3:80", reachable: true, authenticated: true, detail: "answered (2.7.2-RELEASE)" });
+    expect(xmlrpcOf("auth 172.16.1.3:80 Authentication failed: Invalid username or password")).toEqual({
+      target: "172.16.1.3:80", reachable: true, authenticated: false, detail: "refused the credentials: Authentication failed: Invalid username or password",
+    });
+    expect(xmlrpcOf("none")).toBeUndefined();
   });
 
   test("the firewall probe reads config.xml last and runs the XMLRPC check only when asked", () => {
     const p = firewallProbeScript({ xmlrpc: true });
     expect(p.trim().split("\n").pop()).toBe("echo '@@pfha config'; cat /cf/conf/config.xml");
-    expect(firewallProbeScript({ xmlrpc: false })).not.toContain("fsockopen");
+    expect(p).toContain("host_firmware_version");
+    expect(firewallProbeScript({ xmlrpc: false })).not.toContain("host_firmware_version");
   });
 
   test("a probe with no output is an error, not an empty pass", () => {
@@ -148,6 +160,7 @@ describe("unified diff", () => {
     return b;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-diff-"));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     test(`random edit set ${seed}`, () => {
       const a = lines(40 + seed * 3, seed).join("\n") + "\n";

@@ -1,7 +1,8 @@
 // ISC DHCP server HA keys in <dhcpd><if> (services_dhcp.php): the pool <range><from>/<to> (it must lie inside the
 // interface's subnet, or dhcpd refuses to start), gateway and DNS = the LAN CARP VIP, failover_peerip = the other
-// node. Only these keys are touched. services.inc picks the failover role from the interface's CARP
-// advskew, so the secondary's skew must be clearly above the primary's (> 20). Kea (2.8 dhcpbackend=kea) has its own
+// node. Only these keys are touched. services.inc picks the failover role from the interface's CARP advskew: a node
+// is the DHCP primary only when its skew is below 20 (`intval($vipent['advskew']) < 20`, 2.7.2 and the 24.1 tree),
+// so the primary's skew must be at most 19 and the secondary's at least 20. Kea (2.8 dhcpbackend=kea) has its own
 // HA model and no ISC failover: refused.
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, getPath, insertChild, leaf, removeChild, textIn } from "../codec-tree";
@@ -39,11 +40,11 @@ export function validateDhcpFailoverSpec(spec: DhcpFailoverSpec): void {
   checkIpv4("failoverPeerIp", spec.failoverPeerIp);
   if (spec.role !== "primary" && spec.role !== "secondary") throw new ElementInputError("role", spec.role, "use primary or secondary");
   checkInt("advskew", spec.advskew, 0, 254);
-  if (spec.role === "secondary" && spec.advskew <= 20) {
-    throw new ElementInputError("advskew", spec.advskew, "the secondary's CARP skew must be above 20 (DHCP failover picks primary/secondary from it); use the primary's skew + 100");
+  if (spec.role === "secondary" && spec.advskew < 20) {
+    throw new ElementInputError("advskew", spec.advskew, "the secondary's CARP skew must be 20 or more (pfSense makes a node with a skew below 20 the DHCP primary, services.inc); use the primary's skew + 100");
   }
-  if (spec.role === "primary" && spec.advskew > 20) {
-    throw new ElementInputError("advskew", spec.advskew, "the primary's CARP skew must be 20 or less for DHCP failover to make it the primary");
+  if (spec.role === "primary" && spec.advskew >= 20) {
+    throw new ElementInputError("advskew", spec.advskew, "the primary's CARP skew must be 19 or less: pfSense makes a node the DHCP primary only when its skew is below 20 (services.inc)");
   }
 }
 

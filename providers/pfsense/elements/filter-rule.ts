@@ -1,10 +1,31 @@
 // Filter rule in <filter><rule> (firewall_rules_edit.php save block). Identity: tracker, and the descr marker so a
 // human rule that happens to share a tracker is refused rather than taken over. Position is explicit.
+// The marker is short ("[pfha] "): pf's rule label is "USER_RULE: " + descr, cut at 63 characters (filter.inc
+// fix_rule_label()), so the description must fit in what is left. The first marker, "[pfsense-ha]<tracker> ", is
+// still recognised and rewritten on the next update.
+// Rule separators (<filter><separator><if><sepN><row>frN) move with the rules as firewall_rules_edit.php moves them
+// (filter.inc shift_separators()) when a rule is inserted or removed.
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, ensurePath, getPath, insertChild, kids, leaf, flag, removeChild, section, textIn } from "../codec-tree";
 import type { PfSchema } from "../version";
 import { ChangeLog, ElementInputError, checkIfName, checkText, type EditResult } from "./common";
-import { markedDescr, markerKey, unmarkedDescr } from "./marker";
+import { markerKey, unmarkedDescr } from "./marker";
+
+/** The filter-rule marker at the start of descr. */
+export const RULE_MARKER = "[pfha] ";
+/** filter.inc: PFLABEL_MAXLEN and USER_LABEL_INTRO. */
+const PF_LABEL_MAX = 63;
+const USER_LABEL_INTRO = "USER_RULE: ";
+/** The longest description pf's label keeps whole. */
+export const MAX_RULE_DESCR = PF_LABEL_MAX - USER_LABEL_INTRO.length - RULE_MARKER.length;
+
+function isOurDescr(descr: string | undefined, tracker: string): boolean {
+  return descr !== undefined && (descr.startsWith(RULE_MARKER) || markerKey(descr) === tracker);
+}
+
+function ruleDescrOf(descr: string): string {
+  return descr.startsWith(RULE_MARKER) ? descr.slice(RULE_MARKER.length) : unmarkedDescr(descr);
+}
 
 /** pconfig_to_address(): `any`, a special net (`(self)`, `opt1`, `opt1ip`) as <network>, or an address/alias as <address>. */
 export type RuleAddress = { any: true } | { network: string } | { address: string };
@@ -41,6 +62,9 @@ export function validateFilterRule(spec: FilterRuleSpec): void {
     throw new ElementInputError("destination.port", port, "use a port, a range like 80-443 or a port alias");
   }
   checkText("descr", spec.descr, 120);
+  if (spec.descr.length > MAX_RULE_DESCR) {
+    throw new ElementInputError("descr", spec.descr, `it is ${spec.descr.length} characters; pf's rule label ("${USER_LABEL_INTRO}${RULE_MARKER}" + descr) is cut at ${PF_LABEL_MAX}, so use at most ${MAX_RULE_DESCR}`);
+  }
   if ("afterTracker" in spec.position && !/^[0-9]{1,10}$/.test(spec.position.afterTracker)) {
     throw new ElementInputError("position.afterTracker", spec.position.afterTracker, "use the tracker of an existing rule");
   }
@@ -61,7 +85,7 @@ function build(doc: PfConfigDoc, spec: FilterRuleSpec, schema: PfSchema): PfElem
   ];
   if (schema.statePolicy) els.push(v("statepolicy", ""));
   if (spec.protocol !== undefined) els.push(v("protocol", spec.protocol));
-  els.push(addressEl(doc, "source", spec.source), addressEl(doc, "destination", spec.destination), v("descr", markedDescr(spec.tracker, spec.descr)));
+  els.push(addressEl(doc, "source", spec.source), addressEl(doc, "destination", spec.destination), v("descr", RULE_MARKER + spec.descr));
   return section("rule", els);
 }
 
@@ -93,7 +117,7 @@ function findByTracker(doc: PfConfigDoc, tracker: string): PfElement | undefined
 function findOurs(doc: PfConfigDoc, tracker: string): PfElement | undefined {
   const r = findByTracker(doc, tracker);
   if (r === undefined) return undefined;
-  if (markerKey(textIn(doc, child(r, "descr"))) !== tracker) {
+  if (!isOurDescr(textIn(doc, child(r, "descr")), tracker)) {
     throw new Error(`tracker: ${tracker} is already used by a rule not managed by pfsense-ha (${JSON.stringify(textIn(doc, child(r, "descr")) ?? "")}); use another tracker`);
   }
   return r;
@@ -112,6 +136,28 @@ function targetIndex(filter: PfElement, spec: FilterRuleSpec, self: PfElement | 
   return i === -1 ? list.length : i;
 }
 
+/** The rule's index among the rules of its interface (what separators count), -1 when it is first. */
+function interfaceIndexBefore(filter: PfElement, at: number, iface: string): number {
+  return kids(filter).slice(0, at).filter((e) => e.tag === "rule" && rawOf(e, "interface") === iface).length - 1;
+}
+
+/**
+ * filter.inc shift_separators() for one interface: a rule added at interface index `index + 1` (index -1 = the top)
+ * moves every separator below it down one row; a rule removed from `index` moves those below it up one row.
+ */
+function shiftSeparators(doc: PfConfigDoc, iface: string, index: number, up: boolean, log: ChangeLog): void {
+  const seps = getPath(doc.root, `filter/separator/${iface}`);
+  for (const sep of seps?.children ?? []) {
+    const rowText = textIn(doc, child(sep, "row"));
+    if (rowText === undefined || !/^fr\d+$/.test(rowText)) continue;
+    const row = Number(rowText.slice(2));
+    let shift = up ? -1 : 1;
+    if (index !== -1 && (row === 0 || row <= index)) shift = 0;
+    if (shift === 0) continue;
+    log.value(sep, "row", `fr${row + shift}`);
+  }
+}
+
 export function upsertFilterRule(doc: PfConfigDoc, spec: FilterRuleSpec, schema: PfSchema): EditResult {
   validateFilterRule(spec);
   const log = new ChangeLog(doc, `rule ${spec.tracker}`);
@@ -119,7 +165,10 @@ export function upsertFilterRule(doc: PfConfigDoc, spec: FilterRuleSpec, schema:
   const filter = ensurePath(doc.root, "filter");
   const want = build(doc, spec, schema);
   if (existing === undefined) {
-    insertChild(filter, want, targetIndex(filter, spec, undefined));
+    const at = targetIndex(filter, spec, undefined);
+    // firewall_rules_edit.php: shift_separators(-1) for the top, else the index of the rule it follows
+    shiftSeparators(doc, spec.interface, "top" in spec.position ? -1 : interfaceIndexBefore(filter, at, spec.interface), false, log);
+    insertChild(filter, want, at);
     log.note("created");
     return log.result();
   }
@@ -140,7 +189,13 @@ export function upsertFilterRule(doc: PfConfigDoc, spec: FilterRuleSpec, schema:
 
 export function removeFilterRule(doc: PfConfigDoc, tracker: string): boolean {
   const r = findOurs(doc, tracker);
-  return r !== undefined && removeChild(getPath(doc.root, "filter") as PfElement, r);
+  if (r === undefined) return false;
+  const filter = getPath(doc.root, "filter") as PfElement;
+  const iface = rawOf(r, "interface") ?? "";
+  // firewall_rules.php delete: shift_separators(index of the removed rule, shift up)
+  const index = interfaceIndexBefore(filter, kids(filter).indexOf(r) + 1, iface);
+  shiftSeparators(doc, iface, index, true, new ChangeLog(doc, `rule ${tracker}`));
+  return removeChild(filter, r);
 }
 
 function readAddress(doc: PfConfigDoc, el: PfElement | undefined): RuleAddress & { port?: string } {
@@ -160,7 +215,7 @@ export function readFilterRule(doc: PfConfigDoc, tracker: string): FilterRuleSpe
   const prev = list.slice(0, i).reverse().find((e) => e.tag === "rule" && textIn(doc, child(e, "interface")) === v("interface"));
   const spec: FilterRuleSpec = {
     tracker, type: v("type") as FilterRuleSpec["type"], interface: v("interface"), ipprotocol: v("ipprotocol") as FilterRuleSpec["ipprotocol"],
-    source: readAddress(doc, child(r, "source")), destination: readAddress(doc, child(r, "destination")), descr: unmarkedDescr(v("descr")),
+    source: readAddress(doc, child(r, "source")), destination: readAddress(doc, child(r, "destination")), descr: ruleDescrOf(v("descr")),
     position: prev === undefined ? { top: true } : { afterTracker: textIn(doc, child(prev, "tracker")) ?? "" },
   };
   if (child(r, "protocol")) spec.protocol = v("protocol");

@@ -47,7 +47,8 @@ function findOurs(doc: PfConfigDoc, name: string): PfElement | undefined {
   return e;
 }
 
-const ORDER = ["interface", "gateway", "name", "weight", "ipprotocol", "descr"];
+// save_gateway() always writes gw_down_kill_states (after descr; "" = the global default), so ours has it too.
+const ORDER = ["interface", "gateway", "name", "weight", "ipprotocol", "descr", "gw_down_kill_states"];
 
 export function upsertGateway(doc: PfConfigDoc, spec: GatewaySpec): EditResult {
   validateGateway(spec);
@@ -57,7 +58,7 @@ export function upsertGateway(doc: PfConfigDoc, spec: GatewaySpec): EditResult {
   }
   const want: Record<string, string> = {
     interface: spec.interface, gateway: spec.gateway, name: spec.name, weight: String(spec.weight),
-    ipprotocol: "inet", descr: markedDescr(spec.name, spec.descr),
+    ipprotocol: "inet", descr: markedDescr(spec.name, spec.descr), gw_down_kill_states: "",
   };
   const log = new ChangeLog(doc, `gateway ${spec.name}`);
   const existing = findOurs(doc, spec.name);

@@ -3,7 +3,7 @@
 import type { PfConfigDoc } from "../codec";
 import { ensurePath, getPath, textIn, child } from "../codec-tree";
 import type { PfSchema } from "../version";
-import { ChangeLog, checkIfName, checkIpv4, checkSecret, checkText, type EditResult } from "./common";
+import { ChangeLog, checkIfName, checkInt, checkIpv4, checkSecret, checkText, type EditResult } from "./common";
 
 /** $checkbox_names in system_hasync.php, in its order (2.7.2); 2.8 adds synchronizekea6. */
 export const SYNC_OPTIONS_27 = [
@@ -27,7 +27,23 @@ export interface HaSyncSpec {
     password: string;
     /** Options switched off (all others on). */
     disabledOptions?: string[];
+    /**
+     * The port the XMLRPC client connects to (the sync rule allows it). pfSense's client uses this firewall's own
+     * webGUI port: checked against it before anything is written.
+     */
+    webguiPort?: number;
   };
+}
+
+/**
+ * The port pfSense's XMLRPC client connects to (xmlrpc_client.inc, 2.7.2 and the 24.1 tree alike):
+ * system/webgui/port, else 80 when system/webgui/protocol is "http", else 443.
+ */
+export function xmlrpcPortOf(doc: PfConfigDoc): number {
+  const port = textIn(doc, getPath(doc.root, "system/webgui/port")) ?? "";
+  // PHP empty(): "" and "0" count as unset
+  if (port !== "" && port !== "0") return Number(port);
+  return textIn(doc, getPath(doc.root, "system/webgui/protocol")) === "http" ? 80 : 443;
 }
 
 export function validateHaSync(spec: HaSyncSpec, schema: PfSchema): void {
@@ -37,6 +53,7 @@ export function validateHaSync(spec: HaSyncSpec, schema: PfSchema): void {
     checkIpv4("xmlrpc.synchronizeToIp", spec.xmlrpc.synchronizeToIp);
     checkText("xmlrpc.username", spec.xmlrpc.username, 64);
     checkSecret("xmlrpc.password", spec.xmlrpc.password);
+    if (spec.xmlrpc.webguiPort !== undefined) checkInt("xmlrpc.webguiPort", spec.xmlrpc.webguiPort, 1, 65535);
     const known = syncOptionsFor(schema);
     for (const o of spec.xmlrpc.disabledOptions ?? []) {
       if (!known.includes(o)) throw new Error(`xmlrpc.disabledOptions: ${JSON.stringify(o)} is not a sync option of config ${schema.version}; use one of ${known.join(", ")}`);
@@ -46,8 +63,17 @@ export function validateHaSync(spec: HaSyncSpec, schema: PfSchema): void {
 
 export function upsertHaSync(doc: PfConfigDoc, spec: HaSyncSpec, schema: PfSchema): EditResult {
   validateHaSync(spec, schema);
+  const want = spec.xmlrpc?.webguiPort;
+  if (want !== undefined && xmlrpcPortOf(doc) !== want) {
+    throw new Error(
+      `xmlrpc.webguiPort: ${want} is not the port pfSense's XMLRPC client uses here: this firewall's webGUI is on ${xmlrpcPortOf(doc)} ` +
+        `(system/webgui/port, else 80/443 by protocol), so the sync rule would allow the wrong port; set pfsense-ha:cluster.hasync.webguiPort to ${xmlrpcPortOf(doc)}`,
+    );
+  }
   const h = ensurePath(doc.root, "hasync");
   const log = new ChangeLog(doc, "hasync");
+  // system_hasync.php always writes pfhostid ("" = derived from the host); a value a human set is kept
+  if (child(h, "pfhostid") === undefined) log.value(h, "pfhostid", "");
   log.value(h, "pfsyncenabled", "on");
   log.value(h, "pfsyncpeerip", spec.pfsyncPeerIp);
   log.value(h, "pfsyncinterface", spec.pfsyncInterface);

@@ -19,7 +19,20 @@ export interface InterfaceSpec {
   sync: boolean;
   /** <mtu> (interfaces.php: 576-9000); omitted = pfSense's default (1500), an existing value is left alone. */
   mtu?: number;
+  /**
+   * IPv6 on this interface. "none": every IPv6 key removed, as interfaces.php saves IPv6 Configuration Type "None"
+   * (the factory's per-node dhcp6 on WAN and track6 on LAN are not CARP-aware). Omitted: IPv6 keys not touched.
+   */
+  ipv6?: "none";
 }
+
+/** The IPv6 keys interfaces.php deletes before it writes the chosen IPv6 type ($wancfg_to_delelete, 2.7.2). */
+const IPV6_KEYS: readonly string[] = [
+  "ipaddrv6", "subnetv6", "gatewayv6", "dhcp6-duid", "dhcp6-ia-pd-len", "dhcp6-ia-pd-send-hint", "dhcp6prefixonly",
+  "dhcp6usev4iface", "slaacusev4iface", "ipv6usev4iface", "track6-interface", "track6-prefix-id", "dhcp6withoutra",
+  "dhcp6vlanenable", "dhcp6cvpt", "prefix-6rd", "prefix-6rd-v4plen", "gateway-6rd",
+];
+const isIpv6Key = (tag: string): boolean => IPV6_KEYS.includes(tag) || tag.startsWith("adv_dhcp6_");
 
 export function validateInterface(spec: InterfaceSpec): void {
   checkIfName("name", spec.name);
@@ -31,6 +44,7 @@ export function validateInterface(spec: InterfaceSpec): void {
   checkInt("subnetBits", spec.subnetBits, 1, 32);
   if (spec.gateway !== undefined) checkText("gateway", spec.gateway, 32);
   if (spec.mtu !== undefined) checkInt("mtu", spec.mtu, 576, 9000);
+  if (spec.ipv6 !== undefined && spec.ipv6 !== "none") throw new ElementInputError("ipv6", spec.ipv6, `use "none" (IPv6 Configuration Type None) or leave it out`);
 }
 
 export function upsertInterface(doc: PfConfigDoc, spec: InterfaceSpec): EditResult {
@@ -42,12 +56,21 @@ export function upsertInterface(doc: PfConfigDoc, spec: InterfaceSpec): EditResu
   log.value(i, "descr", spec.descr);
   log.value(i, "ipaddr", spec.ipaddr);
   log.value(i, "subnet", String(spec.subnetBits));
+  // interfaces.php always writes spoofmac ("" = the NIC's own MAC); a MAC a human set is kept
+  if (child(i, "spoofmac") === undefined) log.value(i, "spoofmac", "");
   if (spec.gateway !== undefined) log.value(i, "gateway", spec.gateway);
   else if (textIn(doc, child(i, "gateway")) !== undefined && textIn(doc, child(i, "gateway")) !== "") log.value(i, "gateway", "");
   if (spec.mtu !== undefined) log.value(i, "mtu", String(spec.mtu));
   if (spec.sync) {
     log.flag(i, "blockpriv", false);
     log.flag(i, "blockbogons", false);
+  }
+  if (spec.ipv6 === "none") {
+    for (const e of [...(i.children ?? [])]) {
+      if (!isIpv6Key(e.tag)) continue;
+      log.note(`${e.tag}: ${JSON.stringify(textIn(doc, e) ?? "")} -> (removed: IPv6 none)`);
+      removeChild(i, e);
+    }
   }
   return log.result();
 }
@@ -60,6 +83,14 @@ export function readInterface(doc: PfConfigDoc, name: string): Omit<InterfaceSpe
   if (v("gateway") !== "") out.gateway = v("gateway");
   if (v("mtu") !== "") out.mtu = Number(v("mtu"));
   return out;
+}
+
+/** "none" when the interface has no IPv6 configuration, else its IPv6 type/address (dhcp6, track6, 2001:db8::1 …). */
+export function readIpv6(doc: PfConfigDoc, name: string): string {
+  const i = getPath(doc.root, `interfaces/${name}`);
+  const v6 = i ? textIn(doc, child(i, "ipaddrv6")) : undefined;
+  if (v6 !== undefined && v6 !== "") return v6;
+  return (i?.children ?? []).some((e) => isIpv6Key(e.tag)) ? "other IPv6 keys" : "none";
 }
 
 /** Only optN assignments are removed (wan/lan are never unassigned). */

@@ -2,7 +2,7 @@
 // subnet translating to the WAN CARP VIP. Target schema per version: 2.7.0 writes <target>IP</target>
 // only; 2.7.1+ (upgrade_229_to_230) adds <target_subnet></target_subnet>. Identity: the descr marker.
 import type { PfConfigDoc, PfElement } from "../codec";
-import { child, childrenByTag, ensurePath, flag, getPath, insertChild, leaf, removeChild, section, textIn } from "../codec-tree";
+import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, section, textIn } from "../codec-tree";
 import type { PfSchema } from "../version";
 import { ChangeLog, ElementInputError, checkIfName, checkIpv4, checkText, type EditResult } from "./common";
 import { checkKey, markedDescr, markerKey, unmarkedDescr } from "./marker";
@@ -17,6 +17,11 @@ export interface OutboundNatSpec {
   /** The WAN CARP VIP address (its <subnet>). */
   targetVip: string;
   descr: string;
+  /**
+   * "top" (default): ours come before every manual rule a human wrote (pf takes the first matching NAT rule, so a
+   * broader rule above ours would win and the VIP would never be used); "bottom": appended after them.
+   */
+  position?: "top" | "bottom";
 }
 
 export function validateOutboundNat(spec: OutboundNatSpec): void {
@@ -25,6 +30,19 @@ export function validateOutboundNat(spec: OutboundNatSpec): void {
   checkIfName("interface", spec.interface);
   checkIpv4("targetVip", spec.targetVip);
   checkText("descr", spec.descr, 120);
+  if (spec.position !== undefined && spec.position !== "top" && spec.position !== "bottom") {
+    throw new ElementInputError("position", spec.position, "use top (before the manual rules a human wrote) or bottom");
+  }
+}
+
+/** Where our rule belongs: first among the manual rules (after our other rules), or last. */
+function natTargetIndex(doc: PfConfigDoc, o: PfElement, spec: OutboundNatSpec, self: PfElement | undefined): number {
+  const list = (o.children ?? []).filter((e) => e !== self);
+  if (spec.position === "bottom") return list.length;
+  const firstHuman = list.findIndex((e) => e.tag === "rule" && markerKey(textIn(doc, child(e, "descr"))) === undefined);
+  if (firstHuman !== -1) return firstHuman;
+  const lastRule = list.map((e) => e.tag).lastIndexOf("rule");
+  return lastRule === -1 ? list.length : lastRule + 1;
 }
 
 function outbound(doc: PfConfigDoc): PfElement | undefined {
@@ -57,11 +75,22 @@ export function upsertOutboundNat(doc: PfConfigDoc, spec: OutboundNatSpec, schem
   const want = build(doc, spec, schema);
   const existing = findOurs(doc, spec.key);
   if (existing === undefined) {
-    insertChild(o, want);
+    insertChild(o, want, natTargetIndex(doc, o, spec, undefined));
     log.note("created");
-  } else if (!same(existing, want)) {
+    return log.result();
+  }
+  if (!same(existing, want)) {
     existing.children = want.children;
     log.note("fields updated");
+  }
+  // Kept before the manual rules: a rule a human inserted above ours later is moved below it again.
+  const list = kids(o);
+  const at = list.indexOf(existing);
+  const target = natTargetIndex(doc, o, spec, existing);
+  if (spec.position !== "bottom" ? at > target : false) {
+    list.splice(at, 1);
+    list.splice(target, 0, existing);
+    log.note("moved before the manual rules");
   }
   return log.result();
 }
@@ -83,5 +112,10 @@ export function readOutboundNat(doc: PfConfigDoc, key: string): OutboundNatSpec 
   const r = findOurs(doc, key);
   if (r === undefined) return undefined;
   const v = (k: string): string => textIn(doc, child(r, k)) ?? "";
-  return { key, sourceNetwork: textIn(doc, getPath(r, "source/network")) ?? "", interface: v("interface"), targetVip: v("target"), descr: unmarkedDescr(v("descr")) };
+  const o = outbound(doc) as PfElement;
+  const before = kids(o).slice(0, kids(o).indexOf(r));
+  const out: OutboundNatSpec = { key, sourceNetwork: textIn(doc, getPath(r, "source/network")) ?? "", interface: v("interface"), targetVip: v("target"), descr: unmarkedDescr(v("descr")) };
+  // A manual rule above ours reads as position "bottom": drift from the default "top".
+  if (before.some((e) => e.tag === "rule" && markerKey(textIn(doc, child(e, "descr"))) === undefined)) out.position = "bottom";
+  return out;
 }

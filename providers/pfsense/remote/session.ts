@@ -1,13 +1,14 @@
 // One batch on one host: read config.xml -> apply every edit locally -> upload -> install + apply with PHP
 // (only if config.xml is unchanged, else re-read and retry) -> read back and verify each edit.
 import { createHash, randomBytes } from "crypto";
-import { buildConfigXml, parseConfigXml } from "../codec";
+import { buildConfigXml } from "../codec";
 import type { PfConfigDoc } from "../codec";
 import { cloneElement } from "../codec-tree";
 import type { SshHost } from "../../ssh/types";
 import { redactedError } from "../../ssh/redact";
 import { messageOf } from "../../error-message";
-import { buildInstallScript, CONFIG_PATH, EXIT_CONFLICT, parseInstallReport, revisionDescription } from "./install-script";
+import { buildInstallScript, CONFIG_PATH, EXIT_CONFLICT, PENDING_PATH, parseInstallReport, revisionDescription, type InstallParams } from "./install-script";
+import { parseBoxConfig, parsePendingApply } from "./pending";
 import { snapshotSections, touchedSections } from "./sections";
 import type { BatchStats, ConfigEdit, InstallReport, ProtocolHooks } from "./types";
 import { assertSupportedVersion, configVersionOf } from "./version-gate";
@@ -53,16 +54,31 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
     const raw = await host.readFile(CONFIG_PATH);
     count(stats, "roundTrips");
     await hooks?.afterRead?.(opts.hostKey, attempt);
-    const doc = parseConfigXml(raw.toString("utf8"));
+    const doc = parseBoxConfig(raw.toString("utf8"), opts.hostLabel);
     const version = configVersionOf(doc);
     const before = snapshotSections(doc);
     const outcomes: EditOutcome[] = edits.map((e) => editOne(doc, e, version, opts.hostLabel));
     const landed = edits.filter((_, i) => outcomes[i].ok);
     if (landed.length === 0) return outcomes;
     const touched = touchedSections(before, doc);
-    if (touched.sections.length === 0) return outcomes; // already as desired: no install, no apply
+    if (touched.sections.length === 0) {
+      // Already as desired: no install. A run killed between install and apply left its work pending: apply it.
+      const pending = parsePendingApply((await host.exec(`cat ${PENDING_PATH} 2>/dev/null || true`)).stdout);
+      count(stats, "roundTrips");
+      if (pending.sections.length === 0) return outcomes;
+      const report = await runInstallScript(host, { configPath: CONFIG_PATH, uploadedPath: "", expectedSha256: "", description: "", sections: [], interfaces: [], pendingPath: PENDING_PATH, applyOnly: true }, opts);
+      if (!report.ok) throw new Error(failureMessage(opts.hostLabel, report));
+      count(stats, "applies");
+      return outcomes;
+    }
     const uploaded = `/cf/conf/.pfha-${randomBytes(6).toString("hex")}.xml`;
-    await host.upload(uploaded, buildConfigXml(doc), 0o600);
+    try {
+      await host.upload(uploaded, buildConfigXml(doc), 0o600);
+    } catch (e) {
+      const m = messageOf(e);
+      // The upload's temp file is removed on failure (uploadCommand); say plainly when the disk is full.
+      throw new Error(/no space/i.test(m) ? `${opts.hostLabel}: no space left on /cf/conf for the new config (nothing was changed); free space there and re-run: ${m}` : m, { cause: e });
+    }
     count(stats, "roundTrips");
     await hooks?.afterUpload?.(opts.hostKey, attempt);
     const script = buildInstallScript({
@@ -72,30 +88,21 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
       description: revisionDescription(landed.map((e) => e.label)),
       sections: touched.sections,
       interfaces: touched.interfaces,
+      pendingPath: PENDING_PATH,
     });
-    // A cut connection must not stop an install/apply half way: HUP and PIPE are ignored (inherited by php), so
-    // the script runs to its end and the config on the box is applied even if we never hear the result.
-    // zend.exception_ignore_args: an uncaught exception's trace on stderr (quoted in our error) must not print the
-    // arguments of pfSense's functions, which include CARP/XMLRPC passwords (PHP's built-in default prints them).
-    const res = await host.exec(`trap '' HUP PIPE; exec ${PHP} -d display_errors=stderr -d zend.exception_ignore_args=1`, { stdin: script, timeoutMs: 300000 });
+    const res = await execInstall(host, script);
     count(stats, "roundTrips");
     const report = parseInstallReport(res.stdout);
     if (res.code === EXIT_CONFLICT && report?.failedStep === "conflict") {
       count(stats, "conflicts");
       continue;
     }
-    if (report === undefined) {
-      throw new Error(
-        `${opts.hostLabel}: the install script was cut or crashed (exit ${res.code}${res.signal ? `, ${res.signal}` : ""}): ` +
-          `config.xml is either the old or the new document (writes are atomic renames); re-run to converge. ` +
-          `stderr: ${res.stderr.trim().slice(-300)}`,
-      );
-    }
+    if (report === undefined) throw new Error(noReportMessage(opts.hostLabel, res));
     count(stats, "installs", report.installed ? 1 : 0);
     if (!report.ok) throw new Error(failureMessage(opts.hostLabel, report));
     count(stats, "applies");
     await hooks?.afterInstall?.(opts.hostKey, attempt);
-    const after = parseConfigXml((await host.readFile(CONFIG_PATH)).toString("utf8"));
+    const after = parseBoxConfig((await host.readFile(CONFIG_PATH)).toString("utf8"), opts.hostLabel);
     count(stats, "roundTrips");
     return outcomes.map((o, i) => {
       if (!o.ok) return o;
@@ -108,6 +115,47 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
   throw new Error(
     `${opts.hostLabel}: config.xml kept changing while we wrote it (${MAX_ATTEMPTS} attempts): ` +
       `another writer is busy; retry when it is done`,
+  );
+}
+
+interface ExecOutcome {
+  code: number | null;
+  signal?: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function execInstall(host: SshHost, script: string): Promise<ExecOutcome> {
+  // A cut connection must not stop an install/apply half way: HUP and PIPE are ignored (inherited by php), so
+  // the script runs to its end and the config on the box is applied even if we never hear the result.
+  // zend.exception_ignore_args: an uncaught exception's trace on stderr (quoted in our error) must not print the
+  // arguments of pfSense's functions, which include CARP/XMLRPC passwords (PHP's built-in default prints them).
+  return host.exec(`trap '' HUP PIPE; exec ${PHP} -d display_errors=stderr -d zend.exception_ignore_args=1`, { stdin: script, timeoutMs: 300000 });
+}
+
+async function runInstallScript(host: SshHost, params: InstallParams, opts: BatchOptions): Promise<InstallReport> {
+  const res = await execInstall(host, buildInstallScript(params));
+  count(opts.stats, "roundTrips");
+  const report = parseInstallReport(res.stdout);
+  if (report === undefined) throw new Error(noReportMessage(opts.hostLabel, res));
+  return report;
+}
+
+/**
+ * No report line: the script was killed, or pfSense's PHP stopped it (die()/exit() print their reason on stdout,
+ * e.g. "XML error: no pfsense object found!"). The reason is quoted; a killed apply is recorded as pending
+ * (PENDING_PATH), so the next run applies it.
+ */
+function noReportMessage(hostLabel: string, res: ExecOutcome): string {
+  const out = res.stdout.trim().slice(-300);
+  const err = res.stderr.trim().slice(-300);
+  const how = res.signal ? `was killed (${res.signal})` : res.code === 0 ? "stopped before reporting (exit 0)" : `was cut or crashed (exit ${res.code})`;
+  return (
+    `${hostLabel}: the install script ${how}` +
+    (out ? `; it printed: ${out}` : "") +
+    (err ? `; stderr: ${err}` : "") +
+    `. config.xml is either the old or the new document (writes are atomic renames), and an install that was not applied ` +
+    `is recorded as pending work (${PENDING_PATH}): \`pulumi refresh\` shows it as drift and the next \`pulumi up\` applies it`
   );
 }
 

@@ -32,6 +32,8 @@ export interface InstallReport {
   installed?: boolean;
   restored?: boolean;
   applied?: string[];
+  /** Sections a killed run had left pending (applied by this run). */
+  pendingBefore?: string[];
 }
 
 /** Per-batch accounting (benchmarks and tests). */

@@ -6,7 +6,8 @@ import type { PfConfigDoc } from "../codec";
 import { schemaOf, type PfSchema } from "../version";
 import { submitEdit } from "../remote/queue";
 import type { SshEndpoint } from "../../ssh/types";
-import { readBoxConfig } from "./box";
+import { readBoxConfig, readPendingApply } from "./box";
+import type { ApplySection } from "../remote/types";
 import { messageOf } from "../../error-message";
 import { plainData } from "../../plain-data";
 
@@ -53,6 +54,25 @@ type Props = Record<string, unknown>;
 
 /** Input keys that are not desired state (outputs the provider adds). */
 const OUTPUT_KEYS = ["__provider", "configVersion", "identity"];
+
+/**
+ * State key set by read when the element's apply section is pending on the box (installed, never applied: a run
+ * was killed). The program never sets it, so refresh shows a diff and `up` updates the element, which applies it.
+ */
+export const PENDING_APPLY_KEY = "pendingApply";
+
+/** The apply section (remote/types.ts) each kind's element belongs to. */
+const SECTION_OF_KIND: Record<string, ApplySection> = {
+  PfSenseInterface: "interfaces",
+  Gateway: "routing",
+  CarpVip: "vip",
+  HaSyncConfig: "hasync",
+  Alias: "filter",
+  FirewallRule: "filter",
+  OutboundNatRule: "filter",
+  DhcpFailover: "dhcp",
+  Offloading: "system",
+};
 
 /** JSON with sorted keys and undefined dropped: equal values compare equal whatever their key order. */
 export function canonical(v: unknown): string {
@@ -158,7 +178,12 @@ export class ElementProvider<S extends object, I extends ElementInputs<S> = Elem
     const schema = schemaOf(doc, i.allowUnknownVersion === true);
     const found = this.k.read(doc, i, schema) ?? this.k.partial?.(doc, i, schema);
     if (found === undefined) return {}; // no id: the host answers an empty id, the engine drops the resource
-    return { id, props: plainData({ ...props, spec: found }) };
+    const pending = await readPendingApply(i.endpoint);
+    const section = SECTION_OF_KIND[this.k.kind];
+    const out: Props = { ...props, spec: found };
+    delete out[PENDING_APPLY_KEY];
+    if (section !== undefined && pending.sections.includes(section)) out[PENDING_APPLY_KEY] = section;
+    return { id, props: plainData(out) };
   }
 
   private identityOf(p: Props): string | undefined {

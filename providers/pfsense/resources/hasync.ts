@@ -5,7 +5,7 @@ import { child, getPath, textIn } from "../codec-tree";
 import { endpointLabel } from "../../ssh";
 import type { SshEndpoint } from "../../ssh/types";
 import { ElementInputError } from "../elements/common";
-import { readHaSync, removeHaSync, syncOptionsFor, upsertHaSync, validateHaSync, type HaSyncSpec } from "../elements/hasync";
+import { readHaSync, removeHaSync, syncOptionsFor, upsertHaSync, validateHaSync, xmlrpcPortOf, type HaSyncSpec } from "../elements/hasync";
 import { assertSameVersion, schemaForVersion, versionOf } from "../version";
 import { readBoxConfig } from "./box";
 import type { ElementInputs, ElementKind } from "./element-provider";
@@ -40,7 +40,12 @@ export const haSyncKind: ElementKind<HaSyncSpec, HaSyncInputs> = {
   },
   upsert: (doc, i, schema) => void upsertHaSync(doc, i.spec, schema),
   remove: (doc, _i, schema) => void removeHaSync(doc, schema),
-  read: (doc, _i, schema) => readHaSync(doc, schema),
+  read: (doc, i, schema) => {
+    const found = readHaSync(doc, schema);
+    // The port is not stored in <hasync>: it is the webGUI's, read as the XMLRPC client computes it.
+    if (found?.xmlrpc && i.spec.xmlrpc?.webguiPort !== undefined) found.xmlrpc.webguiPort = xmlrpcPortOf(doc);
+    return found;
+  },
   // pfsync switched off by hand while our settings are still there: drift (read as no pfsync interface), not gone.
   partial: (doc) => {
     const h = getPath(doc.root, "hasync");

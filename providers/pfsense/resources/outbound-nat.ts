@@ -12,6 +12,11 @@ export const outboundNatKind: ElementKind<OutboundNatSpec, OutboundNatInputs> = 
   validate: (i) => validateOutboundNat(i.spec),
   upsert: (doc, i, schema) => void upsertOutboundNat(doc, i.spec, schema),
   remove: (doc, i) => void removeOutboundNat(doc, i.spec.key),
-  read: (doc, i) => readOutboundNat(doc, i.spec.key),
+  read: (doc, i) => {
+    const found = readOutboundNat(doc, i.spec.key);
+    // "bottom" holds wherever the rule is (it was appended); "top" is checked by the read (a manual rule above).
+    if (found && i.spec.position !== undefined) found.position = i.spec.position === "bottom" ? "bottom" : found.position ?? "top";
+    return found;
+  },
   secrets: () => [],
 };

@@ -1,0 +1,95 @@
+// What the lab's firewalls record below pfSense's own code (lab/pfsense-standin): each FreeBSD command pfSense ran,
+// each call of its PHP extension that changes the kernel, each event sent to check_reload_status.
+import { existsSync, readFileSync } from "fs";
+import { hostPath, labExec, type LabInventory } from "../../lab/inventory";
+
+export interface LabRecordEntry {
+  t: number;
+  cmd?: string;
+  fn?: string;
+  args: unknown[];
+  /** check_reload_status: the exit code of the script an event ran, on its completion line. */
+  done?: number;
+  /** Set when a script check_reload_status ran for this event (in the background) made the call. */
+  via?: string;
+}
+
+export const RECORD_PATH = "/var/log/pfha-lab/apply.log";
+
+export function labRecord(inv: LabInventory, host: string): LabRecordEntry[] {
+  const file = hostPath(inv, host, RECORD_PATH);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as LabRecordEntry);
+}
+
+/** A read of kernel state (changes nothing): `ifconfig [-a|-l|<if>]`, `sysctl <name>`, `pfctl -s…`, `route get`. */
+function isRead(e: LabRecordEntry): boolean {
+  const a = e.args.map(String);
+  switch (e.cmd) {
+    case "ifconfig":
+      return a.length <= 1;
+    case "sysctl":
+      return !a.some((x) => x.includes("="));
+    case "pfctl":
+      return a.length >= 1 && a.every((x) => /^-s/.test(x) || /^-v+s/.test(x)) ;
+    case "route":
+      return a.includes("get") || a.includes("show");
+    default:
+      return false;
+  }
+}
+
+/**
+ * The changes pfSense made, one string each, in order: `ifconfig vtnet1 vhid 2 …`, `pfSense_interface_setaddress
+ * vtnet1 10.0.0.2/24`, `event filter sync` (an event sent to check_reload_status). Reads and completions are left out.
+ * By default only the caller's own (foreground) changes; with `via`, those of the scripts run for that event.
+ */
+export function changesOf(entries: LabRecordEntry[], via?: string): string[] {
+  return entries
+    .filter((e) => e.done === undefined && !isRead(e) && e.via === via)
+    .map((e) => (e.cmd === "check_reload_status" ? `event ${String(e.args[0])}` : [e.cmd ?? e.fn, ...e.args.map(String)].join(" ")));
+}
+
+/** Installs seen on a box: each successful write_config() sends exactly one "filter sync" event (carp_sync_client). */
+export function writeConfigCount(entries: LabRecordEntry[]): number {
+  return entries.filter((e) => e.cmd === "check_reload_status" && e.done === undefined && e.args[0] === "filter sync").length;
+}
+
+const RUN_EVENTS = new Set(["filter reload", "filter sync"]);
+
+/** Waits until every event check_reload_status runs a script for (filter reload/sync) has finished on `host`. */
+export async function eventsSettled(inv: LabInventory, host: string, timeoutMs = 30000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const r = labRecord(inv, host).filter((e) => e.cmd === "check_reload_status" && RUN_EVENTS.has(String(e.args[0])));
+    const started = r.filter((e) => e.done === undefined).length;
+    const done = r.filter((e) => e.done !== undefined).length;
+    if (done >= started) return;
+    if (Date.now() > end) throw new Error(`${host}: ${started - done} check_reload_status event(s) still running after ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/**
+ * Sets the webGUI password of `admin` on a lab firewall with pfSense's own code (local_user_set_password(), as
+ * System > User Manager does), then write_config(). The password travels inside the script on stdin only.
+ */
+export async function setAdminPassword(inv: LabInventory, host: string, password: string): Promise<void> {
+  const quoted = `'${password.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  const php = `<?php
+error_reporting(E_ALL & ~E_NOTICE & ~E_DEPRECATED & ~E_WARNING);
+require_once("config.inc"); require_once("auth.inc");
+foreach (config_get_path("system/user", array()) as $i => $u) {
+	if (($u["name"] ?? "") === "admin") {
+		local_user_set_password($u, ${quoted});
+		config_set_path("system/user/{$i}", $u);
+		write_config("pfha lab: admin password");
+		echo "set";
+	}
+}`;
+  const r = await labExec(inv, host, "php", { stdin: php });
+  if (r.code !== 0 || r.stdout.trim() !== "set") throw new Error(`${host}: setting the admin password failed (exit ${r.code})`);
+}
