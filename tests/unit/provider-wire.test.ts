@@ -28,7 +28,7 @@ jest.mock("../../providers/ovs/host-batch", () => ({
   },
 }));
 let box: PfConfigDoc;
-jest.mock("../../providers/pfsense/resources/box", () => ({ readBoxConfig: async () => box }));
+jest.mock("../../providers/pfsense/resources/box", () => ({ readBoxConfig: async () => box, readPendingApply: async () => ({ sections: [], interfaces: [] }) }));
 jest.mock("../../providers/pfsense/remote/queue", () => ({
   submitEdit: async (_ep: unknown, e: { edit: (d: PfConfigDoc) => void; verify: (d: PfConfigDoc) => string | undefined }) => {
     e.edit(box);
@@ -124,12 +124,13 @@ interface ElementApi {
 const providerOf: Record<string, ElementApi> = {
   interface: pf.interfaceProvider, gateway: pf.gatewayProvider, carpVip: pf.carpVipProvider, haSync: pf.haSyncProvider,
   alias: pf.aliasProvider, filterRule: pf.firewallRuleProvider, outboundNat: pf.outboundNatProvider, dhcpFailover: pf.dhcpFailoverProvider,
+  offloading: pf.offloadingProvider,
 } as unknown as Record<string, ElementApi>;
 
 describe("pfSense element providers: every result is a protobuf Struct", () => {
   const items = planOf();
   test("the plan covers every element kind", () => {
-    expect([...new Set(items.map((i) => i.kind))].sort()).toEqual(["alias", "carpVip", "dhcpFailover", "filterRule", "gateway", "haSync", "interface", "outboundNat"]);
+    expect([...new Set(items.map((i) => i.kind))].sort()).toEqual(["alias", "carpVip", "dhcpFailover", "filterRule", "gateway", "haSync", "interface", "offloading", "outboundNat"]);
   });
 
   test.each(items.map((i) => [i.key, i] as const))("%s: create, read, update", async (_key, item) => {
