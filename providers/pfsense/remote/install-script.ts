@@ -53,6 +53,9 @@ function pfha_vips($cfg) {
 /* Apply what changed from $from to $to (both config arrays); returns the steps done, throws on failure. */
 function pfha_apply($from, $to, $sections, $ifs) {
 	global $config;
+	/* pfSense resolves aliases in rules from a table built when its includes load (config.gui.inc, boot): built
+	 * from the config read before the install, it would not know our aliases ("Unresolvable source alias") */
+	alias_make_table();
 	$done = array();
 	foreach ($sections as $s) {
 		if ($s === 'interfaces') {
