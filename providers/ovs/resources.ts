@@ -1,5 +1,5 @@
 // The dynamic resources. The provider objects are captured by Pulumi's closure serializer into `__provider`.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../pulumi-sdk";
 import { providerRef } from "../provider-ref";
 import { PROVIDERS } from "../registry";
 import type { DatapathType, OvsBridgeInputs, TunnelPeer, TunnelPortState, VxlanNodeInputs } from "./types";

@@ -1,6 +1,6 @@
 // The pfSense dynamic resources, one per element kind. Each provider object is captured by Pulumi's closure
 // serializer into `__provider`; inputs are { endpoint, allowUnknownVersion?, spec } (+ peerEndpoint/role for hasync).
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../../pulumi-sdk";
 import type { AliasSpec } from "../elements/alias";
 import type { CarpVipSpec } from "../elements/carp-vip";
 import type { DhcpFailoverSpec } from "../elements/dhcp";
