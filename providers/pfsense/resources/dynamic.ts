@@ -113,6 +113,6 @@ export class GatewayResource extends ElementResource {
 
 export class OffloadingResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<OffloadingSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(providerRef("offloading"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Offloading");
+    super("offloading", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Offloading");
   }
 }
