@@ -14,7 +14,7 @@ import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../componen
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { child, getPath, textIn } from "../../providers/pfsense/codec-tree";
 import {
-  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readGateway, readOffloading, readHaSync, readInterface, readIpv6, readOutboundNat,
+  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readGateway, readOffloading, readHaSync, readInterface, readIpv6, readOutboundNat, xmlrpcPortOf,
 } from "../../providers/pfsense/elements";
 import { schemaOf } from "../../providers/pfsense/version";
 
@@ -102,8 +102,12 @@ function readBack(doc: PfConfigDoc, item: PlanItem): unknown {
     }
     case "carpVip":
       return readCarpVip(doc, item.spec.uniqid);
-    case "haSync":
-      return readHaSync(doc, schemaOf(doc));
+    case "haSync": {
+      // the XMLRPC port is not stored in <hasync>: it is the webGUI's, as pfSense's XMLRPC client computes it
+      const found = readHaSync(doc, schemaOf(doc));
+      if (found?.xmlrpc && item.spec.xmlrpc?.webguiPort !== undefined) found.xmlrpc.webguiPort = xmlrpcPortOf(doc);
+      return found;
+    }
     case "alias":
       return readAlias(doc, item.spec.name);
     case "filterRule":
