@@ -52,7 +52,7 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
   test("preview: every resource is a create, nothing runs on the hosts", async () => {
     const r = await engine.preview();
     expectOk(r);
-    expect(ops(r)).toEqual({ create: 36 });
+    expect(ops(r)).toEqual({ create: 38 });
     expect(await sh(inv, "pve1", "ovs-vsctl list-br")).not.toContain("vmbr1");
     expect(engine.state.resources).toEqual([]);
   });
@@ -72,8 +72,8 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     await sh(inv, "pve2", "rm /etc/network/interfaces.new");
     const r = await engine.up();
     expectOk(r);
-    expect(ops(r).create + (ops(r).same ?? 0)).toBe(36);
-    expect(ops(r).create).toBe(36 - kept.length);
+    expect(ops(r).create + (ops(r).same ?? 0)).toBe(38);
+    expect(ops(r).create).toBe(38 - kept.length);
     for (const h of ["pve1", "pve2"]) expect((await sh(inv, h, "ovs-vsctl list-br")).split("\n")).toEqual(expect.arrayContaining(BRIDGES));
     expect(await sh(inv, "fw1", "cat /cf/conf/config.xml")).toContain("<subnet>172.16.10.1</subnet>");
     expect(await sh(inv, "fw2", "cat /cf/conf/config.xml")).toContain("<subnet>172.16.10.1</subnet>");
@@ -83,7 +83,7 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     const cp = engine.checkpoint();
     expect(cp.length).toBeLessThan(2 * 1024 * 1024);
     const providers = engine.state.resources.map((r) => String(r.outputs.__provider ?? "")).filter((p) => p);
-    expect(providers).toHaveLength(36);
+    expect(providers).toHaveLength(38);
     expect(Math.max(...providers.map((p) => p.length))).toBeLessThan(50 * 1024);
     for (const s of Object.values(SECRETS)) expect(cp).not.toContain(s);
     expect(cp).toContain('"ciphertext"');
@@ -92,7 +92,7 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
   test("a second up changes nothing", async () => {
     const r = await engine.up();
     expectOk(r);
-    expect(ops(r)).toEqual({ same: 36 });
+    expect(ops(r)).toEqual({ same: 38 });
   });
 
   test("an edit (the LAN's description) is updates only", async () => {
@@ -120,7 +120,7 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     expectOk(r);
     expect(r.steps.filter((s) => s.op !== "same").map((s) => [short(s.urn), s.op])).toEqual([["ha-vx-lan-pve1", "update"]]);
     expect(await sh(inv, "pve1", "ovs-vsctl list-ports vmbr1")).toContain(port);
-    expect(ops(await engine.refresh())).toEqual({ read: 36 });
+    expect(ops(await engine.refresh())).toEqual({ read: 38 });
   });
 
   test("a hand edit on a firewall (the LAN VIP's address): refresh shows the drift, the next up repairs it", async () => {
@@ -139,7 +139,7 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
   test("destroy: every resource deleted, dependents first; nothing of ours left on any host", async () => {
     const r = await engine.destroy();
     expectOk(r);
-    expect(ops(r)).toEqual({ delete: 73 });
+    expect(ops(r)).toEqual({ delete: 77 });
     const order = r.steps.map((s) => short(s.urn));
     expect(order.indexOf("ha-primary-if-lan")).toBeLessThan(order.indexOf("ha-br-lan-pve1-bridge"));
     expect(order.indexOf("ha-vx-lan-pve1")).toBeLessThan(order.indexOf("ha-br-lan-pve1-bridge"));
