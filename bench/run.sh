@@ -9,7 +9,7 @@ run_case() { ts-node -P tsconfig.json --transpile-only "bench/$1.ts" "$@"; }
 case "$what" in
   ovs) run_case ovs "$@" ;;
   pfsense) [[ -f bench/pfsense.ts ]] || { echo "bench: no pfsense case yet (bench/pfsense.ts)" >&2; exit 2; }; run_case pfsense "$@" ;;
-  engine) run_case engine "$@" ;;
-  all) for c in ovs pfsense engine; do [[ -f "bench/$c.ts" ]] && run_case "$c" "$@"; done ;;
+  engine) npm run --silent build && run_case engine "$@" ;;
+  all) npm run --silent build; for c in ovs pfsense engine; do [[ -f "bench/$c.ts" ]] && run_case "$c" "$@"; done ;;
   *) echo "usage: npm run bench -- ovs|pfsense|engine|all [--quick]" >&2; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
 // OvsBridge: an Open vSwitch bridge on one Proxmox node, persisted as a Proxmox-parseable OVSBridge stanza.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../providers/pulumi-sdk";
 import { OvsBridgeResource } from "../providers/ovs/resources";
 import type { DatapathType } from "../providers/ovs/types";
 import type { SshEndpoint } from "../providers/ssh/types";

@@ -5,7 +5,7 @@
 // side comes from components/plan.ts (what to write on each firewall, secondary = what XMLRPC sync writes).
 // Child names derive from the component name plus roles/keys (network role, Proxmox node, firewall role), never
 // from descriptions or host names, so editing a description is an update, never a replacement.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../providers/pulumi-sdk";
 import { FIREWALL_ROLES, type ClusterConfig, type FirewallConfig, type FirewallRole, type NetworkConfig } from "../config/types";
 import type { ClusterSecrets } from "../config/program";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";

@@ -1,7 +1,7 @@
 // One pfSense firewall: its Proxmox VM (cloned, adopted or none), its SSH endpoint and its interface assignment.
 // The VM arguments are built by pure functions (vmArgsOf, orderNics) so they are testable without any engine.
-import * as pulumi from "@pulumi/pulumi";
-import * as proxmox from "@muhlba91/pulumi-proxmoxve";
+import * as pulumi from "../providers/pulumi-sdk";
+import type * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import type { SshEndpoint } from "../providers/ssh/types";
 
 /** How the firewall's VM relates to this stack. */
@@ -136,7 +136,9 @@ export class PfSenseNode extends pulumi.ComponentResource {
       // is also destroyed before what it depends on (the OVS bridges).
       const resOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.proxmoxProvider, dependsOn: opts?.dependsOn };
       if (vm.mode === "adopt") Object.assign(resOpts, { import: adoptImportId(vm), retainOnDelete: true });
-      this.vm = new proxmox.VmLegacy(`${name}-vm`, vmArgsOf(args.vmName ?? name, vm, this.nics), resOpts);
+      // Loaded only for a VM of this stack: the Proxmox package loads the whole Pulumi SDK (about a second).
+      const { VmLegacy } = require("@muhlba91/pulumi-proxmoxve") as typeof proxmox;
+      this.vm = new VmLegacy(`${name}-vm`, vmArgsOf(args.vmName ?? name, vm, this.nics), resOpts);
       this.vmId = this.vm.vmId.apply((id) => id ?? null);
     }
     this.registerOutputs({ vmId: this.vmId, interfaces: this.interfaces });

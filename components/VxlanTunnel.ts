@@ -1,7 +1,7 @@
 // VxlanTunnel: a full VXLAN mesh between two or more nodes on one bridge and VNI. One dynamic resource per node:
 // each node's ports (one per peer) are applied in one transaction and one file write over one connection, and a
 // node is the unit that can fail or drift independently.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../providers/pulumi-sdk";
 import { formatProblem, type Problem } from "../config/problems";
 import { problem } from "../config/rules";
 import { VxlanNodeResource } from "../providers/ovs/resources";

@@ -1,7 +1,7 @@
 // The cluster's output contract: what other stacks may read from this one through a StackReference.
 // Versioned: a consumer checks `contractVersion` and fails loudly instead of misreading a changed shape.
 // Additive changes keep the version; renaming/removing/retyping a field bumps it.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../providers/pulumi-sdk";
 import type { ClusterConfig } from "../config/types";
 
 export const CONTRACT_VERSION = 1;

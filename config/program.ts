@@ -1,6 +1,6 @@
 // Entry point for index.ts: the validated cluster plus its secrets as Pulumi secret Outputs.
 // Validation runs before any resource is declared; on problems it throws, listing all of them.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../providers/pulumi-sdk";
 import { clusterFromProgramConfig } from "./load";
 import type { ClusterConfig } from "./types";
 import { NAMESPACE } from "./validate";

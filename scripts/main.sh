@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: the local lab as the `dev` stack.
-#   1. install what is missing (Debian packages, npm dependencies incl. Node 24)
+#   1. install what is missing (Debian packages, npm dependencies incl. Node 24), compile the program into dist/
 #   2. bring the lab up (4 hosts in namespaces: 2 Proxmox stand-ins with OVS, 2 pfSense stand-ins)
 #   3. validate the dev stack's configuration (no host is touched if it is invalid)
 #   4. `pulumi up` on the dev stack with a local file backend and the lab passphrase
@@ -11,6 +11,7 @@ cd "$PFHA_ROOT"
 STACK="${PFHA_STACK:-dev}"
 
 bash scripts/install.sh
+npm run --silent build # the program and providers as JavaScript: Pulumi's runtime and provider host start fast
 bash lab/lab.sh up
 
 # The lab passphrase protects only lab secrets; real stacks use their own passphrase or a cloud secrets provider.

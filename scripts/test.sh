@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, type-checks, lints, brings the lab up, runs every jest test
+# The test command: installs what is missing, compiles the program (dist/: what Pulumi's runtime and the provider host
+# load), type-checks, lints, brings the lab up, runs every jest test
 # (unit + integration against the lab), and always brings the lab down again.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PFHA_ROOT"
 bash scripts/install.sh
+echo "== build"; npm run --silent build
 echo "== typecheck"; tsc --noEmit -p .
 tsc -p examples/workload-stack # the example consumer stack (output contract) compiles too
 echo "== lint"; eslint .

@@ -1,6 +1,6 @@
 // What every pfSense element component is: one dynamic resource (one element on one firewall) as its child,
 // with the element's identity and the config version it was written to as outputs.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../../providers/pulumi-sdk";
 
 /** The outputs every element resource has (providers/pfsense/resources/dynamic.ts). */
 export interface ElementChild {

@@ -1,6 +1,6 @@
 // The dynamic resources. The provider objects are captured by Pulumi's closure serializer into `__provider`.
-import * as pulumi from "@pulumi/pulumi";
-import { providerRef } from "../provider-ref";
+import * as pulumi from "../pulumi-sdk";
+import { ProviderRefResource } from "../provider-ref";
 import { PROVIDERS } from "../registry";
 import type { DatapathType, OvsBridgeInputs, TunnelPeer, TunnelPortState, VxlanNodeInputs } from "./types";
 import type { SshEndpoint } from "../ssh/types";
@@ -13,7 +13,7 @@ export const vxlanNodeProvider = PROVIDERS.vxlanNode;
 // Credentials in the endpoint (a key or password) must not land in plain state.
 const SECRET_OUTS = ["endpoint"];
 
-export class OvsBridgeResource extends pulumi.dynamic.Resource {
+export class OvsBridgeResource extends ProviderRefResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly ports: pulumi.Output<string[]>;
   declare readonly present: pulumi.Output<boolean>;
@@ -21,7 +21,7 @@ export class OvsBridgeResource extends pulumi.dynamic.Resource {
   declare readonly datapathType: pulumi.Output<DatapathType | undefined>;
   constructor(name: string, args: Inputs<OvsBridgeInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      providerRef("ovsBridge"),
+      "ovsBridge",
       name,
       { ports: undefined, present: undefined, persisted: undefined, stateVersion: undefined, ...args },
       { ...opts, additionalSecretOutputs: SECRET_OUTS },
@@ -30,11 +30,11 @@ export class OvsBridgeResource extends pulumi.dynamic.Resource {
   }
 }
 
-export class VxlanNodeResource extends pulumi.dynamic.Resource {
+export class VxlanNodeResource extends ProviderRefResource {
   declare readonly ports: pulumi.Output<TunnelPortState[]>;
   constructor(name: string, args: Inputs<VxlanNodeInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      providerRef("vxlanNode"),
+      "vxlanNode",
       name,
       { ports: undefined, stateVersion: undefined, ...args },
       { ...opts, additionalSecretOutputs: SECRET_OUTS },

@@ -14,7 +14,7 @@ import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../componen
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { child, getPath, textIn } from "../../providers/pfsense/codec-tree";
 import {
-  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readGateway, readOffloading, readHaSync, readInterface, readOutboundNat,
+  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readGateway, readOffloading, readHaSync, readInterface, readIpv6, readOutboundNat,
 } from "../../providers/pfsense/elements";
 import { schemaOf } from "../../providers/pfsense/version";
 
@@ -96,8 +96,10 @@ async function sh(inv: LabInventory, host: string, script: string): Promise<stri
 /** What an element reads back as from config.xml (undefined = absent), in the plan's terms. */
 function readBack(doc: PfConfigDoc, item: PlanItem): unknown {
   switch (item.kind) {
-    case "interface":
-      return readInterface(doc, item.spec.name);
+    case "interface": {
+      const found = readInterface(doc, item.spec.name);
+      return found && item.spec.ipv6 !== undefined ? { ...found, ipv6: readIpv6(doc, item.spec.name) } : found;
+    }
     case "carpVip":
       return readCarpVip(doc, item.spec.uniqid);
     case "haSync":

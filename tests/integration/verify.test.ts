@@ -266,7 +266,12 @@ testExact("drill measures takeover and failback with maintenance mode and ends w
   const skews = changesOf(labRecord(inv, "fw1")).map((c) => /^ifconfig vtnet\d+ vhid 1 advskew (\d+) /.exec(c)?.[1]).filter((x) => x !== undefined);
   expect(skews.slice(-2)).toEqual(["254", "0"]);
   const after = await Promise.all(["fw1", "fw2"].map(configXml));
-  expect(after.map(withoutRevision)).toEqual(before.map(withoutRevision));
+  // the primary ends byte for byte where it started (but the revision)
+  expect(withoutRevision(after[0])).toBe(withoutRevision(before[0]));
+  // each maintenance-mode write_config() on the primary starts pfSense's own XMLRPC sync, which rewrites the
+  // secondary's config.xml in pfSense's format (synced sections, empty sections): the secondary is compared by
+  // content, nothing of the stack's plan to change there
+  expect(renderFirewall(config, "secondary", after[1], { secrets: SECRETS }).diff).toBe("");
   expect(await failedChecks()).toEqual([]);
 });
 

@@ -15,6 +15,7 @@ import { submitEdit } from "../../providers/pfsense/remote";
 import { schemaOf } from "../../providers/pfsense/version";
 import { applyPlanItem } from "../../providers/verify/render";
 import { waitFor } from "./async";
+import { setAdminPassword } from "./pfsense-lab";
 
 export const ROOT = path.join(__dirname, "..", "..");
 export const LAB_SECRETS = { carpPassword: "carp-Lab-S3cret", xmlrpcPassword: "xmlrpc-Lab-S3cret" };
@@ -52,6 +53,8 @@ export class ConvergedPair {
   async up(): Promise<void> {
     await this.convergeFabric();
     await this.convergeFirewalls();
+    // the secondary's webGUI admin password is the stack's xmlrpcPassword, as the README asks of a real pair
+    await setAdminPassword(this.inv, this.config.firewalls.secondary.name, LAB_SECRETS.xmlrpcPassword);
     this.startSyncLink();
     const sync = this.syncNetwork();
     await waitFor(async () => spawnSync("ip", ["netns", "exec", this.inv.hosts[this.config.firewalls.primary.name].netns, "php", "-r",

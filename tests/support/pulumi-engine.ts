@@ -520,7 +520,7 @@ export class TestEngine {
   private async serve(h: {
     registerResource?: (req: any) => Promise<any>;
     registerResourceOutputs?: (req: any) => void;
-    log?: (req: any) => void;
+    log?: (req: any) => unknown;
     getRoot?: () => string;
     setRoot?: (urn: string) => void;
   }): Promise<{ server: grpcT.Server; addr: string }> {
@@ -537,7 +537,8 @@ export class TestEngine {
         return r;
       }),
       registerResource: unary((req) => h.registerResource!(req)),
-      registerResourceOutputs: unary((req) => h.registerResourceOutputs?.(req)),
+      // Void handlers answer Empty, as the engine does (any other value is not a message: the SDK's call fails).
+      registerResourceOutputs: unary((req) => void h.registerResourceOutputs?.(req)),
       signalAndWaitForShutdown: unary(() => undefined),
       invoke: unary((req) => {
         throw new Error(`the test engine has no function ${req.getTok()}`);
@@ -548,7 +549,7 @@ export class TestEngine {
     });
     let root = "";
     server.addService(engrpc.EngineService, {
-      log: unary((req) => h.log?.(req)),
+      log: unary((req) => void h.log?.(req)),
       getRootResource: unary(() => {
         const r = new engproto.GetRootResourceResponse();
         r.setUrn(h.getRoot?.() ?? root);

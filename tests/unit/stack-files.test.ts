@@ -40,7 +40,7 @@ function goYaml(files: string[]): Record<string, { document?: unknown; error?: s
 }
 
 test("the project's stack files are the ones checked here", () => {
-  expect(stackFiles()).toEqual(["Pulumi.dev.yaml", "Pulumi.prod.example.yaml", "Pulumi.yaml", "examples/workload-stack/Pulumi.yaml"]);
+  expect(stackFiles()).toEqual(["Pulumi.dev.yaml", "Pulumi.prod.example.yaml", "Pulumi.yaml", "examples/workload-stack/Pulumi.yaml", "tests/fixtures/engine-program/Pulumi.yaml"]);
 });
 
 test("the checker is yaml.v3: it refuses what the CLI refused (an unquoted description with `key: {…}` in it)", () => {

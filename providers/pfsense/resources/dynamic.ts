@@ -1,6 +1,6 @@
 // The pfSense dynamic resources, one per element kind. Each provider object is captured by Pulumi's closure
 // serializer into `__provider`; inputs are { endpoint, allowUnknownVersion?, spec } (+ peerEndpoint/role for hasync).
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../../pulumi-sdk";
 import type { AliasSpec } from "../elements/alias";
 import type { CarpVipSpec } from "../elements/carp-vip";
 import type { DhcpFailoverSpec } from "../elements/dhcp";
@@ -11,7 +11,7 @@ import type { InterfaceSpec } from "../elements/interface";
 import type { OutboundNatSpec } from "../elements/outbound-nat";
 import type { OffloadingSpec } from "../elements/offloading";
 import type { SshEndpoint } from "../../ssh/types";
-import { providerRef } from "../../provider-ref";
+import { ProviderRefResource } from "../../provider-ref";
 import { PROVIDERS } from "../../registry";
 
 export const interfaceProvider = PROVIDERS.interface;
@@ -56,20 +56,20 @@ function secretOutputs(secretSpec: boolean, extra: string[] = []): string[] {
 }
 
 /** Base of the element resources: `identity` = uniqid/tracker/name/key, `configVersion` = the box's <version>. */
-abstract class ElementResource extends pulumi.dynamic.Resource {
+abstract class ElementResource extends ProviderRefResource {
   declare readonly identity: pulumi.Output<string>;
   declare readonly configVersion: pulumi.Output<string>;
 }
 
 export class PfSenseInterfaceResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<InterfaceSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(providerRef("interface"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:PfSenseInterface");
+    super("interface", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:PfSenseInterface");
   }
 }
 
 export class CarpVipResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<CarpVipInputSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(providerRef("carpVip"), name, elementProps(args, true), { ...opts, additionalSecretOutputs: secretOutputs(true) }, "pfsense-ha:pfsense:CarpVip");
+    super("carpVip", name, elementProps(args, true), { ...opts, additionalSecretOutputs: secretOutputs(true) }, "pfsense-ha:pfsense:CarpVip");
   }
 }
 
@@ -77,42 +77,42 @@ export class HaSyncConfigResource extends ElementResource {
   constructor(name: string, args: HaSyncResourceArgs, opts?: pulumi.CustomResourceOptions) {
     const extra: pulumi.Inputs = { role: args.role };
     if (args.peerEndpoint !== undefined) extra.peerEndpoint = pulumi.secret(args.peerEndpoint);
-    super(providerRef("haSync"), name, elementProps(args, true, extra), { ...opts, additionalSecretOutputs: secretOutputs(true, ["peerEndpoint"]) }, "pfsense-ha:pfsense:HaSyncConfig");
+    super("haSync", name, elementProps(args, true, extra), { ...opts, additionalSecretOutputs: secretOutputs(true, ["peerEndpoint"]) }, "pfsense-ha:pfsense:HaSyncConfig");
   }
 }
 
 export class FirewallRuleResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<FilterRuleInputSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(providerRef("firewallRule"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:FirewallRule");
+    super("firewallRule", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:FirewallRule");
   }
 }
 
 export class AliasResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<AliasSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(providerRef("alias"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Alias");
+    super("alias", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Alias");
   }
 }
 
 export class OutboundNatRuleResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<OutboundNatSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(providerRef("outboundNat"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:OutboundNatRule");
+    super("outboundNat", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:OutboundNatRule");
   }
 }
 
 export class DhcpFailoverResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<DhcpFailoverSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(providerRef("dhcpFailover"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:DhcpFailover");
+    super("dhcpFailover", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:DhcpFailover");
   }
 }
 
 export class GatewayResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<GatewaySpec>, opts?: pulumi.CustomResourceOptions) {
-    super(providerRef("gateway"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Gateway");
+    super("gateway", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Gateway");
   }
 }
 
 export class OffloadingResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<OffloadingSpec>, opts?: pulumi.CustomResourceOptions) {
-    super(providerRef("offloading"), name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Offloading");
+    super("offloading", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Offloading");
   }
 }
