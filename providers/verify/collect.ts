@@ -3,6 +3,7 @@ import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { connectHost, redact, type SshEndpoint } from "../ssh";
 import { messageOf } from "../error-message";
 import type { FirewallObservation, NodeObservation, Observations } from "./observations";
+import { mtuPathsOf, PING_OVERHEAD } from "./desired";
 import { firewallProbeScript, nodeProbeScript, parseFirewallProbe, parseNodeProbe } from "./probe";
 
 export interface CollectOptions {
@@ -29,7 +30,8 @@ async function probeFirewall(c: ClusterConfig, role: FirewallRole, ep: SshEndpoi
   const fw = c.firewalls[role];
   try {
     const host = await connectHost(ep);
-    const r = await host.exec(firewallProbeScript({ xmlrpc: role === "primary", dhcpFailover: !!c.dhcp?.failover }), { timeoutMs: PROBE_TIMEOUT_MS });
+    const mtuPings = role === "primary" ? mtuPathsOf(c).map((p) => ({ network: p.network, size: p.mtu - PING_OVERHEAD, address: p.address })) : [];
+    const r = await host.exec(firewallProbeScript({ xmlrpc: role === "primary", dhcpFailover: !!c.dhcp?.failover, mtuPings }), { timeoutMs: PROBE_TIMEOUT_MS });
     if (r.timedOut) return { observation: { role, name: fw.name, error: `probe timed out after ${PROBE_TIMEOUT_MS / 1000} s` } };
     return parseFirewallProbe({ role, name: fw.name }, r.stdout);
   } catch (e) {

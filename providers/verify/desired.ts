@@ -25,6 +25,22 @@ export interface ExpectedTunnel {
   nodes: { node: string; peers: { name: string; address: string }[] }[];
 }
 
+/** A stretched (VXLAN) network: frames of `mtu` bytes must cross it from the primary to the secondary's address. */
+export interface ExpectedMtuPath {
+  network: string;
+  bridge: string;
+  mtu: number;
+  /** The secondary's address on the network (IPv4). */
+  address: string;
+}
+
+/** ICMP payload of a don't-fragment IPv4 ping that fills an MTU: the IPv4 header (20) and ICMP header (8) are the rest. */
+export const PING_OVERHEAD = 28;
+
+export function mtuPathsOf(c: ClusterConfig): ExpectedMtuPath[] {
+  return c.networks.filter((n) => n.vxlan).map((n) => ({ network: n.role, bridge: n.bridge, mtu: n.mtu, address: n.addresses.secondary }));
+}
+
 export interface VerifyExpectations {
   cluster: string;
   /** virtio: its NICs are VirtIO (vtnetN), so hardware checksum offloading must be disabled. */
@@ -35,6 +51,8 @@ export interface VerifyExpectations {
   /** The port the sync rule allows (hasync.webguiPort): pfSense's XMLRPC client must use this one. */
   xmlrpcPort: number;
   tunnels: ExpectedTunnel[];
+  /** Stretched networks whose MTU the primary probes end to end. */
+  mtuPaths: ExpectedMtuPath[];
   /** DHCP failover peer, names and VM sizes for the checks the guides do by hand (ha-state.ts). */
   haState?: HaStateExpectations;
 }
@@ -75,5 +93,5 @@ export function expectationsOf(c: ClusterConfig): VerifyExpectations {
         }]
       : [],
   );
-  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, xmlrpcPort: c.hasync.webguiPort, tunnels, haState: haStateExpectationsOf(c) };
+  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, xmlrpcPort: c.hasync.webguiPort, tunnels, mtuPaths: mtuPathsOf(c), haState: haStateExpectationsOf(c) };
 }

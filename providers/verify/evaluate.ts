@@ -1,6 +1,6 @@
 // evaluate(expectations, observations) -> one Check per (check, node), each failure with the next step (pure).
 import type { FirewallRole } from "../../config/types";
-import type { VerifyExpectations } from "./desired";
+import { PING_OVERHEAD, type VerifyExpectations } from "./desired";
 import type { FirewallObservation, NodeObservation, Observations } from "./observations";
 import { carpStatuses, type CarpStatus } from "./parse-ifconfig";
 import { haStateChecks } from "./ha-state";
@@ -196,6 +196,42 @@ function tunnelChecks(e: VerifyExpectations, o: Observations): Check[] {
   return out;
 }
 
+/** Per stretched network: frames of the network's MTU cross it with DF set (the primary pings the secondary). */
+function mtuChecks(e: VerifyExpectations, o: Observations): Check[] {
+  const p = o.firewalls.primary;
+  if (p.error !== undefined) return [];
+  const node = `${p.name} (primary)`;
+  return e.mtuPaths.map((m) => {
+    const size = m.mtu - PING_OVERHEAD;
+    const r = p.mtuPings?.find((x) => x.network === m.network && x.size === size && x.address === m.address);
+    const expected = `${m.mtu}-byte frames reach ${m.address} unfragmented (ping -D -s ${size})`;
+    const found = !r ? "not probed" : r.ok ? `replied (${r.detail})` : `frames of ${m.mtu} bytes do not cross ${m.network}: the path MTU is lower (${r.detail})`;
+    return check({ check: `mtu ${m.network}`, node, expected, found }, !!r && r.ok,
+      `every hop of ${m.network} must carry ${m.mtu} bytes: the firewall VMs' NICs (mtu ${m.mtu} on the VM's network device) and pfSense's <mtu> on the interface (\`pulumi up\` sets both), ` +
+      `bridge ${m.bridge} and its ports on each Proxmox node (\`ip link show\`), and the underlay between the nodes at ${m.mtu + 50} or more (VXLAN adds 50 bytes; raise the underlay MTU or the network's underlayMtu)`);
+  });
+}
+
+/** A node with the Proxmox firewall on drops VXLAN unless UDP dstPort is allowed from the other nodes' underlay addresses. */
+function pveFirewallChecks(e: VerifyExpectations, o: Observations): Check[] {
+  const out: Check[] = [];
+  const ports = [...new Set(e.tunnels.map((t) => t.dstPort))];
+  for (const n of o.nodes) {
+    if (n.error !== undefined || !n.pveFirewall?.enabled || ports.length === 0) continue;
+    const peers = e.tunnels[0].nodes.find((x) => x.node === n.node)?.peers ?? [];
+    const rules = ports.flatMap((port) => peers.map((peer) => `IN ACCEPT -p udp -dport ${port} -source ${peer.address}`));
+    out.push({
+      check: "proxmox firewall",
+      node: n.node,
+      expected: `UDP ${ports.join(", ")} open from ${peers.map((x) => `${x.name} ${x.address}`).join(", ") || "the other nodes"}`,
+      found: `on (${n.pveFirewall.detail})`,
+      status: "warn",
+      hint: `VXLAN needs UDP ${ports.join(", ")} open between the underlay addresses: in Datacenter > Firewall add ${rules.map((r) => `\`${r}\``).join(", ")} (verify cannot read whether such a rule exists)`,
+    });
+  }
+  return out;
+}
+
 function driftChecks(o: Observations): Check[] {
   const out: Check[] = [];
   for (const role of ROLES) {
@@ -214,7 +250,7 @@ function driftChecks(o: Observations): Check[] {
 }
 
 export function evaluate(e: VerifyExpectations, o: Observations): Check[] {
-  return [...firewallChecks(e, o), ...vipChecks(e, o), ...syncChecks(e, o), ...(e.haState ? haStateChecks(e.haState, o) : []), ...tunnelChecks(e, o), ...driftChecks(o)];
+  return [...firewallChecks(e, o), ...vipChecks(e, o), ...syncChecks(e, o), ...(e.haState ? haStateChecks(e.haState, o) : []), ...tunnelChecks(e, o), ...pveFirewallChecks(e, o), ...mtuChecks(e, o), ...driftChecks(o)];
 }
 
 export function failed(checks: Check[]): Check[] {

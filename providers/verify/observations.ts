@@ -33,6 +33,26 @@ export interface FirewallObservation {
   /** pfsense.host_firmware_version called as the XMLRPC sync calls it: reachable = an answer came (maybe a refusal),
    * authenticated = the secondary accepted the primary's hasync credentials and answered. */
   xmlrpc?: { target: string; reachable: boolean; authenticated: boolean; detail: string };
+  /** Primary only: a don't-fragment ping at each stretched network's MTU to the secondary's address there. */
+  mtuPings?: MtuPing[];
+}
+
+export interface MtuPing {
+  network: string;
+  /** ICMP payload bytes (the network's MTU - 28). */
+  size: number;
+  address: string;
+  /** ping exited 0: a reply came back. */
+  ok: boolean;
+  /** ping's summary or error line. */
+  detail: string;
+}
+
+/** The node's Proxmox firewall, from `pve-firewall status` and /etc/pve/firewall/cluster.fw. */
+export interface PveFirewall {
+  enabled: boolean;
+  /** What said so ("pve-firewall status: enabled/running", "cluster.fw enable: 1", or "off"). */
+  detail: string;
 }
 
 export interface NodeObservation {
@@ -42,6 +62,8 @@ export interface NodeObservation {
   /** Two samples of live counters, bridge -> ofport/name -> counters, `windowMs` apart. */
   counters: [Record<string, Record<string, PortCounters>>, Record<string, Record<string, PortCounters>>];
   windowMs: number;
+  /** Undefined when not read (old probe output). */
+  pveFirewall?: PveFirewall;
 }
 
 export interface Observations {

@@ -4,7 +4,7 @@ import type { PfConfigDoc } from "../pfsense/codec";
 import { parseConfigXml } from "../pfsense/codec";
 import { getPath, textIn } from "../pfsense/codec-tree";
 import { assertIfName, shCommand, shq } from "../shell/quote";
-import type { ConfigFacts, FirewallObservation, NodeObservation } from "./observations";
+import type { ConfigFacts, FirewallObservation, MtuPing, NodeObservation, PveFirewall } from "./observations";
 import { parseIfconfig } from "./parse-ifconfig";
 import { parseDumpPorts, parseVxlanPorts, VXLAN_COLUMNS } from "./parse-ovs";
 import { parsePfctlInfo } from "./parse-pfctl";
@@ -59,8 +59,22 @@ const XMLRPC_PHP = [
 ].join("\n");
 
 const NO_FILE = "pfha:no-file";
+const RC = "pfha:rc ";
 
-export function firewallProbeScript(opts: { xmlrpc: boolean; dhcpFailover?: boolean }): string {
+/** One don't-fragment ping of `size` payload bytes, as FreeBSD's ping takes it: -D (DF), 2 probes, 2 s in all. */
+export interface MtuPingProbe {
+  network: string;
+  size: number;
+  address: string;
+}
+
+export function mtuPingCommand(p: MtuPingProbe): string {
+  if (!Number.isInteger(p.size) || p.size < 0 || p.size > 65507) throw new Error(`mtu ping ${p.network}: size ${p.size} is invalid; use a payload of 0 to 65507 bytes`);
+  if (!/^[0-9A-Fa-f.:]+$/.test(p.address)) throw new Error(`mtu ping ${p.network}: ${JSON.stringify(p.address)} is not an IP address`);
+  return shCommand(["/sbin/ping", "-D", "-c", 2, "-t", 2, "-s", p.size, p.address]);
+}
+
+export function firewallProbeScript(opts: { xmlrpc: boolean; dhcpFailover?: boolean; mtuPings?: MtuPingProbe[] }): string {
   const parts = [
     section("ifconfig", "/sbin/ifconfig -a 2>&1"),
     section("carp.allow", "/sbin/sysctl -n net.inet.carp.allow 2>&1"),
@@ -71,6 +85,7 @@ export function firewallProbeScript(opts: { xmlrpc: boolean; dhcpFailover?: bool
     parts.push(section("dhcpd.leases", `if [ -f ${shq(DHCPD_LEASES)} ]; then grep -A4 '^failover peer' ${shq(DHCPD_LEASES)}; else echo ${NO_FILE}; fi`));
   }
   if (opts.xmlrpc) parts.push(section("xmlrpc", `/usr/local/bin/php -r ${shq(XMLRPC_PHP)} 2>&1`));
+  for (const p of opts.mtuPings ?? []) parts.push(section(`mtu ${p.network} ${p.size} ${p.address}`, `${mtuPingCommand(p)} 2>&1; echo "${RC}$?"`));
   // Last, so the file's bytes are everything after its marker line, unchanged.
   parts.push(section("config", `cat ${CONFIG_PATH}`));
   return parts.join("\n") + "\n";
@@ -130,7 +145,46 @@ export function parseFirewallProbe(base: Pick<FirewallObservation, "role" | "nam
       }
       : { target: "(unknown)", reachable: false, authenticated: false, detail: line || "no output" };
   }
+  const pings = parseMtuPings(s);
+  if (pings.length) o.mtuPings = pings;
   return { observation: o, configXml };
+}
+
+/** The `mtu <network> <size> <address>` sections: ping's output, then its exit code. */
+export function parseMtuPings(s: Record<string, string>): MtuPing[] {
+  const out: MtuPing[] = [];
+  for (const [name, text] of Object.entries(s)) {
+    const m = /^mtu (\S+) (\d+) (\S+)$/.exec(name);
+    if (!m) continue;
+    const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+    const rc = lines.find((l) => l.startsWith(RC))?.slice(RC.length);
+    const rest = lines.filter((l) => !l.startsWith(RC));
+    const summary = rest.find((l) => /packets transmitted/.test(l));
+    const problem = rest.find((l) => /^(\S*\/)?ping:|error|too long/i.test(l));
+    const ok = rc === "0";
+    out.push({ network: m[1], size: Number(m[2]), address: m[3], ok, detail: (ok ? summary : problem ?? summary) ?? rest.at(-1) ?? "no output" });
+  }
+  return out;
+}
+
+export const CLUSTER_FW = "/etc/pve/firewall/cluster.fw";
+const CLUSTER_FW_MARK = "pfha:cluster.fw";
+
+/** On when `pve-firewall status` says enabled/running or cluster.fw's [OPTIONS] has `enable: 1`. */
+export function parsePveFirewall(text: string): PveFirewall {
+  const at = text.indexOf(CLUSTER_FW_MARK);
+  const status = at < 0 ? text : text.slice(0, at);
+  const fw = at < 0 ? "" : text.slice(at + CLUSTER_FW_MARK.length);
+  const st = /Status:\s*(\S+)/.exec(status)?.[1];
+  if (st && /^enabled\/running$/i.test(st)) return { enabled: true, detail: `pve-firewall status: ${st}` };
+  let sectionName = "";
+  for (const raw of fw.split("\n")) {
+    const line = raw.replace(/#.*$/, "").trim();
+    const h = /^\[([^\]]+)\]$/.exec(line);
+    if (h) sectionName = h[1].toUpperCase();
+    else if (sectionName === "OPTIONS" && /^enable:\s*1$/.test(line)) return { enabled: true, detail: `${CLUSTER_FW} enable: 1` };
+  }
+  return { enabled: false, detail: st ? `pve-firewall status: ${st}` : "off" };
 }
 
 export function nodeProbeScript(bridges: string[], windowS: number): string {
@@ -146,6 +200,7 @@ export function nodeProbeScript(bridges: string[], windowS: number): string {
     section("bridges", vsctl("_uuid,name,ports,external_ids,datapath_type", "bridge")),
     section("ports", vsctl("_uuid,name,interfaces,external_ids", "port")),
     section("interfaces", vsctl(VXLAN_COLUMNS, "interface")),
+    section("pve-firewall", `if command -v pve-firewall >/dev/null 2>&1; then pve-firewall status 2>&1; fi; echo ${shq(CLUSTER_FW_MARK)}; cat ${shq(CLUSTER_FW)} 2>/dev/null || true`),
     section("counters0", dump),
     `sleep ${windowS}`,
     section("counters1", dump),
@@ -162,5 +217,6 @@ export function parseNodeProbe(node: string, stdout: string, windowS: number): N
     return { ...base, error: (e as Error).message };
   }
   base.counters = [parseDumpPorts(s.counters0 ?? ""), parseDumpPorts(s.counters1 ?? "")];
+  if (s["pve-firewall"] !== undefined) base.pveFirewall = parsePveFirewall(s["pve-firewall"]);
   return base;
 }

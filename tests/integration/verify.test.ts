@@ -192,6 +192,49 @@ test("breaking one thing fails exactly the check that names it, with the next st
   }
 });
 
+test("MTU end to end: frames of each stretched network's MTU cross it (DF ping from fw1 to fw2); a lower link MTU fails with the size", async () => {
+  // the lab's networks are VXLAN over a 1500 underlay: MTU 1450, payload 1422; the lab links run at 1500
+  const { checks } = await verifyCluster(config, { windowS: 0, secrets: SECRETS });
+  const mtu = checks.filter((c) => c.check.startsWith("mtu "));
+  expect(mtu.map((c) => [c.check, c.node, c.status])).toEqual([["mtu wan", "fw1 (primary)", "pass"], ["mtu lan", "fw1 (primary)", "pass"], ["mtu sync", "fw1 (primary)", "pass"]]);
+  expect(mtu.map((c) => c.expected)).toEqual([
+    "1450-byte frames reach 192.0.2.3 unfragmented (ping -D -s 1422)",
+    "1450-byte frames reach 172.16.10.3 unfragmented (ping -D -s 1422)",
+    "1450-byte frames reach 172.16.255.2 unfragmented (ping -D -s 1422)",
+  ]);
+  // fw2's LAN port on the lab switch carries 1400 bytes at most: the switch drops the 1450-byte frames
+  const sw = `pfha${inv.id}-sw`;
+  const setMtu = (n: number) => expect(spawnSync("ip", ["-n", sw, "link", "set", "fw2-l", "mtu", String(n)]).status).toBe(0);
+  setMtu(1400);
+  try {
+    const after = (await verifyCluster(config, { windowS: 0, secrets: SECRETS })).checks;
+    const lanMtu = after.find((c) => c.check === "mtu lan");
+    expect(lanMtu?.status).toBe("fail");
+    expect(lanMtu?.found).toMatch(/^frames of 1450 bytes do not cross lan: the path MTU is lower \(2 packets transmitted, 0 received/);
+    expect(lanMtu?.hint).toMatch(/VM's network device.*bridge .*underlay/);
+    expect(after.filter((c) => c.check.startsWith("mtu ") && c.status === "fail").map((c) => c.check)).toEqual(["mtu lan"]);
+    // the FreeBSD flags reached Linux's ping translated (-D -> -M do, -t -> -w): a smaller frame still crosses
+    const r = await labExec(inv, "fw1", "/sbin/ping -D -c 1 -t 2 -s 1372 172.16.10.3");
+    expect(r.code).toBe(0);
+  } finally {
+    setMtu(1500);
+  }
+  expect((await verifyCluster(config, { windowS: 0, secrets: SECRETS })).checks.find((c) => c.check === "mtu lan")?.status).toBe("pass");
+});
+
+test("the Proxmox firewall on (cluster.fw enable: 1 on pve1): a warning on that node with the UDP 4789 rule per peer, no failure", async () => {
+  await sh("pve1", "mkdir -p /etc/pve/firewall && printf '[OPTIONS]\\n\\nenable: 1\\n\\n[RULES]\\n\\nIN SSH(ACCEPT) -i eth0\\n' > /etc/pve/firewall/cluster.fw");
+  try {
+    const { checks } = await verifyCluster(config, { windowS: 0, secrets: SECRETS });
+    const fw = checks.filter((c) => c.check === "proxmox firewall");
+    expect(fw.map((c) => [c.node, c.status, c.found])).toEqual([["pve1", "warn", "on (/etc/pve/firewall/cluster.fw enable: 1)"]]);
+    expect(fw[0].hint).toBe(`VXLAN needs UDP 4789 open between the underlay addresses: in Datacenter > Firewall add \`IN ACCEPT -p udp -dport 4789 -source ${config.proxmox.nodes[1].underlayAddress}\` (verify cannot read whether such a rule exists)`);
+  } finally {
+    await sh("pve1", "rm -rf /etc/pve/firewall");
+  }
+  expect((await verifyCluster(config, { windowS: 0, secrets: SECRETS })).checks.filter((c) => c.check === "proxmox firewall")).toEqual([]);
+});
+
 test("a VXLAN port whose peer is gone fails the BFD check on both sides", async () => {
   const lan = config.networks.find((n) => n.role === "lan");
   const port = tunnelPortName("verify-lan", "pve1");

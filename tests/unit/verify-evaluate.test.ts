@@ -6,6 +6,7 @@ import { evaluate, type Check } from "../../providers/verify/evaluate";
 import type { FirewallObservation, NodeObservation, Observations } from "../../providers/verify/observations";
 import { parseIfconfig } from "../../providers/verify/parse-ifconfig";
 import type { VxlanPort } from "../../providers/verify/parse-ovs";
+import { firewallProbeScript, mtuPingCommand, parseMtuPings, parsePveFirewall, splitSections } from "../../providers/verify/probe";
 import { TOPOLOGY_DIR, topologyValues } from "../fixtures/topologies";
 
 function load(): ClusterConfig {
@@ -43,6 +44,10 @@ function firewall(role: FirewallRole, state = (_v: number): string | undefined =
   if (role === "primary") {
     o.config = { version: "24.0", maintenanceMode: false, checksumOffloadingDisabled: true, synchronizeToIp: e.xmlrpcTarget };
     o.xmlrpc = { target: `${e.xmlrpcTarget}:443`, reachable: true, authenticated: true, detail: "answered (2.7.2-RELEASE)" };
+    o.mtuPings = [
+      { network: "lan", size: 1472, address: "172.16.10.3", ok: true, detail: "2 packets transmitted, 2 packets received, 0.0% packet loss" },
+      { network: "sync", size: 8922, address: "172.16.255.2", ok: true, detail: "2 packets transmitted, 2 packets received, 0.0% packet loss" },
+    ];
   }
   return o;
 }
@@ -227,4 +232,99 @@ test("VirtIO NICs with checksum offloading on fail on that firewall, with the se
   });
   const igb: VerifyExpectations = { ...e, firewalls: { primary: { ...e.firewalls.primary, virtio: false }, secondary: { ...e.firewalls.secondary, virtio: false } } };
   expect(evaluate(igb, o).some((x) => x.check === "checksum offloading (VirtIO)")).toBe(false);
+});
+
+describe("MTU end to end: a don't-fragment ping at each stretched network's MTU, from the primary to the secondary", () => {
+  test("only the VXLAN networks are probed, at their MTU (lan set to 1500, sync = underlay 9000 - 50)", () => {
+    expect(e.mtuPaths).toEqual([
+      { network: "lan", bridge: "vmbr1", mtu: 1500, address: "172.16.10.3" },
+      { network: "sync", bridge: "vmbr2", mtu: 8950, address: "172.16.255.2" },
+    ]);
+  });
+
+  test("the command is FreeBSD's ping with DF set and payload = MTU - 28, every value quoted; bad values are refused", () => {
+    expect(mtuPingCommand({ network: "sync", size: 8922, address: "172.16.255.2" })).toBe("/sbin/ping -D -c 2 -t 2 -s 8922 172.16.255.2");
+    expect(firewallProbeScript({ xmlrpc: false, mtuPings: [{ network: "lan", size: 1472, address: "172.16.10.3" }] }))
+      .toContain("echo '@@pfha mtu lan 1472 172.16.10.3'; /sbin/ping -D -c 2 -t 2 -s 1472 172.16.10.3 2>&1; echo \"pfha:rc $?\"");
+    expect(() => mtuPingCommand({ network: "lan", size: 1472, address: "1.2.3.4; reboot" })).toThrow(/mtu ping lan: "1.2.3.4; reboot" is not an IP address/);
+    expect(() => mtuPingCommand({ network: "lan", size: 70000, address: "172.16.10.3" })).toThrow(/size 70000 is invalid/);
+  });
+
+  test("ping's output parses into one result per network: the summary when it replied, the error when it did not", () => {
+    const out = [
+      "@@pfha mtu lan 1472 172.16.10.3",
+      "PING 172.16.10.3 (172.16.10.3): 1472 data bytes",
+      "1480 bytes from 172.16.10.3: icmp_seq=0 ttl=64 time=0.412 ms",
+      "1480 bytes from 172.16.10.3: icmp_seq=1 ttl=64 time=0.388 ms",
+      "",
+      "--- 172.16.10.3 ping statistics ---",
+      "2 packets transmitted, 2 packets received, 0.0% packet loss",
+      "round-trip min/avg/max/stddev = 0.388/0.400/0.412/0.012 ms",
+      "pfha:rc 0",
+      "@@pfha mtu sync 8922 172.16.255.2",
+      "PING 172.16.255.2 (172.16.255.2): 8922 data bytes",
+      "ping: sendto: Message too long",
+      "",
+      "--- 172.16.255.2 ping statistics ---",
+      "2 packets transmitted, 0 packets received, 100.0% packet loss",
+      "pfha:rc 2",
+    ].join("\n");
+    expect(parseMtuPings(splitSections(out))).toEqual([
+      { network: "lan", size: 1472, address: "172.16.10.3", ok: true, detail: "2 packets transmitted, 2 packets received, 0.0% packet loss" },
+      { network: "sync", size: 8922, address: "172.16.255.2", ok: false, detail: "ping: sendto: Message too long" },
+    ]);
+  });
+
+  test("a healthy pair passes one mtu check per stretched network", () => {
+    const checks = evaluate(e, healthy()).filter((x) => x.check.startsWith("mtu "));
+    expect(checks.map((x) => [x.check, x.node, x.status])).toEqual([["mtu lan", "fw1 (primary)", "pass"], ["mtu sync", "fw1 (primary)", "pass"]]);
+  });
+
+  test("jumbo frames dropped on the sync path fail exactly that check, naming the size and the hops to fix", () => {
+    const o = healthy();
+    o.firewalls.primary.mtuPings = [
+      { network: "lan", size: 1472, address: "172.16.10.3", ok: true, detail: "2 packets transmitted, 2 packets received, 0.0% packet loss" },
+      { network: "sync", size: 8922, address: "172.16.255.2", ok: false, detail: "2 packets transmitted, 0 packets received, 100.0% packet loss" },
+    ];
+    const checks = evaluate(e, o);
+    expect(fails(checks)).toEqual(["mtu sync @ fw1 (primary)"]);
+    const f = checks.find((x) => x.check === "mtu sync");
+    expect(f?.found).toBe("frames of 8950 bytes do not cross sync: the path MTU is lower (2 packets transmitted, 0 packets received, 100.0% packet loss)");
+    expect(f?.hint).toMatch(/mtu 8950 on the VM's network device/);
+    expect(f?.hint).toMatch(/bridge vmbr2/);
+    expect(f?.hint).toMatch(/underlay between the nodes at 9000 or more/);
+  });
+
+  test("no ping result for a network fails it as not probed", () => {
+    const o = healthy();
+    delete o.firewalls.primary.mtuPings;
+    expect(fails(evaluate(e, o))).toEqual(["mtu lan @ fw1 (primary)", "mtu sync @ fw1 (primary)"]);
+  });
+});
+
+describe("Proxmox firewall on a node: VXLAN's UDP port must be open between the underlay addresses", () => {
+  test("on when pve-firewall says enabled/running or cluster.fw's [OPTIONS] says enable: 1; off otherwise", () => {
+    expect(parsePveFirewall("Status: enabled/running\npfha:cluster.fw\n")).toEqual({ enabled: true, detail: "pve-firewall status: enabled/running" });
+    expect(parsePveFirewall("pfha:cluster.fw\n[OPTIONS]\n\nenable: 1\n\n[RULES]\nIN SSH(ACCEPT) -i vmbr0\n"))
+      .toEqual({ enabled: true, detail: "/etc/pve/firewall/cluster.fw enable: 1" });
+    expect(parsePveFirewall("Status: disabled/running\npfha:cluster.fw\n[OPTIONS]\nenable: 0\n")).toEqual({ enabled: false, detail: "pve-firewall status: disabled/running" });
+    expect(parsePveFirewall("pfha:cluster.fw\n")).toEqual({ enabled: false, detail: "off" });
+  });
+
+  test("a node with the firewall on gets a warning (not a failure) with the rule per peer; a node with it off gets nothing", () => {
+    const o = healthy();
+    o.nodes[0].pveFirewall = { enabled: true, detail: "/etc/pve/firewall/cluster.fw enable: 1" };
+    o.nodes[1].pveFirewall = { enabled: false, detail: "off" };
+    const checks = evaluate(e, o);
+    expect(fails(checks)).toEqual([]);
+    const w = checks.filter((x) => x.check === "proxmox firewall");
+    expect(w).toEqual([{
+      check: "proxmox firewall",
+      node: "pve1",
+      expected: "UDP 4789 open from pve2 10.10.0.12",
+      found: "on (/etc/pve/firewall/cluster.fw enable: 1)",
+      status: "warn",
+      hint: "VXLAN needs UDP 4789 open between the underlay addresses: in Datacenter > Firewall add `IN ACCEPT -p udp -dport 4789 -source 10.10.0.12` (verify cannot read whether such a rule exists)",
+    }]);
+  });
 });
