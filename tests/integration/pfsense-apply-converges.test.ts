@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, readlinkSync } from "fs";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts, type SshEndpoint } from "../../providers/ssh";
 import { errorOf, waitFor } from "../support/async";
-import { changesOf, labRecord } from "../support/pfsense-lab";
+import { changesOf, labRecord, reseedFirewall } from "../support/pfsense-lab";
 import { childrenByTag, ensurePath, kids, leaf, section, valueOf } from "../../providers/pfsense/codec-tree";
 import { resetProtocolStats, setProtocolHooks, submitEdit } from "../../providers/pfsense/remote/queue";
 import type { ConfigEdit } from "../../providers/pfsense/remote/types";
@@ -22,10 +22,7 @@ async function onFw(script: string): Promise<string> {
 }
 
 async function resetFw(): Promise<void> {
-  await onFw(
-    "php /usr/local/share/pfha-lab/seed.php fw1 fw2 >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log " +
-      "/tmp/pfha-lab-fail /tmp/pfha-lab-slow /tmp/config.cache /cf/conf/.pfha-* /var/run/pfha-apply.json /var/run/*.dirty && mkdir -p /cf/conf/backup",
-  );
+  await reseedFirewall(inv, FW, "fw2");
 }
 
 /** The pid of the install script's php running inside fw1 (its root is fw1's root, its command line ours). */

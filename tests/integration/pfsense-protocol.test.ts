@@ -5,7 +5,7 @@ import { readFileSync } from "fs";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import { errorOf, waitFor } from "../support/async";
-import { changesOf, labRecord, writeConfigCount, type LabRecordEntry } from "../support/pfsense-lab";
+import { changesOf, labRecord, reseedFirewall, writeConfigCount, type LabRecordEntry } from "../support/pfsense-lab";
 import type { SshEndpoint } from "../../providers/ssh";
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { childrenByTag, ensurePath, getPath, kids, leaf, section, textIn, valueOf } from "../../providers/pfsense/codec-tree";
@@ -32,10 +32,7 @@ async function onFw(script: string): Promise<string> {
 
 /** Fresh seed config, empty apply log, no backups, no injected failures. */
 async function resetFw(): Promise<void> {
-  await onFw(
-    "php /usr/local/share/pfha-lab/seed.php fw1 fw2 >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log " +
-      "/tmp/pfha-lab-fail /tmp/config.cache /cf/conf/.pfha-* && mkdir -p /cf/conf/backup",
-  );
+  await reseedFirewall(inv, FW, "fw2");
 }
 
 function configOnFw(): PfConfigDoc {

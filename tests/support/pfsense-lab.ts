@@ -102,3 +102,16 @@ if (isset($e["item"])) { /* the 24.x tree: {idx, item} */
   const r = await labExec(inv, host, "php", { stdin: php });
   if (r.code !== 0 || r.stdout.trim() !== "set") throw new Error(`${host}: setting the admin password failed (exit ${r.code})`);
 }
+
+/**
+ * A lab firewall back to its seed config (pfSense's factory config.xml set up for the lab, `peer` as its HA peer),
+ * with nothing left of earlier runs: no config backups or cache, an empty command record, no injected failures or
+ * slow-downs, no upload or rollback files of ours, no pending-apply record and no dirty-subsystem markers.
+ */
+export async function reseedFirewall(inv: LabInventory, host: string, peer: string): Promise<void> {
+  const script =
+    `php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null && rm -rf /cf/conf/backup ${RECORD_PATH} ` +
+    "/tmp/pfha-lab-fail /tmp/pfha-lab-slow /tmp/config.cache /cf/conf/.pfha-* /var/run/pfha-apply.json /var/run/*.dirty && mkdir -p /cf/conf/backup";
+  const r = await labExec(inv, host, script);
+  if (r.code !== 0) throw new Error(`${host}: reseed: exit ${r.code}: ${r.stderr}`);
+}
