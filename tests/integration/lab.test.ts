@@ -129,7 +129,7 @@ describe(`lab ${MAIN_ID}`, () => {
     for (const h of HOSTS) expect((await sh(inv, h, "hostname")).trim()).toBe(h);
   });
 
-  test("the pfSense stand-ins have /conf -> /cf/conf with config.xml and share the CARP bus", async () => {
+  test("the firewalls have /conf -> /cf/conf with config.xml and share the CARP bus", async () => {
     for (const h of ["fw1", "fw2"]) {
       expect((await sh(inv, h, "readlink /conf")).trim()).toBe("/cf/conf");
       expect(await sh(inv, h, "head -c 200 /conf/config.xml")).toMatch(/<pfsense>/);

@@ -17,7 +17,7 @@ import { submitEdit } from "../../providers/pfsense/remote";
 import { schemaOf } from "../../providers/pfsense/version";
 import { closeAllHosts, connectHost, sshStats } from "../../providers/ssh";
 import { waitFor } from "../support/async";
-import { setAdminPassword } from "../support/pfsense-lab";
+import { changesOf, labRecord, setAdminPassword } from "../support/pfsense-lab";
 import { runDrill } from "../../providers/verify/drill";
 import { applyUnifiedDiff } from "../../providers/verify/line-diff";
 import { applyPlanItem, maskSecrets, renderFirewall } from "../../providers/verify/render";
@@ -214,9 +214,9 @@ test("drill measures takeover and failback with maintenance mode and ends where 
   expect(out.times?.takeoverMs).toBeGreaterThanOrEqual(0);
   expect(out.times?.failbackMs).toBeGreaterThanOrEqual(0);
   // pfSense's own mechanism ran: entered then left persistent maintenance mode (two config revisions)
-  const log = await sh("fw1", "cat /var/log/pfha-lab/apply.log");
-  const calls = log.split("\n").filter((l) => l.includes('"fn":"interfaces_carp_set_maintenancemode"')).map((l) => (JSON.parse(l) as { args: boolean[] }).args[0]);
-  expect(calls.slice(-2)).toEqual([true, false]);
+  // pfSense's maintenance mode re-advertised every vhid with advskew 254, then with the configured skew again
+  const skews = changesOf(labRecord(inv, "fw1")).map((c) => /^ifconfig vtnet\d+ vhid 1 advskew (\d+) /.exec(c)?.[1]).filter((x) => x !== undefined);
+  expect(skews.slice(-2)).toEqual(["254", "0"]);
   const after = await Promise.all(["fw1", "fw2"].map(configXml));
   expect(after.map(withoutRevision)).toEqual(before.map(withoutRevision));
   expect(await failedChecks()).toEqual([]);

@@ -75,19 +75,28 @@ export async function eventsSettled(inv: LabInventory, host: string, timeoutMs =
 
 /**
  * Sets the webGUI password of `admin` on a lab firewall with pfSense's own code (local_user_set_password(), as
- * System > User Manager does), then write_config(). The password travels inside the script on stdin only.
+ * System > User Manager does; the 24.x tree passes getUserEntry()'s {idx, item}, 2.7.x the user), then write_config().
+ * The password travels inside the script on stdin only.
  */
 export async function setAdminPassword(inv: LabInventory, host: string, password: string): Promise<void> {
   const quoted = `'${password.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
   const php = `<?php
 error_reporting(E_ALL & ~E_NOTICE & ~E_DEPRECATED & ~E_WARNING);
 require_once("config.inc"); require_once("auth.inc");
-foreach (config_get_path("system/user", array()) as $i => $u) {
-	if (($u["name"] ?? "") === "admin") {
-		local_user_set_password($u, ${quoted});
-		config_set_path("system/user/{$i}", $u);
-		write_config("pfha lab: admin password");
-		echo "set";
+$e = getUserEntry("admin");
+if (isset($e["item"])) { /* the 24.x tree: {idx, item} */
+	local_user_set_password($e, ${quoted});
+	config_set_path("system/user/{$e["idx"]}", $e["item"]);
+	write_config("pfha lab: admin password");
+	echo "set";
+} else { /* 2.7.x: the user itself */
+	foreach (config_get_path("system/user", array()) as $i => $u) {
+		if (($u["name"] ?? "") === "admin") {
+			local_user_set_password($u, ${quoted});
+			config_set_path("system/user/{$i}", $u);
+			write_config("pfha lab: admin password");
+			echo "set";
+		}
 	}
 }`;
   const r = await labExec(inv, host, "php", { stdin: php });
