@@ -25,12 +25,13 @@ export function revisionEntry(doc: PfConfigDoc, tag: "created" | "updated"): PfE
   return section(tag, [leaf(doc, "time", String(clock()())), leaf(doc, "username", REVISION_USER)]);
 }
 
-/** Tags pfSense's save code stamps: never part of what a rule means (a changed `updated` alone is not drift). */
-export const STAMP_TAGS = new Set(["created", "updated"]);
-
-/** The element's children without the stamps. */
+/**
+ * The element's children without the stamps pfSense's save code writes: never part of what a rule means (a changed
+ * `updated` alone is not drift). A plain comparison, no module-level Set: the provider is serialized by Pulumi's
+ * closure serializer, which does not carry a Set's internals.
+ */
 export function withoutStamps(el: PfElement): PfElement[] {
-  return (el.children ?? []).filter((c) => !STAMP_TAGS.has(c.tag));
+  return (el.children ?? []).filter((c) => c.tag !== "created" && c.tag !== "updated");
 }
 
 /**
