@@ -393,7 +393,7 @@ describe("HaSyncConfig", () => {
       const err = await P.haSync.create(c.inputs).then(() => undefined, (e: Error) => e);
       expect(err?.message).toMatch(
         new RegExp(`XMLRPC sync refuses different versions: ssh root@${inv.hosts.fw1.address}:\\d+ has config <version> ${CONFIG_VERSION}, ` +
-          `ssh root@${inv.hosts[ON_24 ? "fw2" : "fw1"].address}:\\d+ has 24.0; upgrade ssh root@${inv.hosts[ON_24 ? "fw2" : "fw1"].address}:\\d+ to the release`),
+          `ssh root@${inv.hosts.fw2.address}:\\d+ has 24.0; upgrade ssh root@${inv.hosts[ON_24 ? "fw2" : "fw1"].address}:\\d+ to the release`),
       );
       expect(err?.message).not.toContain(XMLRPC_SECRET);
       expect(applyLog("fw1").length).toBe(mark);
