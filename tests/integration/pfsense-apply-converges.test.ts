@@ -6,7 +6,7 @@ import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } fr
 import { closeAllHosts, type SshEndpoint } from "../../providers/ssh";
 import { errorOf, waitFor } from "../support/async";
 import { changesOf, labRecord, reseedFirewall } from "../support/pfsense-lab";
-import { childrenByTag, ensurePath, kids, leaf, section, valueOf } from "../../providers/pfsense/codec-tree";
+import { childrenByTag, ensurePath, kids, leaf, section, setFlag, setValue, valueOf } from "../../providers/pfsense/codec-tree";
 import { resetProtocolStats, setProtocolHooks, submitEdit } from "../../providers/pfsense/remote/queue";
 import type { ConfigEdit } from "../../providers/pfsense/remote/types";
 import { readPendingApply } from "../../providers/pfsense/resources/box";
@@ -71,6 +71,41 @@ function aliasEdit(n: number): ConfigEdit {
   };
 }
 
+/** The LAN's MTU (an interface apply: interface_bring_down() + interface_configure()). */
+const mtuEdit: ConfigEdit = { label: "Interface kill-mtu", edit: (doc) => void setValue(doc, ensurePath(doc.root, "interfaces/lan"), "mtu", "1400") };
+
+/** A gateway and a static route through it (System > Routing apply: system_routing_configure()). */
+const routeEdit: ConfigEdit = {
+  label: "Gateway kill-route",
+  edit(doc) {
+    const gws = ensurePath(doc.root, "gateways");
+    if (!childrenByTag(gws, "gateway_item").some((g) => valueOf(doc, g, "name") === "PFHAKILLGW")) {
+      kids(gws).push(section("gateway_item", [
+        leaf(doc, "interface", "lan"), leaf(doc, "gateway", "192.168.1.254"), leaf(doc, "name", "PFHAKILLGW"), leaf(doc, "weight", "1"),
+        leaf(doc, "ipprotocol", "inet"), leaf(doc, "descr", "kill test"),
+      ]));
+    }
+    const routes = ensurePath(doc.root, "staticroutes");
+    if (!childrenByTag(routes, "route").some((r) => valueOf(doc, r, "network") === "198.51.100.0/24")) {
+      kids(routes).push(section("route", [leaf(doc, "network", "198.51.100.0/24"), leaf(doc, "gateway", "PFHAKILLGW"), leaf(doc, "descr", "kill test")]));
+    }
+  },
+};
+
+/** pfsync on the LAN towards a peer (interfaces_sync_setup()). */
+const pfsyncEdit: ConfigEdit = {
+  label: "HaSync kill-pfsync",
+  edit(doc) {
+    const h = ensurePath(doc.root, "hasync");
+    setFlag(h, "pfsyncenabled", true);
+    setValue(doc, h, "pfsyncinterface", "lan");
+    setValue(doc, h, "pfsyncpeerip", "192.168.1.3");
+  },
+};
+
+/** The DHCP range on the LAN (services_dhcpd_configure()). */
+const rangeEdit: ConfigEdit = { label: "Dhcp kill-range", edit: (doc) => void setValue(doc, ensurePath(doc.root, "dhcpd/lan/range"), "from", "192.168.1.110") };
+
 beforeAll(() => {
   inv = loadInventory();
   ep = sshEndpointOf(inv.hosts[FW], inv);
@@ -88,10 +123,14 @@ afterAll(async () => {
 });
 
 // [section, the edit, the command pfSense runs in that section (slowed down so the kill lands there),
-//  pfSense's dirty-subsystem marker the GUI shows for it, a change the completed apply makes]
-const CASES: [string, ConfigEdit, string, string, RegExp][] = [
+//  pfSense's dirty-subsystem marker the GUI shows for it (none for hasync), a change the completed apply makes]
+const CASES: [string, ConfigEdit, string, string | undefined, RegExp][] = [
+  ["interfaces", mtuEdit, "arp", "interfaces", /^pfSense_interface_mtu vtnet1 1400$/],
+  ["routing", routeEdit, "route", "staticroutes", /^route add -net -inet 198\.51\.100\.0\/24 192\.168\.1\.254$/],
   ["vip", vipEdit(31), "ifconfig", "vip", /^ifconfig vtnet1 192\.168\.1\.231\/24 alias vhid 31$/],
+  ["hasync", pfsyncEdit, "ifconfig", undefined, /^ifconfig pfsync0 syncdev vtnet1 syncpeer 192\.168\.1\.3 up$/],
   ["filter", aliasEdit(1), "pfctl", "filter", /^pfctl -o basic -f \/tmp\/rules\.debug$/],
+  ["dhcp", rangeEdit, "dhcpd", "dhcpd", /^dhcpd -user dhcpd -group _dhcp -chroot \/var\/dhcpd -cf \/etc\/dhcpd\.conf -pf \/var\/run\/dhcpd\.pid vtnet1$/],
 ];
 
 test.each(CASES)("kill -9 during the %s apply: the work stays pending (refresh sees it), the next run applies it", async (sec, edit, slowCmd, dirty, applied) => {
@@ -109,7 +148,7 @@ test.each(CASES)("kill -9 during the %s apply: the work stays pending (refresh s
 
   // config.xml holds the new element; the pending record and pfSense's own marker say it is not applied.
   expect(JSON.parse(await onFw("cat /var/run/pfha-apply.json")).sections).toContain(sec);
-  expect(await onFw(`cat /var/run/${dirty}.dirty`)).toBe("DIRTY");
+  if (dirty !== undefined) expect(await onFw(`cat /var/run/${dirty}.dirty`)).toBe("DIRTY");
   expect((await readPendingApply(ep)).sections).toContain(sec); // what refresh reports as drift
 
   // The next run: the element is already in config.xml (no install), the pending section is applied.
@@ -117,7 +156,7 @@ test.each(CASES)("kill -9 during the %s apply: the work stays pending (refresh s
   await submitEdit(ep, edit);
   expect(changesOf(labRecord(inv, FW).slice(rerun)).some((c) => applied.test(c))).toBe(true);
   expect(await onFw("ls /var/run/pfha-apply.json 2>/dev/null || echo gone")).toBe("gone\n");
-  expect(await onFw(`ls /var/run/${dirty}.dirty 2>/dev/null || echo gone`)).toBe("gone\n");
+  if (dirty !== undefined) expect(await onFw(`ls /var/run/${dirty}.dirty 2>/dev/null || echo gone`)).toBe("gone\n");
   expect((await readPendingApply(ep)).sections).toEqual([]);
   // And a further run has nothing left to do.
   const after = labRecord(inv, FW).length;

@@ -111,6 +111,11 @@ async function serialized(provider: object): Promise<Provider> {
   return requireFromString(text).handler();
 }
 
+// created/updated stamps (make_config_revision_entry()): the serialized providers keep the real clock, so the times
+// are compared as "a number of seconds" (T) and the rest of the block literally.
+const stamps = (tag: "created" | "updated"): string[] => [`<${tag}>`, "\t<time>T</time>", "\t<username><![CDATA[(system)]]></username>", `</${tag}>`];
+const timeless = (block: string | undefined): string | undefined => block?.replace(/<time>\d{10}<\/time>/g, "<time>T</time>");
+
 beforeAll(async () => {
   inv = loadInventory();
   for (const h of ["fw1", "fw2"]) ep[h] = sshEndpointOf(inv.hosts[h], inv);
@@ -450,16 +455,17 @@ describe("Alias + FirewallRule (the sync rules)", () => {
         lines(3, "<name>pfha_sync</name>", "<type>host</type>", `<address>${SYNC1} ${SYNC2}</address>`,
           "<descr><![CDATA[[pfsense-ha]pfha_sync both sync addresses]]></descr>", "<detail><![CDATA[||]]></detail>") + "\n" + lines(2, "</alias>"),
     );
-    expect(block(xmlOn("fw1"), "rule", 2, "4000000002")).toBe(
+    expect(timeless(block(xmlOn("fw1"), "rule", 2, "4000000002"))).toBe(
       lines(2, "<rule>") + "\n" +
         lines(3, "<id></id>", "<tracker>4000000002</tracker>", "<type>pass</type>", "<interface>opt1</interface>", "<ipprotocol>inet</ipprotocol>",
           "<tag></tag>", "<tagged></tagged>", "<max></max>", "<max-src-nodes></max-src-nodes>", "<max-src-conn></max-src-conn>",
           "<max-src-states></max-src-states>", "<statetimeout></statetimeout>", "<statetype><![CDATA[keep state]]></statetype>", "<os></os>",
           ...(ON_24 ? ["<statepolicy></statepolicy>"] : []), "<protocol>tcp</protocol>", "<source>", "\t<address>pfha_sync</address>", "</source>", "<destination>", "\t<network>(self)</network>",
-          "\t<port>443</port>", "</destination>", "<descr><![CDATA[[pfha] XMLRPC]]></descr>") + "\n" + lines(2, "</rule>"),
+          "\t<port>443</port>", "</destination>", "<descr><![CDATA[[pfha] XMLRPC]]></descr>", ...stamps("updated"), ...stamps("created")) + "\n" + lines(2, "</rule>"),
     );
     // what XMLRPC sync would copy: the elements are byte-identical on both nodes
-    for (const t of ["4000000001", "4000000002"]) expect(block(xmlOn("fw2"), "rule", 2, t)).toBe(block(xmlOn("fw1"), "rule", 2, t));
+    // (but for the save's time stamps: each node's rule is stamped when it was written there)
+    for (const t of ["4000000001", "4000000002"]) expect(timeless(block(xmlOn("fw2"), "rule", 2, t))).toBe(timeless(block(xmlOn("fw1"), "rule", 2, t)));
     expect(block(xmlOn("fw2"), "alias", 2, "pfha_sync")).toBe(block(xmlOn("fw1"), "alias", 2, "pfha_sync"));
     // XMLRPC sync replaces <filter> and <aliases> on the secondary with the primary's: our elements read unchanged there.
     let fw2 = xmlOn("fw2");
@@ -537,12 +543,12 @@ describe("OutboundNatRule", () => {
     const r = await created(P.outboundNat, { endpoint: ep.fw1, spec: nat() });
     const xml = xmlOn("fw1");
     expect(xml).toContain(lines(2, "<outbound>", "\t<mode>hybrid</mode>"));
-    expect(block(xml, "rule", 3, "pfha-nat-lan")).toBe(
+    expect(timeless(block(xml, "rule", 3, "pfha-nat-lan"))).toBe(
       lines(3, "<rule>") + "\n" +
         lines(4, "<source>", "\t<network>192.168.1.0/24</network>", "</source>", "<sourceport></sourceport>",
           "<descr><![CDATA[[pfsense-ha]pfha-nat-lan LAN to the WAN VIP]]></descr>", "<target>203.0.113.10</target>", "<target_subnet></target_subnet>",
           "<interface>wan</interface>", "<poolopts></poolopts>", "<source_hash_key></source_hash_key>", "<ipprotocol>inet</ipprotocol>",
-          "<destination>", "\t<any></any>", "</destination>") + "\n" + lines(3, "</rule>"),
+          "<destination>", "\t<any></any>", "</destination>", ...stamps("updated"), ...stamps("created")) + "\n" + lines(3, "</rule>"),
     );
     await expectSteps("fw1", mark, FILTER_APPLY);
     await expectNoDrift(P.outboundNat, r.id, r.outs, r.checked);

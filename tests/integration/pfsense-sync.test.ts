@@ -12,8 +12,8 @@ import { validateStackFile } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { parseConfigXml } from "../../providers/pfsense/codec";
-import { childrenByTag, getPath, valueOf } from "../../providers/pfsense/codec-tree";
-import { submitEdit } from "../../providers/pfsense/remote";
+import { child, childrenByTag, ensurePath, flag, getPath, insertChild, setValue, valueOf } from "../../providers/pfsense/codec-tree";
+import { protocolStats, resetProtocolStats, submitEdit } from "../../providers/pfsense/remote";
 import { schemaOf } from "../../providers/pfsense/version";
 import { closeAllHosts } from "../../providers/ssh";
 import { firewallProbeScript, parseFirewallProbe, splitSections } from "../../providers/verify/probe";
@@ -179,4 +179,62 @@ describe("a real XMLRPC sync", () => {
     const ok = await labExec(inv, name("primary"), firewallProbeScript({ xmlrpc: true }));
     expect(parseFirewallProbe({ role: "primary", name: name("primary") }, ok.stdout).observation.xmlrpc).toMatchObject({ authenticated: true });
   });
+});
+
+describe("installs on the secondary while the primary syncs (xmlrpc.php writes back the $config it loaded at its start)", () => {
+  const ROUNDS = 20;
+  const PER_ROUND = 2;
+
+  test(`${ROUNDS} rounds of real XMLRPC syncs concurrent with installs on the secondary: nothing lost`, async () => {
+    const fw1 = name("primary");
+    const fw2 = name("secondary");
+    await setAdminPassword(inv, fw2, SECRETS.xmlrpcPassword);
+    const ep = config.firewalls.secondary.ssh;
+    const hostidOf = (round: number, i: number): string => (0x5000 + round * 16 + i).toString(16).padStart(8, "0");
+    // Each install: the secondary's own pfsync host id (hasync is never synced: only the secondary writes it) and
+    // one more probe item under a root element of its own (kept by pfSense, never synced): a sync that loaded
+    // config.xml before the install and wrote after it drops both.
+    const install = (round: number, i: number): Promise<string> =>
+      submitEdit(ep, {
+        label: `sync-race r${round}.${i}`,
+        edit: (doc) => {
+          setValue(doc, getPath(doc.root, "hasync")!, "pfhostid", hostidOf(round, i));
+          const probe = ensurePath(doc.root, "pfhalabprobe");
+          if (!child(probe, `r${round}_${i}`)) insertChild(probe, flag(`r${round}_${i}`));
+        },
+      });
+    resetProtocolStats();
+    let syncs = 0;
+    let stop = false;
+    const syncLoop = (async () => {
+      while (!stop) {
+        await sh(fw1, "php -f /etc/rc.filter_synchronize >/dev/null 2>&1; true");
+        syncs++;
+      }
+    })();
+    const lostPerRound: number[] = [];
+    const xmlrpcWrites: number[] = [];
+    try {
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (let i = 1; i <= PER_ROUND; i++) await install(round, i);
+        const doc = parseConfigXml(await sh(fw2, "cat /cf/conf/config.xml"));
+        const items = (getPath(doc.root, "pfhalabprobe")?.children ?? []).map((c) => c.tag);
+        const expected = Array.from({ length: round * PER_ROUND }, (_, k) => `r${1 + Math.floor(k / PER_ROUND)}_${1 + (k % PER_ROUND)}`);
+        lostPerRound.push(expected.filter((e) => !items.includes(e)).length + (valueOf(doc, getPath(doc.root, "hasync")!, "pfhostid") === hostidOf(round, PER_ROUND) ? 0 : 1));
+        const hist = await sh(fw2, "grep -l 'XMLRPC' /cf/conf/backup/*.xml 2>/dev/null | wc -l");
+        xmlrpcWrites.push(Number(hist.trim()));
+      }
+    } finally {
+      stop = true;
+      await syncLoop;
+    }
+    const stats = protocolStats();
+    console.log(
+      `sync race: ${ROUNDS} rounds x ${PER_ROUND} installs on the secondary, ${syncs} XMLRPC syncs from the primary; ` +
+        `installs ${stats.installs}, reverted by a sync and installed again ${stats.reapplies}, lost per round ${JSON.stringify(lostPerRound)}`,
+    );
+    expect(syncs).toBeGreaterThanOrEqual(ROUNDS); // the syncs really ran throughout
+    expect(xmlrpcWrites[xmlrpcWrites.length - 1]).toBeGreaterThan(0); // and wrote the secondary's config
+    expect(lostPerRound).toEqual(Array(ROUNDS).fill(0));
+  }, 600000);
 });

@@ -10,7 +10,12 @@ import { readOutboundNat, removeOutboundNat, upsertOutboundNat, type OutboundNat
 import { readDhcpFailover, removeDhcpFailover, upsertDhcpFailover, type DhcpFailoverSpec } from "../../providers/pfsense/elements/dhcp";
 import { readInterface, upsertInterface, type InterfaceSpec } from "../../providers/pfsense/elements/interface";
 import { forNode } from "../../providers/pfsense/elements/mirror";
+import { setRevisionClock } from "../../providers/pfsense/elements/revision-entry";
 import { FACTORY_CONFIG_PATH } from "../fixtures/gen-large-config";
+
+// created/updated stamps (make_config_revision_entry()) at a fixed time: the exact-XML expectations stay literal.
+beforeAll(() => setRevisionClock(() => 1700000000));
+afterAll(() => setRevisionClock(undefined));
 
 const factory = readFileSync(FACTORY_CONFIG_PATH, "utf8"); // <version>23.2 = 2.7.1/2.7.2 schema
 const factoryAt = (version: string): string => factory.replace("<version>23.2</version>", `<version>${version}</version>`);
@@ -197,7 +202,9 @@ describe("FirewallRule + Alias (sync rules)", () => {
       "\t\t\t<statetype><![CDATA[keep state]]></statetype>\n\t\t\t<os></os>\n\t\t\t<protocol>tcp</protocol>\n" +
         "\t\t\t<source>\n\t\t\t\t<address>HA_SYNC_PEERS</address>\n\t\t\t</source>\n" +
         "\t\t\t<destination>\n\t\t\t\t<network>(self)</network>\n\t\t\t\t<port>443</port>\n\t\t\t</destination>\n" +
-        "\t\t\t<descr><![CDATA[[pfha] HA: XMLRPC]]></descr>\n\t\t</rule>\n",
+        "\t\t\t<descr><![CDATA[[pfha] HA: XMLRPC]]></descr>\n" +
+        "\t\t\t<updated>\n\t\t\t\t<time>1700000000</time>\n\t\t\t\t<username><![CDATA[(system)]]></username>\n\t\t\t</updated>\n" +
+        "\t\t\t<created>\n\t\t\t\t<time>1700000000</time>\n\t\t\t\t<username><![CDATA[(system)]]></username>\n\t\t\t</created>\n\t\t</rule>\n",
     );
     expect(out).toContain(
       "\t\t<alias>\n\t\t\t<name>HA_SYNC_PEERS</name>\n\t\t\t<type>host</type>\n\t\t\t<address>172.16.1.2 172.16.1.3</address>\n" +
@@ -258,6 +265,14 @@ describe("OutboundNatRule", () => {
     "\t\t\t\t<destination>",
     "\t\t\t\t\t<any></any>",
     "\t\t\t\t</destination>",
+    "\t\t\t\t<updated>",
+    "\t\t\t\t\t<time>1700000000</time>",
+    "\t\t\t\t\t<username><![CDATA[(system)]]></username>",
+    "\t\t\t\t</updated>",
+    "\t\t\t\t<created>",
+    "\t\t\t\t\t<time>1700000000</time>",
+    "\t\t\t\t\t<username><![CDATA[(system)]]></username>",
+    "\t\t\t\t</created>",
     "\t\t\t</rule>",
   ];
 

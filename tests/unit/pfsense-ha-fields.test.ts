@@ -9,6 +9,7 @@ import { MAX_RULE_DESCR, readFilterRule, removeFilterRule, upsertFilterRule, typ
 import { readOutboundNat, upsertOutboundNat, type OutboundNatSpec } from "../../providers/pfsense/elements/outbound-nat";
 import { upsertHaSync, xmlrpcPortOf } from "../../providers/pfsense/elements/hasync";
 import { readIpv6, upsertInterface } from "../../providers/pfsense/elements/interface";
+import { setRevisionClock } from "../../providers/pfsense/elements/revision-entry";
 import { parseBoxConfig, parsePendingApply } from "../../providers/pfsense/remote/pending";
 import { FACTORY_CONFIG_PATH } from "../fixtures/gen-large-config";
 
@@ -209,5 +210,77 @@ describe("reading a firewall's files: errors name the firewall", () => {
     expect(parsePendingApply("")).toEqual({ sections: [], interfaces: [] });
     expect(parsePendingApply("{not json")).toEqual({ sections: [], interfaces: [] });
     expect(parsePendingApply('{"sections":["vip","bogus","filter"],"interfaces":["opt1"],"vipsDown":{}}')).toEqual({ sections: ["vip", "filter"], interfaces: ["opt1"] });
+  });
+});
+
+describe("created/updated on rules and NAT rules, as firewall_rules_edit.php / firewall_nat_out.inc write them", () => {
+  // make_config_revision_entry(): {time, username}; "(system)" without a GUI session (get_config_user())
+  const stamp = (tag: string, t: number): string =>
+    [`\t\t\t<${tag}>`, `\t\t\t\t<time>${t}</time>`, "\t\t\t\t<username><![CDATA[(system)]]></username>", `\t\t\t</${tag}>`].join("\n");
+  let now = 1700000000;
+  beforeEach(() => {
+    now = 1700000000;
+    setRevisionClock(() => now);
+  });
+  afterAll(() => setRevisionClock(undefined));
+
+  const ruleOf = (doc: PfConfigDoc, tracker: string) =>
+    kids(getPath(doc.root, "filter")!).find((r) => textIn(doc, child(r, "tracker")) === tracker)!;
+
+  test("a new rule: updated then created (the edit page's insertion order), both with the save's time", () => {
+    const doc = parseConfigXml(factory);
+    upsertFilterRule(doc, pfsync, schemaOf(doc));
+    const xml = buildConfigXml(doc);
+    expect(xml).toContain(
+      ["\t\t\t<descr><![CDATA[[pfha] pfsync state sync between the HA peers]]></descr>", stamp("updated", 1700000000), stamp("created", 1700000000), "\t\t</rule>"].join("\n"),
+    );
+  });
+
+  test("a changed rule keeps created and gets a new updated; an unchanged one is left alone", () => {
+    const doc = parseConfigXml(factory);
+    upsertFilterRule(doc, pfsync, schemaOf(doc));
+    now = 1700000100;
+    const same = buildConfigXml(doc);
+    upsertFilterRule(doc, pfsync, schemaOf(doc));
+    expect(buildConfigXml(doc)).toBe(same);
+    upsertFilterRule(doc, { ...pfsync, descr: "pfsync between the peers" }, schemaOf(doc));
+    expect(buildConfigXml(doc)).toContain(
+      ["\t\t\t<descr><![CDATA[[pfha] pfsync between the peers]]></descr>", stamp("created", 1700000000), stamp("updated", 1700000100), "\t\t</rule>"].join("\n"),
+    );
+  });
+
+  test("a changed updated alone (a human re-saved the rule) is not drift: read equals the spec, upsert changes nothing", () => {
+    const doc = parseConfigXml(factory);
+    upsertFilterRule(doc, pfsync, schemaOf(doc));
+    const upd = child(ruleOf(doc, "4000000001"), "updated")!;
+    kids(upd)[0].raw = "1800000000";
+    kids(upd)[1].raw = "admin@192.168.1.10 (Local Database)";
+    const before = buildConfigXml(doc);
+    expect(readFilterRule(doc, "4000000001")).toEqual(pfsync);
+    now = 1700000200;
+    upsertFilterRule(doc, pfsync, schemaOf(doc));
+    expect(buildConfigXml(doc)).toBe(before);
+  });
+
+  test("outbound NAT: a new rule stamped, a changed one keeps created, a changed updated alone changes nothing", () => {
+    const nat: OutboundNatSpec = { key: "lan", sourceNetwork: "192.168.1.0/24", interface: "wan", targetVip: "203.0.113.10", descr: "LAN to the WAN VIP" };
+    const doc = parseConfigXml(factory);
+    upsertOutboundNat(doc, nat, schemaOf(doc));
+    const ours = () => kids(getPath(doc.root, "nat/outbound")!).find((r) => r.tag === "rule")!;
+    expect(kids(ours()).slice(-2).map((e) => [e.tag, kids(e).map((c) => c.raw)])).toEqual([
+      ["updated", ["1700000000", "(system)"]],
+      ["created", ["1700000000", "(system)"]],
+    ]);
+    now = 1700000300;
+    upsertOutboundNat(doc, { ...nat, targetVip: "203.0.113.11" }, schemaOf(doc));
+    expect(kids(ours()).slice(-2).map((e) => [e.tag, kids(e).map((c) => c.raw)])).toEqual([
+      ["created", ["1700000000", "(system)"]],
+      ["updated", ["1700000300", "(system)"]],
+    ]);
+    kids(child(ours(), "updated")!)[0].raw = "1800000000";
+    const before = buildConfigXml(doc);
+    expect(readOutboundNat(doc, "lan")).toEqual({ ...nat, targetVip: "203.0.113.11" });
+    upsertOutboundNat(doc, { ...nat, targetVip: "203.0.113.11" }, schemaOf(doc));
+    expect(buildConfigXml(doc)).toBe(before);
   });
 });

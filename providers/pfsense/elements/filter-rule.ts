@@ -5,6 +5,7 @@
 // still recognised and rewritten on the next update.
 // Rule separators (<filter><separator><if><sepN><row>frN) move with the rules as firewall_rules_edit.php moves them
 // (filter.inc shift_separators()) when a rule is inserted or removed.
+import { stampedChildren, withoutStamps } from "./revision-entry";
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, ensurePath, getPath, insertChild, kids, leaf, flag, removeChild, section, textIn } from "../codec-tree";
 import type { PfSchema } from "../version";
@@ -168,12 +169,14 @@ export function upsertFilterRule(doc: PfConfigDoc, spec: FilterRuleSpec, schema:
     const at = targetIndex(filter, spec, undefined);
     // firewall_rules_edit.php: shift_separators(-1) for the top, else the index of the rule it follows
     shiftSeparators(doc, spec.interface, "top" in spec.position ? -1 : interfaceIndexBefore(filter, at, spec.interface), false, log);
+    want.children = stampedChildren(doc, kids(want), undefined);
     insertChild(filter, want, at);
     log.note("created");
     return log.result();
   }
-  if (fingerprint(existing) !== fingerprint(want)) {
-    existing.children = want.children;
+  // created/updated are the save's stamps, not the rule: compared without them, a changed rule keeps `created`.
+  if (fingerprint({ ...existing, children: withoutStamps(existing) }) !== fingerprint(want)) {
+    existing.children = stampedChildren(doc, kids(want), existing);
     log.note("fields updated");
   }
   const list = kids(filter);

@@ -1,6 +1,7 @@
 // Outbound NAT (firewall_nat_out.inc saveNAToutMode()/saveoutNATrule()): mode hybrid + one manual rule per inside
 // subnet translating to the WAN CARP VIP. Target schema per version: 2.7.0 writes <target>IP</target>
 // only; 2.7.1+ (upgrade_229_to_230) adds <target_subnet></target_subnet>. Identity: the descr marker.
+import { stampedChildren, withoutStamps } from "./revision-entry";
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, section, textIn } from "../codec-tree";
 import type { PfSchema } from "../version";
@@ -75,12 +76,14 @@ export function upsertOutboundNat(doc: PfConfigDoc, spec: OutboundNatSpec, schem
   const want = build(doc, spec, schema);
   const existing = findOurs(doc, spec.key);
   if (existing === undefined) {
+    want.children = stampedChildren(doc, kids(want), undefined);
     insertChild(o, want, natTargetIndex(doc, o, spec, undefined));
     log.note("created");
     return log.result();
   }
-  if (!same(existing, want)) {
-    existing.children = want.children;
+  // created/updated are the save's stamps, not the rule: compared without them, a changed rule keeps `created`.
+  if (!same({ ...existing, children: withoutStamps(existing) }, want)) {
+    existing.children = stampedChildren(doc, kids(want), existing);
     log.note("fields updated");
   }
   // Kept before the manual rules: a rule a human inserted above ours later is moved below it again.

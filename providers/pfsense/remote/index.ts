@@ -5,3 +5,4 @@ export { submitEdit, protocolStats, resetProtocolStats, setProtocolHooks, setBat
 export { runBatch, MAX_ATTEMPTS } from "./session";
 export { buildInstallScript, parseInstallReport, revisionDescription, CONFIG_PATH } from "./install-script";
 export { assertSupportedVersion, assertSameVersion, configVersionOf, schemaGeneration } from "./version-gate";
+export { setSyncSettleMs, SYNC_SETTLE_MS } from "./settle";

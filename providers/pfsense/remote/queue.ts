@@ -37,7 +37,7 @@ export function protocolState(): ProtocolState {
   const g = globalThis as unknown as Record<string, ProtocolState | undefined>;
   let s = g[KEY];
   if (!s) {
-    s = { queues: new Map(), stats: { batches: 0, installs: 0, applies: 0, conflicts: 0, roundTrips: 0 }, hooks: {}, batching: true };
+    s = { queues: new Map(), stats: { batches: 0, installs: 0, applies: 0, conflicts: 0, reapplies: 0, roundTrips: 0 }, hooks: {}, batching: true };
     g[KEY] = s;
   }
   return s;
@@ -103,7 +103,7 @@ export function protocolStats(): BatchStats {
 }
 
 export function resetProtocolStats(): void {
-  Object.assign(protocolState().stats, { batches: 0, installs: 0, applies: 0, conflicts: 0, roundTrips: 0 });
+  Object.assign(protocolState().stats, { batches: 0, installs: 0, applies: 0, conflicts: 0, reapplies: 0, roundTrips: 0 });
 }
 
 /** Tests and benchmarks only. */

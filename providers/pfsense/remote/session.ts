@@ -3,7 +3,8 @@
 import { createHash, randomBytes } from "crypto";
 import { buildConfigXml } from "../codec";
 import type { PfConfigDoc } from "../codec";
-import { cloneElement } from "../codec-tree";
+import { cloneElement, getPath, textIn } from "../codec-tree";
+import { protocolSyncSettleMs } from "./settle";
 import type { SshHost } from "../../ssh/types";
 import { redactedError } from "../../ssh/redact";
 import { messageOf } from "../../error-message";
@@ -102,8 +103,21 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
     if (!report.ok) throw new Error(failureMessage(opts.hostLabel, report));
     count(stats, "applies");
     await hooks?.afterInstall?.(opts.hostKey, attempt);
+    // A node that receives XMLRPC syncs can lose this install to one: pfSense's xmlrpc.php loads $config when its
+    // includes run (before it takes lock('xmlrpc')), merges the primary's sections into that copy and writes it
+    // back whole, so a sync that loaded before our install and writes after it reverts everything we wrote (our
+    // interfaces and pfsync settings on the secondary included). No lock of ours can exclude that (the load happens
+    // outside any lock), so the write is verified instead: after a settle window longer than a sync's load-to-write
+    // time, config.xml is read back and every edit of the batch is replayed on it (edits are idempotent). If the
+    // replay changes anything, a sync reverted us and the batch is installed again on the fresh document (the
+    // sync's own changes kept). A sync that starts after our install loads our config and keeps it.
+    if (!isSyncSource(doc)) await sleep(protocolSyncSettleMs());
     const after = parseBoxConfig((await host.readFile(CONFIG_PATH)).toString("utf8"), opts.hostLabel);
     count(stats, "roundTrips");
+    if (reverted(after, landed)) {
+      count(stats, "reapplies");
+      continue;
+    }
     return outcomes.map((o, i) => {
       if (!o.ok) return o;
       const problem = edits[i].verify?.(after);
@@ -113,9 +127,31 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
     });
   }
   throw new Error(
-    `${opts.hostLabel}: config.xml kept changing while we wrote it (${MAX_ATTEMPTS} attempts): ` +
+    `${opts.hostLabel}: config.xml kept changing (or our install kept being reverted by XMLRPC syncs) while we wrote it (${MAX_ATTEMPTS} attempts): ` +
       `another writer is busy; retry when it is done`,
   );
+}
+
+/** The primary of an HA pair sends XMLRPC syncs (hasync/synchronizetoip set): nobody syncs into it. */
+function isSyncSource(doc: PfConfigDoc): boolean {
+  const h = getPath(doc.root, "hasync/synchronizetoip");
+  return (textIn(doc, h) ?? "").trim() !== "";
+}
+
+/** True when replaying the landed edits on the document read back changes it: our install was reverted. */
+function reverted(after: PfConfigDoc, landed: ConfigEdit[]): boolean {
+  const replay: PfConfigDoc = { ...after, root: cloneElement(after.root) };
+  const before = snapshotSections(replay);
+  try {
+    for (const e of landed) e.edit(replay);
+  } catch {
+    return false; // the edit no longer fits (e.g. a human's clash): verify() reports it
+  }
+  return touchedSections(before, replay).sections.length > 0;
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
 }
 
 interface ExecOutcome {

@@ -42,6 +42,8 @@ export interface BatchStats {
   installs: number;
   applies: number;
   conflicts: number;
+  /** Installs reverted by an XMLRPC sync (seen on the read-back) and installed again. */
+  reapplies: number;
   roundTrips: number;
 }
 
