@@ -3,19 +3,43 @@
 // Pulumi's dynamic-provider host over gRPC, on this lab instance (PFHA_LAB_ID). In order: a failure injected mid-run
 // (the engine stops, nothing later runs, the next up converges), a no-op up, an edit (updates only), a hand edit on
 // an OVS host and on a firewall (refresh shows the drift, the next up repairs it), then destroy (nothing of ours left).
+// After the converge, the hosts' real state is checked in depth: the OVS fabric, every element of each firewall's
+// plan read back from config.xml, the secondary as XMLRPC sync writes it, and pfSense's own apply stage by stage.
 // The seed topologies with VMs (two-nic, wan-lan-sync, wan-lan-dmz-sync30) need Proxmox's API and four-node needs
 // four Proxmox nodes: the lab hosts only the dev stack's shape.
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
-import { TestEngine, type RunResult } from "../support/pulumi-engine";
+import { TestEngine, unwrap, type RunResult } from "../support/pulumi-engine";
+import { changesOf, eventsSettled, labRecord, reseedFirewall } from "../support/pfsense-lab";
+import { clusterFromProgramConfig } from "../../config/load";
+import type { ClusterConfig, FirewallRole } from "../../config/types";
+import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../components/plan";
+import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
+import { child, getPath, textIn } from "../../providers/pfsense/codec-tree";
+import {
+  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readGateway, readOffloading, readHaSync, readInterface, readIpv6, readOutboundNat, xmlrpcPortOf,
+} from "../../providers/pfsense/elements";
+import { schemaOf } from "../../providers/pfsense/version";
 
 jest.setTimeout(1800000);
 const LAB_ID = String(Number(process.env.PFHA_LAB_ID ?? 0));
 const ROOT = path.join(__dirname, "..", "..");
 const SECRETS = { "pfsense-ha:carpPassword": "engine-e2e-carp-7", "pfsense-ha:xmlrpcPassword": "engine-e2e-xmlrpc-8" };
 const BRIDGES = ["vmbr0", "vmbr1", "vmbr2"];
+const FW: Record<FirewallRole, string> = { primary: "fw1", secondary: "fw2" };
+/** Each stage's apply as the lab's firewalls record it below pfSense's code: the FreeBSD command or extension call
+ * the stage's pfSense function makes (interface_configure, system_routing_configure, interface_carp_configure,
+ * interfaces_sync_setup, filter_configure_sync, services_dhcpd_configure). */
+const STAGE_APPLY: [string, RegExp][] = [
+  ["interfaces", /^pfSense_interface_setaddress vtnet\d+ /],
+  ["gateway routing", /^route add -inet default /],
+  ["VIPs", /^ifconfig vtnet\d+ vhid \d+ /],
+  ["HA sync", /^ifconfig pfsync0 syncdev /],
+  ["rules and NAT", /^pfctl -o basic -f \/tmp\/rules\.debug$/],
+  ["DHCP", /^dhcpd /],
+];
 
 function devConfig(): Record<string, unknown> {
   const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
@@ -35,6 +59,62 @@ async function sh(inv: LabInventory, host: string, script: string): Promise<stri
   return r.stdout;
 }
 
+/** The cluster the program builds from this config (object values as the CLI hands them: JSON text). */
+function clusterOf(config: Record<string, unknown>): ClusterConfig {
+  const asCli = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  return clusterFromProgramConfig(asCli, "dev", ROOT);
+}
+
+/** What an element reads back as from config.xml (undefined = absent), in the plan's terms. */
+function readBack(doc: PfConfigDoc, item: PlanItem): unknown {
+  switch (item.kind) {
+    case "interface": {
+      const found = readInterface(doc, item.spec.name);
+      return found && item.spec.ipv6 !== undefined ? { ...found, ipv6: readIpv6(doc, item.spec.name) } : found;
+    }
+    case "carpVip":
+      return readCarpVip(doc, item.spec.uniqid);
+    case "haSync": {
+      // the XMLRPC port is not stored in <hasync>: it is the webGUI's, as pfSense's XMLRPC client computes it
+      const found = readHaSync(doc, schemaOf(doc));
+      if (found?.xmlrpc && item.spec.xmlrpc?.webguiPort !== undefined) found.xmlrpc.webguiPort = xmlrpcPortOf(doc);
+      return found;
+    }
+    case "alias":
+      return readAlias(doc, item.spec.name);
+    case "filterRule":
+      return readFilterRule(doc, item.spec.tracker);
+    case "outboundNat":
+      return readOutboundNat(doc, item.spec.key);
+    case "dhcpFailover":
+      return readDhcpFailover(doc, item.spec.interface);
+    case "gateway":
+      return readGateway(doc, item.spec.name);
+    case "offloading":
+      return readOffloading(doc);
+  }
+}
+
+/** The plan's spec in the shape its reader returns. */
+function expected(item: PlanItem): unknown {
+  const resolved = substituteSecrets(item, { carpPassword: SECRETS["pfsense-ha:carpPassword"], xmlrpcPassword: SECRETS["pfsense-ha:xmlrpcPassword"] });
+  // the readers cannot see what config.xml does not store (sync flag = blockpriv/bogons untouched; DHCP role/skew)
+  const drop = resolved.kind === "interface" ? ["sync"] : resolved.kind === "dhcpFailover" ? ["role", "advskew"] : [];
+  return Object.fromEntries(Object.entries(resolved.spec).filter(([k]) => !drop.includes(k)));
+}
+
+/** Everything the run writes, to show that a no-op up leaves the hosts byte-identical. */
+async function hostFiles(inv: LabInventory): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const h of ["pve1", "pve2"]) out[h] = await sh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null; ovs-vsctl show");
+  // config.xml and what pfSense changed (its background event scripts done first: their completion lines come late)
+  for (const h of ["fw1", "fw2"]) {
+    await eventsSettled(inv, h);
+    out[h] = (await sh(inv, h, "cat /cf/conf/config.xml")) + changesOf(labRecord(inv, h)).join("\n");
+  }
+  return out;
+}
+
 describe("the dev stack through Pulumi's language runtime and dynamic-provider host", () => {
   let inv: LabInventory;
   let engine: TestEngine;
@@ -43,10 +123,13 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
   beforeAll(async () => {
     inv = loadInventory(Number(LAB_ID));
     engine = new TestEngine({ stack: "dev", config: devConfig(), secretKeys: Object.keys(SECRETS), env: { PFHA_LAB_ID: LAB_ID } });
-    // Start from hosts without anything of ours (an earlier run may have left the fabric).
+    // Start from hosts without anything of ours (an earlier run may have left the fabric) and factory-fresh
+    // firewalls with empty command records.
     for (const h of ["pve1", "pve2"]) {
       await sh(inv, h, `for b in ${BRIDGES.join(" ")}; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.new /etc/network/interfaces.d/pfsense-ha`);
     }
+    await reseedFirewall(inv, "fw1", "fw2");
+    await reseedFirewall(inv, "fw2", "fw1");
   });
 
   test("preview: every resource is a create, nothing runs on the hosts", async () => {
@@ -79,6 +162,87 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     expect(await sh(inv, "fw2", "cat /cf/conf/config.xml")).toContain("<subnet>172.16.10.1</subnet>");
   });
 
+  test("the converged state lists its dependencies before each resource (the engine's create order)", () => {
+    const urns = engine.state.resources.map((r) => r.urn);
+    for (const r of engine.state.resources) {
+      for (const d of r.dependencies) expect({ r: short(r.urn), dependsOn: short(d), before: urns.indexOf(d) < urns.indexOf(r.urn) }).toEqual({ r: short(r.urn), dependsOn: short(d), before: true });
+    }
+  });
+
+  test("OVS fabric on both Proxmox nodes: bridges, VXLAN ports with the configured keys, persisted; the output names the real ports", async () => {
+    const vxlan = unwrap(engine.state.outputs.vxlan) as Record<string, { ports: Record<string, string[]> }>;
+    for (const h of ["pve1", "pve2"]) {
+      for (const br of BRIDGES) {
+        await sh(inv, h, `ovs-vsctl br-exists ${br}`);
+        expect(await sh(inv, h, "cat /etc/network/interfaces")).toMatch(new RegExp(`iface ${br}\\b[^\\n]*\\n(?:[ \\t]+[^\\n]*\\n)*?[ \\t]+ovs_type OVSBridge`));
+      }
+      const keys = await sh(inv, h, "ovs-vsctl --bare --columns=options find Interface type=vxlan");
+      for (const k of ["1000", "1001", "1002"]) expect(keys).toContain(`key=${k}`);
+      const names = (await sh(inv, h, "ovs-vsctl --bare --columns=name find Interface type=vxlan")).split(/\s+/).filter(Boolean).sort();
+      expect(Object.values(vxlan).flatMap((v) => v.ports[h]).sort()).toEqual(names);
+    }
+  });
+
+  test.each(["primary", "secondary"] as const)("%s's config.xml holds every element of its plan, exactly once", async (role) => {
+    const cluster = clusterOf(devConfig());
+    const doc = parseConfigXml(await sh(inv, FW[role], "cat /cf/conf/config.xml"));
+    const plan = firewallPlanOf(cluster, cluster.name, role);
+    expect(plan.map((i) => i.kind)).toEqual(expect.arrayContaining(["interface", "gateway", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "dhcpFailover"]));
+    for (const item of plan) expect({ key: item.key, value: readBack(doc, item) }).toEqual({ key: item.key, value: expected(item) });
+    // exactly the plan's VIPs; the sync rules first on the sync interface; hybrid outbound NAT
+    const vips = getPath(doc.root, "virtualip")?.children?.filter((e) => e.tag === "vip") ?? [];
+    expect(vips.map((v) => textIn(doc, child(v, "uniqid"))).sort()).toEqual(plan.flatMap((i) => (i.kind === "carpVip" ? [i.spec.uniqid] : [])).sort());
+    expect(textIn(doc, getPath(doc.root, "nat/outbound/mode"))).toBe("hybrid");
+    const syncIf = cluster.networks.find((n) => n.role === cluster.hasync.syncNetwork)?.pfsenseInterface;
+    const rules = (getPath(doc.root, "filter")?.children ?? []).filter((r) => r.tag === "rule" && textIn(doc, child(r, "interface")) === syncIf);
+    expect(rules.slice(0, 2).map((r) => textIn(doc, child(r, "tracker")))).toEqual(plan.flatMap((i) => (i.kind === "filterRule" ? [i.spec.tracker] : [])));
+  });
+
+  test("the nodes mirror each other as XMLRPC sync would: skews +100, swapped peers, XMLRPC only on the primary", async () => {
+    const fw1 = await sh(inv, "fw1", "cat /cf/conf/config.xml");
+    const fw2 = await sh(inv, "fw2", "cat /cf/conf/config.xml");
+    expect(fw1.match(/<advskew>\d+<\/advskew>/g)).toEqual(["<advskew>0</advskew>", "<advskew>0</advskew>"]);
+    expect(fw2.match(/<advskew>\d+<\/advskew>/g)).toEqual(["<advskew>100</advskew>", "<advskew>100</advskew>"]);
+    expect(fw1).toContain("<pfsyncpeerip>172.16.255.2</pfsyncpeerip>");
+    expect(fw1).toContain("<synchronizetoip>172.16.255.2</synchronizetoip>");
+    expect(fw2).toContain("<pfsyncpeerip>172.16.255.1</pfsyncpeerip>");
+    expect(fw2).not.toContain("<synchronizetoip>");
+    expect(fw1).toContain("<failover_peerip>172.16.10.3</failover_peerip>");
+    expect(fw2).toContain("<failover_peerip>172.16.10.2</failover_peerip>");
+    expect(fw2).not.toContain(SECRETS["pfsense-ha:xmlrpcPassword"]);
+  });
+
+  test.each(["fw1", "fw2"])("%s has the WAN upstream gateway as its default route and the DHCP range inside the LAN subnet", async (host) => {
+    const x = await sh(inv, host, "cat /cf/conf/config.xml");
+    const doc = parseConfigXml(x);
+    // the same gateway on both nodes (what XMLRPC sync copies with synchronizestaticroutes)
+    // (the 24.x tree's own apply also stores the WAN's dynamic gateways WAN_DHCP/WAN_DHCP6 between ours and the default)
+    expect(x).toContain(
+      ["\t<gateways>", "\t\t<gateway_item>", "\t\t\t<interface>wan</interface>", "\t\t\t<gateway>192.0.2.1</gateway>", "\t\t\t<name>PFHA_WANGW</name>",
+        "\t\t\t<weight>1</weight>", "\t\t\t<ipprotocol>inet</ipprotocol>", "\t\t\t<descr><![CDATA[[pfsense-ha]PFHA_WANGW pfsense-ha: upstream gateway of wan]]></descr>", "\t\t\t<gw_down_kill_states></gw_down_kill_states>",
+        "\t\t</gateway_item>"].join("\n"),
+    );
+    expect(x).toContain(["\t\t<defaultgw4>PFHA_WANGW</defaultgw4>", "\t</gateways>"].join("\n"));
+    expect(textIn(doc, getPath(doc.root, "interfaces/wan/gateway"))).toBe("PFHA_WANGW");
+    expect(textIn(doc, getPath(doc.root, "dhcpd/lan/range/from"))).toBe("172.16.10.100");
+    expect(textIn(doc, getPath(doc.root, "dhcpd/lan/range/to"))).toBe("172.16.10.199");
+    expect(x).not.toContain("192.168.1.100"); // the factory range is gone
+  });
+
+  test.each(["fw1", "fw2"])("%s applied stage by stage: interfaces, gateway routing, VIPs, HA sync, rules and NAT, DHCP", async (host) => {
+    // Each stage's apply is found after the previous stage's first one (later stages re-apply earlier sections
+    // too: the gateway re-applies the WAN, whose interface_configure() restarts the DHCP server).
+    const log = changesOf(labRecord(inv, host));
+    let at = -1;
+    const found = STAGE_APPLY.map(([stage, sig]) => {
+      at = log.findIndex((c, i) => i > at && sig.test(c));
+      return `${stage}: ${at >= 0 ? "applied" : "missing"}`;
+    });
+    expect(found).toEqual(STAGE_APPLY.map(([stage]) => `${stage}: applied`));
+    const record = await sh(inv, host, "cat /var/log/pfha-lab/apply.log");
+    for (const secret of Object.values(SECRETS)) expect(record).not.toContain(secret);
+  });
+
   test("the state: small, providers stored as references, secrets only as ciphertext", () => {
     const cp = engine.checkpoint();
     expect(cp.length).toBeLessThan(2 * 1024 * 1024);
@@ -89,10 +253,12 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     expect(cp).toContain('"ciphertext"');
   });
 
-  test("a second up changes nothing", async () => {
+  test("a second up changes nothing: every step a same, the hosts byte-identical", async () => {
+    const before = await hostFiles(inv);
     const r = await engine.up();
     expectOk(r);
     expect(ops(r)).toEqual({ same: 38 });
+    expect(await hostFiles(inv)).toEqual(before);
   });
 
   test("an edit (the LAN's description) is updates only", async () => {

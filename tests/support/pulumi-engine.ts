@@ -77,6 +77,9 @@ export interface RunResult {
   programMs: number;
   /** CPU time (user + system) of the program's run process, ms. */
   programCpuMs: number;
+  /** What the CLI would show or keep of the run: the program's and the provider host's stdout and stderr, every
+   * engine log message, and the error. */
+  console: string;
 }
 
 export interface EngineOptions {
@@ -138,6 +141,8 @@ function runtimeEnv(dir: string): Record<string, string> {
 // --- the provider host (one per deployment, like the engine's plugin host) -------------------------------------
 
 class ProviderHost {
+  /** Everything the host printed (stdout after its port line, and stderr). */
+  output = "";
   private constructor(private readonly proc: ChildProcess, readonly client: any) {}
 
   static async start(engineAddr: string, env: NodeJS.ProcessEnv): Promise<ProviderHost> {
@@ -151,6 +156,9 @@ class ProviderHost {
     });
     const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const host = new ProviderHost(proc, client);
+    host.output = stderr;
+    proc.stdout?.on("data", (d: Buffer) => (host.output += d.toString()));
+    proc.stderr?.on("data", (d: Buffer) => (host.output += d.toString()));
     const req = new provproto.ConfigureRequest();
     req.setArgs(toStruct({}));
     req.setAcceptsecrets(true);
@@ -273,9 +281,11 @@ export class TestEngine {
     const t0 = Date.now();
     let programMs: number;
     let programCpuMs: number;
+    let printed = "";
     try {
       this.host = await ProviderHost.start(addr, this.env());
       const exit = await this.runProgram(addr, preview, config);
+      printed = exit.stdout + exit.stderr;
       programMs = Date.now() - t0;
       programCpuMs = exit.cpuMs;
       if (exit.code !== 0 && !failure) {
@@ -297,6 +307,7 @@ export class TestEngine {
         }
       }
     } finally {
+      this.hostOutput = this.host?.output ?? "";
       await this.host?.stop();
       this.host = undefined;
       server.forceShutdown();
@@ -308,10 +319,12 @@ export class TestEngine {
       const kept = old.resources.filter((r) => !doneUrns.has(r.urn) && !deleted.has(r.urn));
       this.state = { resources: [...done, ...kept], pendingDeletes: pendingDeletes.filter((r) => !deleted.has(r.urn) || doneUrns.has(r.urn)), outputs: failure ? old.outputs : stackOutputs };
     }
-    return { ok: !failure, error: failure, steps, state: this.state, logs, programMs, programCpuMs };
+    const consoleText = [printed, this.hostOutput, ...logs.map((l) => l.message), failure ?? ""].join("\n");
+    return { ok: !failure, error: failure, steps, state: this.state, logs, programMs, programCpuMs, console: consoleText };
   }
 
   private host?: ProviderHost;
+  private hostOutput = "";
 
   /** One custom resource: the engine's step generation and execution. */
   private async step(
@@ -422,12 +435,13 @@ export class TestEngine {
         }
       }
     } finally {
+      this.hostOutput = this.host?.output ?? "";
       await this.host?.stop();
       this.host = undefined;
       server.forceShutdown();
     }
     this.state = { ...this.state, resources: next };
-    return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0, programCpuMs: 0 };
+    return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0, programCpuMs: 0, console: `${this.hostOutput}\n${failure ?? ""}` };
   }
 
   /** pulumi destroy: every resource deleted, dependents first; stops at the first failure. */
@@ -449,12 +463,13 @@ export class TestEngine {
         }
       }
     } finally {
+      this.hostOutput = this.host?.output ?? "";
       await this.host?.stop();
       this.host = undefined;
       server.forceShutdown();
     }
     this.state = { resources: left, pendingDeletes: [], outputs: left.length ? this.state.outputs : {} };
-    return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0, programCpuMs: 0 };
+    return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0, programCpuMs: 0, console: `${this.hostOutput}\n${failure ?? ""}` };
   }
 
   /** The checkpoint as the engine writes it: secret values as {sig, ciphertext}, everything else plain. */
@@ -472,7 +487,9 @@ export class TestEngine {
         stack: `organization/${this.project}/${this.opts.stack}`,
         latest: {
           resources: this.state.resources.map((r) => ({
-            urn: r.urn, custom: r.custom, id: r.id, type: r.type, inputs: seal(r.inputs, r.secretKeys), outputs: seal(r.outputs, r.secretKeys),
+            urn: r.urn, custom: r.custom, id: r.id, type: r.type, inputs: seal(r.inputs, r.secretKeys),
+            // the stack's outputs are its root resource's outputs, secret ones encrypted
+            outputs: r.type === STACK_TYPE ? seal(this.state.outputs, []) : seal(r.outputs, r.secretKeys),
             parent: r.parent, dependencies: r.dependencies,
           })),
         },
@@ -491,7 +508,7 @@ export class TestEngine {
     return resp;
   }
 
-  private async runProgram(addr: string, preview: boolean, config: Record<string, unknown>): Promise<{ code: number; stderr: string; cpuMs: number }> {
+  private async runProgram(addr: string, preview: boolean, config: Record<string, unknown>): Promise<{ code: number; stdout: string; stderr: string; cpuMs: number }> {
     const dir = this.opts.programDir ?? ROOT;
     const args = [path.join(PULUMI, "cmd", "run"), "--monitor", addr, "--engine", addr, "--organization", "organization",
       "--project", this.project, "--stack", this.opts.stack, "--pwd", dir, "--root-directory", dir, "--parallel", "48"];
@@ -509,12 +526,13 @@ export class TestEngine {
     const script = `"$0" "$@"; rc=$?; times >&2; exit $rc`;
     const proc = spawn("bash", ["-c", script, process.execPath, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
-    proc.stdout?.on("data", () => undefined);
+    let stdout = "";
+    proc.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
     proc.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number>((r) => proc.once("exit", (c) => r(c ?? 1)));
     const t = stderr.trim().split("\n").pop()?.match(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/);
     const cpuMs = t ? Math.round((Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4])) * 1000) : 0;
-    return { code, stderr, cpuMs };
+    return { code, stdout, stderr, cpuMs };
   }
 
   private async serve(h: {
