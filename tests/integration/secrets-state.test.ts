@@ -1,21 +1,22 @@
-// Secrets audit of the whole program on the lab: index.ts with Pulumi.dev.yaml runs under the engine harness with
-// distinctive CARP/XMLRPC passwords and the lab client key's CONTENT as pfsense-ha:sshPrivateKey (the key file path
-// in the inventory copy points nowhere, so every SSH login proves the key travelled as the secret). Then none of
-// those values may appear in: the checkpoint as the real engine would write it (plaintext for everything not marked
-// secret, __provider included), the stack outputs, the console output of the runs (up, failed update, destroy), any
-// file under the lab hosts' /var/log, /cf/conf (except pfSense's config.xml and its backups, where pfSense stores
-// the passwords by design) and /etc/network afterwards, nor the error of a forced failure (an injected apply
-// failure, a refused SSH key).
+// Secrets audit of the whole program on the lab, through the real parts of a deployment: index.ts run by Pulumi's
+// Node language runtime and every dynamic resource by Pulumi's dynamic-provider host (tests/support/pulumi-engine.ts),
+// with distinctive CARP/XMLRPC passwords and the lab client key's CONTENT as pfsense-ha:sshPrivateKey (the key file
+// path in the inventory copy points nowhere, so every SSH login proves the key travelled as the secret). Then none
+// of those values may appear in: the checkpoint as the engine writes it (plaintext for everything not marked secret,
+// __provider included), the stack outputs, what the runs printed (up, failed update, destroy: the program's and the
+// provider host's output and every engine log message), any file under the lab hosts' /var/log, /cf/conf (except
+// pfSense's config.xml and its backups, where pfSense stores the passwords by design) and /etc/network afterwards,
+// nor the error of a forced failure (an injected apply failure, a refused SSH key).
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import type { EngineRun } from "../support/engine";
-import { checkpointOf, leakedSecrets, type SecretOutputOptions } from "../support/checkpoint";
+import { TestEngine, unwrap, type RunResult } from "../support/pulumi-engine";
+import { reseedFirewall } from "../support/pfsense-lab";
 import { loadInventory, labExec, type LabInventory } from "../../lab/inventory";
 
-jest.setTimeout(600000);
+jest.setTimeout(1200000);
 const LAB_ID = Number(process.env.PFHA_LAB_ID ?? 0);
 const ROOT = path.join(__dirname, "..", "..");
 const CARP = "audit-CARP-7f3q9Zx1";
@@ -24,16 +25,13 @@ const HOSTS = ["pve1", "pve2", "fw1", "fw2"];
 const SCANNED_DIRS = ["/var/log", "/cf/conf", "/etc/network"];
 /** Where pfSense itself keeps the CARP/XMLRPC passwords: config.xml and its history copies. */
 const BY_DESIGN = /^\/cf\/conf\/(config\.xml|backup\/[^/]+\.xml)$/;
+const SECRET_KEYS = ["pfsense-ha:carpPassword", "pfsense-ha:xmlrpcPassword", "pfsense-ha:sshPrivateKey"];
 
-/** Node's own process object: Module._load bypasses jest's module registry, which hands tests a sandbox copy. */
-const REAL_PROCESS = (require("module") as { _load(name: string): NodeJS.Process })._load("process");
-
-interface RunResult {
-  run?: EngineRun;
-  error?: Error;
-  secretOutputs: SecretOutputOptions;
-  /** Everything the run wrote to the console, and the text of unhandled rejections. */
-  console: string;
+/** Which of `secrets` occur in `text` (as written, and JSON-escaped: a key's newlines are \n in a JSON file). */
+function leakedSecrets(text: string, secrets: Record<string, string>): string[] {
+  return Object.entries(secrets)
+    .filter(([, s]) => text.includes(s) || text.includes(JSON.stringify(s).slice(1, -1)))
+    .map(([name]) => name);
 }
 
 describe("secrets stay secret: state, outputs, logs, host files, errors", () => {
@@ -41,16 +39,17 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
   let tmp: string;
   let key: string;
   let secrets: Record<string, string>;
-  let config: Record<string, string>;
+  let config: Record<string, unknown>;
+  let engine: TestEngine;
   let first: RunResult;
   let destroyed = false;
 
-  function stackConfig(sshKey: string, inventoryPath: string, cluster?: (c: Record<string, unknown>) => void): Record<string, string> {
+  function stackConfig(sshKey: string, inventoryPath: string, cluster?: (c: Record<string, unknown>) => void): Record<string, unknown> {
     const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
     const c = doc.config["pfsense-ha:cluster"] as Record<string, unknown>;
     cluster?.(c);
     return {
-      ...Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+      ...doc.config,
       "pfsense-ha:labInventory": inventoryPath,
       "pfsense-ha:carpPassword": CARP,
       "pfsense-ha:xmlrpcPassword": XMLRPC,
@@ -58,55 +57,7 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
     };
   }
 
-  async function up(cfg: Record<string, string>, opts: { prior?: EngineRun["state"]; empty?: boolean } = {}): Promise<RunResult> {
-    const out: RunResult = { secretOutputs: {}, console: "" };
-    const seen: string[] = [];
-    const spies = (["log", "info", "warn", "error", "debug"] as const).map((m) =>
-      jest.spyOn(console, m).mockImplementation((...args: unknown[]) => {
-        seen.push(args.map((a) => (typeof a === "string" ? a : a instanceof Error ? `${a.message}\n${a.stack ?? ""}` : JSON.stringify(a))).join(" "));
-      }),
-    );
-    // A failed resource also rejects the SDK's output promises of everything that depends on it, unhandled: keep
-    // their text (it is checked for secrets too) instead of letting them fail whichever test runs next.
-    const onRejection = (reason: unknown) => seen.push(reason instanceof Error ? `${reason.message}\n${reason.stack ?? ""}` : String(reason));
-    // Jest's listener sits on the real process (the test's `process` is a sandbox copy) and would fail the current
-    // test with them: set aside for the run, restored after, as jest-circus itself does around a test file.
-    const real = REAL_PROCESS;
-    const jestListeners = real.rawListeners("unhandledRejection") as ((...a: unknown[]) => void)[];
-    real.removeAllListeners("unhandledRejection");
-    real.on("unhandledRejection", onRejection);
-    try {
-      await jest.isolateModulesAsync(async () => {
-        const { runUnderEngine } = require("../support/engine") as typeof import("../support/engine");
-        const { recordSecretOutputOptions } = require("../support/checkpoint") as typeof import("../support/checkpoint");
-        try {
-          out.run = await runUnderEngine({
-            program: () => {
-              out.secretOutputs = recordSecretOutputOptions();
-              return opts.empty ? {} : require("../../index");
-            },
-            project: "pfsense-ha",
-            stack: "dev",
-            config: cfg,
-            secretConfigKeys: ["pfsense-ha:carpPassword", "pfsense-ha:xmlrpcPassword", "pfsense-ha:sshPrivateKey"],
-            prior: opts.prior,
-          });
-        } catch (e) {
-          out.error = e instanceof Error ? e : new Error(String(e));
-        } finally {
-          const ssh = require("../../providers/ssh") as typeof import("../../providers/ssh");
-          await ssh.closeAllHosts();
-        }
-      });
-      await new Promise((r) => setTimeout(r, 100)); // let the SDK's last rejections surface
-    } finally {
-      real.off("unhandledRejection", onRejection);
-      for (const l of jestListeners) real.on("unhandledRejection", l);
-      for (const s of spies) s.mockRestore();
-    }
-    out.console = seen.join("\n");
-    return out;
-  }
+  const newEngine = (cfg: Record<string, unknown>) => new TestEngine({ stack: "dev", config: cfg, secretKeys: SECRET_KEYS, env: { PFHA_LAB_ID: String(LAB_ID) } });
 
   async function sh(host: string, script: string, stdin?: string): Promise<string> {
     const r = await labExec(inv, host, script, { stdin });
@@ -138,52 +89,49 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
     const doc = JSON.parse(fs.readFileSync(path.join(inv.stateDir, "inventory.json"), "utf8")) as Record<string, unknown>;
     fs.writeFileSync(path.join(tmp, "inventory.json"), JSON.stringify({ ...doc, clientKeyPath: path.join(tmp, "no-such-key") }));
     config = stackConfig(key, path.join(tmp, "inventory.json"));
-    for (const h of ["fw1", "fw2"]) {
-      await sh(h, `php /usr/local/share/pfha-lab/seed.php ${h} ${h === "fw1" ? "fw2" : "fw1"} >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail /tmp/config.cache && mkdir -p /cf/conf/backup /var/log/pfha-lab && touch /var/log/pfha-lab/apply.log`);
-    }
-    first = await up(config);
+    await reseedFirewall(inv, "fw1", "fw2");
+    await reseedFirewall(inv, "fw2", "fw1");
+    engine = newEngine(config);
+    first = await engine.up();
   });
 
   afterAll(async () => {
     if (inv) {
       await sh("fw1", "rm -rf /tmp/pfha-lab-fail").catch(() => undefined);
       // Leave the lab as found: destroy what the first run built.
-      if (first?.run && !destroyed) await up(config, { prior: first.run.state, empty: true });
+      if (engine && !destroyed) await engine.destroy();
     }
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   test("the run succeeds, and every secret reached the resources (so the checks below can fail)", () => {
-    expect(first.error).toBeUndefined();
-    const run = first.run as EngineRun;
-    const everythingPlain = JSON.stringify(run.registrations.map((r) => r.inputs));
+    expect({ ok: first.ok, error: first.error }).toEqual({ ok: true, error: undefined });
+    const everythingPlain = JSON.stringify(engine.state.resources.map((r) => unwrap(r.inputs)));
     expect(leakedSecrets(everythingPlain, secrets).sort()).toEqual(Object.keys(secrets).sort());
   });
 
   test("the checkpoint as the engine writes it (plaintext __provider included) holds no secret", () => {
-    const run = first.run as EngineRun;
-    const checkpoint = checkpointOf(run, first.secretOutputs);
-    const dynamic = checkpoint.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"));
-    expect(dynamic.length).toBe(run.state.size);
+    const checkpoint = JSON.parse(engine.checkpoint()) as { checkpoint: { latest: { resources: { urn: string; type: string; inputs: Record<string, unknown>; outputs: Record<string, unknown> }[] } } };
+    const resources = checkpoint.checkpoint.latest.resources;
+    const dynamic = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"));
+    expect(dynamic).toHaveLength(38);
     expect(dynamic.every((r) => typeof r.inputs.__provider === "string" && typeof r.outputs.__provider === "string")).toBe(true);
-    for (const r of checkpoint.resources) {
-      expect({ urn: r.urn, leaks: leakedSecrets(JSON.stringify(r), secrets) }).toEqual({ urn: r.urn, leaks: [] });
-    }
+    for (const r of resources) expect({ urn: r.urn, leaks: leakedSecrets(JSON.stringify(r), secrets) }).toEqual({ urn: r.urn, leaks: [] });
+    // the secrets are there, encrypted
+    expect(JSON.stringify(resources)).toContain('"ciphertext"');
   });
 
   test("no provider closure captured a secret Output (the SDK would have marked __provider secret)", () => {
-    const run = first.run as EngineRun;
-    const marked = run.registrations.filter((r) => r.secretInputs.includes("__provider")).map((r) => r.urn);
-    expect(marked).toEqual([]);
+    expect(engine.state.resources.filter((r) => r.secretKeys.includes("__provider")).map((r) => r.urn)).toEqual([]);
   });
 
   test("stack outputs hold no secret", () => {
-    const run = first.run as EngineRun;
-    expect(Object.keys(run.exports).length).toBeGreaterThan(0);
-    expect(leakedSecrets(JSON.stringify(run.exports), secrets)).toEqual([]);
+    expect(Object.keys(engine.state.outputs).length).toBeGreaterThan(0);
+    expect(leakedSecrets(JSON.stringify(unwrap(engine.state.outputs)), secrets)).toEqual([]);
   });
 
-  test("the run's console output holds no secret", () => {
+  test("what the run printed holds no secret", () => {
+    expect(first.console.length).toBeGreaterThan(0);
     expect(leakedSecrets(first.console, secrets)).toEqual([]);
   });
 
@@ -196,12 +144,13 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
     });
     let failed: RunResult;
     try {
-      failed = await up(renamed, { prior: first.run?.state });
+      failed = await engine.up({ config: renamed });
     } finally {
       await sh("fw1", "rm -rf /tmp/pfha-lab-fail");
     }
-    expect(failed.error?.message).toMatch(/injected failure in pfSense_interface_deladdress\(\)/);
-    expect(leakedSecrets(`${failed.error?.message}\n${failed.error?.stack ?? ""}`, secrets)).toEqual([]);
+    expect(failed.ok).toBe(false);
+    expect(failed.error).toMatch(/injected failure in pfSense_interface_deladdress\(\)/);
+    expect(leakedSecrets(failed.error ?? "", secrets)).toEqual([]);
     expect(leakedSecrets(failed.console, secrets)).toEqual([]);
   });
 
@@ -210,19 +159,21 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", other]);
     const refusedKey = fs.readFileSync(other, "utf8");
     const refusedBody = refusedKey.split("\n").filter((l) => l !== "" && !l.startsWith("-----")).slice(1);
-    // no prior state: every resource is created, so every one logs in
-    const failed = await up(stackConfig(refusedKey, path.join(tmp, "inventory.json")));
-    expect(failed.error?.message).toMatch(/authentication failed \(server refused the configured private key/);
-    const text = `${failed.error?.message}\n${failed.error?.stack ?? ""}\n${failed.console}`;
+    // a stack with no state: every resource is created, so every one logs in
+    const failed = await newEngine(stackConfig(refusedKey, path.join(tmp, "inventory.json"))).up();
+    expect(failed.ok).toBe(false);
+    expect(failed.error).toMatch(/authentication failed \(server refused the configured private key/);
+    const text = `${failed.error ?? ""}\n${failed.console}`;
     expect(leakedSecrets(text, secrets)).toEqual([]);
     expect(leakedSecrets(text, Object.fromEntries(refusedBody.map((l, i) => [`refusedKeyLine${i + 2}`, l])))).toEqual([]);
   });
 
-  test("destroy (every delete through the serialized providers) succeeds without a secret in its output", async () => {
-    const gone = await up(config, { prior: first.run?.state, empty: true });
-    destroyed = gone.error === undefined;
-    expect(gone.error?.message).toBeUndefined();
-    expect(gone.run?.operations.filter((o) => o.op === "delete")).toHaveLength(first.run?.state.size ?? -1);
+  test("destroy (every delete through the stored providers) succeeds without a secret in what it printed", async () => {
+    const before = engine.state.resources.length;
+    const gone = await engine.destroy();
+    destroyed = gone.ok;
+    expect({ ok: gone.ok, error: gone.error }).toEqual({ ok: true, error: undefined });
+    expect(gone.steps.filter((s) => s.op === "delete")).toHaveLength(before);
     expect(leakedSecrets(gone.console, secrets)).toEqual([]);
   });
 

@@ -77,8 +77,8 @@ export interface RunResult {
   programMs: number;
   /** CPU time (user + system) of the program's run process, ms. */
   programCpuMs: number;
-  /** What the CLI would show or keep of the run: the program's and the provider host's stdout and stderr, every
-   * engine log message, and the error. */
+  /** What the CLI shows of the run by default: the program's and the provider host's stdout and stderr, the engine
+   * log messages from INFO up, and the error. */
   console: string;
 }
 
@@ -281,7 +281,7 @@ export class TestEngine {
     const t0 = Date.now();
     let programMs: number;
     let programCpuMs: number;
-    let printed = "";
+    let printed: string;
     try {
       this.host = await ProviderHost.start(addr, this.env());
       const exit = await this.runProgram(addr, preview, config);
@@ -319,7 +319,8 @@ export class TestEngine {
       const kept = old.resources.filter((r) => !doneUrns.has(r.urn) && !deleted.has(r.urn));
       this.state = { resources: [...done, ...kept], pendingDeletes: pendingDeletes.filter((r) => !deleted.has(r.urn) || doneUrns.has(r.urn)), outputs: failure ? old.outputs : stackOutputs };
     }
-    const consoleText = [printed, this.hostOutput, ...logs.map((l) => l.message), failure ?? ""].join("\n");
+    // the CLI shows the SDK's DEBUG messages only with --debug (they include every registered value, secrets too)
+    const consoleText = [printed, this.hostOutput, ...logs.filter((l) => l.severity >= 1).map((l) => l.message), failure ?? ""].join("\n");
     return { ok: !failure, error: failure, steps, state: this.state, logs, programMs, programCpuMs, console: consoleText };
   }
 
