@@ -5,8 +5,8 @@
 // an OVS host and on a firewall (refresh shows the drift, the next up repairs it), then destroy (nothing of ours left).
 // After the converge, the hosts' real state is checked in depth: the OVS fabric, every element of each firewall's
 // plan read back from config.xml, the secondary as XMLRPC sync writes it, and pfSense's own apply stage by stage.
-// The seed topologies with VMs (two-nic, wan-lan-sync, wan-lan-dmz-sync30) need Proxmox's API and four-node needs
-// four Proxmox nodes: the lab hosts only the dev stack's shape.
+// Every seed topology is previewed through the same parts in engine-topologies.test.ts; its VMs need Proxmox's API,
+// which the lab does not have, so only the dev stack's shape is deployed here.
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";

@@ -259,7 +259,15 @@ export class TestEngine {
           return this.registerResponse(urn, "", r.outputs, [], req.getAcceptsecrets());
         }
         try {
-          if (!type.startsWith(DYNAMIC_PREFIX)) throw new Error(`${urn}: the test engine runs dynamic resources only (no provider plugin for ${type})`);
+          if (!type.startsWith(DYNAMIC_PREFIX)) {
+            // A resource of a provider plugin (Proxmox's, a Go binary this engine cannot run): in a preview it is
+            // shown as the engine shows a create, its inputs as they came and every output unknown.
+            if (!preview || prior) throw new Error(`${urn}: the test engine runs dynamic resources only (no provider plugin for ${type})`);
+            steps.push({ urn, op: "create", detail: "provider plugin not run" });
+            const res: StateResource = { urn, type, custom, parent, dependencies, id: "", inputs: news, outputs: {}, secretKeys: [] };
+            done.push(res);
+            return this.registerResponse(urn, "", {}, [], req.getAcceptsecrets());
+          }
           const secretKeys = [...new Set([...Object.keys(news).filter((k) => containsSecret(news[k])), ...additionalSecrets])];
           const r = await this.step(urn, type, unwrap(news) as Props, prior, preview, steps, pendingDeletes);
           const res: StateResource = { urn, type, custom, parent, dependencies, id: r.id, inputs: r.inputs, outputs: r.outputs, secretKeys };
