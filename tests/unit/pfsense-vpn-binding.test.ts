@@ -104,14 +104,14 @@ test("delete puts the human's values back and drops the memo: the file is the hu
 test("a human who re-pointed the instance since keeps their choice on delete; an instance already on the VIP stays there", () => {
   const doc = box();
   upsertVpnBinding(doc, ovpn);
-  const ipsecEl = parseConfigXml(buildConfigXml(doc));
+  const bound = buildConfigXml(doc);
   // the human picks LAN in the GUI after the bind (the memo stays: the GUI rebuilds the element, here kept for the test)
-  const xml = buildConfigXml(doc).replace("<interface>_vip5f3a9c1e2b7d4</interface>\n\t\t\t<ipaddr>198.51.100.10</ipaddr>", "<interface>lan</interface>\n\t\t\t<ipaddr></ipaddr>");
+  const xml = bound.replace("<interface>_vip5f3a9c1e2b7d4</interface>\n\t\t\t<ipaddr>198.51.100.10</ipaddr>", "<interface>lan</interface>\n\t\t\t<ipaddr></ipaddr>");
   const moved = parseConfigXml(xml);
   removeVpnBinding(moved, ovpn);
   expect(buildConfigXml(moved)).toContain("\t\t\t<interface>lan</interface>\n\t\t\t<ipaddr></ipaddr>\n\t\t\t<local_port>1194</local_port>\n\t\t\t<description>site link</description>\n\t\t</openvpn-server>");
   // bound by hand before the stack: the memo holds the VIP, so delete leaves it on the VIP
-  const onVip = parseConfigXml(buildConfigXml(ipsecEl).replace("<pfha_previous_interface>wan</pfha_previous_interface>\n\t\t\t<pfha_previous_ipaddr></pfha_previous_ipaddr>\n", ""));
+  const onVip = parseConfigXml(bound.replace("<pfha_previous_interface>wan</pfha_previous_interface>\n\t\t\t<pfha_previous_ipaddr></pfha_previous_ipaddr>\n", ""));
   upsertVpnBinding(onVip, ovpn);
   expect(buildConfigXml(onVip)).toContain("<pfha_previous_interface>_vip5f3a9c1e2b7d4</pfha_previous_interface>\n\t\t\t<pfha_previous_ipaddr>198.51.100.10</pfha_previous_ipaddr>");
   removeVpnBinding(onVip, ovpn);
