@@ -11,7 +11,7 @@ import type { ClusterSecrets } from "../config/program";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
 import { clusterOutputsOf, type ClusterOutputs } from "./outputs";
 import { OvsBridge } from "./OvsBridge";
-import { Alias, CarpVip, DhcpFailover, FirewallRule, Gateway, HaSyncConfig, Offloading, OutboundNatRule, PfSenseInterface } from "./pfsense";
+import { Alias, CarpVip, DhcpFailover, FirewallRule, Gateway, HaSyncConfig, Offloading, OutboundNatRule, PfSenseInterface, VpnBinding } from "./pfsense";
 import { firewallPlanOf, planKeyOf, secretsUsedBy, substituteSecrets, type PlanItem, type PlanItemKind, type SecretName } from "./plan";
 import { VxlanTunnel } from "./VxlanTunnel";
 import { tunnelPortName } from "../providers/ovs/naming";
@@ -30,6 +30,7 @@ export const STAGE_OF_KIND: Record<PlanItemKind, Stage> = {
   alias: "rules",
   filterRule: "rules",
   outboundNat: "rules",
+  vpnBinding: "rules",
   dhcpFailover: "dhcp",
 };
 
@@ -92,6 +93,8 @@ function elementComponent(name: string, item: PlanItem, a: ElementArgs, opts: pu
       return new DhcpFailover(name, { ...common, spec: specOf(a.spec, "dhcpFailover") }, opts);
     case "offloading":
       return new Offloading(name, { ...common, spec: specOf(a.spec, "offloading") }, opts);
+    case "vpnBinding":
+      return new VpnBinding(name, { ...common, spec: specOf(a.spec, "vpnBinding") }, opts);
   }
 }
 

@@ -1,6 +1,7 @@
 // The plan: everything pfSense-side the stack writes on one firewall, in apply order, from the validated config.
 // Pure (no pulumi, no I/O), so the cluster, `render` and `verify` all see the same specs.
-//   interfaces (+ upstream gateways) -> CARP VIPs -> HA sync -> sync alias + sync rules -> outbound NAT -> DHCP failover
+//   interfaces (+ upstream gateways) -> CARP VIPs -> HA sync -> sync alias + sync rules -> outbound NAT -> VPNs on VIPs
+//   -> DHCP failover
 // The secondary's items are what the primary's XMLRPC sync would write there (elements/mirror.ts forNode), so
 // writing both nodes never fights the sync. Identities (CARP uniqid, rule tracker, NAT/alias marker keys) are
 // hashes of stable names (cluster name, network role, vhid, rule purpose): both nodes get the same identity,
@@ -21,7 +22,7 @@ export type PlanItem = (NodeSpec | { kind: "interface"; spec: InterfaceSpec }) &
 export type PlanItemKind = PlanItem["kind"];
 
 /** Apply order of the kinds (the cluster's stages follow it). */
-export const PLAN_KIND_ORDER: readonly PlanItemKind[] = ["interface", "gateway", "offloading", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "dhcpFailover"];
+export const PLAN_KIND_ORDER: readonly PlanItemKind[] = ["interface", "gateway", "offloading", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "vpnBinding", "dhcpFailover"];
 
 const SECRET_PREFIX = "<secret:";
 
@@ -260,6 +261,19 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
         ...(c.nat.position === "bottom" ? { position: "bottom" as const } : {}),
       },
     });
+  }
+
+  // Existing VPN instances on a network's VIP (interface _vip<uniqid>, as the GUI writes it), so they follow the MASTER.
+  for (const vpn of ["openvpn", "ipsec"] as const) {
+    for (const b of c.vpn?.[vpn] ?? []) {
+      const n = must(networkByRole(c, b.network), `networks.${b.network} (vpn.${vpn})`);
+      const vip = must(n.vips.find((v) => v.vhid === b.vhid), `networks.${n.role}.vip with vhid ${b.vhid} (vpn.${vpn})`);
+      items.push({
+        key: `vpn-${vpn}-${b.id}`,
+        kind: "vpnBinding",
+        spec: { vpn, id: b.id, vipUniqid: vipUniqidOf(clusterName, n.role, vip.vhid), vipAddress: vip.address },
+      });
+    }
   }
 
   if (c.dhcp?.failover) {

@@ -131,6 +131,21 @@ export interface DhcpConfig {
   backend: DhcpBackend;
 }
 
+/** An existing VPN instance bound to a network's CARP VIP (it follows the MASTER on failover). */
+export interface VpnBindingConfig {
+  /** OpenVPN: the instance's vpnid (server or client); IPsec: the phase 1 ikeid. */
+  id: number;
+  /** The network whose VIP the instance listens on (normally wan). */
+  network: string;
+  /** That network's VIP, by vhid. */
+  vhid: number;
+}
+
+export interface VpnConfig {
+  openvpn: VpnBindingConfig[];
+  ipsec: VpnBindingConfig[];
+}
+
 export interface ClusterConfig {
   name: string;
   pfsenseVersion?: string;
@@ -143,6 +158,7 @@ export interface ClusterConfig {
   hasync: HasyncConfig;
   nat: NatConfig;
   dhcp?: DhcpConfig;
+  vpn?: VpnConfig;
 }
 
 /** Whether each secret is set. Validation sees only this, so it can never print a secret's value. */

@@ -23,6 +23,8 @@ import {
   type SecretPresence,
   type SecretState,
   type VmSizing,
+  type VpnBindingConfig,
+  type VpnConfig,
 } from "./types";
 
 export const NAMESPACE = "pfsense-ha";
@@ -30,7 +32,7 @@ const C = `${NAMESPACE}:cluster`;
 
 export const STACK_KEYS = ["cluster", "carpPassword", "xmlrpcPassword", "sshPrivateKey", "labInventory"] as const;
 export const SECRET_KEYS = ["carpPassword", "xmlrpcPassword", "sshPrivateKey"] as const;
-const CLUSTER_KEYS = ["name", "pfsenseVersion", "allowUnknownPfsenseVersion", "allowSameNode", "proxmox", "networks", "firewalls", "carp", "hasync", "nat", "dhcp"] as const;
+const CLUSTER_KEYS = ["name", "pfsenseVersion", "allowUnknownPfsenseVersion", "allowSameNode", "proxmox", "networks", "firewalls", "carp", "hasync", "nat", "dhcp", "vpn"] as const;
 const PROXMOX_KEYS = ["nodes", "datapathType"] as const;
 const NODE_KEYS = ["name", "underlayAddress", "underlayMtu", "ssh"] as const;
 const FIREWALL_KEYS = ["name", "proxmoxNode", "vm", "ssh", "interfaces"] as const;
@@ -40,6 +42,8 @@ const CARP_KEYS = ["advskewPrimary", "advskewSecondary", "advbase"] as const;
 const HASYNC_KEYS = ["syncNetwork", "username", "webguiPort", "options"] as const;
 const NAT_KEYS = ["sources", "position"] as const;
 const DHCP_KEYS = ["network", "rangeFrom", "rangeTo", "failover", "backend"] as const;
+const VPN_KEYS = ["openvpn", "ipsec"] as const;
+const VPN_ENTRY_KEYS = { openvpn: ["vpnid", "network", "vhid"], ipsec: ["ikeid", "network", "vhid"] } as const;
 
 /** pfSense hasync synchronize* flags (2.7/2.8; synchronizekea6 is 2.8+). */
 export const HASYNC_OPTIONS = [
@@ -149,6 +153,7 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   const hasync = readHasync(r, o.hasync, declared);
   const nat = readNat(r, o.nat, networks, declared);
   const dhcp = readDhcp(r, o.dhcp, networks, declared, carp, pfsenseVersion);
+  const vpn = readVpn(r, o.vpn, networks, declared);
   checkSecrets(r, secrets, networks, opts);
 
   if (r.problems.length || !name || !carp || !firewalls || !hasync || !nat || (o.dhcp !== undefined && !dhcp)) {
@@ -166,6 +171,7 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   };
   if (pfsenseVersion) config.pfsenseVersion = pfsenseVersion;
   if (dhcp) config.dhcp = dhcp;
+  if (vpn && (vpn.openvpn.length || vpn.ipsec.length)) config.vpn = vpn;
   return { config, problems: [] };
 }
 
@@ -555,6 +561,55 @@ function readDhcp(
     );
   }
   return net && rangeFrom && rangeTo ? { network, rangeFrom, rangeTo, failover, backend } : undefined;
+}
+
+/** vpn: existing OpenVPN instances (by vpnid) and IPsec phase 1 entries (by ikeid) bound to a network's CARP VIP. */
+function readVpn(r: Reader, raw: unknown, networks: NetworkConfig[], declared: string[]): VpnConfig | undefined {
+  const k = `${C}.vpn`;
+  const o = r.object(k, raw, VPN_KEYS, false, `{openvpn: [{vpnid: 1, network: wan}], ipsec: [{ikeid: 1, network: wan}]}`);
+  if (!o) return undefined;
+  const out: VpnConfig = { openvpn: [], ipsec: [] };
+  for (const vpn of VPN_KEYS) {
+    const idKey = VPN_ENTRY_KEYS[vpn][0];
+    const list = o[vpn] ?? [];
+    if (!Array.isArray(list)) {
+      r.add(`${k}.${vpn}`, kindOf(list), `must be a list (got ${kindOf(list)})`, `write ${k}.${vpn}: [{${idKey}: 1, network: wan}]`);
+      continue;
+    }
+    const seen = new Map<number, number>();
+    list.forEach((raw1, i) => {
+      const ek = `${k}.${vpn}[${i}]`;
+      const e = r.object(ek, raw1, VPN_ENTRY_KEYS[vpn], true, `{${idKey}: 1, network: wan}`);
+      if (!e) return;
+      const what = vpn === "openvpn" ? "the OpenVPN instance's vpnid (VPN > OpenVPN, server or client)" : "the IPsec phase 1's ikeid (VPN > IPsec)";
+      const id = r.integer(`${ek}.${idKey}`, e[idKey], (kk, v) => checkIntegerRange(kk, v, 1, 65535, what));
+      const network = r.string(`${ek}.network`, e.network, false, `wan`) ?? "wan";
+      const net = networks.find((n) => n.role === network);
+      if (!net) {
+        if (!declared.includes(network) && declared.length) r.add(`${ek}.network`, network, "is not a defined network", `use one of: ${declared.join(", ")} (normally wan)`);
+        return;
+      }
+      if (net.vips.length === 0) {
+        r.add(`${C}.networks.${network}.vip`, undefined, `${ek} binds a VPN to ${network}'s CARP VIP, and ${network} has none`, `add ${C}.networks.${network}.vip: {address: <unused address>, vhid: <1-255>}`);
+        return;
+      }
+      const vhid = r.integer(`${ek}.vhid`, e.vhid, (kk, v) => checkIntegerRange(kk, v, 1, 255, "the VIP's vhid"), net.vips[0].vhid);
+      if (vhid !== undefined && !net.vips.some((v) => v.vhid === vhid)) {
+        r.add(`${ek}.vhid`, vhid, `is not a VIP of ${network}`, `use one of ${network}'s vhids: ${net.vips.map((v) => v.vhid).join(", ")}, or leave it out for the first`);
+        return;
+      }
+      if (id === undefined || vhid === undefined) return;
+      const earlier = seen.get(id);
+      seen.set(id, earlier ?? i);
+      if (earlier !== undefined) {
+        r.add(`${ek}.${idKey}`, id, `is listed twice (also ${k}.${vpn}[${earlier}]): an instance has one interface`, "list each instance once");
+        return;
+      }
+      const b: VpnBindingConfig = { id, network, vhid };
+      out[vpn].push(b);
+    });
+  }
+  return out;
 }
 
 function checkSecrets(r: Reader, secrets: SecretPresence, networks: NetworkConfig[], opts: ValidateOptions): void {

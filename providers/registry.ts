@@ -12,6 +12,7 @@ import { haSyncKind } from "./pfsense/resources/hasync";
 import { interfaceKind } from "./pfsense/resources/interface";
 import { offloadingKind } from "./pfsense/resources/offloading";
 import { outboundNatKind } from "./pfsense/resources/outbound-nat";
+import { vpnBindingKind } from "./pfsense/resources/vpn-binding";
 
 export const PROVIDERS = {
   ovsBridge: new OvsBridgeProvider(),
@@ -25,6 +26,7 @@ export const PROVIDERS = {
   dhcpFailover: new ElementProvider(dhcpFailoverKind),
   gateway: new ElementProvider(gatewayKind),
   offloading: new ElementProvider(offloadingKind),
+  vpnBinding: new ElementProvider(vpnBindingKind),
 };
 
 export type ProviderName = keyof typeof PROVIDERS;

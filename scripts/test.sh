@@ -17,7 +17,8 @@ trap 'echo "== lab down"; bash lab/lab.sh down' EXIT
 # pve1's OVS) and each file resets what it uses.
 echo "== jest (unit)"; jest --ci --selectProjects unit "$@"
 # The lab's firewalls run pfSense's own code: every integration file on 2.7.2, then the suites that drive pfSense
-# (the boundary, the write protocol, the resources, the XMLRPC sync, verify, the e2e run) again on the 24.1 tree.
+# (the boundary, the write protocol, the resources, the XMLRPC sync, verify, the e2e run, VPNs on the VIP) again on
+# the 24.1 tree.
 export PFHA_PFSENSE_VERSION=2.7.2
 echo "== jest (integration, lab $PFHA_LAB_ID, pfSense $PFHA_PFSENSE_VERSION)"; jest --ci --selectProjects integration --runInBand "$@"
 export PFHA_PFSENSE_VERSION=24.1

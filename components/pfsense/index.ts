@@ -8,3 +8,4 @@ export { OutboundNatRule, type OutboundNatRuleArgs } from "./OutboundNatRule";
 export { DhcpFailover, type DhcpFailoverArgs } from "./DhcpFailover";
 export { Gateway, type GatewayArgs } from "./Gateway";
 export { Offloading, type OffloadingArgs } from "./Offloading";
+export { VpnBinding, type VpnBindingArgs } from "./VpnBinding";

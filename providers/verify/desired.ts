@@ -1,6 +1,8 @@
 // What `verify` expects to find, derived from the validated cluster config only (pure).
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { isVirtioDevice } from "../pfsense/elements/offloading";
+import { vipReference, type VpnKind } from "../pfsense/elements/vpn-binding";
+import { vipUniqidOf } from "../../components/plan";
 import { haStateExpectationsOf, type HaStateExpectations } from "./ha-state";
 
 export interface ExpectedVip {
@@ -41,6 +43,15 @@ export function mtuPathsOf(c: ClusterConfig): ExpectedMtuPath[] {
   return c.networks.filter((n) => n.vxlan).map((n) => ({ network: n.role, bridge: n.bridge, mtu: n.mtu, address: n.addresses.secondary }));
 }
 
+export interface ExpectedVpnBinding {
+  vpn: VpnKind;
+  id: number;
+  network: string;
+  /** `_vip<uniqid>`, as pfSense's GUI writes it. */
+  reference: string;
+  address: string;
+}
+
 export interface VerifyExpectations {
   cluster: string;
   /** virtio: its NICs are VirtIO (vtnetN), so hardware checksum offloading must be disabled. */
@@ -53,6 +64,8 @@ export interface VerifyExpectations {
   tunnels: ExpectedTunnel[];
   /** Stretched networks whose MTU the primary probes end to end. */
   mtuPaths: ExpectedMtuPath[];
+  /** VPN instances that must listen on a CARP VIP (interface = the VIP's reference), on both firewalls. */
+  vpnBindings: ExpectedVpnBinding[];
   /** DHCP failover peer, names and VM sizes for the checks the guides do by hand (ha-state.ts). */
   haState?: HaStateExpectations;
 }
@@ -93,5 +106,11 @@ export function expectationsOf(c: ClusterConfig): VerifyExpectations {
         }]
       : [],
   );
-  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, xmlrpcPort: c.hasync.webguiPort, tunnels, mtuPaths: mtuPathsOf(c), haState: haStateExpectationsOf(c) };
+  const vpnBindings: ExpectedVpnBinding[] = (["openvpn", "ipsec"] as const).flatMap((vpn) =>
+    (c.vpn?.[vpn] ?? []).map((b) => ({
+      vpn, id: b.id, network: b.network, reference: vipReference(vipUniqidOf(c.name, b.network, b.vhid)),
+      address: c.networks.find((n) => n.role === b.network)?.vips.find((v) => v.vhid === b.vhid)?.address ?? "",
+    })),
+  );
+  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, xmlrpcPort: c.hasync.webguiPort, tunnels, mtuPaths: mtuPathsOf(c), vpnBindings, haState: haStateExpectationsOf(c) };
 }

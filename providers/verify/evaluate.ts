@@ -48,6 +48,17 @@ function firewallChecks(e: VerifyExpectations, o: Observations): Check[] {
       out.push(check({ check: "checksum offloading (VirtIO)", node, expected: "disabled", found: off ? "disabled" : "enabled" }, off,
         `${fw.name} has VirtIO NICs with hardware checksum offloading on, which corrupts or drops traffic through the firewall: \`pulumi up\` sets System > Advanced > Networking > Disable hardware checksum offload (then reboot ${fw.name}, as the GUI asks)`));
     }
+    if (fw.config) {
+      for (const b of e.vpnBindings) {
+        const what = b.vpn === "openvpn" ? `OpenVPN vpnid ${b.id}` : `IPsec phase 1 ikeid ${b.id}`;
+        const f = fw.config.vpnInterfaces?.[`${b.vpn}/${b.id}`];
+        out.push(check({ check: `${what} on the ${b.network} VIP`, node, expected: `${b.reference} (${b.address})`, found: f ? `${f.interface || "(none)"} (${f.address || "-"})` : "(no such instance)" },
+          f !== undefined && f.interface === b.reference && f.address === b.address,
+          f === undefined
+            ? `${fw.name} has no ${what}: create it on the primary (VPN > ${b.vpn === "openvpn" ? "OpenVPN" : "IPsec"}; XMLRPC sync copies it to the secondary) or fix cluster.vpn.${b.vpn}`
+            : `${what} on ${fw.name} does not listen on the ${b.network} CARP VIP ${b.address}, so it breaks on failover: \`pulumi up\` binds it (interface ${b.reference}), or pick the VIP in its Interface field`));
+      }
+    }
     const ps = fw.ifconfig?.pfsync;
     const found = ps ? `${ps.up ? "up" : "down"} syncdev ${ps.syncdev ?? "-"} syncpeer ${ps.syncpeer ?? "-"}` : "(no pfsync0)";
     out.push(check({ check: "pfsync", node, expected: `up syncdev ${want.syncDevice} syncpeer ${want.syncPeer}`, found },

@@ -13,6 +13,14 @@ export interface ConfigFacts {
   revisionTime?: number;
   /** hasync/synchronizetoip: where XMLRPC sync goes. */
   synchronizeToIp?: string;
+  /** Every OpenVPN instance ("openvpn/<vpnid>") and IPsec phase 1 ("ipsec/<ikeid>"): its interface and address. */
+  vpnInterfaces?: Record<string, VpnInterfaceFact>;
+}
+
+export interface VpnInterfaceFact {
+  interface: string;
+  /** OpenVPN's ipaddr (its `local`); IPsec: the address of the VIP its interface names, if any. */
+  address: string;
 }
 
 export interface FirewallObservation {

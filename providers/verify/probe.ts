@@ -2,9 +2,9 @@
 // their output into observations (pure).
 import type { PfConfigDoc } from "../pfsense/codec";
 import { parseConfigXml } from "../pfsense/codec";
-import { getPath, textIn } from "../pfsense/codec-tree";
+import { child, childrenByTag, getPath, textIn } from "../pfsense/codec-tree";
 import { assertIfName, shCommand, shq } from "../shell/quote";
-import type { ConfigFacts, FirewallObservation, MtuPing, NodeObservation, PveFirewall } from "./observations";
+import type { ConfigFacts, FirewallObservation, MtuPing, NodeObservation, PveFirewall, VpnInterfaceFact } from "./observations";
 import { parseIfconfig } from "./parse-ifconfig";
 import { parseDumpPorts, parseVxlanPorts, VXLAN_COLUMNS } from "./parse-ovs";
 import { parsePfctlInfo } from "./parse-pfctl";
@@ -101,6 +101,22 @@ export function configSectionOf(stdout: string): string | undefined {
 /** Only the CARP state: what the drill polls. */
 export const CARP_POLL_SCRIPT = "/sbin/ifconfig -a";
 
+function vpnInterfacesOf(doc: PfConfigDoc): Record<string, VpnInterfaceFact> {
+  const out: Record<string, VpnInterfaceFact> = {};
+  const vipsEl = getPath(doc.root, "virtualip");
+  const vipAddr = new Map((vipsEl ? childrenByTag(vipsEl, "vip") : []).map((v) => [`_vip${textIn(doc, child(v, "uniqid")) ?? ""}`, textIn(doc, child(v, "subnet")) ?? ""]));
+  const ovpn = getPath(doc.root, "openvpn");
+  for (const el of ovpn ? [...childrenByTag(ovpn, "openvpn-server"), ...childrenByTag(ovpn, "openvpn-client")] : []) {
+    out[`openvpn/${textIn(doc, child(el, "vpnid")) ?? ""}`] = { interface: textIn(doc, child(el, "interface")) ?? "", address: textIn(doc, child(el, "ipaddr")) ?? "" };
+  }
+  const ipsec = getPath(doc.root, "ipsec");
+  for (const el of ipsec ? childrenByTag(ipsec, "phase1") : []) {
+    const iface = textIn(doc, child(el, "interface")) ?? "";
+    out[`ipsec/${textIn(doc, child(el, "ikeid")) ?? ""}`] = { interface: iface, address: vipAddr.get(iface) ?? "" };
+  }
+  return out;
+}
+
 export function configFactsOf(doc: PfConfigDoc): ConfigFacts {
   const facts: ConfigFacts = {
     maintenanceMode: getPath(doc.root, "virtualip_carp_maintenancemode") !== undefined,
@@ -112,6 +128,8 @@ export function configFactsOf(doc: PfConfigDoc): ConfigFacts {
   if (v !== undefined) facts.version = v;
   const to = textIn(doc, getPath(doc.root, "hasync/synchronizetoip"));
   if (to) facts.synchronizeToIp = to;
+  const vpns = vpnInterfacesOf(doc);
+  if (Object.keys(vpns).length) facts.vpnInterfaces = vpns;
   return facts;
 }
 

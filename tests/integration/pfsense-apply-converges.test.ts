@@ -106,6 +106,19 @@ const pfsyncEdit: ConfigEdit = {
 /** The DHCP range on the LAN (services_dhcpd_configure()). */
 const rangeEdit: ConfigEdit = { label: "Dhcp kill-range", edit: (doc) => void setValue(doc, ensurePath(doc.root, "dhcpd/lan/range"), "from", "192.168.1.110") };
 
+/** An OpenVPN server on the LAN (openvpn_resync(): config.ovpn, then the daemon). */
+const openvpnEdit: ConfigEdit = {
+  label: "VpnBinding kill-openvpn",
+  edit(doc) {
+    const ovpn = ensurePath(doc.root, "openvpn");
+    if (childrenByTag(ovpn, "openvpn-server").some((e) => valueOf(doc, e, "vpnid") === "9")) return;
+    kids(ovpn).push(section("openvpn-server", [
+      leaf(doc, "vpnid", "9"), leaf(doc, "mode", "p2p_shared_key"), leaf(doc, "protocol", "UDP4"), leaf(doc, "dev_mode", "tun"),
+      leaf(doc, "interface", "lan"), leaf(doc, "ipaddr", ""), leaf(doc, "local_port", "1199"), leaf(doc, "description", "kill test"),
+    ]));
+  },
+};
+
 beforeAll(() => {
   inv = loadInventory();
   ep = sshEndpointOf(inv.hosts[FW], inv);
@@ -131,6 +144,7 @@ const CASES: [string, ConfigEdit, string, string | undefined, RegExp][] = [
   ["hasync", pfsyncEdit, "ifconfig", undefined, /^ifconfig pfsync0 syncdev vtnet1 syncpeer 192\.168\.1\.3 up$/],
   ["filter", aliasEdit(1), "pfctl", "filter", /^pfctl -o basic -f \/tmp\/rules\.debug$/],
   ["dhcp", rangeEdit, "dhcpd", "dhcpd", /^dhcpd -user dhcpd -group _dhcp -chroot \/var\/dhcpd -cf \/etc\/dhcpd\.conf -pf \/var\/run\/dhcpd\.pid vtnet1$/],
+  ["vpn", openvpnEdit, "openvpn", "ipsec", /^openvpn --config \/var\/etc\/openvpn\/server9\/config\.ovpn$/],
 ];
 
 test.each(CASES)("kill -9 during the %s apply: the work stays pending (refresh sees it), the next run applies it", async (sec, edit, slowCmd, dirty, applied) => {

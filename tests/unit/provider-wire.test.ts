@@ -17,7 +17,10 @@ import { UNKNOWN } from "../../providers/unknown";
 import { TOPOLOGY_DIR, topologyValues } from "../fixtures/topologies";
 
 type Props = Record<string, unknown>;
-const FACTORY = fs.readFileSync(path.join(__dirname, "..", "fixtures", "pfsense-factory-config.xml"), "utf8");
+// The factory config with a human's OpenVPN server (vpnid 1) and IPsec phase 1 (ikeid 1), which the plan binds to the WAN VIP.
+const FACTORY = fs.readFileSync(path.join(__dirname, "..", "fixtures", "pfsense-factory-config.xml"), "utf8")
+  .replace("\t<openvpn></openvpn>", "\t<openvpn>\n\t\t<openvpn-server>\n\t\t\t<vpnid>1</vpnid>\n\t\t\t<interface>wan</interface>\n\t\t\t<ipaddr></ipaddr>\n\t\t</openvpn-server>\n\t</openvpn>")
+  .replace("\t<ipsec></ipsec>", "\t<ipsec>\n\t\t<phase1>\n\t\t\t<ikeid>1</ikeid>\n\t\t\t<interface>wan</interface>\n\t\t</phase1>\n\t</ipsec>");
 
 // --- host I/O replaced by fixtures ---------------------------------------------------------------------------
 let ovsHost: HostSnapshot;
@@ -109,7 +112,9 @@ describe("OVS providers: every result is a protobuf Struct", () => {
 });
 
 function planOf(): PlanItem[] {
-  const r = validateValues(topologyValues("wan-lan-sync"), TOPOLOGY_DIR);
+  const values = topologyValues("wan-lan-sync");
+  (values["pfsense-ha:cluster"] as Props).vpn = { openvpn: [{ vpnid: 1 }], ipsec: [{ ikeid: 1 }] };
+  const r = validateValues(values, TOPOLOGY_DIR);
   if (!r.config) throw new Error(JSON.stringify(r.problems));
   return firewallPlanOf(r.config, r.config.name, "primary").map((i) => substituteSecrets(i, { carpPassword: "c-Secret-1", xmlrpcPassword: "x-Secret-2" }));
 }
@@ -124,13 +129,13 @@ interface ElementApi {
 const providerOf: Record<string, ElementApi> = {
   interface: pf.interfaceProvider, gateway: pf.gatewayProvider, carpVip: pf.carpVipProvider, haSync: pf.haSyncProvider,
   alias: pf.aliasProvider, filterRule: pf.firewallRuleProvider, outboundNat: pf.outboundNatProvider, dhcpFailover: pf.dhcpFailoverProvider,
-  offloading: pf.offloadingProvider,
+  offloading: pf.offloadingProvider, vpnBinding: pf.vpnBindingProvider,
 } as unknown as Record<string, ElementApi>;
 
 describe("pfSense element providers: every result is a protobuf Struct", () => {
   const items = planOf();
   test("the plan covers every element kind", () => {
-    expect([...new Set(items.map((i) => i.kind))].sort()).toEqual(["alias", "carpVip", "dhcpFailover", "filterRule", "gateway", "haSync", "interface", "offloading", "outboundNat"]);
+    expect([...new Set(items.map((i) => i.kind))].sort()).toEqual(["alias", "carpVip", "dhcpFailover", "filterRule", "gateway", "haSync", "interface", "offloading", "outboundNat", "vpnBinding"]);
   });
 
   test.each(items.map((i) => [i.key, i] as const))("%s: create, read, update", async (_key, item) => {
@@ -185,6 +190,20 @@ describe("refresh: gone (empty id) only when the element is gone", () => {
     expect((r.props as { spec: Props }).spec.failoverPeerIp).toBe("");
     await p.delete(id, outs);
     expect(wireId(await p.read(id, outs))).toBe("");
+  });
+
+  test("an OpenVPN instance re-pointed by hand: drift (its interface), not gone; after our delete: gone, the instance back on wan", async () => {
+    const { p, id, outs } = await created("vpnBinding");
+    expect(id).toBe("VpnBinding:openvpn/1");
+    const xml = buildConfigXml(box);
+    box = parseConfigXml(xml.replace(/<interface>_vip[0-9a-f]{13}<\/interface>(\s*<ipaddr>)/, "<interface>lan</interface>$1"));
+    const r = await p.read(id, outs);
+    expect(r.id).toBe(id);
+    expect((r.props as { spec: Props }).spec).toMatchObject({ vpn: "openvpn", id: 1, vipUniqid: "lan" });
+    box = parseConfigXml(xml);
+    await p.delete(id, outs);
+    expect(wireId(await p.read(id, outs))).toBe("");
+    expect(buildConfigXml(box)).toContain("<openvpn-server>\n\t\t\t<vpnid>1</vpnid>\n\t\t\t<interface>wan</interface>\n\t\t\t<ipaddr></ipaddr>\n\t\t</openvpn-server>");
   });
 
   test("a CARP VIP deleted by hand is gone; the wire answer is an empty id", async () => {

@@ -11,3 +11,4 @@ export * from "./interface";
 export * from "./gateway";
 export * from "./mirror";
 export * from "./offloading";
+export * from "./vpn-binding";

@@ -7,6 +7,8 @@
 //   The dhcpd section (range, gateway, DNS) is otherwise sent as is (rc.filter_synchronize carp_sync_xml).
 // - rc.filter_synchronize: with synchronizestaticroutes the whole <gateways> section (gateway_item, defaultgw4) and
 //   <staticroutes> are sent (xmlrpc.php restore_config_section merges them), so the secondary gets the primary's gateway verbatim.
+// - rc.filter_synchronize: with synchronizeopenvpn/synchronizeipsec the <openvpn> and <ipsec> sections are sent as is
+//   (the VPN binding, its memo too, and the VIP uniqid it names are the same on the secondary).
 //   <interfaces> is never synced: each node's interface <gateway> link is its own (written by both items).
 import type { AliasSpec } from "./alias";
 import type { CarpVipSpec } from "./carp-vip";
@@ -16,6 +18,7 @@ import type { GatewaySpec } from "./gateway";
 import type { HaSyncSpec } from "./hasync";
 import type { OutboundNatSpec } from "./outbound-nat";
 import type { OffloadingSpec } from "./offloading";
+import type { VpnBindingSpec } from "./vpn-binding";
 
 export type NodeRole = "primary" | "secondary";
 
@@ -29,6 +32,8 @@ export type NodeSpec =
   | { kind: "gateway"; spec: GatewaySpec }
   /** Not synced by XMLRPC (System > Advanced is per node): written on each node whose NICs are VirtIO. */
   | { kind: "offloading"; spec: OffloadingSpec }
+  /** The openvpn and ipsec sections are sent as is (synchronizeopenvpn/synchronizeipsec), the VIP keeps its uniqid. */
+  | { kind: "vpnBinding"; spec: VpnBindingSpec }
   /** primaryIp: the primary's address on that interface, the secondary's failover peer. */
   | { kind: "dhcpFailover"; spec: DhcpFailoverSpec; primaryIp: string };
 
@@ -48,6 +53,6 @@ export function forNode<T extends NodeSpec>(role: NodeRole, item: T): T {
     case "dhcpFailover":
       return { ...item, spec: { ...item.spec, failoverPeerIp: item.primaryIp, role: "secondary", advskew: secondarySkew(item.spec.advskew) } };
     default:
-      return item; // rules, aliases, NAT, gateways: copied verbatim by restore_config_section
+      return item; // rules, aliases, NAT, gateways, VPN bindings: copied verbatim by restore_config_section
   }
 }

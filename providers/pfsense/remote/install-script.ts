@@ -63,7 +63,7 @@ function pfha_vips($cfg) {
 /* pfSense's dirty-subsystem names (the GUI's "apply changes" banner) per apply section; hasync has none. */
 function pfha_subsystems($s) {
 	$m = array('interfaces' => array('interfaces'), 'routing' => array('staticroutes'), 'vip' => array('vip'),
-		'hasync' => array(), 'filter' => array('filter', 'natconf', 'aliases'), 'dhcp' => array('dhcpd'));
+		'hasync' => array(), 'filter' => array('filter', 'natconf', 'aliases'), 'dhcp' => array('dhcpd'), 'vpn' => array('ipsec'));
 	return $m[$s] ?? array();
 }
 function pfha_pending_read($path) {
@@ -163,6 +163,28 @@ function pfha_apply($from, $to, $sections, $ifs, $vipsDown = array(), $force = a
 			services_dhcpd_configure();
 			clear_subsystem_dirty('dhcpd');
 			$done[] = 'dhcp';
+		} elseif ($s === 'vpn') {
+			/* OpenVPN: as the instance's save (vpn_openvpn_server.php / _client.php: write_config() then
+			 * openvpn_resync()), for each instance that changed; xmlrpc.php does the same on a synced change. */
+			$all = in_array('vpn', $force, true);
+			foreach (array('server', 'client') as $type) {
+				$was = array();
+				foreach (($from['openvpn']["openvpn-{$type}"] ?? array()) as $o) if (is_array($o)) $was[$o['vpnid'] ?? ''] = $o;
+				foreach (($to['openvpn']["openvpn-{$type}"] ?? array()) as $o) {
+					if (!is_array($o)) continue;
+					if (!$all && isset($was[$o['vpnid'] ?? '']) && $was[$o['vpnid'] ?? ''] == $o) continue;
+					openvpn_resync($type, $o);
+				}
+			}
+			/* IPsec: the phase 1 save marks 'ipsec' dirty; VPN > IPsec "apply" (vpn_ipsec.php) runs ipsec_configure(),
+			 * ipsec_reload_package_hook() and filter_configure(). */
+			if ($all || ($from['ipsec'] ?? null) != ($to['ipsec'] ?? null)) {
+				$dyn = ipsec_configure();
+				ipsec_reload_package_hook();
+				filter_configure();
+				if ($dyn >= 0) clear_subsystem_dirty('ipsec');
+			}
+			$done[] = 'vpn';
 		} elseif ($s === 'system') {
 			/* System > Advanced > Networking (system_advanced_network.inc): setup_microcode() + write_config() and a
 			 * reboot notice; offload flags take effect when pfSense next configures the interfaces. Nothing live. */

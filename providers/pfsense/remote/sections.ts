@@ -11,6 +11,8 @@ const SECTION_TAGS: Record<ApplySection, string[]> = {
   hasync: ["hasync"],
   filter: ["filter", "nat", "aliases"],
   dhcp: ["dhcpd", "dhcpdv6", "kea"],
+  // OpenVPN instances and IPsec tunnels (e.g. bound to a CARP VIP): restarted as the GUI's save/apply does
+  vpn: ["openvpn", "ipsec"],
   // System > Advanced settings (e.g. disablechecksumoffloading): installed, nothing applied live (see install-script)
   system: ["system"],
 };

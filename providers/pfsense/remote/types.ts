@@ -3,7 +3,7 @@
 import type { PfConfigDoc } from "../codec";
 
 /** What pfSense must re-apply after an install. Order of application: as listed here. */
-export const APPLY_SECTIONS = ["interfaces", "routing", "vip", "hasync", "filter", "dhcp", "system"] as const;
+export const APPLY_SECTIONS = ["interfaces", "routing", "vip", "hasync", "filter", "dhcp", "vpn", "system"] as const;
 export type ApplySection = (typeof APPLY_SECTIONS)[number];
 
 /** One resource's change to config.xml. `edit` may run several times (retries) on fresh documents. */

@@ -10,6 +10,7 @@ import type { HaSyncSpec } from "../elements/hasync";
 import type { InterfaceSpec } from "../elements/interface";
 import type { OutboundNatSpec } from "../elements/outbound-nat";
 import type { OffloadingSpec } from "../elements/offloading";
+import type { VpnBindingSpec } from "../elements/vpn-binding";
 import type { SshEndpoint } from "../../ssh/types";
 import { ProviderRefResource } from "../../provider-ref";
 import { PROVIDERS } from "../../registry";
@@ -23,6 +24,7 @@ export const outboundNatProvider = PROVIDERS.outboundNat;
 export const dhcpFailoverProvider = PROVIDERS.dhcpFailover;
 export const gatewayProvider = PROVIDERS.gateway;
 export const offloadingProvider = PROVIDERS.offloading;
+export const vpnBindingProvider = PROVIDERS.vpnBinding;
 
 /** A CARP VIP or XMLRPC spec without its uniqid/tracker: generated once by check. */
 export type CarpVipInputSpec = Omit<CarpVipSpec, "uniqid"> & { uniqid?: string };
@@ -114,5 +116,11 @@ export class GatewayResource extends ElementResource {
 export class OffloadingResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<OffloadingSpec>, opts?: pulumi.CustomResourceOptions) {
     super("offloading", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Offloading");
+  }
+}
+
+export class VpnBindingResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<VpnBindingSpec>, opts?: pulumi.CustomResourceOptions) {
+    super("vpnBinding", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:VpnBinding");
   }
 }

@@ -72,6 +72,7 @@ const SECTION_OF_KIND: Record<string, ApplySection> = {
   OutboundNatRule: "filter",
   DhcpFailover: "dhcp",
   Offloading: "system",
+  VpnBinding: "vpn",
 };
 
 /** JSON with sorted keys and undefined dropped: equal values compare equal whatever their key order. */
