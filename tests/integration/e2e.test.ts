@@ -235,9 +235,10 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
     expect(x).toContain(["\t\t<defaultgw4>PFHA_WANGW</defaultgw4>", "\t</gateways>"].join("\n"));
     expect(textIn(doc, getPath(doc.root, "interfaces/wan/gateway"))).toBe("PFHA_WANGW");
     expect(textIn(doc, getPath(doc.root, "interfaces/wan/ipaddr"))).toBe(wan.addresses[host === "fw1" ? "primary" : "secondary"]);
-    expect(cluster.dhcp).toMatchObject({ rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199" });
-    expect(textIn(doc, getPath(doc.root, "dhcpd/lan/range/from"))).toBe(cluster.dhcp!.rangeFrom);
-    expect(textIn(doc, getPath(doc.root, "dhcpd/lan/range/to"))).toBe(cluster.dhcp!.rangeTo);
+    const lanDhcp = cluster.networks.find((n) => n.role === "lan")!.dhcp;
+    expect(lanDhcp).toMatchObject({ rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199" });
+    expect(textIn(doc, getPath(doc.root, "dhcpd/lan/range/from"))).toBe(lanDhcp!.rangeFrom);
+    expect(textIn(doc, getPath(doc.root, "dhcpd/lan/range/to"))).toBe(lanDhcp!.rangeTo);
     expect(x).not.toContain("192.168.1.100"); // the factory range is gone
   });
 

@@ -135,16 +135,16 @@ describe.each(topologyNames())("plan for topology %s", (name) => {
 
   test.each(ROLES)("%s: DHCP failover hands out the VIP as gateway and DNS, names the other node as peer", (role) => {
     const dhcp = ofKind(plan[role], "dhcpFailover");
-    if (!c.dhcp?.failover) {
+    const n = c.networks.find((x) => x.dhcp?.failover);
+    if (!n?.dhcp) {
       expect(dhcp).toEqual([]);
       return;
     }
-    const n = net(c, c.dhcp.network);
     expect(dhcp).toHaveLength(1);
     expect(dhcp[0].spec).toEqual({
       interface: n.pfsenseInterface,
-      rangeFrom: c.dhcp.rangeFrom,
-      rangeTo: c.dhcp.rangeTo,
+      rangeFrom: n.dhcp.rangeFrom,
+      rangeTo: n.dhcp.rangeTo,
       gateway: n.vips[0].address,
       dnsServers: [n.vips[0].address],
       failoverPeerIp: n.addresses[other(role)],
