@@ -120,6 +120,7 @@ interface ElementApi {
   read(id: string, p: Props): Promise<{ id?: string; props?: Props }>;
   update(id: string, o: Props, n: Props): Promise<{ outs: Props }>;
   delete(id: string, p: Props): Promise<void>;
+  diff(id: string, o: Props, n: Props): Promise<{ changes: boolean; replaces: string[] }>;
 }
 const providerOf: Record<string, ElementApi> = {
   interface: pf.interfaceProvider, gateway: pf.gatewayProvider, carpVip: pf.carpVipProvider, haSync: pf.haSyncProvider,
