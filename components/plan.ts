@@ -1,7 +1,7 @@
 // The plan: everything pfSense-side the stack writes on one firewall, in apply order, from the validated config.
 // Pure (no pulumi, no I/O), so the cluster, `render` and `verify` all see the same specs.
 //   interfaces (+ upstream gateways) -> CARP VIPs -> HA sync -> sync alias + sync rules -> outbound NAT -> VPNs on VIPs
-//   -> DHCP failover
+//   -> DHCP servers
 // The secondary's items are what the primary's XMLRPC sync would write there (elements/mirror.ts forNode), so
 // writing both nodes never fights the sync. Identities (CARP uniqid, rule tracker, NAT/alias marker keys) are
 // hashes of stable names (cluster name, network role, vhid, rule purpose): both nodes get the same identity,
@@ -9,7 +9,7 @@
 // Secrets never enter the plan: their fields hold secretRef(name); substituteSecrets() puts values in.
 import { createHash } from "crypto";
 import type { ClusterConfig, FirewallRole, NetworkConfig } from "../config/types";
-import { networkByRole } from "../config/types";
+import { dhcpNetworksOf, networkByRole } from "../config/types";
 import { forNode, type NodeSpec } from "../providers/pfsense/elements/mirror";
 import type { InterfaceSpec } from "../providers/pfsense/elements/interface";
 import { isVirtioDevice } from "../providers/pfsense/elements/offloading";
@@ -276,19 +276,20 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
     }
   }
 
-  if (c.dhcp?.failover) {
-    const n = must(networkByRole(c, c.dhcp.network), `networks.${c.dhcp.network} (dhcp.network)`);
-    const vip = must(n.vips[0], `networks.${n.role}.vip (DHCP failover hands it out as gateway and DNS)`);
+  // One DHCP server per network with `dhcp` (item key dhcp-<role>, as before the per-network setting): switched on,
+  // gateway and DNS = the network's VIP, the failover peer only with failover.
+  for (const n of dhcpNetworksOf(c)) {
+    const vip = must(n.vips[0], `networks.${n.role}.vip (the DHCP server hands it out as gateway and DNS)`);
     items.push({
       key: `dhcp-${n.role}`,
       kind: "dhcpFailover",
       spec: {
         interface: n.pfsenseInterface,
-        rangeFrom: c.dhcp.rangeFrom,
-        rangeTo: c.dhcp.rangeTo,
+        rangeFrom: n.dhcp.rangeFrom,
+        rangeTo: n.dhcp.rangeTo,
         gateway: vip.address,
         dnsServers: [vip.address],
-        failoverPeerIp: n.addresses.secondary,
+        ...(n.dhcp.failover ? { failoverPeerIp: n.addresses.secondary } : {}),
         role: "primary",
         advskew: c.carp.advskewPrimary,
       },

@@ -29,6 +29,7 @@ export const NETWORK_KEYS = [
   "vip",
   "nic",
   "ipv6",
+  "dhcp", // read by config/validate.ts (it needs the CARP settings)
 ] as const;
 const VXLAN_KEYS = ["key", "dstPort", "bfd"] as const;
 const VIP_KEYS = ["address", "vhid", "advbase", "description"] as const;

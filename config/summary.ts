@@ -1,5 +1,5 @@
 // One-line description of a valid cluster (the `validate` command's success output). Pure; never includes secrets.
-import type { ClusterConfig } from "./types";
+import { dhcpNetworksOf, type ClusterConfig } from "./types";
 
 export function summarizeCluster(c: ClusterConfig): string {
   const p = c.firewalls.primary;
@@ -12,6 +12,6 @@ export function summarizeCluster(c: ClusterConfig): string {
     `cluster ${c.name}: 2 firewalls (${p.name} primary on ${p.proxmoxNode}, ${s.name} secondary on ${s.proxmoxNode}), ` +
     `networks ${c.networks.map((n) => n.role).join("/")}, ${vips} VIP${vips === 1 ? "" : "s"}, ` +
     `${vxlan} over ${nodes} Proxmox node${nodes === 1 ? "" : "s"}, sync on ${c.hasync.syncNetwork}` +
-    (c.dhcp ? `, DHCP ${c.dhcp.failover ? "failover " : ""}on ${c.dhcp.network}` : "")
+    dhcpNetworksOf(c).map((n) => `, DHCP ${n.dhcp.failover ? "failover " : ""}on ${n.role}`).join("")
   );
 }

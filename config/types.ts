@@ -62,6 +62,8 @@ export interface NetworkConfig {
   vips: VipConfig[];
   /** IPv6 on this interface: "none" (default: pfSense's IPv6 keys removed) or "unmanaged" (left as found). */
   ipv6: "none" | "unmanaged";
+  /** The DHCP server on this network, on both firewalls (absent: the network's DHCP server is left as found). */
+  dhcp?: DhcpConfig;
 }
 
 export type FirewallVm =
@@ -123,10 +125,11 @@ export interface NatConfig {
 
 export type DhcpBackend = "isc" | "kea";
 
+/** A network's DHCP server: switched on with this range, gateway and DNS = the network's first CARP VIP. */
 export interface DhcpConfig {
-  network: string;
   rangeFrom: string;
   rangeTo: string;
+  /** ISC failover between the two firewalls (failover_peerip = the other node). */
   failover: boolean;
   backend: DhcpBackend;
 }
@@ -157,7 +160,6 @@ export interface ClusterConfig {
   carp: CarpConfig;
   hasync: HasyncConfig;
   nat: NatConfig;
-  dhcp?: DhcpConfig;
   vpn?: VpnConfig;
 }
 
@@ -184,6 +186,11 @@ export interface LabHostsRef {
   hosts: Record<string, LabHostRef>;
   /** Set when the inventory is configured but could not be read (already reported once): lab lookups stay quiet. */
   unavailable?: boolean;
+}
+
+/** The networks with a DHCP server, in NIC order. */
+export function dhcpNetworksOf(c: ClusterConfig): (NetworkConfig & { dhcp: DhcpConfig })[] {
+  return c.networks.filter((n): n is NetworkConfig & { dhcp: DhcpConfig } => n.dhcp !== undefined);
 }
 
 /** Looks up a network by role. */

@@ -41,7 +41,10 @@ const CLONE_KEYS = ["templateId", "full"] as const;
 const CARP_KEYS = ["advskewPrimary", "advskewSecondary", "advbase"] as const;
 const HASYNC_KEYS = ["syncNetwork", "username", "webguiPort", "options"] as const;
 const NAT_KEYS = ["sources", "position"] as const;
-const DHCP_KEYS = ["network", "rangeFrom", "rangeTo", "failover", "backend"] as const;
+/** `networks.<role>.dhcp` */
+const NETWORK_DHCP_KEYS = ["rangeFrom", "rangeTo", "failover", "backend"] as const;
+/** The older cluster-level form `cluster.dhcp` (one network, failover on by default): still accepted. */
+const DHCP_KEYS = ["network", ...NETWORK_DHCP_KEYS] as const;
 const VPN_KEYS = ["openvpn", "ipsec"] as const;
 const VPN_ENTRY_KEYS = { openvpn: ["vpnid", "network", "vhid"], ipsec: ["ikeid", "network", "vhid"] } as const;
 
@@ -152,11 +155,11 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   checkUnderlayApart(r, proxmox.nodes, networks);
   const hasync = readHasync(r, o.hasync, declared);
   const nat = readNat(r, o.nat, networks, declared);
-  const dhcp = readDhcp(r, o.dhcp, networks, declared, carp, pfsenseVersion);
+  readDhcpServers(r, o.networks, o.dhcp, networks, declared, carp, pfsenseVersion);
   const vpn = readVpn(r, o.vpn, networks, declared);
   checkSecrets(r, secrets, networks, opts);
 
-  if (r.problems.length || !name || !carp || !firewalls || !hasync || !nat || (o.dhcp !== undefined && !dhcp)) {
+  if (r.problems.length || !name || !carp || !firewalls || !hasync || !nat) {
     return { problems: r.problems };
   }
   const config: ClusterConfig = {
@@ -170,7 +173,6 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
     nat,
   };
   if (pfsenseVersion) config.pfsenseVersion = pfsenseVersion;
-  if (dhcp) config.dhcp = dhcp;
   if (vpn && (vpn.openvpn.length || vpn.ipsec.length)) config.vpn = vpn;
   return { config, problems: [] };
 }
@@ -498,24 +500,62 @@ function readNat(r: Reader, raw: unknown, networks: NetworkConfig[], declared: s
   return { sources, position };
 }
 
-function readDhcp(
+/**
+ * DHCP servers: `networks.<role>.dhcp` on any internal network (failover off by default), and the older
+ * `cluster.dhcp: {network, …}` (failover on by default, as it always was), which sets the same thing on its network.
+ * Each result is stored on its network (NetworkConfig.dhcp).
+ */
+function readDhcpServers(
   r: Reader,
-  raw: unknown,
+  rawNetworks: unknown,
+  rawCluster: unknown,
   networks: NetworkConfig[],
   declared: string[],
   carp: CarpConfig | undefined,
   version: string | undefined,
-): DhcpConfig | undefined {
+): void {
+  const perNetwork = isPlainObject(rawNetworks) ? rawNetworks : {};
+  for (const role of declared) {
+    const rawNet = perNetwork[role];
+    if (!isPlainObject(rawNet) || rawNet.dhcp === undefined) continue;
+    const k = `${C}.networks.${role}.dhcp`;
+    const o = r.object(k, rawNet.dhcp, NETWORK_DHCP_KEYS, false, `{rangeFrom: "192.0.2.100", rangeTo: "192.0.2.199", failover: false}`);
+    const net = networks.find((n) => n.role === role);
+    const dhcp = o && readDhcpOn(r, k, o, k, role, net, carp, version, false);
+    if (net && dhcp) net.dhcp = dhcp;
+  }
+  if (rawCluster === undefined) return;
   const k = `${C}.dhcp`;
-  const o = r.object(k, raw, DHCP_KEYS, false, `{network: lan, rangeFrom: "192.0.2.100", rangeTo: "192.0.2.199"}`);
-  if (!o) return undefined;
+  const o = r.object(k, rawCluster, DHCP_KEYS, false, `{network: lan, rangeFrom: "192.0.2.100", rangeTo: "192.0.2.199"}`);
+  if (!o) return;
   const network = r.string(`${k}.network`, o.network, false, `"lan"`) ?? "lan";
   const net = networks.find((n) => n.role === network);
   if (!declared.includes(network) && declared.length) r.add(`${k}.network`, network, "is not a defined network", `use one of: ${declared.join(", ")}`);
-  if (network === "wan") r.add(`${k}.network`, network, "a DHCP server on the WAN would hand out addresses upstream", "serve DHCP on an internal network such as lan");
+  const rawNet = perNetwork[network];
+  if (isPlainObject(rawNet) && rawNet.dhcp !== undefined) {
+    r.add(k, undefined, `sets a DHCP server on ${network}, which ${C}.networks.${network}.dhcp also sets`, `keep one: move rangeFrom/rangeTo/failover into ${C}.networks.${network}.dhcp and remove ${k}`);
+    return;
+  }
+  const dhcp = readDhcpOn(r, k, o, `${k}.network`, network, net, carp, version, true);
+  if (net && dhcp) net.dhcp = dhcp;
+}
+
+function readDhcpOn(
+  r: Reader,
+  k: string,
+  o: RawObject,
+  /** Where a DHCP server on the WAN is reported. */
+  networkKey: string,
+  network: string,
+  net: NetworkConfig | undefined,
+  carp: CarpConfig | undefined,
+  version: string | undefined,
+  failoverDefault: boolean,
+): DhcpConfig | undefined {
+  if (network === "wan") r.add(networkKey, network, "a DHCP server on the WAN would hand out addresses upstream", "serve DHCP on an internal network such as lan");
   const rangeFrom = r.checked(`${k}.rangeFrom`, o.rangeFrom, checkIpv4, true, `"192.0.2.100"`);
   const rangeTo = r.checked(`${k}.rangeTo`, o.rangeTo, checkIpv4, true, `"192.0.2.199"`);
-  const failover = r.boolean(`${k}.failover`, o.failover, true);
+  const failover = r.boolean(`${k}.failover`, o.failover, failoverDefault);
   const backend = r.oneOf(`${k}.backend`, o.backend, ["isc", "kea"] as const, "isc");
   if (net && rangeFrom && rangeTo) {
     const c = { address: net.subnet.split("/")[0], prefix: net.prefix };
@@ -538,18 +578,23 @@ function readDhcp(
       if (clash) r.add(`${k}.rangeFrom`, `${rangeFrom}-${rangeTo}`, `includes ${clash}, an address of the firewalls or a VIP`, "move the range so it excludes the firewall addresses and VIPs");
     }
   }
-  if (failover) {
-    if (net && net.vips.length === 0) {
-      r.add(`${C}.networks.${network}.vip`, undefined, "DHCP failover needs a CARP VIP on the DHCP network (clients use it as gateway/DNS)", `add ${C}.networks.${network}.vip`);
-    }
-    if (carp && carp.advskewPrimary > DHCP_FAILOVER_MAX_PRIMARY_SKEW) {
-      r.add(
-        `${C}.carp.advskewPrimary`,
-        carp.advskewPrimary,
-        `is 20 or more: pfSense makes a node the DHCP failover primary only when its CARP advskew is below 20 (services.inc), so with ${carp.advskewPrimary} both firewalls would write "secondary;" and failover would never form`,
-        `set ${C}.carp.advskewPrimary to ${DHCP_FAILOVER_MAX_PRIMARY_SKEW} or less (default 0), or disable ${k}.failover`,
-      );
-    }
+  if (net && net.vips.length === 0) {
+    r.add(
+      `${C}.networks.${network}.vip`,
+      undefined,
+      failover
+        ? "DHCP failover needs a CARP VIP on the DHCP network (clients use it as gateway/DNS)"
+        : "the DHCP server hands out the network's CARP VIP as gateway and DNS (a node's own address would break clients on failover), and this network has none",
+      `add ${C}.networks.${network}.vip, or remove ${k}`,
+    );
+  }
+  if (failover && carp && carp.advskewPrimary > DHCP_FAILOVER_MAX_PRIMARY_SKEW) {
+    r.add(
+      `${C}.carp.advskewPrimary`,
+      carp.advskewPrimary,
+      `is 20 or more: pfSense makes a node the DHCP failover primary only when its CARP advskew is below 20 (services.inc), so with ${carp.advskewPrimary} both firewalls would write "secondary;" and failover would never form`,
+      `set ${C}.carp.advskewPrimary to ${DHCP_FAILOVER_MAX_PRIMARY_SKEW} or less (default 0), or set ${k}.failover: false`,
+    );
   }
   if (backend === "kea") {
     // Never accept and ignore: the stack writes ISC dhcpd (range, failover peer) only, not Kea's own HA (kea/ha).
@@ -557,10 +602,10 @@ function readDhcp(
       `${k}.backend`,
       backend,
       `is not supported yet: the stack configures ISC dhcpd and its failover only, not Kea or Kea's own high availability${version?.startsWith("2.7") ? ` (and Kea HA needs pfSense 2.8; pfsenseVersion is ${version})` : ""}`,
-      "use backend: isc (the default; on pfSense 2.8 select ISC under System > Advanced > Networking > DHCP backend), or remove the dhcp block and configure Kea by hand",
+      `use backend: isc (the default; on pfSense 2.8 select ISC under System > Advanced > Networking > DHCP backend), or remove ${k} and configure Kea by hand`,
     );
   }
-  return net && rangeFrom && rangeTo ? { network, rangeFrom, rangeTo, failover, backend } : undefined;
+  return net && rangeFrom && rangeTo ? { rangeFrom, rangeTo, failover, backend } : undefined;
 }
 
 /** vpn: existing OpenVPN instances (by vpnid) and IPsec phase 1 entries (by ikeid) bound to a network's CARP VIP. */

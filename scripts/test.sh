@@ -17,16 +17,15 @@ trap 'echo "== lab down"; bash lab/lab.sh down' EXIT
 # pve1's OVS) and each file resets what it uses.
 echo "== jest (unit)"; jest --ci --selectProjects unit "$@"
 # The lab's firewalls run pfSense's own code: every integration file on 2.7.2, then the suites that drive pfSense
-# (the boundary, the write protocol, the resources, the XMLRPC sync, verify, the e2e run, VPNs on the VIP) again on
-# the 24.1 tree.
+# (the boundary, the write protocol, the resources, the XMLRPC sync, DHCP, verify, the e2e run) again on the 24.1 tree.
 export PFHA_PFSENSE_VERSION=2.7.2
 echo "== jest (integration, lab $PFHA_LAB_ID, pfSense $PFHA_PFSENSE_VERSION)"; jest --ci --selectProjects integration --runInBand "$@"
 export PFHA_PFSENSE_VERSION=24.1
 echo "== lab up (pfSense $PFHA_PFSENSE_VERSION)"; bash lab/lab.sh up
 echo "== jest (integration, lab $PFHA_LAB_ID, pfSense $PFHA_PFSENSE_VERSION)"
 jest --ci --selectProjects integration --runInBand "$@" tests/integration/pfsense-lab.test.ts tests/integration/pfsense-protocol.test.ts \
-  tests/integration/pfsense-resources.test.ts tests/integration/pfsense-sync.test.ts tests/integration/verify.test.ts \
-  tests/integration/engine-e2e.test.ts
+  tests/integration/pfsense-resources.test.ts tests/integration/pfsense-sync.test.ts tests/integration/pfsense-dhcp.test.ts \
+  tests/integration/verify.test.ts tests/integration/engine-e2e.test.ts
 export PFHA_PFSENSE_VERSION=2.7.2
 # Reduced benchmarks: fail on hard targets (a no-op OVS run changes nothing, one SSH connection per host, 100 batched
 # pfSense edits = one install + one apply, codec under 300 MB); wall-time ratios are printed, not enforced (noisy CI).

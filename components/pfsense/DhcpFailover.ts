@@ -1,4 +1,4 @@
-// DhcpFailover component: the ISC DHCP pool range and failover keys (gateway/DNS = the VIP, peer IP); Kea and a secondary skew below 20 / a primary skew of 20 or more are refused.
+// DhcpFailover component (name kept for existing stacks): one network's ISC DHCP server, switched on with its range, gateway/DNS = the VIP and, with failover, the peer IP; Kea and, with failover, a secondary skew below 20 / a primary skew of 20 or more are refused.
 import type * as pulumi from "@pulumi/pulumi";
 import { ElementComponent } from "./element-component";
 import { DhcpFailoverResource, type ElementResourceArgs } from "../../providers/pfsense/resources/dynamic";

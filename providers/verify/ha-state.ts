@@ -1,7 +1,7 @@
 // The checks the HA guides do by hand, pure: DHCP failover state from dhcpd's lease file, pfsync replication (the
 // primary's states present on the secondary), config-sync freshness (the secondary's revision follows the
 // primary's), and equal VM sizes.
-import type { ClusterConfig, FirewallRole } from "../../config/types";
+import { dhcpNetworksOf, type ClusterConfig, type FirewallRole } from "../../config/types";
 import type { Check } from "./evaluate";
 import type { Observations } from "./observations";
 
@@ -45,8 +45,8 @@ export function stateKeys(pfctlSs: string): string[] {
 }
 
 export interface HaStateExpectations {
-  /** pfSense's failover peer name (services.inc: dhcp_<if>), when the stack runs DHCP failover. */
-  dhcpPeer?: string;
+  /** pfSense's failover peer names (services.inc: dhcp_<if>), one per network whose DHCP server has failover. */
+  dhcpPeers: string[];
   names: Record<FirewallRole, string>;
   /** Each firewall's VM sizing as configured (undefined for vm: none). */
   sizes: Record<FirewallRole, string | undefined>;
@@ -57,9 +57,8 @@ export function haStateExpectationsOf(c: ClusterConfig): HaStateExpectations {
     const vm = c.firewalls[role].vm;
     return vm.mode === "none" ? undefined : `${vm.sizing.cores} cores, ${vm.sizing.memoryMb} MB, ${vm.sizing.diskGb} GB`;
   };
-  const dhcpNet = c.dhcp?.failover ? c.networks.find((n) => n.role === c.dhcp?.network) : undefined;
   return {
-    ...(dhcpNet ? { dhcpPeer: `dhcp_${dhcpNet.pfsenseInterface}` } : {}),
+    dhcpPeers: dhcpNetworksOf(c).filter((n) => n.dhcp.failover).map((n) => `dhcp_${n.pfsenseInterface}`),
     names: { primary: c.firewalls.primary.name, secondary: c.firewalls.secondary.name },
     sizes: { primary: size("primary"), secondary: size("secondary") },
   };
@@ -72,12 +71,12 @@ export function haStateChecks(e: HaStateExpectations, o: Observations): Check[] 
   const out: Check[] = [];
   const roles: FirewallRole[] = ["primary", "secondary"];
   const label = (r: FirewallRole) => `${e.names[r]} (${r})`;
-  if (e.dhcpPeer) {
+  for (const dhcpPeer of e.dhcpPeers) {
     for (const r of roles) {
       const fw = o.firewalls[r];
       if (fw.error || fw.dhcpLeases === undefined) continue;
-      const st = fw.dhcpLeases === null ? undefined : parseDhcpFailoverStates(fw.dhcpLeases).find((s) => s.peer === e.dhcpPeer);
-      const base = { check: `dhcp failover ${e.dhcpPeer}`, node: label(r), expected: "my normal, partner normal" };
+      const st = fw.dhcpLeases === null ? undefined : parseDhcpFailoverStates(fw.dhcpLeases).find((s) => s.peer === dhcpPeer);
+      const base = { check: `dhcp failover ${dhcpPeer}`, node: label(r), expected: "my normal, partner normal" };
       if (!st) {
         out.push({ ...base, found: fw.dhcpLeases === null ? `no ${DHCPD_LEASES}` : "no failover state recorded", status: "warn",
           hint: `dhcpd has not recorded a failover state on ${e.names[r]}: is the DHCP server running (Status > Services)? A new pair records one within a minute` });
@@ -85,7 +84,7 @@ export function haStateChecks(e: HaStateExpectations, o: Observations): Check[] 
       }
       const ok = st.my === "normal" && st.partner === "normal";
       out.push({ ...base, found: `my ${st.my}, partner ${st.partner}`, status: ok ? "pass" : "fail",
-        ...(ok ? {} : { hint: `the DHCP peers do not see each other as normal: check TCP 519/520 between the firewalls' ${e.dhcpPeer.slice(5)} addresses (rules, the VIP's network), and that both run the same range; Status > DHCP Leases shows the same` }) });
+        ...(ok ? {} : { hint: `the DHCP peers do not see each other as normal: check TCP 519/520 between the firewalls' ${dhcpPeer.slice(5)} addresses (rules, the VIP's network), and that both run the same range; Status > DHCP Leases shows the same` }) });
     }
   }
   const p = o.firewalls.primary;

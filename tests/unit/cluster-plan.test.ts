@@ -13,6 +13,10 @@ import { schemaForVersion } from "../../providers/pfsense/version";
 import { loadTopology, topologyNames } from "../support/engine-fixtures";
 import * as path from "path";
 import { validateStackFile } from "../../config/load";
+import { validateStack } from "../../config/validate";
+import { summarizeCluster } from "../../config/summary";
+import { haStateExpectationsOf } from "../../providers/verify/ha-state";
+import { setIn as setValueIn, topologyValues as topologyValuesOf } from "../fixtures/topologies";
 
 const ROLES: FirewallRole[] = ["primary", "secondary"];
 const other = (r: FirewallRole): FirewallRole => (r === "primary" ? "secondary" : "primary");
@@ -135,16 +139,16 @@ describe.each(topologyNames())("plan for topology %s", (name) => {
 
   test.each(ROLES)("%s: DHCP failover hands out the VIP as gateway and DNS, names the other node as peer", (role) => {
     const dhcp = ofKind(plan[role], "dhcpFailover");
-    if (!c.dhcp?.failover) {
+    const n = c.networks.find((x) => x.dhcp?.failover);
+    if (!n?.dhcp) {
       expect(dhcp).toEqual([]);
       return;
     }
-    const n = net(c, c.dhcp.network);
     expect(dhcp).toHaveLength(1);
     expect(dhcp[0].spec).toEqual({
       interface: n.pfsenseInterface,
-      rangeFrom: c.dhcp.rangeFrom,
-      rangeTo: c.dhcp.rangeTo,
+      rangeFrom: n.dhcp.rangeFrom,
+      rangeTo: n.dhcp.rangeTo,
       gateway: n.vips[0].address,
       dnsServers: [n.vips[0].address],
       failoverPeerIp: n.addresses[other(role)],
@@ -257,4 +261,27 @@ test("Pulumi.prod.example.yaml: both plans pass every element's input checks", (
       expect(check).not.toThrow();
     }
   }
+});
+
+describe("DHCP per network (networks.<role>.dhcp)", () => {
+  // WAN/LAN/DMZ: LAN without failover, DMZ (opt2) with failover; golden items for both nodes.
+  const values = topologyValuesOf("wan-lan-dmz-sync30");
+  setValueIn(values, "networks.lan.dhcp", { rangeFrom: "10.20.0.100", rangeTo: "10.20.0.200" });
+  setValueIn(values, "networks.dmz.dhcp", { rangeFrom: "10.30.0.100", rangeTo: "10.30.0.200", failover: true });
+  const cfg = validateStack(values).config as ClusterConfig;
+
+  test("one server per network, in NIC order; gateway/DNS = the network's first VIP; the peer only with failover, swapped on the secondary", () => {
+    const dhcp = (role: FirewallRole) => firewallPlanOf(cfg, cfg.name, role).filter((i) => i.kind === "dhcpFailover").map((i) => ({ key: i.key, spec: i.spec }));
+    expect(dhcp("primary")).toEqual([
+      { key: "dhcp-lan", spec: { interface: "lan", rangeFrom: "10.20.0.100", rangeTo: "10.20.0.200", gateway: "10.20.0.1", dnsServers: ["10.20.0.1"], role: "primary", advskew: 0 } },
+      { key: "dhcp-dmz", spec: { interface: "opt2", rangeFrom: "10.30.0.100", rangeTo: "10.30.0.200", gateway: "10.30.0.1", dnsServers: ["10.30.0.1"], failoverPeerIp: "10.30.0.3", role: "primary", advskew: 0 } },
+    ]);
+    expect(dhcp("secondary")).toEqual([
+      { key: "dhcp-lan", spec: { interface: "lan", rangeFrom: "10.20.0.100", rangeTo: "10.20.0.200", gateway: "10.20.0.1", dnsServers: ["10.20.0.1"], role: "secondary", advskew: 100 } },
+      { key: "dhcp-dmz", spec: { interface: "opt2", rangeFrom: "10.30.0.100", rangeTo: "10.30.0.200", gateway: "10.30.0.1", dnsServers: ["10.30.0.1"], failoverPeerIp: "10.30.0.2", role: "secondary", advskew: 100 } },
+    ]);
+    expect(summarizeCluster(cfg)).toMatch(/, DHCP on lan, DHCP failover on dmz$/);
+    // verify's DHCP failover check only where failover is on
+    expect(haStateExpectationsOf(cfg).dhcpPeers).toEqual(["dhcp_opt2"]);
+  });
 });

@@ -125,6 +125,16 @@ const CASES: Case[] = [
   ["Kea failover on pfSense 2.7", (v) => { setIn(v, "pfsenseVersion", "2.7.2"); setIn(v, "dhcp.backend", "kea"); }, `${C}.dhcp.backend`, /needs pfSense 2\.8/],
   ["Kea on pfSense 2.8 (not implemented: refused, never ignored)", (v) => { setIn(v, "pfsenseVersion", "2.8.0"); setIn(v, "dhcp.backend", "kea"); }, `${C}.dhcp.backend`, /^is not supported yet: the stack configures ISC dhcpd and its failover only, not Kea/],
   ["Kea without failover", (v) => { setIn(v, "pfsenseVersion", "2.8.0"); setIn(v, "dhcp.backend", "kea"); setIn(v, "dhcp.failover", false); }, `${C}.dhcp.backend`, /^is not supported yet/],
+  // DHCP per network (networks.<role>.dhcp; the cluster-level block removed first)
+  ["DHCP on the WAN (per network)", (v) => { deleteIn(v, "dhcp"); setIn(v, "networks.wan.dhcp", { rangeFrom: "198.51.100.100", rangeTo: "198.51.100.150" }); }, net("wan", ".dhcp"), /^a DHCP server on the WAN would hand out addresses upstream$/],
+  ["DHCP without failover on a network without a VIP", (v) => { deleteIn(v, "dhcp"); setIn(v, "networks.sync.dhcp", { rangeFrom: "172.16.255.4", rangeTo: "172.16.255.6" }); }, net("sync", ".vip"), /^the DHCP server hands out the network's CARP VIP as gateway and DNS/],
+  ["DHCP failover on a network without a VIP", (v) => { deleteIn(v, "dhcp"); setIn(v, "networks.sync.dhcp", { rangeFrom: "172.16.255.4", rangeTo: "172.16.255.6", failover: true }); }, net("sync", ".vip"), /^DHCP failover needs a CARP VIP on the DHCP network/],
+  ["DHCP range over a node address (per network)", (v) => { deleteIn(v, "dhcp"); setIn(v, "networks.lan.dhcp", { rangeFrom: "172.16.10.2", rangeTo: "172.16.10.20" }); }, net("lan", ".dhcp.rangeFrom"), /^includes 172\.16\.10\.2, an address of the firewalls or a VIP$/],
+  ["DHCP range on the broadcast address (per network)", (v) => { deleteIn(v, "dhcp"); setIn(v, "networks.lan.dhcp", { rangeFrom: "172.16.10.100", rangeTo: "172.16.10.255" }); }, net("lan", ".dhcp.rangeTo"), /^is the broadcast address of 172\.16\.10\.0\/24/],
+  ["DHCP failover per network with primary skew 50", (v) => { deleteIn(v, "dhcp"); setIn(v, "networks.lan.dhcp", { rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199", failover: true }); setIn(v, "carp.advskewPrimary", 50); setIn(v, "carp.advskewSecondary", 150); }, `${C}.carp.advskewPrimary`, /^is 20 or more: pfSense makes a node the DHCP failover primary only when its CARP advskew is below 20/],
+  ["Kea per network", (v) => { deleteIn(v, "dhcp"); setIn(v, "pfsenseVersion", "2.8.0"); setIn(v, "networks.lan.dhcp", { rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199", backend: "kea" }); }, net("lan", ".dhcp.backend"), /^is not supported yet: the stack configures ISC dhcpd and its failover only, not Kea/],
+  ["a network key in networks.<role>.dhcp", (v) => { deleteIn(v, "dhcp"); setIn(v, "networks.lan.dhcp", { network: "lan", rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199" }); }, net("lan", ".dhcp.network"), /not a known configuration key/],
+  ["DHCP on one network in both forms", (v) => setIn(v, "networks.lan.dhcp", { rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199" }), `${C}.dhcp`, /^sets a DHCP server on lan, which pfsense-ha:cluster\.networks\.lan\.dhcp also sets$/],
   // NAT
   ["outbound NAT source any", (v) => setIn(v, "nat.sources", ["any"]), `${C}.nat.sources[0]`, /breaks the secondary's outbound connectivity/],
   ["outbound NAT source 0.0.0.0/0", (v) => setIn(v, "nat.sources", ["lan", "0.0.0.0/0"]), `${C}.nat.sources[1]`, /from any source/],
@@ -179,6 +189,36 @@ describe("invalid configurations (one problem each)", () => {
     expect(r.problems[0].key).toBe(key);
     expect(r.problems[0].message).toMatch(message);
     expect(r.problems[0].fix.length).toBeGreaterThan(10);
+  });
+});
+
+describe("DHCP per network", () => {
+  it("the cluster-level block (failover on by default, as before) gives the same server as networks.<role>.dhcp with failover: true", () => {
+    const old = validateStack(topologyValues("four-node")).config; // dhcp: {network: lan, rangeFrom, rangeTo}, no failover key
+    expect(old?.networks.find((n) => n.role === "lan")?.dhcp).toEqual({ rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199", failover: true, backend: "isc" });
+    const v = topologyValues("wan-lan-sync");
+    const before = validateStack(v).config;
+    deleteIn(v, "dhcp");
+    setIn(v, "networks.lan.dhcp", { rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199", failover: true });
+    const after = validateStack(v).config;
+    expect(after).toEqual(before);
+    expect(after?.networks.map((n) => [n.role, n.dhcp])).toEqual([
+      ["wan", undefined], ["lan", { rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199", failover: true, backend: "isc" }], ["sync", undefined],
+    ]);
+  });
+
+  it("networks.<role>.dhcp on LAN and DMZ: failover off unless asked; failover: false with a skew of 50 is fine", () => {
+    const v = topologyValues("wan-lan-dmz-sync30");
+    setIn(v, "networks.lan.dhcp", { rangeFrom: "10.20.0.100", rangeTo: "10.20.0.200" });
+    setIn(v, "networks.dmz.dhcp", { rangeFrom: "10.30.0.100", rangeTo: "10.30.0.200", failover: true });
+    const c = validateStack(v).config;
+    expect(c?.networks.map((n) => [n.role, n.pfsenseInterface, n.dhcp])).toEqual([
+      ["wan", "wan", undefined], ["lan", "lan", { rangeFrom: "10.20.0.100", rangeTo: "10.20.0.200", failover: false, backend: "isc" }], ["sync", "opt1", undefined],
+      ["dmz", "opt2", { rangeFrom: "10.30.0.100", rangeTo: "10.30.0.200", failover: true, backend: "isc" }],
+    ]);
+    setIn(v, "networks.dmz.dhcp.failover", false);
+    setIn(v, "carp", { advskewPrimary: 50, advskewSecondary: 150 });
+    expect(validateStack(v).problems.map(formatProblem)).toEqual([]);
   });
 });
 

@@ -348,7 +348,64 @@ describe("DhcpFailover", () => {
     const doc = parseConfigXml(factory);
     expect(() => upsertDhcpFailover(doc, { ...dhcp, role: "secondary", advskew: 19 })).toThrow(/advskew: 19 is invalid; the secondary's CARP skew must be 20 or more/);
     expect(() => upsertDhcpFailover(doc, { ...dhcp, role: "primary", advskew: 20 })).toThrow(/advskew: 20 is invalid; the primary's CARP skew must be 19 or less: pfSense makes a node the DHCP primary only when its skew is below 20/);
-    expect(() => upsertDhcpFailover(doc, { ...dhcp, interface: "opt1" })).toThrow(/no DHCP server section dhcpd\/opt1/);
+    expect(() => upsertDhcpFailover(doc, { ...dhcp, interface: "opt1" })).toThrow(/^interface: opt1 has no static IPv4 address on this firewall \(""\); give it one/);
+    expect(buildConfigXml(doc)).toBe(factory);
+  });
+
+  // No failover: the same server on each node, no peer (services.inc then writes no `failover peer` block).
+  const plain: DhcpFailoverSpec = { interface: "lan", rangeFrom: "192.168.1.100", rangeTo: "192.168.1.199", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], role: "primary", advskew: 0 };
+
+  it("without failover: gateway and DNS only, no failover_peerip; turning failover off removes the peer; the secondary gets no peer", () => {
+    const doc = parseConfigXml(factory);
+    upsertDhcpFailover(doc, plain);
+    expect(changedLines(factory, buildConfigXml(doc))).toEqual({ removed: [], added: ["\t\t\t<gateway>192.168.1.1</gateway>", "\t\t\t<dnsserver>192.168.1.1</dnsserver>"] });
+    expect(readDhcpFailover(doc, "lan")).toEqual({ interface: "lan", rangeFrom: "192.168.1.100", rangeTo: "192.168.1.199", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"] });
+    const withPeer = parseConfigXml(factory);
+    upsertDhcpFailover(withPeer, dhcp);
+    expect(upsertDhcpFailover(withPeer, plain).diff).toEqual(['dhcpd lan failover_peerip: "192.168.1.3" -> (absent)']);
+    expect(buildConfigXml(withPeer)).toBe(buildConfigXml(doc));
+    // a skew that would break failover does not matter without it
+    expect(() => upsertDhcpFailover(parseConfigXml(factory), { ...plain, role: "secondary", advskew: 0 })).not.toThrow();
+    expect(forNode("secondary", { kind: "dhcpFailover", spec: plain, primaryIp: "192.168.1.2" }).spec).toEqual({ ...plain, role: "secondary", advskew: 100 });
+  });
+
+  it("creates and switches on the server of an opt interface, exact XML; the LAN server a human set up stays untouched", () => {
+    const doc = parseConfigXml(factory);
+    upsertInterface(doc, { name: "opt1", device: "vtnet2", descr: "DMZ", enable: true, ipaddr: "10.20.0.2", subnetBits: 24, sync: false });
+    const before = buildConfigXml(doc);
+    const r = upsertDhcpFailover(doc, { interface: "opt1", rangeFrom: "10.20.0.100", rangeTo: "10.20.0.150", gateway: "10.20.0.1", dnsServers: ["10.20.0.1"], failoverPeerIp: "10.20.0.3", role: "primary", advskew: 0 });
+    expect(r.diff[0]).toBe("dhcpd opt1 server created");
+    const { removed, added } = changedLines(before, buildConfigXml(doc));
+    expect(removed).toEqual([]);
+    expect(added).toEqual([
+      "\t\t<opt1>", "\t\t\t<enable></enable>", "\t\t\t<range>", "\t\t\t\t<from>10.20.0.100</from>", "\t\t\t\t<to>10.20.0.150</to>", "\t\t\t</range>",
+      "\t\t\t<gateway>10.20.0.1</gateway>", "\t\t\t<dnsserver>10.20.0.1</dnsserver>", "\t\t\t<failover_peerip>10.20.0.3</failover_peerip>", "\t\t</opt1>",
+    ]);
+    expect(buildConfigXml(doc)).toContain("\t\t</lan>\n\t\t<opt1>\n");
+    expect(buildConfigXml(doc)).toContain("\t\t<lan>\n\t\t\t<enable></enable>\n\t\t\t<range>\n\t\t\t\t<from>192.168.1.100</from>\n\t\t\t\t<to>192.168.1.199</to>\n\t\t\t</range>\n\t\t</lan>\n");
+  });
+
+  it("keeps what it does not manage (static maps, options), switches a server a human turned off back on, reads that as drift", () => {
+    const human = factory.replace("\t\t\t\t<to>192.168.1.199</to>\n\t\t\t</range>\n", "\t\t\t\t<to>192.168.1.199</to>\n\t\t\t</range>\n\t\t\t<domain>example.lan</domain>\n\t\t\t<staticmap>\n\t\t\t\t<mac>00:11:22:33:44:55</mac>\n\t\t\t\t<ipaddr>192.168.1.20</ipaddr>\n\t\t\t</staticmap>\n");
+    const doc = parseConfigXml(human);
+    upsertDhcpFailover(doc, plain);
+    expect(buildConfigXml(doc)).toContain("\t\t\t<domain>example.lan</domain>\n\t\t\t<staticmap>\n\t\t\t\t<mac>00:11:22:33:44:55</mac>\n\t\t\t\t<ipaddr>192.168.1.20</ipaddr>\n\t\t\t</staticmap>\n\t\t\t<gateway>192.168.1.1</gateway>\n\t\t\t<dnsserver>192.168.1.1</dnsserver>\n\t\t</lan>");
+    const off = parseConfigXml(buildConfigXml(doc).replace("\t\t<lan>\n\t\t\t<enable></enable>\n\t\t\t<range>\n\t\t\t\t<from>192.168.1.100", "\t\t<lan>\n\t\t\t<range>\n\t\t\t\t<from>192.168.1.100"));
+    expect(readDhcpFailover(off, "lan")).toMatchObject({ disabled: true });
+    expect(upsertDhcpFailover(off, plain).diff).toEqual(["dhcpd lan enable: off -> on"]);
+    expect(buildConfigXml(off)).toBe(buildConfigXml(doc));
+    expect(removeDhcpFailover(off, "lan")).toBe(true);
+    expect(buildConfigXml(off)).toBe(human);
+  });
+
+  it("refuses a range over the box's own address, the VIP or the peer, naming rangeFrom", () => {
+    const doc = parseConfigXml(factory);
+    expect(() => upsertDhcpFailover(doc, { ...plain, rangeFrom: "192.168.1.1", rangeTo: "192.168.1.9", gateway: "192.168.1.10", dnsServers: ["192.168.1.10"] })).toThrow(
+      /^rangeFrom: "192\.168\.1\.1-192\.168\.1\.9" is invalid; it includes this firewall's own lan address 192\.168\.1\.1; move the range/,
+    );
+    expect(() => upsertDhcpFailover(doc, { ...dhcp, rangeFrom: "192.168.1.2", rangeTo: "192.168.1.9" })).toThrow(/^rangeFrom: .* it includes the failoverPeerIp 192\.168\.1\.3/);
+    expect(() => upsertDhcpFailover(doc, { ...plain, gateway: "192.168.1.150", dnsServers: ["192.168.1.150"] })).toThrow(/^rangeFrom: .* it includes the gateway 192\.168\.1\.150/);
+    expect(() => upsertDhcpFailover(doc, { ...plain, disabled: true })).toThrow(/^disabled: true is invalid; leave it out/);
     expect(buildConfigXml(doc)).toBe(factory);
   });
 });

@@ -125,6 +125,7 @@ interface ElementApi {
   read(id: string, p: Props): Promise<{ id?: string; props?: Props }>;
   update(id: string, o: Props, n: Props): Promise<{ outs: Props }>;
   delete(id: string, p: Props): Promise<void>;
+  diff(id: string, o: Props, n: Props): Promise<{ changes: boolean; replaces: string[] }>;
 }
 const providerOf: Record<string, ElementApi> = {
   interface: pf.interfaceProvider, gateway: pf.gatewayProvider, carpVip: pf.carpVipProvider, haSync: pf.haSyncProvider,
@@ -187,7 +188,10 @@ describe("refresh: gone (empty id) only when the element is gone", () => {
     removeChild(s!, child(s!, "failover_peerip")!);
     const r = await p.read(id, outs);
     expect(r.id).toBe(id);
-    expect((r.props as { spec: Props }).spec.failoverPeerIp).toBe("");
+    const spec = (r.props as { spec: Props }).spec;
+    expect(spec).not.toHaveProperty("failoverPeerIp");
+    expect(spec).toMatchObject({ gateway: (outs.spec as Props).gateway });
+    expect(await p.diff(id, r.props as Props, outs)).toMatchObject({ changes: true, replaces: [] });
     await p.delete(id, outs);
     expect(wireId(await p.read(id, outs))).toBe("");
   });

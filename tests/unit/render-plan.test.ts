@@ -6,7 +6,7 @@ import type { ClusterConfig } from "../../config/types";
 import { firewallPlanOf } from "../../components/plan";
 import { applyUnifiedDiff } from "../../providers/verify/line-diff";
 import { maskSecrets, renderFirewall, SECRET_MASK } from "../../providers/verify/render";
-import { TOPOLOGY_DIR, TOPOLOGIES, topologyValues } from "../fixtures/topologies";
+import { TOPOLOGY_DIR, TOPOLOGIES, setIn, topologyValues } from "../fixtures/topologies";
 
 const FACTORY = fs.readFileSync(path.join(__dirname, "..", "fixtures", "pfsense-factory-config.xml"), "utf8");
 const SECRETS = { carpPassword: "carp-Render-Secret-1", xmlrpcPassword: "xmlrpc-Render-Secret-2" };
@@ -81,4 +81,22 @@ test("a human's unrelated edit stays out of the diff; a drifted value shows as o
 test("a config.xml older than pfSense 2.7 is refused with the version and the fix", () => {
   const c = load("wan-lan-sync");
   expect(() => renderFirewall(c, "primary", FACTORY.replace(/<version>[^<]*<\/version>/, "<version>21.7</version>"))).toThrow(/21\.7.*upgrade/);
+});
+
+test("DHCP per network: render shows each firewall's <dhcpd> blocks (LAN without failover, a new DMZ server with failover)", () => {
+  const v = topologyValues("wan-lan-dmz-sync30");
+  setIn(v, "networks.lan.dhcp", { rangeFrom: "10.20.0.100", rangeTo: "10.20.0.200" });
+  setIn(v, "networks.dmz.dhcp", { rangeFrom: "10.30.0.100", rangeTo: "10.30.0.200", failover: true });
+  const r = validateValues(v, TOPOLOGY_DIR);
+  if (!r.config) throw new Error(JSON.stringify(r.problems));
+  for (const [role, peer] of [["primary", "10.30.0.3"], ["secondary", "10.30.0.2"]] as const) {
+    const after = renderFirewall(r.config, role, FACTORY, { secrets: SECRETS }).after;
+    const dhcpd = /\n\t<dhcpd>\n([\s\S]*?)\n\t<\/dhcpd>\n/.exec(after)?.[1];
+    expect(dhcpd?.split("\n")).toEqual([
+      "\t\t<lan>", "\t\t\t<enable></enable>", "\t\t\t<range>", "\t\t\t\t<from>10.20.0.100</from>", "\t\t\t\t<to>10.20.0.200</to>", "\t\t\t</range>",
+      "\t\t\t<gateway>10.20.0.1</gateway>", "\t\t\t<dnsserver>10.20.0.1</dnsserver>", "\t\t</lan>",
+      "\t\t<opt2>", "\t\t\t<enable></enable>", "\t\t\t<range>", "\t\t\t\t<from>10.30.0.100</from>", "\t\t\t\t<to>10.30.0.200</to>", "\t\t\t</range>",
+      "\t\t\t<gateway>10.30.0.1</gateway>", "\t\t\t<dnsserver>10.30.0.1</dnsserver>", `\t\t\t<failover_peerip>${peer}</failover_peerip>`, "\t\t</opt2>",
+    ]);
+  }
 });

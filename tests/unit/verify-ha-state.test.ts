@@ -42,7 +42,7 @@ function obs(p: Partial<FirewallObservation>, s: Partial<FirewallObservation>): 
 const rows = (o: Observations, x = e) => haStateChecks(x, o).map((c) => [c.check, c.node, c.found, c.status]);
 
 test("expectations: pfSense's failover peer name (dhcp_<if>) and each VM's sizing", () => {
-  expect(e.dhcpPeer).toBe("dhcp_lan");
+  expect(e.dhcpPeers).toEqual(["dhcp_lan"]);
   expect(e.sizes.primary).toBe(e.sizes.secondary);
 });
 
@@ -57,14 +57,14 @@ test("DHCP failover: normal/normal passes, an interrupted partner fails with the
 
 test("pfsync: the primary's states on the secondary (80% or more) pass, fewer fail, none to compare warns", () => {
   const keys = stateKeys(PFCTL_SS);
-  const pf = (p: string[], s: string[]) => haStateChecks({ ...e, dhcpPeer: undefined }, obs({ states: p }, { states: s })).find((c) => c.check === "pfsync states replicated");
+  const pf = (p: string[], s: string[]) => haStateChecks({ ...e, dhcpPeers: [] }, obs({ states: p }, { states: s })).find((c) => c.check === "pfsync states replicated");
   expect(pf(keys, keys)).toMatchObject({ found: "3 of 3", status: "pass" });
   expect(pf(keys, keys.slice(0, 1))).toMatchObject({ found: "1 of 3", status: "fail", hint: expect.stringMatching(/pfsync rule on the sync interface/) });
   expect(pf([], keys)).toMatchObject({ found: "the primary has no states", status: "warn" });
 });
 
 test("config sync freshness: the secondary at or after the primary passes; older by more than 60 s warns", () => {
-  const fresh = (p: number, s: number) => haStateChecks({ ...e, dhcpPeer: undefined }, obs({ config: { maintenanceMode: false, revisionTime: p } }, { config: { maintenanceMode: false, revisionTime: s } })).find((c) => c.check === "config sync freshness");
+  const fresh = (p: number, s: number) => haStateChecks({ ...e, dhcpPeers: [] }, obs({ config: { maintenanceMode: false, revisionTime: p } }, { config: { maintenanceMode: false, revisionTime: s } })).find((c) => c.check === "config sync freshness");
   expect(fresh(1000, 1003)).toMatchObject({ found: "secondary 3 s after the primary", status: "pass" });
   expect(fresh(1000, 990)).toMatchObject({ found: "secondary 10 s older than the primary", status: "pass" });
   expect(fresh(1000, 900)).toMatchObject({ found: "secondary 100 s older than the primary", status: "warn", hint: expect.stringMatching(/XMLRPC sync did not run/) });

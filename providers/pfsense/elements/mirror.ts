@@ -3,8 +3,9 @@
 // - xmlrpc.php restore_config_section: filter/aliases/nat are full-replaced as sent (same tracker, same descr).
 // - xmlrpc.php auth(): a receiver whose hasync/synchronizetoip equals the caller refuses ("Disallowing CARP sync
 //   loop") → the secondary gets pfsync keys only, never synchronizetoip/username/password.
-// - services.inc (dhcpd failover): each node names the other as failover_peerip; pfsync likewise (syncpeer).
-//   The dhcpd section (range, gateway, DNS) is otherwise sent as is (rc.filter_synchronize carp_sync_xml).
+// - rc.filter_synchronize (with synchronizedhcpd): the whole dhcpd section is sent as is (enable, range, gateway,
+//   DNS, static maps), except that a server with a failover_peerip gets the primary's own interface address as
+//   failover_peerip; a server without failover has none on either node. pfsync likewise names the other node (syncpeer).
 // - rc.filter_synchronize: with synchronizestaticroutes the whole <gateways> section (gateway_item, defaultgw4) and
 //   <staticroutes> are sent (xmlrpc.php restore_config_section merges them), so the secondary gets the primary's gateway verbatim.
 // - rc.filter_synchronize: with synchronizeopenvpn/synchronizeipsec the <openvpn> and <ipsec> sections are sent as is
@@ -34,7 +35,7 @@ export type NodeSpec =
   | { kind: "offloading"; spec: OffloadingSpec }
   /** The openvpn and ipsec sections are sent as is (synchronizeopenvpn/synchronizeipsec), the VIP keeps its uniqid. */
   | { kind: "vpnBinding"; spec: VpnBindingSpec }
-  /** primaryIp: the primary's address on that interface, the secondary's failover peer. */
+  /** primaryIp: the primary's address on that interface, the secondary's failover peer (with failover). */
   | { kind: "dhcpFailover"; spec: DhcpFailoverSpec; primaryIp: string };
 
 export function secondarySkew(primarySkew: number): number {
@@ -51,7 +52,10 @@ export function forNode<T extends NodeSpec>(role: NodeRole, item: T): T {
       return { ...item, spec: { pfsyncInterface: item.spec.pfsyncInterface, pfsyncPeerIp: item.primarySyncIp } };
     }
     case "dhcpFailover":
-      return { ...item, spec: { ...item.spec, failoverPeerIp: item.primaryIp, role: "secondary", advskew: secondarySkew(item.spec.advskew) } };
+      return {
+        ...item,
+        spec: { ...item.spec, ...(item.spec.failoverPeerIp !== undefined ? { failoverPeerIp: item.primaryIp } : {}), role: "secondary", advskew: secondarySkew(item.spec.advskew) },
+      };
     default:
       return item; // rules, aliases, NAT, gateways, VPN bindings: copied verbatim by restore_config_section
   }

@@ -1,6 +1,6 @@
-// DhcpFailover: the pool range and HA keys of one ISC DHCP server (elements/dhcp.ts), identified by its interface. Skew rules are
-// checked before any host is touched; the Kea refusal, the missing server and the range inside the box's own subnet need its config.
-import { child, childrenByTag, getPath, textIn } from "../codec-tree";
+// DhcpFailover: one ISC DHCP server (elements/dhcp.ts): switched on, its range, gateway/DNS = the VIP and, when asked,
+// the failover peer; identified by its interface. Skew rules are checked before any host is touched; the Kea refusal
+// and the range inside the box's own subnet need its config.
 import { readDhcpFailover, removeDhcpFailover, upsertDhcpFailover, validateDhcpFailoverSpec, type DhcpFailoverSpec } from "../elements/dhcp";
 import type { ElementInputs, ElementKind } from "./element-provider";
 
@@ -14,20 +14,10 @@ export const dhcpFailoverKind: ElementKind<DhcpFailoverSpec, DhcpFailoverInputs>
   upsert: (doc, i) => void upsertDhcpFailover(doc, i.spec),
   remove: (doc, i) => void removeDhcpFailover(doc, i.spec.interface),
   read: (doc, i) => {
+    // Found while any of our keys is there: a peer removed by hand or the server switched off is drift, not gone.
     const found = readDhcpFailover(doc, i.spec.interface);
     // role and skew are not stored in dhcpd (services.inc derives the role from the CARP skew): keep ours
     return found === undefined ? undefined : { ...found, role: i.spec.role, advskew: i.spec.advskew };
-  },
-  // The failover peer removed by hand while our gateway/DNS keys are still there: drift (no peer), not gone.
-  partial: (doc, i) => {
-    const s = getPath(doc.root, `dhcpd/${i.spec.interface}`);
-    if (s === undefined || (child(s, "gateway") === undefined && child(s, "dnsserver") === undefined)) return undefined;
-    return {
-      ...i.spec,
-      rangeFrom: textIn(doc, getPath(s, "range/from")) ?? "", rangeTo: textIn(doc, getPath(s, "range/to")) ?? "",
-      gateway: textIn(doc, child(s, "gateway")) ?? "", dnsServers: childrenByTag(s, "dnsserver").map((e) => textIn(doc, e) ?? ""),
-      failoverPeerIp: "",
-    };
   },
   secrets: () => [],
 };
