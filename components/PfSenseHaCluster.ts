@@ -11,7 +11,7 @@ import type { ClusterSecrets } from "../config/program";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
 import { clusterOutputsOf, type ClusterOutputs } from "./outputs";
 import { OvsBridge } from "./OvsBridge";
-import { Alias, CarpVip, DhcpFailover, FirewallRule, Gateway, HaSyncConfig, Offloading, OutboundNatRule, PfSenseInterface } from "./pfsense";
+import { Alias, CarpVip, DhcpFailover, FirewallRule, Gateway, HaSyncConfig, Offloading, OneToOneNat, OutboundNatRule, PfSenseInterface, PortForward } from "./pfsense";
 import { firewallPlanOf, planKeyOf, secretsUsedBy, substituteSecrets, type PlanItem, type PlanItemKind, type SecretName } from "./plan";
 import { VxlanTunnel } from "./VxlanTunnel";
 import { tunnelPortName } from "../providers/ovs/naming";
@@ -30,6 +30,8 @@ export const STAGE_OF_KIND: Record<PlanItemKind, Stage> = {
   alias: "rules",
   filterRule: "rules",
   outboundNat: "rules",
+  portForward: "rules",
+  oneToOne: "rules",
   dhcpFailover: "dhcp",
 };
 
@@ -92,6 +94,10 @@ function elementComponent(name: string, item: PlanItem, a: ElementArgs, opts: pu
       return new DhcpFailover(name, { ...common, spec: specOf(a.spec, "dhcpFailover") }, opts);
     case "offloading":
       return new Offloading(name, { ...common, spec: specOf(a.spec, "offloading") }, opts);
+    case "portForward":
+      return new PortForward(name, { ...common, spec: specOf(a.spec, "portForward") }, opts);
+    case "oneToOne":
+      return new OneToOneNat(name, { ...common, spec: specOf(a.spec, "oneToOne") }, opts);
   }
 }
 

@@ -12,6 +12,8 @@ import { haSyncKind } from "./pfsense/resources/hasync";
 import { interfaceKind } from "./pfsense/resources/interface";
 import { offloadingKind } from "./pfsense/resources/offloading";
 import { outboundNatKind } from "./pfsense/resources/outbound-nat";
+import { portForwardKind } from "./pfsense/resources/port-forward";
+import { oneToOneKind } from "./pfsense/resources/one-to-one";
 
 export const PROVIDERS = {
   ovsBridge: new OvsBridgeProvider(),
@@ -25,6 +27,8 @@ export const PROVIDERS = {
   dhcpFailover: new ElementProvider(dhcpFailoverKind),
   gateway: new ElementProvider(gatewayKind),
   offloading: new ElementProvider(offloadingKind),
+  portForward: new ElementProvider(portForwardKind),
+  oneToOne: new ElementProvider(oneToOneKind),
 };
 
 export type ProviderName = keyof typeof PROVIDERS;

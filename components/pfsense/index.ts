@@ -8,3 +8,5 @@ export { OutboundNatRule, type OutboundNatRuleArgs } from "./OutboundNatRule";
 export { DhcpFailover, type DhcpFailoverArgs } from "./DhcpFailover";
 export { Gateway, type GatewayArgs } from "./Gateway";
 export { Offloading, type OffloadingArgs } from "./Offloading";
+export { PortForward, type PortForwardArgs } from "./PortForward";
+export { OneToOneNat, type OneToOneNatArgs } from "./OneToOneNat";

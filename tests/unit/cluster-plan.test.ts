@@ -7,7 +7,7 @@ import {
 } from "../../components/plan";
 import {
   validateAlias, validateCarpVip, validateDhcpFailoverSpec, validateFilterRule, validateGateway, validateHaSync, validateInterface,
-  validateOutboundNat,
+  validateOneToOne, validateOutboundNat, validatePortForward,
 } from "../../providers/pfsense/elements";
 import { schemaForVersion } from "../../providers/pfsense/version";
 import { loadTopology, topologyNames } from "../support/engine-fixtures";
@@ -251,6 +251,8 @@ test("Pulumi.prod.example.yaml: both plans pass every element's input checks", (
           case "outboundNat": return validateOutboundNat(i.spec);
           case "dhcpFailover": return validateDhcpFailoverSpec(i.spec);
           case "gateway": return validateGateway(i.spec);
+          case "portForward": return validatePortForward(i.spec);
+          case "oneToOne": return validateOneToOne(i.spec);
         }
       };
       expect(check).not.toThrow();

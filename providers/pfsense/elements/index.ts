@@ -11,3 +11,5 @@ export * from "./interface";
 export * from "./gateway";
 export * from "./mirror";
 export * from "./offloading";
+export * from "./port-forward";
+export * from "./one-to-one";

@@ -10,6 +10,8 @@ import type { HaSyncSpec } from "../elements/hasync";
 import type { InterfaceSpec } from "../elements/interface";
 import type { OutboundNatSpec } from "../elements/outbound-nat";
 import type { OffloadingSpec } from "../elements/offloading";
+import type { OneToOneSpec } from "../elements/one-to-one";
+import type { PortForwardSpec } from "../elements/port-forward";
 import type { SshEndpoint } from "../../ssh/types";
 import { ProviderRefResource } from "../../provider-ref";
 import { PROVIDERS } from "../../registry";
@@ -23,6 +25,8 @@ export const outboundNatProvider = PROVIDERS.outboundNat;
 export const dhcpFailoverProvider = PROVIDERS.dhcpFailover;
 export const gatewayProvider = PROVIDERS.gateway;
 export const offloadingProvider = PROVIDERS.offloading;
+export const portForwardProvider = PROVIDERS.portForward;
+export const oneToOneProvider = PROVIDERS.oneToOne;
 
 /** A CARP VIP or XMLRPC spec without its uniqid/tracker: generated once by check. */
 export type CarpVipInputSpec = Omit<CarpVipSpec, "uniqid"> & { uniqid?: string };
@@ -114,5 +118,17 @@ export class GatewayResource extends ElementResource {
 export class OffloadingResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<OffloadingSpec>, opts?: pulumi.CustomResourceOptions) {
     super("offloading", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Offloading");
+  }
+}
+
+export class PortForwardResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<PortForwardSpec>, opts?: pulumi.CustomResourceOptions) {
+    super("portForward", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:PortForward");
+  }
+}
+
+export class OneToOneNatResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<OneToOneSpec>, opts?: pulumi.CustomResourceOptions) {
+    super("oneToOne", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:OneToOneNat");
   }
 }

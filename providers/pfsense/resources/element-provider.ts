@@ -72,6 +72,8 @@ const SECTION_OF_KIND: Record<string, ApplySection> = {
   OutboundNatRule: "filter",
   DhcpFailover: "dhcp",
   Offloading: "system",
+  PortForward: "filter",
+  OneToOneNat: "filter",
 };
 
 /** JSON with sorted keys and undefined dropped: equal values compare equal whatever their key order. */
