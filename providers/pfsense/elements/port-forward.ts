@@ -151,6 +151,11 @@ export function upsertPortForward(doc: PfConfigDoc, spec: PortForwardSpec): Edit
     if (old !== undefined && removeFilterRuleElement(doc, old)) log.note(`linked filter rule ${oldId} removed`);
   }
   if (existing === undefined) {
+    // saveNATrule(): init_config_arr(['nat', 'separator']) then ['nat', 'rule']: an empty <separator> first
+    if (child(nat, "separator") === undefined) {
+      const firstRule = kids(nat).findIndex((e) => e.tag === "rule");
+      insertChild(nat, leaf(doc, "separator", ""), firstRule === -1 ? kids(nat).length : firstRule);
+    }
     want.children = stampedChildren(doc, kids(want), undefined);
     insertChild(nat, want, appendIndex(nat, "rule"));
     log.note("created");
