@@ -2,6 +2,7 @@
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { isVirtioDevice } from "../pfsense/elements/offloading";
 import { haStateExpectationsOf, type HaStateExpectations } from "./ha-state";
+import { inboundNatExpectationsOf, type ExpectedInboundNat } from "./inbound-nat";
 
 export interface ExpectedVip {
   network: string;
@@ -55,6 +56,8 @@ export interface VerifyExpectations {
   mtuPaths: ExpectedMtuPath[];
   /** DHCP failover peer, names and VM sizes for the checks the guides do by hand (ha-state.ts). */
   haState?: HaStateExpectations;
+  /** Port forwards and 1:1 NAT that pf must hold on both firewalls (absent when none is declared). */
+  inboundNat?: ExpectedInboundNat[];
 }
 
 const OTHER: Record<FirewallRole, FirewallRole> = { primary: "secondary", secondary: "primary" };
@@ -93,5 +96,9 @@ export function expectationsOf(c: ClusterConfig): VerifyExpectations {
         }]
       : [],
   );
-  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, xmlrpcPort: c.hasync.webguiPort, tunnels, mtuPaths: mtuPathsOf(c), haState: haStateExpectationsOf(c) };
+  const inboundNat = inboundNatExpectationsOf(c);
+  return {
+    cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, xmlrpcPort: c.hasync.webguiPort, tunnels, mtuPaths: mtuPathsOf(c), haState: haStateExpectationsOf(c),
+    ...(inboundNat.length ? { inboundNat } : {}),
+  };
 }

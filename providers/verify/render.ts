@@ -31,7 +31,7 @@ export function applyPlanItem(doc: PfConfigDoc, item: PlanItem, schema: PfSchema
     case "offloading":
       return upsertOffloading(doc, item.spec);
     case "portForward":
-      return upsertPortForward(doc, item.spec);
+      return upsertPortForward(doc, item.spec, schema);
     case "oneToOne":
       return upsertOneToOne(doc, item.spec);
   }

@@ -14,10 +14,13 @@ import {
 } from "../../providers/pfsense/elements";
 import { setRevisionClock } from "../../providers/pfsense/elements/revision-entry";
 import { snapshotSections, touchedSections } from "../../providers/pfsense/remote/sections";
+import { schemaForVersion } from "../../providers/pfsense/version";
 import { FACTORY_CONFIG_PATH } from "../fixtures/gen-large-config";
 import { TOPOLOGY_DIR, topologyValues } from "../fixtures/topologies";
 
 const FACTORY = readFileSync(FACTORY_CONFIG_PATH, "utf8");
+const S27 = schemaForVersion("23.3");
+const S28 = schemaForVersion("24.1");
 
 beforeAll(() => setRevisionClock(() => 1796061024));
 afterAll(() => setRevisionClock(undefined));
@@ -86,7 +89,7 @@ describe("port forward", () => {
   test("a new forward: the NAT rule appended to the port forwards, its linked pass rule appended to <filter>", () => {
     const doc = parseConfigXml(FACTORY);
     const before = snapshotSections(doc);
-    expect(upsertPortForward(doc, WEB)).toEqual({ changed: true, diff: ["port-forward pfha-pf-web created", "port-forward pfha-pf-web linked filter rule created"] });
+    expect(upsertPortForward(doc, WEB, S27)).toEqual({ changed: true, diff: ["port-forward pfha-pf-web created", "port-forward pfha-pf-web linked filter rule created"] });
     const xml = buildConfigXml(doc);
     expect(`${between(xml, "<nat>", "</nat>")}</nat>`).toBe(NAT_GOLDEN);
     expect(xml).toContain(`\t\t</rule>\n\t\t${LINKED_GOLDEN}`);
@@ -94,15 +97,21 @@ describe("port forward", () => {
     expect(touchedSections(before, doc).sections).toEqual(["filter"]);
     // idempotent: the same spec again changes nothing, byte for byte
     const again = parseConfigXml(xml);
-    expect(upsertPortForward(again, WEB)).toEqual({ changed: false, diff: [] });
+    expect(upsertPortForward(again, WEB, S27)).toEqual({ changed: false, diff: [] });
     expect(buildConfigXml(again)).toBe(xml);
     expect(readPortForward(again, WEB.key)).toEqual(WEB);
+  });
+
+  test("the 2.8 tree (add_rdr_rules) leaves no empty <separator>: the same rule right after <outbound>", () => {
+    const doc = parseConfigXml(FACTORY);
+    upsertPortForward(doc, WEB, S28);
+    expect(`${between(buildConfigXml(doc), "<nat>", "</nat>")}</nat>`).toBe(NAT_GOLDEN.replace("\t\t<separator></separator>\n", ""));
   });
 
   test("a range maps to a range on the target; the filter rule's descr is cut at 62 like the GUI's (substr(\"NAT \" . descr, 0, 62))", () => {
     const doc = parseConfigXml(FACTORY);
     const long = "a description that runs well past what the linked rule keeps";
-    upsertPortForward(doc, { ...WEB, protocol: "tcp/udp", externalPort: "8000-8010", localPort: "9000", descr: long });
+    upsertPortForward(doc, { ...WEB, protocol: "tcp/udp", externalPort: "8000-8010", localPort: "9000", descr: long }, S27);
     const xml = buildConfigXml(doc);
     expect(xml).toContain("<address>192.0.2.10</address>\n\t\t\t\t<port>8000-8010</port>");
     expect(xml).toContain("<address>192.168.1.10</address>\n\t\t\t\t<port>9000-9010</port>");
@@ -112,10 +121,10 @@ describe("port forward", () => {
 
   test("an update rewrites both rules in place: the NAT rule keeps `created` and gets a new `updated`, the filter rule keeps its stamp", () => {
     const doc = parseConfigXml(FACTORY);
-    upsertPortForward(doc, WEB);
+    upsertPortForward(doc, WEB, S27);
     setRevisionClock(() => 1796069999);
     try {
-      expect(upsertPortForward(doc, { ...WEB, localPort: "8443", target: "192.168.1.11" })).toEqual({
+      expect(upsertPortForward(doc, { ...WEB, localPort: "8443", target: "192.168.1.11" }, S27)).toEqual({
         changed: true, diff: ["port-forward pfha-pf-web fields updated", "port-forward pfha-pf-web linked filter rule updated"],
       });
     } finally {
@@ -144,11 +153,11 @@ describe("port forward", () => {
 
   test("a deleted linked rule reads as drift and the next update puts it back", () => {
     const doc = parseConfigXml(FACTORY);
-    upsertPortForward(doc, WEB);
+    upsertPortForward(doc, WEB, S27);
     const xml = buildConfigXml(doc).replace(LINKED_GOLDEN, "</filter>");
     const cut = parseConfigXml(xml);
     expect(readPortForward(cut, WEB.key)?.tracker).toBe("");
-    expect(upsertPortForward(cut, WEB).diff).toEqual(["port-forward pfha-pf-web linked filter rule created"]);
+    expect(upsertPortForward(cut, WEB, S27).diff).toEqual(["port-forward pfha-pf-web linked filter rule created"]);
     expect(buildConfigXml(cut)).toContain(LINKED_GOLDEN);
   });
 
@@ -182,7 +191,7 @@ describe("port forward", () => {
 		</rule>
 	</nat>`);
     const doc = parseConfigXml(human);
-    upsertPortForward(doc, WEB);
+    upsertPortForward(doc, WEB, S27);
     const withOurs = buildConfigXml(doc);
     expect(withOurs).toContain("<descr><![CDATA[admin's ssh]]></descr>\n\t\t\t<associated-rule-id>pass</associated-rule-id>\n\t\t</rule>\n\t\t<rule>");
     // one separator element only: the human's is kept as it is

@@ -16,6 +16,7 @@
 import { revisionEntry, stampedChildren, withoutStamps } from "./revision-entry";
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, section, textIn } from "../codec-tree";
+import type { PfSchema } from "../version";
 import { ChangeLog, ElementInputError, checkIfName, checkIpv4, checkText, type EditResult } from "./common";
 import { removeFilterRuleElement } from "./filter-rule";
 import { checkKey, markedDescr, markerKey, unmarkedDescr } from "./marker";
@@ -138,7 +139,7 @@ function appendIndex(parent: PfElement, tag: string): number {
   return last === -1 ? kids(parent).length : last + 1;
 }
 
-export function upsertPortForward(doc: PfConfigDoc, spec: PortForwardSpec): EditResult {
+export function upsertPortForward(doc: PfConfigDoc, spec: PortForwardSpec, schema: Pick<PfSchema, "natSeparatorInit">): EditResult {
   validatePortForward(spec);
   const log = new ChangeLog(doc, `port-forward ${spec.key}`);
   const nat = ensurePath(doc.root, "nat");
@@ -151,8 +152,8 @@ export function upsertPortForward(doc: PfConfigDoc, spec: PortForwardSpec): Edit
     if (old !== undefined && removeFilterRuleElement(doc, old)) log.note(`linked filter rule ${oldId} removed`);
   }
   if (existing === undefined) {
-    // saveNATrule(): init_config_arr(['nat', 'separator']) then ['nat', 'rule']: an empty <separator> first
-    if (child(nat, "separator") === undefined) {
+    // 2.7 tree saveNATrule(): init_config_arr(['nat', 'separator']) then ['nat', 'rule']: an empty <separator> first
+    if (schema.natSeparatorInit === true && child(nat, "separator") === undefined) {
       const firstRule = kids(nat).findIndex((e) => e.tag === "rule");
       insertChild(nat, leaf(doc, "separator", ""), firstRule === -1 ? kids(nat).length : firstRule);
     }
