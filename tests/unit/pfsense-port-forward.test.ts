@@ -15,6 +15,8 @@ import {
 import { setRevisionClock } from "../../providers/pfsense/elements/revision-entry";
 import { snapshotSections, touchedSections } from "../../providers/pfsense/remote/sections";
 import { schemaForVersion } from "../../providers/pfsense/version";
+import { inboundNatChecks, inboundNatExpectationsOf } from "../../providers/verify/inbound-nat";
+import type { FirewallObservation } from "../../providers/verify/observations";
 import { FACTORY_CONFIG_PATH } from "../fixtures/gen-large-config";
 import { TOPOLOGY_DIR, topologyValues } from "../fixtures/topologies";
 
@@ -323,5 +325,30 @@ describe("config and plan", () => {
     expect(p.some((x) => /^pfsense-ha:cluster\.portForwards\[6\]\.name: is used twice \(also pfsense-ha:cluster\.portForwards\[0\]\)/.test(x))).toBe(true);
     expect(p.some((x) => /^pfsense-ha:cluster\.portForwards\[7\]\.targetPort: maps 65000-65535 beyond 65535 -> lower targetPort to at most 65000/.test(x))).toBe(true);
     expect(p.some((x) => /^pfsense-ha:cluster\.oneToOne\[1\]\.external: is required -> set it to a WAN CARP VIP/.test(x))).toBe(true);
+  });
+});
+
+describe("verify: the rdr and binat loaded in pf", () => {
+  const c = validateStackFile(path.join(__dirname, "..", "..", "Pulumi.prod.example.yaml"), "prod").config as ClusterConfig;
+  const fw = (role: "primary" | "secondary", name: string, natRules?: string[]): FirewallObservation => ({ role, name, ...(natRules ? { natRules } : {}) });
+  const run = (p?: string[], s?: string[]) =>
+    inboundNatChecks(inboundNatExpectationsOf(c), { firewalls: { primary: fw("primary", "fw1", p), secondary: fw("secondary", "fw2", s) }, nodes: [] })
+      .map((x) => [x.node, x.check, x.status, x.found]);
+
+  test("pfctl -sn's own words (device, \"port = N\") and rules.debug's both match; a missing one fails; no listing, no check", () => {
+    const pfctl = [
+      "no rdr proto carp all",
+      "rdr on vtnet0 inet proto tcp from any to 203.0.113.4 port = 443 -> 192.168.50.10 port 443",
+      "binat on vtnet0 inet from 192.168.50.20 to any -> 203.0.113.5",
+    ];
+    const debug = ["rdr on vtnet0 inet proto tcp from any to 203.0.113.4 port 443 -> 192.168.50.10 port 443"];
+    expect(run(pfctl, debug)).toEqual([
+      ["fw1 (primary)", "port forward web", "pass", pfctl[1]],
+      ["fw1 (primary)", "1:1 mail", "pass", pfctl[2]],
+      ["fw2 (secondary)", "port forward web", "pass", debug[0]],
+      ["fw2 (secondary)", "1:1 mail", "fail", "not in pfctl -sn"],
+    ]);
+    // another target, or another VIP, is not ours
+    expect(run(["rdr on vtnet0 inet proto tcp from any to 203.0.113.4 port = 443 -> 192.168.50.11 port 443"], undefined).map((x) => x[2])).toEqual(["fail", "fail"]);
   });
 });
