@@ -11,7 +11,7 @@ import type { ClusterSecrets } from "../config/program";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
 import { clusterOutputsOf, type ClusterOutputs } from "./outputs";
 import { OvsBridge } from "./OvsBridge";
-import { Alias, CarpVip, DhcpFailover, FirewallRule, Gateway, HaSyncConfig, Offloading, OutboundNatRule, PfSenseInterface, VpnBinding } from "./pfsense";
+import { Alias, CarpVip, DhcpFailover, FirewallRule, Gateway, HaSyncConfig, Offloading, OneToOneNat, OutboundNatRule, PfSenseInterface, PortForward, VpnBinding } from "./pfsense";
 import { firewallPlanOf, planKeyOf, secretsUsedBy, substituteSecrets, type PlanItem, type PlanItemKind, type SecretName } from "./plan";
 import { VxlanTunnel } from "./VxlanTunnel";
 import { tunnelPortName } from "../providers/ovs/naming";
@@ -31,6 +31,8 @@ export const STAGE_OF_KIND: Record<PlanItemKind, Stage> = {
   filterRule: "rules",
   outboundNat: "rules",
   vpnBinding: "rules",
+  portForward: "rules",
+  oneToOne: "rules",
   dhcpFailover: "dhcp",
 };
 
@@ -95,6 +97,10 @@ function elementComponent(name: string, item: PlanItem, a: ElementArgs, opts: pu
       return new Offloading(name, { ...common, spec: specOf(a.spec, "offloading") }, opts);
     case "vpnBinding":
       return new VpnBinding(name, { ...common, spec: specOf(a.spec, "vpnBinding") }, opts);
+    case "portForward":
+      return new PortForward(name, { ...common, spec: specOf(a.spec, "portForward") }, opts);
+    case "oneToOne":
+      return new OneToOneNat(name, { ...common, spec: specOf(a.spec, "oneToOne") }, opts);
   }
 }
 

@@ -1,7 +1,7 @@
 // The plan: everything pfSense-side the stack writes on one firewall, in apply order, from the validated config.
 // Pure (no pulumi, no I/O), so the cluster, `render` and `verify` all see the same specs.
-//   interfaces (+ upstream gateways) -> CARP VIPs -> HA sync -> sync alias + sync rules -> outbound NAT -> VPNs on VIPs
-//   -> DHCP servers
+//   interfaces (+ upstream gateways) -> CARP VIPs -> HA sync -> sync alias + sync rules -> outbound NAT
+//   -> port forwards and 1:1 NAT on the WAN VIP -> VPNs on VIPs -> DHCP servers
 // The secondary's items are what the primary's XMLRPC sync would write there (elements/mirror.ts forNode), so
 // writing both nodes never fights the sync. Identities (CARP uniqid, rule tracker, NAT/alias marker keys) are
 // hashes of stable names (cluster name, network role, vhid, rule purpose): both nodes get the same identity,
@@ -22,7 +22,7 @@ export type PlanItem = (NodeSpec | { kind: "interface"; spec: InterfaceSpec }) &
 export type PlanItemKind = PlanItem["kind"];
 
 /** Apply order of the kinds (the cluster's stages follow it). */
-export const PLAN_KIND_ORDER: readonly PlanItemKind[] = ["interface", "gateway", "offloading", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "vpnBinding", "dhcpFailover"];
+export const PLAN_KIND_ORDER: readonly PlanItemKind[] = ["interface", "gateway", "offloading", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "portForward", "oneToOne", "vpnBinding", "dhcpFailover"];
 
 const SECRET_PREFIX = "<secret:";
 
@@ -93,6 +93,22 @@ export function ruleTrackerOf(clusterName: string, purpose: string): string {
 /** Marker key of an outbound NAT rule for a source as written ("lan", "10.9.0.0/16"): 1-40 of [A-Za-z0-9_.-]. */
 export function natKeyOf(clusterName: string, source: string): string {
   return `pfha-nat-${sha256(["outboundNat", clusterName, source]).slice(0, 12)}`;
+}
+
+/** Marker key of a port forward (portForwards[].name). */
+export function portForwardKeyOf(clusterName: string, name: string): string {
+  return `pfha-pf-${sha256(["portForward", clusterName, name]).slice(0, 12)}`;
+}
+
+/** A port forward's associated-rule-id, in get_unique_id()'s shape (uniqid("nat_", true): 14 hex, ".", 8 digits). */
+export function associatedRuleIdOf(clusterName: string, name: string): string {
+  const h = sha256(["portForwardRule", clusterName, name]);
+  return `nat_${h.slice(0, 14)}.${String(parseInt(h.slice(14, 22), 16) % 100_000_000).padStart(8, "0")}`;
+}
+
+/** Marker key of a 1:1 NAT mapping (oneToOne[].name). */
+export function oneToOneKeyOf(clusterName: string, name: string): string {
+  return `pfha-1to1-${sha256(["oneToOne", clusterName, name]).slice(0, 12)}`;
 }
 
 /** Alias name holding both firewalls' sync addresses: [A-Za-z_][A-Za-z0-9_]{0,30}. */
@@ -260,6 +276,34 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
         // pf takes the first matching NAT rule: ours go before a human's broader rule unless nat.position says bottom
         ...(c.nat.position === "bottom" ? { position: "bottom" as const } : {}),
       },
+    });
+  }
+
+  // Services on the WAN VIP: each forward's NAT rule and linked filter rule, and 1:1 mappings, all copied verbatim
+  // to the secondary by the XMLRPC sync (nat + filter sections).
+  for (const p of c.portForwards ?? []) {
+    items.push({
+      key: `pf-${p.name}`,
+      kind: "portForward",
+      spec: {
+        key: portForwardKeyOf(clusterName, p.name),
+        associatedRuleId: associatedRuleIdOf(clusterName, p.name),
+        tracker: ruleTrackerOf(clusterName, `port-forward-${p.name}`),
+        interface: wan.pfsenseInterface,
+        protocol: p.protocol,
+        destination: p.vip,
+        externalPort: p.port[0] === p.port[1] ? String(p.port[0]) : `${p.port[0]}-${p.port[1]}`,
+        target: p.target,
+        localPort: String(p.targetPort),
+        descr: p.description,
+      },
+    });
+  }
+  for (const m of c.oneToOne ?? []) {
+    items.push({
+      key: `1to1-${m.name}`,
+      kind: "oneToOne",
+      spec: { key: oneToOneKeyOf(clusterName, m.name), interface: wan.pfsenseInterface, external: m.external, internal: m.internal, descr: m.description },
     });
   }
 

@@ -123,6 +123,32 @@ export interface NatConfig {
   position: "top" | "bottom";
 }
 
+export type PortForwardProtocol = "tcp" | "udp" | "tcp/udp";
+
+/** A port forward on a WAN CARP VIP (Firewall > NAT > Port Forward, with its linked filter rule). */
+export interface PortForwardConfig {
+  /** Identity (resource name and the rule's marker key). */
+  name: string;
+  protocol: PortForwardProtocol;
+  /** External port range [from, to] (from = to for one port). */
+  port: [number, number];
+  /** Inside host (in a managed network other than the WAN). */
+  target: string;
+  /** Target port (the start of the range when `port` is a range); default = port[0]. */
+  targetPort: number;
+  /** The WAN CARP VIP it listens on (default: the WAN's first VIP). */
+  vip: string;
+  description: string;
+}
+
+/** A 1:1 NAT mapping whose external address is a WAN CARP VIP. */
+export interface OneToOneConfig {
+  name: string;
+  external: string;
+  internal: string;
+  description: string;
+}
+
 export type DhcpBackend = "isc" | "kea";
 
 /** A network's DHCP server: switched on with this range, gateway and DNS = the network's first CARP VIP. */
@@ -161,6 +187,10 @@ export interface ClusterConfig {
   hasync: HasyncConfig;
   nat: NatConfig;
   vpn?: VpnConfig;
+  /** Port forwards on the WAN VIP (absent = none). */
+  portForwards?: PortForwardConfig[];
+  /** 1:1 NAT on WAN VIPs (absent = none). */
+  oneToOne?: OneToOneConfig[];
 }
 
 /** Whether each secret is set. Validation sees only this, so it can never print a secret's value. */

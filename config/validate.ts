@@ -1,6 +1,7 @@
 // The one validation of a stack's configuration: raw values in, a typed ClusterConfig or EVERY problem out. Pure.
 // Runs before any resource is declared (index.ts) and in `pfsense-ha validate`, so both print the same messages.
 import { broadcastOf, inSubnet, intToIpv4, ipv4ToInt, networkOf, parseCidr, subnetOf, subnetsOverlap } from "./ipv4";
+import { readOneToOne, readPortForwards } from "./inbound-nat";
 import { checkNetworksTogether, inRange, readNetworks } from "./networks";
 import type { Problem } from "./problems";
 import { Reader, isPlainObject, isSecureValue, kindOf, type RawObject } from "./reader";
@@ -32,7 +33,7 @@ const C = `${NAMESPACE}:cluster`;
 
 export const STACK_KEYS = ["cluster", "carpPassword", "xmlrpcPassword", "sshPrivateKey", "labInventory"] as const;
 export const SECRET_KEYS = ["carpPassword", "xmlrpcPassword", "sshPrivateKey"] as const;
-const CLUSTER_KEYS = ["name", "pfsenseVersion", "allowUnknownPfsenseVersion", "allowSameNode", "proxmox", "networks", "firewalls", "carp", "hasync", "nat", "dhcp", "vpn"] as const;
+const CLUSTER_KEYS = ["name", "pfsenseVersion", "allowUnknownPfsenseVersion", "allowSameNode", "proxmox", "networks", "firewalls", "carp", "hasync", "nat", "dhcp", "vpn", "portForwards", "oneToOne"] as const;
 const PROXMOX_KEYS = ["nodes", "datapathType"] as const;
 const NODE_KEYS = ["name", "underlayAddress", "underlayMtu", "ssh"] as const;
 const FIREWALL_KEYS = ["name", "proxmoxNode", "vm", "ssh", "interfaces"] as const;
@@ -157,6 +158,8 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   const nat = readNat(r, o.nat, networks, declared);
   readDhcpServers(r, o.networks, o.dhcp, networks, declared, carp, pfsenseVersion);
   const vpn = readVpn(r, o.vpn, networks, declared);
+  const portForwards = readPortForwards(r, `${C}.portForwards`, o.portForwards, networks);
+  const oneToOne = readOneToOne(r, `${C}.oneToOne`, o.oneToOne, networks);
   checkSecrets(r, secrets, networks, opts);
 
   if (r.problems.length || !name || !carp || !firewalls || !hasync || !nat) {
@@ -174,6 +177,8 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   };
   if (pfsenseVersion) config.pfsenseVersion = pfsenseVersion;
   if (vpn && (vpn.openvpn.length || vpn.ipsec.length)) config.vpn = vpn;
+  if (portForwards?.length) config.portForwards = portForwards;
+  if (oneToOne?.length) config.oneToOne = oneToOne;
   return { config, problems: [] };
 }
 

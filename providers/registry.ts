@@ -13,6 +13,8 @@ import { interfaceKind } from "./pfsense/resources/interface";
 import { offloadingKind } from "./pfsense/resources/offloading";
 import { outboundNatKind } from "./pfsense/resources/outbound-nat";
 import { vpnBindingKind } from "./pfsense/resources/vpn-binding";
+import { portForwardKind } from "./pfsense/resources/port-forward";
+import { oneToOneKind } from "./pfsense/resources/one-to-one";
 
 export const PROVIDERS = {
   ovsBridge: new OvsBridgeProvider(),
@@ -27,6 +29,8 @@ export const PROVIDERS = {
   gateway: new ElementProvider(gatewayKind),
   offloading: new ElementProvider(offloadingKind),
   vpnBinding: new ElementProvider(vpnBindingKind),
+  portForward: new ElementProvider(portForwardKind),
+  oneToOne: new ElementProvider(oneToOneKind),
 };
 
 export type ProviderName = keyof typeof PROVIDERS;

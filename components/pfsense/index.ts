@@ -9,3 +9,5 @@ export { DhcpFailover, type DhcpFailoverArgs } from "./DhcpFailover";
 export { Gateway, type GatewayArgs } from "./Gateway";
 export { Offloading, type OffloadingArgs } from "./Offloading";
 export { VpnBinding, type VpnBindingArgs } from "./VpnBinding";
+export { PortForward, type PortForwardArgs } from "./PortForward";
+export { OneToOneNat, type OneToOneNatArgs } from "./OneToOneNat";

@@ -12,6 +12,11 @@ export interface PfSchema {
   kea6Sync: boolean;
   /** filter rules carry <statepolicy> (2.8.0, 22de584b). */
   statePolicy: boolean;
+  /**
+   * A new port forward leaves an empty <nat><separator> (2.7 tree: saveNATrule()'s init_config_arr(['nat',
+   * 'separator'])); the 2.8 tree (add_rdr_rules()) writes separators only when they move.
+   */
+  natSeparatorInit?: boolean;
 }
 
 export const OLDEST_SUPPORTED = 22.9;
@@ -33,7 +38,7 @@ export function schemaForVersion(version: string, allowUnknown = false): PfSchem
     );
   }
   const release = n < 23.0 ? "2.7.0" : n <= 23.3 ? "2.7.1/2.7.2" : n <= NEWEST_KNOWN ? "2.8.x" : "unknown-newer";
-  return { version, release, natTarget: n < 23.0 ? "legacy" : "split", kea6Sync: n >= 23.4, statePolicy: n >= 23.4 };
+  return { version, release, natTarget: n < 23.0 ? "legacy" : "split", kea6Sync: n >= 23.4, statePolicy: n >= 23.4, natSeparatorInit: n < 23.4 };
 }
 
 export function versionOf(doc: PfConfigDoc): string {

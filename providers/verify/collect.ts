@@ -31,7 +31,7 @@ async function probeFirewall(c: ClusterConfig, role: FirewallRole, ep: SshEndpoi
   try {
     const host = await connectHost(ep);
     const mtuPings = role === "primary" ? mtuPathsOf(c).map((p) => ({ network: p.network, size: p.mtu - PING_OVERHEAD, address: p.address })) : [];
-    const r = await host.exec(firewallProbeScript({ xmlrpc: role === "primary", dhcpFailover: dhcpNetworksOf(c).some((n) => n.dhcp.failover), mtuPings }), { timeoutMs: PROBE_TIMEOUT_MS });
+    const r = await host.exec(firewallProbeScript({ xmlrpc: role === "primary", dhcpFailover: dhcpNetworksOf(c).some((n) => n.dhcp.failover), mtuPings, natRules: !!(c.portForwards?.length || c.oneToOne?.length) }), { timeoutMs: PROBE_TIMEOUT_MS });
     if (r.timedOut) return { observation: { role, name: fw.name, error: `probe timed out after ${PROBE_TIMEOUT_MS / 1000} s` } };
     return parseFirewallProbe({ role, name: fw.name }, r.stdout);
   } catch (e) {

@@ -4,6 +4,7 @@ import { isVirtioDevice } from "../pfsense/elements/offloading";
 import { vipReference, type VpnKind } from "../pfsense/elements/vpn-binding";
 import { vipUniqidOf } from "../../components/plan";
 import { haStateExpectationsOf, type HaStateExpectations } from "./ha-state";
+import { inboundNatExpectationsOf, type ExpectedInboundNat } from "./inbound-nat";
 
 export interface ExpectedVip {
   network: string;
@@ -68,6 +69,8 @@ export interface VerifyExpectations {
   vpnBindings: ExpectedVpnBinding[];
   /** DHCP failover peer, names and VM sizes for the checks the guides do by hand (ha-state.ts). */
   haState?: HaStateExpectations;
+  /** Port forwards and 1:1 NAT that pf must hold on both firewalls (absent when none is declared). */
+  inboundNat?: ExpectedInboundNat[];
 }
 
 const OTHER: Record<FirewallRole, FirewallRole> = { primary: "secondary", secondary: "primary" };
@@ -112,5 +115,9 @@ export function expectationsOf(c: ClusterConfig): VerifyExpectations {
       address: c.networks.find((n) => n.role === b.network)?.vips.find((v) => v.vhid === b.vhid)?.address ?? "",
     })),
   );
-  return { cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, xmlrpcPort: c.hasync.webguiPort, tunnels, mtuPaths: mtuPathsOf(c), vpnBindings, haState: haStateExpectationsOf(c) };
+  const inboundNat = inboundNatExpectationsOf(c);
+  return {
+    cluster: c.name, firewalls: { primary: fw("primary"), secondary: fw("secondary") }, vips, xmlrpcTarget: sync.addresses.secondary, xmlrpcPort: c.hasync.webguiPort, tunnels, mtuPaths: mtuPathsOf(c), vpnBindings, haState: haStateExpectationsOf(c),
+    ...(inboundNat.length ? { inboundNat } : {}),
+  };
 }

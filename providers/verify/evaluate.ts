@@ -4,6 +4,7 @@ import { PING_OVERHEAD, type VerifyExpectations } from "./desired";
 import type { FirewallObservation, NodeObservation, Observations } from "./observations";
 import { carpStatuses, type CarpStatus } from "./parse-ifconfig";
 import { haStateChecks } from "./ha-state";
+import { inboundNatChecks } from "./inbound-nat";
 
 export type CheckStatus = "pass" | "fail" | "warn";
 
@@ -261,7 +262,7 @@ function driftChecks(o: Observations): Check[] {
 }
 
 export function evaluate(e: VerifyExpectations, o: Observations): Check[] {
-  return [...firewallChecks(e, o), ...vipChecks(e, o), ...syncChecks(e, o), ...(e.haState ? haStateChecks(e.haState, o) : []), ...tunnelChecks(e, o), ...pveFirewallChecks(e, o), ...mtuChecks(e, o), ...driftChecks(o)];
+  return [...firewallChecks(e, o), ...vipChecks(e, o), ...syncChecks(e, o), ...(e.haState ? haStateChecks(e.haState, o) : []), ...(e.inboundNat ? inboundNatChecks(e.inboundNat, o) : []), ...tunnelChecks(e, o), ...pveFirewallChecks(e, o), ...mtuChecks(e, o), ...driftChecks(o)];
 }
 
 export function failed(checks: Check[]): Check[] {

@@ -33,6 +33,8 @@ export interface FirewallObservation {
   carpAllow?: string;
   config?: ConfigFacts;
   pf?: PfInfo;
+  /** `pfctl -sn`: the loaded NAT rules, one per line. Only read when port forwards or 1:1 NAT are declared. */
+  natRules?: string[];
   /** `pfctl -ss` as state keys (without the state column). */
   states?: string[];
   /** dhcpd's failover records from its lease file; null when there is no lease file. Only read with DHCP failover. */

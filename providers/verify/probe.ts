@@ -74,13 +74,14 @@ export function mtuPingCommand(p: MtuPingProbe): string {
   return shCommand(["/sbin/ping", "-D", "-c", 2, "-t", 2, "-s", p.size, p.address]);
 }
 
-export function firewallProbeScript(opts: { xmlrpc: boolean; dhcpFailover?: boolean; mtuPings?: MtuPingProbe[] }): string {
+export function firewallProbeScript(opts: { xmlrpc: boolean; dhcpFailover?: boolean; mtuPings?: MtuPingProbe[]; natRules?: boolean }): string {
   const parts = [
     section("ifconfig", "/sbin/ifconfig -a 2>&1"),
     section("carp.allow", "/sbin/sysctl -n net.inet.carp.allow 2>&1"),
     section("pfctl", "/sbin/pfctl -si 2>&1"),
     section("states", "/sbin/pfctl -ss 2>/dev/null"),
   ];
+  if (opts.natRules) parts.push(section("pf nat", "/sbin/pfctl -sn 2>/dev/null"));
   if (opts.dhcpFailover) {
     parts.push(section("dhcpd.leases", `if [ -f ${shq(DHCPD_LEASES)} ]; then grep -A4 '^failover peer' ${shq(DHCPD_LEASES)}; else echo ${NO_FILE}; fi`));
   }
@@ -141,6 +142,7 @@ export function parseFirewallProbe(base: Pick<FirewallObservation, "role" | "nam
   if (s["carp.allow"] !== undefined) o.carpAllow = s["carp.allow"].trim();
   if (s.pfctl !== undefined && /^Status:/m.test(s.pfctl)) o.pf = parsePfctlInfo(s.pfctl);
   if (s.states !== undefined) o.states = stateKeys(s.states);
+  if (s["pf nat"] !== undefined) o.natRules = s["pf nat"].split("\n").filter((l) => l.trim() !== "");
   if (s["dhcpd.leases"] !== undefined) o.dhcpLeases = s["dhcpd.leases"].trim() === NO_FILE ? null : s["dhcpd.leases"];
   const configXml = configSectionOf(stdout);
   if (configXml !== undefined) {

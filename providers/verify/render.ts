@@ -3,7 +3,7 @@
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { firewallPlanOf, substituteSecrets, type PlanItem, type SecretName } from "../../components/plan";
 import { buildConfigXml, parseConfigXml, type PfConfigDoc } from "../pfsense/codec";
-import { upsertAlias, upsertCarpVip, upsertDhcpFailover, upsertFilterRule, upsertGateway, upsertHaSync, upsertInterface, upsertOffloading, upsertOutboundNat, upsertVpnBinding, type EditResult } from "../pfsense/elements";
+import { upsertAlias, upsertCarpVip, upsertDhcpFailover, upsertFilterRule, upsertGateway, upsertHaSync, upsertInterface, upsertOffloading, upsertOneToOne, upsertOutboundNat, upsertPortForward, upsertVpnBinding, type EditResult } from "../pfsense/elements";
 import { schemaOf, type PfSchema } from "../pfsense/version";
 import { unifiedDiff } from "./line-diff";
 
@@ -32,6 +32,10 @@ export function applyPlanItem(doc: PfConfigDoc, item: PlanItem, schema: PfSchema
       return upsertOffloading(doc, item.spec);
     case "vpnBinding":
       return upsertVpnBinding(doc, item.spec);
+    case "portForward":
+      return upsertPortForward(doc, item.spec, schema);
+    case "oneToOne":
+      return upsertOneToOne(doc, item.spec);
   }
 }
 

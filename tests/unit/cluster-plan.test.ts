@@ -7,7 +7,7 @@ import {
 } from "../../components/plan";
 import {
   validateAlias, validateCarpVip, validateDhcpFailoverSpec, validateFilterRule, validateGateway, validateHaSync, validateInterface,
-  validateOutboundNat, validateVpnBinding,
+  validateOneToOne, validateOutboundNat, validatePortForward, validateVpnBinding,
 } from "../../providers/pfsense/elements";
 import { schemaForVersion } from "../../providers/pfsense/version";
 import { loadTopology, topologyNames } from "../support/engine-fixtures";
@@ -256,6 +256,8 @@ test("Pulumi.prod.example.yaml: both plans pass every element's input checks", (
           case "dhcpFailover": return validateDhcpFailoverSpec(i.spec);
           case "gateway": return validateGateway(i.spec);
           case "vpnBinding": return validateVpnBinding(i.spec);
+          case "portForward": return validatePortForward(i.spec);
+          case "oneToOne": return validateOneToOne(i.spec);
         }
       };
       expect(check).not.toThrow();

@@ -37,7 +37,7 @@ beforeAll(() => {
   got = JSON.parse(execFileSync(process.execPath, ["-e", SCRIPT], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString());
 });
 
-const NAMES = ["ovsBridge", "vxlanNode", "interface", "carpVip", "haSync", "firewallRule", "alias", "outboundNat", "dhcpFailover", "gateway", "offloading", "vpnBinding"];
+const NAMES = ["ovsBridge", "vxlanNode", "interface", "carpVip", "haSync", "firewallRule", "alias", "outboundNat", "dhcpFailover", "gateway", "offloading", "vpnBinding", "portForward", "oneToOne"];
 
 test("the build serialized one reference per provider", () => {
   expect(Object.keys(built).sort()).toEqual([...NAMES].sort());

@@ -114,6 +114,11 @@ describe("OVS providers: every result is a protobuf Struct", () => {
 function planOf(): PlanItem[] {
   const values = topologyValues("wan-lan-sync");
   (values["pfsense-ha:cluster"] as Props).vpn = { openvpn: [{ vpnid: 1 }], ipsec: [{ ikeid: 1 }] };
+  // services on the WAN VIP: a port forward and a 1:1 mapping (on a second WAN VIP)
+  const cluster = values["pfsense-ha:cluster"] as { networks: { wan: Record<string, unknown> } } & Record<string, unknown>;
+  cluster.networks.wan.vip = [{ address: "198.51.100.10", vhid: 1 }, { address: "198.51.100.11", vhid: 3 }];
+  cluster.portForwards = [{ name: "web", port: 443, target: "172.16.10.10" }];
+  cluster.oneToOne = [{ name: "mail", external: "198.51.100.11", internal: "172.16.10.20" }];
   const r = validateValues(values, TOPOLOGY_DIR);
   if (!r.config) throw new Error(JSON.stringify(r.problems));
   return firewallPlanOf(r.config, r.config.name, "primary").map((i) => substituteSecrets(i, { carpPassword: "c-Secret-1", xmlrpcPassword: "x-Secret-2" }));
@@ -130,13 +135,13 @@ interface ElementApi {
 const providerOf: Record<string, ElementApi> = {
   interface: pf.interfaceProvider, gateway: pf.gatewayProvider, carpVip: pf.carpVipProvider, haSync: pf.haSyncProvider,
   alias: pf.aliasProvider, filterRule: pf.firewallRuleProvider, outboundNat: pf.outboundNatProvider, dhcpFailover: pf.dhcpFailoverProvider,
-  offloading: pf.offloadingProvider, vpnBinding: pf.vpnBindingProvider,
+  offloading: pf.offloadingProvider, vpnBinding: pf.vpnBindingProvider, portForward: pf.portForwardProvider, oneToOne: pf.oneToOneProvider,
 } as unknown as Record<string, ElementApi>;
 
 describe("pfSense element providers: every result is a protobuf Struct", () => {
   const items = planOf();
   test("the plan covers every element kind", () => {
-    expect([...new Set(items.map((i) => i.kind))].sort()).toEqual(["alias", "carpVip", "dhcpFailover", "filterRule", "gateway", "haSync", "interface", "offloading", "outboundNat", "vpnBinding"]);
+    expect([...new Set(items.map((i) => i.kind))].sort()).toEqual(["alias", "carpVip", "dhcpFailover", "filterRule", "gateway", "haSync", "interface", "offloading", "oneToOne", "outboundNat", "portForward", "vpnBinding"]);
   });
 
   test.each(items.map((i) => [i.key, i] as const))("%s: create, read, update", async (_key, item) => {
@@ -208,6 +213,19 @@ describe("refresh: gone (empty id) only when the element is gone", () => {
     await p.delete(id, outs);
     expect(wireId(await p.read(id, outs))).toBe("");
     expect(buildConfigXml(box)).toContain("<openvpn-server>\n\t\t\t<vpnid>1</vpnid>\n\t\t\t<interface>wan</interface>\n\t\t\t<ipaddr></ipaddr>\n\t\t</openvpn-server>");
+  });
+
+  test("a port forward's linked filter rule deleted by hand: drift (no tracker), not gone; our delete removes both: gone", async () => {
+    const { p, id, outs } = await created("portForward");
+    const filter = getPath(box.root, "filter")!;
+    const linked = filter.children!.find((e) => e.tag === "rule" && JSON.stringify(e).includes((outs.spec as { associatedRuleId: string }).associatedRuleId));
+    removeChild(filter, linked!);
+    const r = await p.read(id, outs);
+    expect(r.id).toBe(id);
+    expect((r.props as { spec: Props }).spec.tracker).toBe("");
+    await p.delete(id, outs);
+    expect(wireId(await p.read(id, outs))).toBe("");
+    expect(buildConfigXml(box)).not.toContain("pfha-pf-");
   });
 
   test("a CARP VIP deleted by hand is gone; the wire answer is an empty id", async () => {

@@ -192,12 +192,17 @@ export function upsertFilterRule(doc: PfConfigDoc, spec: FilterRuleSpec, schema:
 
 export function removeFilterRule(doc: PfConfigDoc, tracker: string): boolean {
   const r = findOurs(doc, tracker);
-  if (r === undefined) return false;
-  const filter = getPath(doc.root, "filter") as PfElement;
+  return r !== undefined && removeFilterRuleElement(doc, r);
+}
+
+/** Removes one <filter><rule> element (already known to be ours) and moves its interface's separators up. */
+export function removeFilterRuleElement(doc: PfConfigDoc, r: PfElement): boolean {
+  const filter = getPath(doc.root, "filter");
+  if (filter === undefined || !kids(filter).includes(r)) return false;
   const iface = rawOf(r, "interface") ?? "";
-  // firewall_rules.php delete: shift_separators(index of the removed rule, shift up)
+  // firewall_rules.php delete and itemid.inc delete_id(): shift_separators(index of the removed rule, shift up)
   const index = interfaceIndexBefore(filter, kids(filter).indexOf(r) + 1, iface);
-  shiftSeparators(doc, iface, index, true, new ChangeLog(doc, `rule ${tracker}`));
+  shiftSeparators(doc, iface, index, true, new ChangeLog(doc, `rule ${rawOf(r, "tracker") ?? ""}`));
   return removeChild(filter, r);
 }
 

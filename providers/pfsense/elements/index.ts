@@ -12,3 +12,5 @@ export * from "./gateway";
 export * from "./mirror";
 export * from "./offloading";
 export * from "./vpn-binding";
+export * from "./port-forward";
+export * from "./one-to-one";

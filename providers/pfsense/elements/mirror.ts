@@ -1,6 +1,7 @@
 // What pfSense's own XMLRPC sync writes on the secondary, so writing both nodes never fights the sync:
 // - rc.filter_synchronize: VIP section = CARP VIPs with advskew += 100, capped at 254; uniqid unchanged.
-// - xmlrpc.php restore_config_section: filter/aliases/nat are full-replaced as sent (same tracker, same descr).
+// - xmlrpc.php restore_config_section: filter/aliases/nat are full-replaced as sent (same tracker, same descr); a
+//   port forward and its linked filter rule keep their associated-rule-id, 1:1 mappings their external VIP.
 // - xmlrpc.php auth(): a receiver whose hasync/synchronizetoip equals the caller refuses ("Disallowing CARP sync
 //   loop") → the secondary gets pfsync keys only, never synchronizetoip/username/password.
 // - rc.filter_synchronize (with synchronizedhcpd): the whole dhcpd section is sent as is (enable, range, gateway,
@@ -20,6 +21,8 @@ import type { HaSyncSpec } from "./hasync";
 import type { OutboundNatSpec } from "./outbound-nat";
 import type { OffloadingSpec } from "./offloading";
 import type { VpnBindingSpec } from "./vpn-binding";
+import type { OneToOneSpec } from "./one-to-one";
+import type { PortForwardSpec } from "./port-forward";
 
 export type NodeRole = "primary" | "secondary";
 
@@ -31,6 +34,10 @@ export type NodeSpec =
   | { kind: "alias"; spec: AliasSpec }
   | { kind: "outboundNat"; spec: OutboundNatSpec }
   | { kind: "gateway"; spec: GatewaySpec }
+  /** <nat><rule> + its linked <filter><rule>: both synced verbatim (synchronizenat, synchronizerules). */
+  | { kind: "portForward"; spec: PortForwardSpec }
+  /** <nat><onetoone>: synced verbatim with the nat section. */
+  | { kind: "oneToOne"; spec: OneToOneSpec }
   /** Not synced by XMLRPC (System > Advanced is per node): written on each node whose NICs are VirtIO. */
   | { kind: "offloading"; spec: OffloadingSpec }
   /** The openvpn and ipsec sections are sent as is (synchronizeopenvpn/synchronizeipsec), the VIP keeps its uniqid. */

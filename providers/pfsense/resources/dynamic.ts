@@ -11,6 +11,8 @@ import type { InterfaceSpec } from "../elements/interface";
 import type { OutboundNatSpec } from "../elements/outbound-nat";
 import type { OffloadingSpec } from "../elements/offloading";
 import type { VpnBindingSpec } from "../elements/vpn-binding";
+import type { OneToOneSpec } from "../elements/one-to-one";
+import type { PortForwardSpec } from "../elements/port-forward";
 import type { SshEndpoint } from "../../ssh/types";
 import { ProviderRefResource } from "../../provider-ref";
 import { PROVIDERS } from "../../registry";
@@ -25,6 +27,8 @@ export const dhcpFailoverProvider = PROVIDERS.dhcpFailover;
 export const gatewayProvider = PROVIDERS.gateway;
 export const offloadingProvider = PROVIDERS.offloading;
 export const vpnBindingProvider = PROVIDERS.vpnBinding;
+export const portForwardProvider = PROVIDERS.portForward;
+export const oneToOneProvider = PROVIDERS.oneToOne;
 
 /** A CARP VIP or XMLRPC spec without its uniqid/tracker: generated once by check. */
 export type CarpVipInputSpec = Omit<CarpVipSpec, "uniqid"> & { uniqid?: string };
@@ -122,5 +126,17 @@ export class OffloadingResource extends ElementResource {
 export class VpnBindingResource extends ElementResource {
   constructor(name: string, args: ElementResourceArgs<VpnBindingSpec>, opts?: pulumi.CustomResourceOptions) {
     super("vpnBinding", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:VpnBinding");
+  }
+}
+
+export class PortForwardResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<PortForwardSpec>, opts?: pulumi.CustomResourceOptions) {
+    super("portForward", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:PortForward");
+  }
+}
+
+export class OneToOneNatResource extends ElementResource {
+  constructor(name: string, args: ElementResourceArgs<OneToOneSpec>, opts?: pulumi.CustomResourceOptions) {
+    super("oneToOne", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:OneToOneNat");
   }
 }

@@ -73,6 +73,8 @@ const SECTION_OF_KIND: Record<string, ApplySection> = {
   DhcpFailover: "dhcp",
   Offloading: "system",
   VpnBinding: "vpn",
+  PortForward: "filter",
+  OneToOneNat: "filter",
 };
 
 /** JSON with sorted keys and undefined dropped: equal values compare equal whatever their key order. */

@@ -5,7 +5,7 @@
  * /var/log/pfha-lab/apply.log and keeps the kernel state of kernel.inc:
  *   ifconfig  sets flags/addresses/CARP vhids/pfsync0 and prints FreeBSD-format status (-a, -l, <if>)
  *   sysctl    keeps values (net.inet.carp.allow, ...); -n/-iq reads as FreeBSD prints them
- *   pfctl     -si/-ss/-sr/-s rules, -e/-d, -f <file> (loads rules.debug: kept as the active ruleset), -k (states)
+ *   pfctl     -si/-ss/-sr/-s rules/-sn (NAT rules of the loaded ruleset), -e/-d, -f <file> (loads rules.debug: kept as the active ruleset), -k (states)
  */
 require_once('/usr/local/share/pfha-lab/kernel.inc');
 
@@ -189,6 +189,16 @@ function pfha_pfctl(array $a) {
 		return 0;
 	}
 	if ($j === '-ss' || $j === '-s states') {
+		return 0;
+	}
+	if ($j === '-sn' || $j === '-s nat') {
+		/* the loaded NAT rules (nat, rdr, binat and their "no" forms), in the loaded ruleset's words */
+		$s = pfha_state_read();
+		foreach (explode("\n", $s['pf']['rules'] ?? '') as $l) {
+			if (preg_match('/^(no )?(nat|rdr|binat) /', $l)) {
+				echo "{$l}\n";
+			}
+		}
 		return 0;
 	}
 	if ($j === '-sr' || $j === '-s rules') {
