@@ -282,6 +282,16 @@ test("split horizon: a broadcast from one peer is delivered on the node and neve
   }
 });
 
+test("a reboot keeps the split horizon: OVS wiped, ifup -a replays the files, the ports come back protected", async () => {
+  const r = spawnSync("bash", [LAB_SH, "ovs-reset", "pve3"], { env: { ...process.env, PFHA_LAB_ID: String(ID) }, encoding: "utf8" });
+  expect(r.status).toBe(0);
+  expect(await meshOf("pve3")).toEqual({});
+  await labSh(inv, "pve3", "ifup -a >/dev/null 2>&1 || true");
+  expect(await meshOf("pve3")).toEqual(expected(MESH3.pve3));
+  const run = await converge(state, meshResources(inv, ["pve1", "pve2", "pve3"], NETS));
+  expect(run).toMatchObject({ created: 0, updated: 0, deleted: 0, same: 12 });
+});
+
 test("a fourth node joins: it gets its bridges and share, every other node gains exactly the port towards it", async () => {
   const run = await converge(state, meshResources(inv, ALL, NETS));
   expect(run).toMatchObject({ created: 4, updated: 6, deleted: 0, same: 6, connections: 4 });
