@@ -18,12 +18,12 @@ const SECRETS = { "pfsense-ha:carpPassword": "engine-scale-carp-3", "pfsense-ha:
 const BRIDGES = ["vmbr0", "vmbr1", "vmbr2"];
 const NODES3 = ["pve1", "pve2", "pve3"];
 
-// Golden: the dev stack's port names (tunnel ids lab-vx-<network>): vxpvtohu = wan, vxn67imc = lan, vxirr9b4 = sync;
+// Golden: the dev stack's port names (the program's cluster component is `ha`: tunnel ids ha-vx-<network>): vx3o42w2 = wan, vxl6t94y = lan, vxduqn9d = sync;
 // 5io1xk = towards pve1, vdu65w = pve2, whthmi = pve3.
 const VXLAN3 = {
-  wan: { pve1: ["vxpvtohu-vdu65w", "vxpvtohu-whthmi"], pve2: ["vxpvtohu-5io1xk", "vxpvtohu-whthmi"], pve3: ["vxpvtohu-5io1xk", "vxpvtohu-vdu65w"] },
-  lan: { pve1: ["vxn67imc-vdu65w", "vxn67imc-whthmi"], pve2: ["vxn67imc-5io1xk", "vxn67imc-whthmi"], pve3: ["vxn67imc-5io1xk", "vxn67imc-vdu65w"] },
-  sync: { pve1: ["vxirr9b4-vdu65w", "vxirr9b4-whthmi"], pve2: ["vxirr9b4-5io1xk", "vxirr9b4-whthmi"], pve3: ["vxirr9b4-5io1xk", "vxirr9b4-vdu65w"] },
+  wan: { pve1: ["vx3o42w2-vdu65w", "vx3o42w2-whthmi"], pve2: ["vx3o42w2-5io1xk", "vx3o42w2-whthmi"], pve3: ["vx3o42w2-5io1xk", "vx3o42w2-vdu65w"] },
+  lan: { pve1: ["vxl6t94y-vdu65w", "vxl6t94y-whthmi"], pve2: ["vxl6t94y-5io1xk", "vxl6t94y-whthmi"], pve3: ["vxl6t94y-5io1xk", "vxl6t94y-vdu65w"] },
+  sync: { pve1: ["vxduqn9d-vdu65w", "vxduqn9d-whthmi"], pve2: ["vxduqn9d-5io1xk", "vxduqn9d-whthmi"], pve3: ["vxduqn9d-5io1xk", "vxduqn9d-vdu65w"] },
 };
 
 function devConfig(nodes: string[]): Record<string, unknown> {
@@ -91,9 +91,9 @@ afterAll(async () => {
 test("up on 3 nodes: the firewalls on pve1/pve2, the bridges and a share of every mesh on each node, the ports in the vxlan output", async () => {
   const r = await engine.up();
   expectOk(r);
-  const shares = r.steps.filter((s) => s.op === "create" && /::lab-vx-[a-z]+-pve[0-9]$/.test(s.urn)).map((s) => s.urn.split("::").pop());
-  expect(shares.sort()).toEqual(["wan", "lan", "sync"].flatMap((n) => NODES3.map((h) => `lab-vx-${n}-${h}`)).sort());
-  const bridges = r.steps.filter((s) => s.op === "create" && /::lab-br-[a-z]+-pve[0-9]-bridge$/.test(s.urn)).map((s) => s.urn.split("::").pop());
+  const shares = r.steps.filter((s) => s.op === "create" && /::ha-vx-[a-z]+-pve[0-9]$/.test(s.urn)).map((s) => s.urn.split("::").pop());
+  expect(shares.sort()).toEqual(["wan", "lan", "sync"].flatMap((n) => NODES3.map((h) => `ha-vx-${n}-${h}`)).sort());
+  const bridges = r.steps.filter((s) => s.op === "create" && /::ha-br-[a-z]+-pve[0-9]-bridge$/.test(s.urn)).map((s) => s.urn.split("::").pop());
   expect(bridges).toHaveLength(9);
   const vxlan = r.state.outputs.vxlan as Record<string, { ports: Record<string, string[]> }>;
   for (const net of ["wan", "lan", "sync"] as const) expect(vxlan[net].ports).toEqual(VXLAN3[net]);
@@ -114,13 +114,13 @@ test("pve3 dropped from the config: its bridges and tunnels are deleted, and eve
   const r = await engine.up({ config: devConfig(["pve1", "pve2"]) });
   expectOk(r);
   const deleted = r.steps.filter((s) => s.op === "delete").map((s) => s.urn.split("::").pop()!);
-  expect(deleted.filter((n) => /-pve3(-bridge)?$/.test(n) && /^lab-(br|vx)-/.test(n)).sort()).toEqual(
-    ["lab-br-lan-pve3-bridge", "lab-br-sync-pve3-bridge", "lab-br-wan-pve3-bridge", "lab-vx-lan-pve3", "lab-vx-sync-pve3", "lab-vx-wan-pve3"],
+  expect(deleted.filter((n) => /^(ha-br-[a-z]+-pve3-bridge|ha-vx-[a-z]+-pve3)$/.test(n)).sort()).toEqual(
+    ["ha-br-lan-pve3-bridge", "ha-br-sync-pve3-bridge", "ha-br-wan-pve3-bridge", "ha-vx-lan-pve3", "ha-vx-sync-pve3", "ha-vx-wan-pve3"],
   );
   const updated = r.steps.filter((s) => s.op === "update").map((s) => s.urn.split("::").pop()!);
-  expect(updated.sort()).toEqual(["lab-vx-lan-pve1", "lab-vx-lan-pve2", "lab-vx-sync-pve1", "lab-vx-sync-pve2", "lab-vx-wan-pve1", "lab-vx-wan-pve2"]);
-  expect(await portsOf(inv, "pve1")).toEqual({ vmbr0: ["vxpvtohu-vdu65w"], vmbr1: ["vxn67imc-vdu65w"], vmbr2: ["vxirr9b4-vdu65w"] });
-  expect(await portsOf(inv, "pve2")).toEqual({ vmbr0: ["vxpvtohu-5io1xk"], vmbr1: ["vxn67imc-5io1xk"], vmbr2: ["vxirr9b4-5io1xk"] });
+  expect(updated.sort()).toEqual(["ha-vx-lan-pve1", "ha-vx-lan-pve2", "ha-vx-sync-pve1", "ha-vx-sync-pve2", "ha-vx-wan-pve1", "ha-vx-wan-pve2"]);
+  expect(await portsOf(inv, "pve1")).toEqual({ vmbr0: ["vx3o42w2-vdu65w"], vmbr1: ["vxl6t94y-vdu65w"], vmbr2: ["vxduqn9d-vdu65w"] });
+  expect(await portsOf(inv, "pve2")).toEqual({ vmbr0: ["vx3o42w2-5io1xk"], vmbr1: ["vxl6t94y-5io1xk"], vmbr2: ["vxduqn9d-5io1xk"] });
   expect(await portsOf(inv, "pve3")).toEqual({});
   for (const h of ["pve1", "pve2"]) expect(await sh(inv, h, "cat /etc/network/interfaces.d/pfsense-ha")).not.toMatch(/whthmi/);
 });
