@@ -1,8 +1,8 @@
 // The OVS fabric of n lab Proxmox nodes (a bridge per network on every node, a full VXLAN mesh per network) driven
 // through the OVS providers the way Pulumi's engine drives them in one `pulumi up --refresh`: a fresh process (no
-// pooled connection, no remembered host state), check, every read at once, diff, then the creates/updates of the
-// bridges at once, then those of the tunnels (each depends on its bridge), then the deletes in reverse order
-// (tunnels, then bridges). Used by tests/integration/ovs-scale.test.ts and bench/ovs-scale.ts.
+// pooled connection, no remembered host state), check, every read at once, diff, then the creates/updates (a node's
+// share of a mesh after that node's bridge of the network, as PfSenseHaCluster's dependsOn says), then the deletes
+// in reverse order (tunnels, then bridges). Used by tests/integration/ovs-scale.test.ts and bench/ovs-scale.ts.
 import { readFileSync } from "fs";
 import { hostPath, labExec, labProxmoxNodes, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { OvsBridgeProvider } from "../../providers/ovs/bridgeProvider";
@@ -110,31 +110,38 @@ export async function converge(state: MeshState, desired: readonly MeshResource[
       }),
     );
   }
-  for (const kind of ["bridge", "tunnel"] as const) {
-    await Promise.all(
-      desired
-        .filter((r) => r.kind === kind)
-        .map(async (r) => {
-          const p = providers[kind];
-          const prior = state.get(r.key);
-          if (!prior) {
-            const { id, outs } = await p.create(r.inputs);
-            state.set(r.key, { kind, id, outs });
-            counts.created++;
-            return;
-          }
-          const d = await p.diff(prior.id, prior.outs, r.inputs);
-          if (d.replaces?.length) throw new Error(`${r.key}: unexpected replacement (${d.replaces.join(", ")})`);
-          if (!d.changes) {
-            counts.same++;
-            return;
-          }
-          const u = await p.update(prior.id, prior.outs, r.inputs);
-          state.set(r.key, { ...prior, outs: u.outs ?? prior.outs });
-          counts.updated++;
-        }),
-    );
-  }
+  // Each resource starts as soon as what it depends on is done, as the engine schedules steps: a node's share of a
+  // mesh waits for that node's bridge of the same network only (PfSenseHaCluster's dependsOn), not for every bridge.
+  const step = async (r: MeshResource): Promise<void> => {
+    const p = providers[r.kind];
+    const prior = state.get(r.key);
+    if (!prior) {
+      const { id, outs } = await p.create(r.inputs);
+      state.set(r.key, { kind: r.kind, id, outs });
+      counts.created++;
+      return;
+    }
+    const d = await p.diff(prior.id, prior.outs, r.inputs);
+    if (d.replaces?.length) throw new Error(`${r.key}: unexpected replacement (${d.replaces.join(", ")})`);
+    if (!d.changes) {
+      counts.same++;
+      return;
+    }
+    const u = await p.update(prior.id, prior.outs, r.inputs);
+    state.set(r.key, { ...prior, outs: u.outs ?? prior.outs });
+    counts.updated++;
+  };
+  const bridgeDone = new Map<string, Promise<void>>();
+  for (const r of desired) if (r.kind === "bridge") bridgeDone.set(`${r.node}/${r.inputs.name}`, step(r));
+  await Promise.all([
+    ...bridgeDone.values(),
+    ...desired
+      .filter((r) => r.kind === "tunnel")
+      .map(async (r) => {
+        await bridgeDone.get(`${r.node}/${(r.inputs as VxlanNodeInputs).bridge}`);
+        await step(r);
+      }),
+  ]);
   const wanted = new Set(desired.map((r) => r.key));
   for (const kind of ["tunnel", "bridge"] as const) {
     await Promise.all(
