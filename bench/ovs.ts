@@ -223,9 +223,8 @@ function writeAnsibleInventory(inv: LabInventory, dir: string): void {
         ansible_host: inv.hosts[h].address,
         ansible_user: inv.hosts[h].username,
         ansible_ssh_private_key_file: inv.clientKeyPath,
-        peer_underlay: inv.hosts[peerOf(h)].underlayAddress,
         bench_bridges: ANSIBLE.map((a) => a.bridge),
-        bench_ports: ANSIBLE.map((a) => ({ bridge: a.bridge, port: `${a.port}${h.slice(-1)}`, key: a.key })),
+        bench_ports: ANSIBLE.map((a) => ({ bridge: a.bridge, port: `${a.port}${h.slice(-1)}`, key: a.key, remote: inv.hosts[peerOf(h)].underlayAddress })),
       },
     ]),
   );

@@ -102,7 +102,8 @@ function readLabSsh(r: Reader, key: string, raw: Record<string, unknown>, lab: L
   if (lab.unavailable) return undefined;
   const h = lab.hosts[name];
   if (!h) {
-    r.add(`${key}.lab`, name, "is not a host in the lab inventory", `use one of: ${Object.keys(lab.hosts).join(", ")}`);
+    const more = /^pve[0-9]+$/.test(name) ? ` (a lab with more Proxmox nodes: \`PFHA_LAB_NODES=${name.slice(3)} npm run lab -- up\`)` : "";
+    r.add(`${key}.lab`, name, "is not a host in the lab inventory", `use one of: ${Object.keys(lab.hosts).join(", ")}${more}`);
     return undefined;
   }
   return { host: h.address, port: h.port, username: h.username, hostKeySha256: h.hostKeySha256, privateKeyPath: lab.clientKeyPath };

@@ -101,6 +101,16 @@ export function loadInventory(id: number = labIdFromEnv()): LabInventory {
   return parseInventory(fs.readFileSync(file, "utf8"), file);
 }
 
+/**
+ * The lab's Proxmox nodes in order (pve1, pve2, …, pve10): two by default, `PFHA_LAB_NODES=k npm run lab -- up` for k.
+ * Each has its own mgmt address (10.250.(2N).(10+i)), underlay address (10.250.(2N+1).(10+i)), sshd and OVS.
+ */
+export function labProxmoxNodes(inv: LabInventory): string[] {
+  return Object.keys(inv.hosts)
+    .filter((h) => inv.hosts[h].role === "proxmox")
+    .sort((a, b) => Number(a.replace(/\D/g, "")) - Number(b.replace(/\D/g, "")) || a.localeCompare(b));
+}
+
 function hostOf(inv: LabInventory, hostName: string): LabHost {
   const h = inv.hosts[hostName];
   if (!h) {

@@ -4,6 +4,8 @@
 # ifupdown2); fw1/fw2 = pfSense's own PHP (/etc/inc, /etc/rc.*, /usr/local/www, ... mounted from a pfSense source
 # tree) over stand-ins for what cannot run on Linux (the pfSense PHP extension, PEAR classes, FreeBSD commands).
 # Usage: PFHA_LAB_ID=N bash lab/lab.sh up|down|status|exec <host> -- <cmd...>|ovs-reset <host>
+# Proxmox nodes: PFHA_LAB_NODES (2..10, default 2) for `up`: pve1..pve<k>; `up` adds the missing ones and removes
+# the ones above k (the firewalls stay on pve1/pve2 in the stacks that use the lab).
 # pfSense version per firewall: PFHA_PFSENSE_VERSION (2.7.2 | 24.1, default 2.7.2), PFHA_PFSENSE_VERSION_FW1/_FW2;
 # source tree: PFHA_PFSENSE_SRC, else ../shared/upstream/pfsense-<...>, else .upstream/ (scripts/install.sh).
 set -euo pipefail
@@ -11,13 +13,28 @@ set -euo pipefail
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(dirname "$LAB_DIR")"
 N="${PFHA_LAB_ID:-0}"
-HOSTS=(pve1 pve2 fw1 fw2)
 
 die() { echo "lab.sh: $*" >&2; exit 1; }
 
 [[ "$N" =~ ^[0-9]+$ ]] && (( N <= 63 )) || die "PFHA_LAB_ID='$N' is not an integer 0..63; set e.g. PFHA_LAB_ID=0"
 N=$((10#$N))
 STATE="$LAB_DIR/.state/lab$N"
+MAX_NODES=10 # pve<k> is .(10+k) on the mgmt and underlay networks; the firewalls are .21, .22
+pve_hosts() { local i; for ((i = 1; i <= $1; i++)); do echo "pve$i"; done; }
+# The hosts of the lab as `up` last built it (its recorded node count; 2 before the option existed).
+recorded_nodes() { local k; k="$(cat "$STATE/nodes" 2>/dev/null || true)"; [[ "$k" =~ ^[0-9]+$ ]] && echo "$k" || echo 2; }
+mapfile -t HOSTS < <(pve_hosts "$(recorded_nodes)"; echo fw1; echo fw2)
+wanted_nodes() { # PFHA_LAB_NODES for `up`, checked
+  local k="${PFHA_LAB_NODES:-2}"
+  [[ "$k" =~ ^[0-9]+$ ]] && ((10#$k >= 2 && 10#$k <= MAX_NODES)) ||
+    die "PFHA_LAB_NODES='$k' is not an integer 2..$MAX_NODES (the number of Proxmox nodes): set e.g. PFHA_LAB_NODES=4"
+  echo $((10#$k))
+}
+# Proxmox nodes that exist now (netns or state dir), whatever was recorded.
+present_pve_hosts() {
+  { ip netns list 2>/dev/null | awk '{print $1}' | sed -n "s/^pfha$N-\(pve[0-9]*\)\$/\1/p"
+    ls "$STATE/hosts" 2>/dev/null | grep -E '^pve[0-9]+$'; } | sort -u -V
+}
 MGMT_NET="10.250.$((2 * N))"
 UL_NET="10.250.$((2 * N + 1))"
 SW_NS="pfha$N-sw"
@@ -30,7 +47,7 @@ root_of() { echo "$MNT/$1/merged"; }
 mntns_of() { echo "$STATE/ns/$1"; }
 utsns_of() { echo "$STATE/ns/$1.uts"; } # own hostname per host
 role_of() { case "$1" in pve*) echo proxmox ;; fw*) echo pfsense ;; *) die "unknown host '$1': use one of ${HOSTS[*]}" ;; esac; }
-octet_of() { case "$1" in pve1) echo 11 ;; pve2) echo 12 ;; fw1) echo 21 ;; fw2) echo 22 ;; esac; }
+octet_of() { case "$1" in pve[1-9] | pve10) echo $((10 + ${1#pve})) ;; fw1) echo 21 ;; fw2) echo 22 ;; *) die "unknown host '$1': use one of ${HOSTS[*]}" ;; esac; }
 peer_of() { case "$1" in pve1) echo pve2 ;; pve2) echo pve1 ;; fw1) echo fw2 ;; fw2) echo fw1 ;; esac; }
 
 # ---------------------------------------------------------------- pfSense source trees
@@ -352,6 +369,8 @@ write_inventory() {
 
 cmd_up() {
   require_root; require_tools
+  local k
+  k="$(wanted_nodes)"
   [[ -f "$REPO_DIR/tests/fixtures/pfsense-factory-config.xml" ]] || die "missing tests/fixtures/pfsense-factory-config.xml"
   require_owner
   echo "$STATE" >"/run/pfha-lab$N.owner"
@@ -361,6 +380,11 @@ cmd_up() {
   [[ -f "$STATE/id_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C "pfha-lab$N-client" -f "$STATE/id_ed25519"
   setup_switch
   local h ns
+  # Proxmox nodes above the wanted count (a lab brought up with more) are removed first.
+  local extra=()
+  for h in $(present_pve_hosts); do (( ${h#pve} <= k )) || extra+=("$h"); done
+  if ((${#extra[@]})); then remove_hosts "${extra[@]}"; for h in "${extra[@]}"; do rm -rf "${STATE:?}/hosts/$h"; done; fi
+  mapfile -t HOSTS < <(pve_hosts "$k"; echo fw1; echo fw2)
   for h in "${HOSTS[@]}"; do
     ns="$(ns_of "$h")"
     ip netns list | grep -qx "$ns\( .*\)\?" || ip netns add "$ns"
@@ -376,6 +400,7 @@ cmd_up() {
     if [[ "$(role_of "$h")" == proxmox ]]; then setup_pve "$h"; else setup_fw "$h"; fi
   done
   write_inventory
+  echo "$k" >"$STATE/nodes"
   echo "lab $N up: inventory $STATE/inventory.json"
 }
 
@@ -407,11 +432,11 @@ require_owner() {
   fi
 }
 
-cmd_down() {
-  require_root
-  require_owner
+# Stop, unmount and delete hosts "$@" (their daemons, every process in their netns, mounts, netns; a veth's peer on
+# the switch goes with it).
+remove_hosts() {
   local h ns pid f
-  for h in "${HOSTS[@]}"; do
+  for h in "$@"; do
     ns="$(ns_of "$h")"
     stop_host_daemons "$h"
     # Processes started later inside the host (ssh sessions, daemons run by tests) live in its netns.
@@ -420,7 +445,7 @@ cmd_down() {
     fi
   done
   sleep 0.2
-  for h in "${HOSTS[@]}"; do
+  for h in "$@"; do
     ns="$(ns_of "$h")"
     f="$(mntns_of "$h")"
     for f in "$f" "$(utsns_of "$h")"; do
@@ -431,10 +456,19 @@ cmd_down() {
     done
     if [[ -e "/run/netns/$ns" ]]; then ip netns del "$ns"; fi
   done
+  for h in "$@"; do rmdir "$(root_of "$h")" "$MNT/$h" 2>/dev/null || true; done
+}
+
+cmd_down() {
+  require_root
+  require_owner
+  local h all=()
+  # The recorded hosts and any Proxmox node whose netns or state is still there (an interrupted `up`).
+  mapfile -t all < <({ printf '%s\n' "${HOSTS[@]}"; present_pve_hosts; } | awk '!seen[$0]++')
+  remove_hosts "${all[@]}"
   ip link del "$OP_IF" 2>/dev/null || true
   if [[ -e "/run/netns/$SW_NS" ]]; then ip netns del "$SW_NS"; fi
   if mountpoint -q "$STATE/ns" 2>/dev/null; then umount "$STATE/ns"; fi
-  for h in "${HOSTS[@]}"; do rmdir "$(root_of "$h")" "$MNT/$h" 2>/dev/null || true; done
   rmdir "$MNT" 2>/dev/null || true
   rm -rf "$STATE"
   echo "lab $N down"
@@ -479,7 +513,7 @@ cmd_exec() {
 cmd_ovs_reset() { # a reboot's loss of OVS state; the caller replays `ifup -a` itself
   require_root
   local h="${1:-}" run ns
-  [[ "$(role_of "$h")" == proxmox ]] || die "ovs-reset: '$h' is not a Proxmox host (pve1, pve2)"
+  [[ "$(role_of "$h")" == proxmox ]] || die "ovs-reset: '$h' is not a Proxmox host ($(pve_hosts "$(recorded_nodes)" | paste -sd' ' | sed 's/ /, /g'))"
   host_ready "$h"
   ns="$(ns_of "$h")"; run="$STATE/hosts/$h/run/openvswitch"
   kill_pidfile "$run/ovs-vswitchd.pid" "$ns"

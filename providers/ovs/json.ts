@@ -79,6 +79,8 @@ export interface PortRow {
   name: string;
   interfaces: string[];
   externalIds: Record<string, string>;
+  /** Port:protected: a protected port never forwards to another protected port (our split horizon). */
+  protected: boolean;
 }
 export interface InterfaceRow {
   uuid: string;
@@ -93,7 +95,7 @@ export interface InterfaceRow {
 }
 
 export const BRIDGE_COLUMNS = "_uuid,name,ports,external_ids,datapath_type";
-export const PORT_COLUMNS = "_uuid,name,interfaces,external_ids";
+export const PORT_COLUMNS = "_uuid,name,interfaces,external_ids,protected";
 export const INTERFACE_COLUMNS = "_uuid,name,type,options,ofport,error,external_ids,bfd,mtu_request";
 
 export function parseBridges(text: string): BridgeRow[] {
@@ -112,6 +114,7 @@ export function parsePorts(text: string): PortRow[] {
     name: String(r.name),
     interfaces: asList(r.interfaces),
     externalIds: asMap(r.external_ids),
+    protected: r.protected === true,
   }));
 }
 

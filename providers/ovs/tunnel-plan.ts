@@ -30,10 +30,11 @@ export function tunnelStanza(s: TunnelPortSpec): StanzaSpec {
       ["ovs_bridge", s.bridge],
       ["ovs_tunnel_type", "vxlan"],
       ["ovs_tunnel_options", tunnelOptions(s).map(([k, v]) => `options:${k}=${v}`).join(" ")],
-      // ifupdown2 clears the port's external_ids and the interface's options on reload, then runs ovs_extra.
+      // ifupdown2 clears the port's external_ids and the interface's options on reload, then runs ovs_extra; the
+      // split horizon (protected, see ensureTunnelPortCommands) is set there too, so a reboot's replay keeps it.
       [
         "ovs_extra",
-        `set interface ${s.name} bfd:enable=${s.bfd} -- set port ${s.name} external_ids:${OWNER_KEY}=${OWNER_VALUE} external_ids:${TUNNEL_ID_KEY}=${s.tunnelId}`,
+        `set interface ${s.name} bfd:enable=${s.bfd} -- set port ${s.name} protected=true external_ids:${OWNER_KEY}=${OWNER_VALUE} external_ids:${TUNNEL_ID_KEY}=${s.tunnelId}`,
       ],
     ],
   };
@@ -122,6 +123,7 @@ export function tunnelPortStates(i: VxlanNodeInputs, s: HostSnapshot): TunnelPor
       dstPort: iface?.options.dst_port !== undefined ? Number(iface.options.dst_port) : undefined,
       localIp: iface?.options.local_ip,
       bfd: iface?.bfd.enable === "true",
+      protected: port?.protected === true,
       ofport: onBridge ? iface?.ofport : undefined,
       error: iface?.error,
       owned: port?.externalIds[OWNER_KEY] === OWNER_VALUE && port?.externalIds[TUNNEL_ID_KEY] === i.tunnelId,
@@ -139,6 +141,7 @@ export function portMatches(p: TunnelPortSpec, st: TunnelPortState | undefined):
     st.dstPort === p.dstPort &&
     st.localIp === p.localIp &&
     st.bfd === p.bfd &&
+    st.protected === true &&
     st.owned &&
     st.persisted &&
     st.ofport !== undefined &&

@@ -63,6 +63,8 @@ export interface TunnelPortState {
   dstPort?: number;
   localIp?: string;
   bfd: boolean;
+  /** The split horizon (Port:protected); absent in states written before it existed, which then read as drift. */
+  protected?: boolean;
   ofport?: number;
   error?: string;
   owned: boolean;

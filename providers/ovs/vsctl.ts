@@ -69,7 +69,11 @@ export function tunnelOptions(s: TunnelPortSpec): [string, string][] {
 
 /**
  * `--may-exist add-port` does not touch an existing port, so the same transaction sets the whole options map (dropping
- * stale keys), the type, BFD and our ownership tags.
+ * stale keys), the type, BFD, the split horizon and our ownership tags.
+ *
+ * Split horizon: every tunnel port is `protected`, and OVS never forwards a frame from one protected port to another.
+ * In a full mesh of three or more nodes the NORMAL action would otherwise flood a broadcast that arrived from one peer
+ * on to the other peers, and back: an L2 loop. Every node reaches every other directly, so nothing needs relaying.
  */
 export function ensureTunnelPortCommands(s: TunnelPortSpec): VsctlCommand[] {
   const map = tunnelOptions(s)
@@ -78,7 +82,7 @@ export function ensureTunnelPortCommands(s: TunnelPortSpec): VsctlCommand[] {
   return [
     ["--may-exist", "add-port", s.bridge, s.name],
     ["set", "interface", s.name, "type=vxlan", `options={${map}}`, `bfd:enable=${s.bfd}`],
-    ["set", "port", s.name, `external_ids:${OWNER_KEY}=${OWNER_VALUE}`, `external_ids:${TUNNEL_ID_KEY}=${s.tunnelId}`],
+    ["set", "port", s.name, "protected=true", `external_ids:${OWNER_KEY}=${OWNER_VALUE}`, `external_ids:${TUNNEL_ID_KEY}=${s.tunnelId}`],
   ];
 }
 

@@ -302,6 +302,8 @@ describe("reporting", () => {
       ssh: { host: "10.250.0.11", port: 22, username: "root", hostKeySha256: `SHA256:${"x".repeat(43)}`, privateKeyPath: "/lab/id_ed25519" },
     });
     setIn(v, "proxmox.nodes.0.ssh.lab", "pve7");
-    expect(validateStack(v, { lab }).problems.map((p) => p.message)).toEqual(["is not a host in the lab inventory"]);
+    const missing = validateStack(v, { lab }).problems;
+    expect(missing.map((p) => p.message)).toEqual(["is not a host in the lab inventory"]);
+    expect(missing[0].fix).toBe("use one of: pve1 (a lab with more Proxmox nodes: `PFHA_LAB_NODES=7 npm run lab -- up`)");
   });
 });

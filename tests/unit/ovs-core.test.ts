@@ -205,7 +205,9 @@ describe("interfaces file", () => {
       ovs_tunnel_type: "vxlan",
       ovs_tunnel_options: "options:remote_ip=10.0.0.2 options:key=100 options:dst_port=4790 options:local_ip=10.0.0.1",
     });
-    expect(Object.fromEntries(s.options).ovs_extra).toMatch(/bfd:enable=true .*external_ids:managed-by=pfsense-ha external_ids:pfsense-ha-tunnel=lan/);
+    expect(Object.fromEntries(s.options).ovs_extra).toBe(
+      `set interface ${s.name} bfd:enable=true -- set port ${s.name} protected=true external_ids:managed-by=pfsense-ha external_ids:pfsense-ha-tunnel=lan`,
+    );
     expect(s.options.map(([k]) => k)).not.toContain("ovs_mtu");
   });
 });
@@ -216,7 +218,7 @@ describe("transactions", () => {
     const name = tunnelPortName("lan", "pve2");
     expect(cmd).toBe(
       `ovs-vsctl --timeout=15 -- --may-exist add-port vmbr1 ${name} -- set interface ${name} type=vxlan ` +
-        `'options={remote_ip="10.0.0.2",key="100"}' bfd:enable=true -- set port ${name} external_ids:managed-by=pfsense-ha external_ids:pfsense-ha-tunnel=lan`,
+        `'options={remote_ip="10.0.0.2",key="100"}' bfd:enable=true -- set port ${name} protected=true external_ids:managed-by=pfsense-ha external_ids:pfsense-ha-tunnel=lan`,
     );
   });
   test("the batch script is valid sh: lock, state check, one transaction, atomic writes with backup, read-back", () => {
@@ -366,11 +368,19 @@ describe("diff (no connection: the endpoint's key file does not exist)", () => {
   const state = (i: VxlanNodeInputs): VxlanNodeState => ({
     ...i,
     stateVersion: 1,
-    ports: desiredPorts(i).map((p) => ({ name: p.name, peer: p.peer, remoteIp: p.remoteIp, key: p.key, bfd: p.bfd, ofport: 1, owned: true, persisted: true })),
+    ports: desiredPorts(i).map((p) => ({ name: p.name, peer: p.peer, remoteIp: p.remoteIp, key: p.key, bfd: p.bfd, protected: true, ofport: 1, owned: true, persisted: true })),
   });
   const dp = new VxlanNodeProvider();
   test("no change", async () => {
     expect(await dp.diff("id", state(tunnel()), tunnel())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+  });
+  test("a port without the split horizon (protected false, or a state written before it) is drift: update in place", async () => {
+    for (const prot of [false, undefined]) {
+      const olds = state(tunnel());
+      olds.ports = olds.ports.map((p) => ({ ...p, protected: prot }));
+      if (prot === undefined) for (const p of olds.ports) delete p.protected;
+      expect(await dp.diff("id", olds, tunnel())).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    }
   });
   test("key, remote_ip and dst_port update in place", async () => {
     for (const news of [tunnel({ vni: 5 }), tunnel({ dstPort: 4790 }), tunnel({ peers: [{ name: "pve2", address: "10.0.0.9" }] })]) {

@@ -60,8 +60,8 @@ function ovsSnapshot(withPorts: boolean): HostSnapshot {
   return {
     bridges: [{ uuid: "b1", name: "vmbr1", ports: ["p-vmbr1", ...portNames.map((n) => `p-${n}`)], externalIds: { "managed-by": "pfsense-ha" }, datapathType: "netdev" }],
     ports: [
-      { uuid: "p-vmbr1", name: "vmbr1", interfaces: ["i-vmbr1"], externalIds: {} },
-      ...portNames.map((n) => ({ uuid: `p-${n}`, name: n, interfaces: [`i-${n}`], externalIds: { "managed-by": "pfsense-ha", "pfsense-ha-tunnel": "lan" } })),
+      { uuid: "p-vmbr1", name: "vmbr1", interfaces: ["i-vmbr1"], externalIds: {}, protected: false },
+      ...portNames.map((n) => ({ uuid: `p-${n}`, name: n, interfaces: [`i-${n}`], externalIds: { "managed-by": "pfsense-ha", "pfsense-ha-tunnel": "lan" }, protected: true })),
     ],
     interfaces: [
       iface("vmbr1", { type: "internal" }),
@@ -83,10 +83,10 @@ describe("OVS providers: every result is a protobuf Struct", () => {
     ovsHost = ovsSnapshot(true);
     const r = await p.read("pve1/lan", { ...tunnelIn, stateVersion: 1, ports: [] } as never);
     const wire = overTheWire(r.props) as { ports: Props[] };
-    expect(wire.ports).toEqual([{ name: "vxcvyfej-vdu65w", peer: "pve2", remoteIp: "10.0.0.12", key: 1001, bfd: false, ofport: 2, owned: true, persisted: false }]);
+    expect(wire.ports).toEqual([{ name: "vxcvyfej-vdu65w", peer: "pve2", remoteIp: "10.0.0.12", key: 1001, bfd: false, protected: true, ofport: 2, owned: true, persisted: false }]);
     ovsHost = ovsSnapshot(false);
     const gone = await p.read("pve1/lan", { ...tunnelIn, stateVersion: 1, ports: [] } as never);
-    expect((overTheWire(gone.props) as { ports: Props[] }).ports).toEqual([{ name: "vxcvyfej-vdu65w", peer: "pve2", remoteIp: "", key: -1, bfd: false, owned: false, persisted: false }]);
+    expect((overTheWire(gone.props) as { ports: Props[] }).ports).toEqual([{ name: "vxcvyfej-vdu65w", peer: "pve2", remoteIp: "", key: -1, bfd: false, protected: false, owned: false, persisted: false }]);
   });
 
   test("VxlanNode: create and update results (finish on a realised host)", async () => {
