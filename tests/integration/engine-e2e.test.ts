@@ -7,12 +7,13 @@
 // plan read back from config.xml, the secondary as XMLRPC sync writes it, and pfSense's own apply stage by stage.
 // Every seed topology is previewed through the same parts in engine-topologies.test.ts; its VMs need Proxmox's API,
 // which the lab does not have, so only the dev stack's shape is deployed here.
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { TestEngine, unwrap, type RunResult } from "../support/pulumi-engine";
-import { changesOf, eventsSettled, labRecord, reseedFirewall } from "../support/pfsense-lab";
+import { changesOf, eventsSettled, labRecord, reseedFirewall, setAdminPassword } from "../support/pfsense-lab";
 import { clusterFromProgramConfig } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../components/plan";
@@ -241,6 +242,18 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     expect(found).toEqual(STAGE_APPLY.map(([stage]) => `${stage}: applied`));
     const record = await sh(inv, host, "cat /var/log/pfha-lab/apply.log");
     for (const secret of Object.values(SECRETS)) expect(record).not.toContain(secret);
+  });
+
+  test("verify --stack dev passes on the converged lab (the secondary's admin password = the XMLRPC password)", async () => {
+    await setAdminPassword(inv, "fw2", SECRETS["pfsense-ha:xmlrpcPassword"]);
+    const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "pfsense-ha.js"), "verify", "--stack", "dev", "--json"], {
+      cwd: ROOT, encoding: "utf8", timeout: 300000,
+      env: { ...process.env, PFHA_LAB_ID: LAB_ID, PFSENSE_HA_CARP_PASSWORD: SECRETS["pfsense-ha:carpPassword"], PFSENSE_HA_XMLRPC_PASSWORD: SECRETS["pfsense-ha:xmlrpcPassword"] },
+    });
+    const report = JSON.parse(r.stdout) as { ok: boolean; checks: { check: string; node: string; status: string; found: unknown; hint?: string }[] };
+    expect(report.checks.filter((c) => c.status === "fail")).toEqual([]);
+    expect({ ok: report.ok, exit: r.status }).toEqual({ ok: true, exit: 0 });
+    expect(report.checks.length).toBeGreaterThan(20);
   });
 
   test("the state: small, providers stored as references, secrets only as ciphertext", () => {
