@@ -107,10 +107,13 @@ describe("what the write protocol left in config.xml and what pfSense's own appl
     expect(ifc).toContain(`\tcarp: ${role === "primary" ? "MASTER" : "BACKUP"} vhid 12 advbase 1 advskew ${advskew}\n`);
   });
 
-  test.each(ROLES)("%s: the rules.debug pfSense generated passes CARP (both address families) and knows the LAN's IPv6 prefix", async (role) => {
+  test.each([["primary", "2001:db8:10::2"], ["secondary", "2001:db8:10::3"]] as const)("%s: the rules.debug pfSense generated passes CARP (both address families) and knows the LAN's IPv6 prefix and the node's address %s", async (role, address) => {
     const rules = await sh(name(role), "cat /tmp/rules.debug");
     expect(rules).toMatch(/^pass\s+quick proto carp ridentifier \d+ no state$/m);
-    expect(rules).toMatch(/^pass\s+in\s+quick\s+on \$LAN inet6 from 2001:db8:10::\/64 to any ridentifier \d+ keep state label "USER_RULE: Default allow LAN IPv6 to any rule"/m);
+    // the factory's "Default allow LAN IPv6" rule now names the static prefix (the label's format is the tree's)
+    expect(rules).toMatch(/^pass\s+in\s+quick\s+on \$LAN inet6 from 2001:db8:10::\/64 to any ridentifier \d+ keep state label .*Default allow LAN IPv6 to any rule/m);
+    // filter.inc read the node's own IPv6 address from the interface (get_interface_ipv6())
+    expect(rules).toContain(`pass in  quick on $LAN inet6 proto udp from fe80::/10 to ${address} port = 546 `);
     // and the ruleset pf holds is that file
     expect(await sh(name(role), "/sbin/pfctl -sr")).toMatch(/^pass\s+quick proto carp /m);
   });
