@@ -4,7 +4,7 @@
 // (the window before the read-back took the lock). Last line machine-readable.
 import { labExec, loadInventory, sshEndpointOf, type LabInventory } from "../lab/inventory";
 import { closeAllHosts } from "../providers/ssh";
-import { ensurePath, insertChild, flag, child } from "../providers/pfsense/codec-tree";
+import { ensurePath, setValue } from "../providers/pfsense/codec-tree";
 import { setSyncSettleMs, submitEdit, SYNC_SETTLE_MS } from "../providers/pfsense/remote";
 
 const BATCHES = process.argv.includes("--quick") ? 3 : 6;
@@ -19,16 +19,15 @@ async function run(inv: LabInventory, settleMs: number): Promise<number> {
   setSyncSettleMs(settleMs);
   const endpoint = sshEndpointOf(inv.hosts.fw2, inv);
   // one warm-up batch (connection set-up) not counted
-  const edit = (tag: string) => submitEdit(endpoint, {
-    label: `settle bench ${tag}`,
-    edit: (doc) => {
-      const probe = ensurePath(doc.root, "pfhabenchprobe");
-      if (!child(probe, tag)) insertChild(probe, flag(tag));
-    },
+  // each batch: a new pfsync host id (the secondary's own hasync setting: installed and applied, as the sync race test does)
+  // (an edit is replayed on the read-back, so it must be idempotent: the value is fixed per batch)
+  const edit = (i: number) => submitEdit(endpoint, {
+    label: `settle bench ${settleMs} ${i}`,
+    edit: (doc) => void setValue(doc, ensurePath(doc.root, "hasync"), "pfhostid", (0x60000 + settleMs * 16 + i).toString(16).padStart(8, "0")),
   });
-  await edit(`w${settleMs}`);
+  await edit(BATCHES);
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < BATCHES; i++) await edit(`b${settleMs}_${i}`);
+  for (let i = 0; i < BATCHES; i++) await edit(i);
   return Number(process.hrtime.bigint() - t0) / 1e9 / BATCHES;
 }
 
