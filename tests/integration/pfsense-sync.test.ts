@@ -168,7 +168,7 @@ describe("outbound NAT position: ours before a human's broader manual rule (pf t
       };
       expect(natOrder(await sh(fw1, "cat /cf/conf/config.xml"))[0]).toBe(HUMAN);
       await converge();
-      expect(natOrder(await sh(fw1, "cat /cf/conf/config.xml"))).toEqual(["pfsense-ha: lan to the WAN CARP VIP", HUMAN]);
+      expect(natOrder(await sh(fw1, "cat /cf/conf/config.xml"))).toEqual(["[pfsense-ha]pfha-nat-77d3ab491bee pfsense-ha: lan to the WAN CARP VIP", HUMAN]);
       const rules = await sh(fw1, "cat /tmp/rules.debug");
       const ours = rules.indexOf("nat on $WAN inet from 172.16.10.0/24 to any -> 192.0.2.10/32");
       const theirs = rules.indexOf("nat on $WAN inet from 172.16.0.0/12 to any ");
