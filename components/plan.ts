@@ -9,7 +9,7 @@
 // Secrets never enter the plan: their fields hold secretRef(name); substituteSecrets() puts values in.
 import { createHash } from "crypto";
 import type { ClusterConfig, FirewallRole, NetworkConfig } from "../config/types";
-import { dhcpNetworksOf, networkByRole } from "../config/types";
+import { dhcpNetworksOf, networkByRole, staticIpv6Of } from "../config/types";
 import { forNode, type NodeSpec } from "../providers/pfsense/elements/mirror";
 import type { InterfaceSpec } from "../providers/pfsense/elements/interface";
 import { isVirtioDevice } from "../providers/pfsense/elements/offloading";
@@ -157,8 +157,9 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
         sync: dedicatedSync && n === sync,
         // the network's MTU (a VXLAN network: underlay - 50), like the VM's NIC; 1500 is pfSense's default
         ...(n.mtu !== 1500 ? { mtu: n.mtu } : {}),
-        // per-node, non-CARP IPv6 (factory dhcp6/track6) removed as the GUI's IPv6 type None does
+        // per-node, non-CARP IPv6 (factory dhcp6/track6) removed as the GUI's IPv6 type None does; or Static IPv6
         ...(n.ipv6 === "none" ? { ipv6: "none" as const } : {}),
+        ...(typeof n.ipv6 === "object" ? { ipv6: { address: n.ipv6.addresses.primary, prefix: n.ipv6.prefix } } : {}),
       },
     });
   }
@@ -198,6 +199,25 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
           descr: v.description,
           subnet: v.address,
           subnetBits: n.prefix,
+        },
+      });
+    }
+    // the IPv6 CARP VIP: an ordinary CARP VIP with an IPv6 address and its own VHID on the interface
+    const v6 = staticIpv6Of(n);
+    if (v6 !== undefined) {
+      items.push({
+        key: `vip-${n.role}-${v6.vip.vhid}`,
+        kind: "carpVip",
+        spec: {
+          uniqid: vipUniqidOf(clusterName, n.role, v6.vip.vhid),
+          interface: n.pfsenseInterface,
+          vhid: v6.vip.vhid,
+          advskew: c.carp.advskewPrimary,
+          advbase: v6.vip.advbase,
+          password: secretRef("carpPassword"),
+          descr: v6.vip.description,
+          subnet: v6.vip.address,
+          subnetBits: v6.prefix,
         },
       });
     }
@@ -347,7 +367,8 @@ function primaryPlanOf(c: ClusterConfig, clusterName: string): PlanItem[] {
 function interfaceForRole(c: ClusterConfig, item: PlanItem & { kind: "interface" }, role: FirewallRole): PlanItem {
   const n = c.networks.find((x) => x.pfsenseInterface === item.spec.name) as NetworkConfig;
   const device = must(c.firewalls[role].interfaces[n.role], `firewalls.${role}.interfaces.${n.role}`);
-  return { ...item, spec: { ...item.spec, device, ipaddr: n.addresses[role] } };
+  const v6 = staticIpv6Of(n);
+  return { ...item, spec: { ...item.spec, device, ipaddr: n.addresses[role], ...(v6 !== undefined ? { ipv6: { address: v6.addresses[role], prefix: v6.prefix } } : {}) } };
 }
 
 /** Everything pfSense-side the stack writes on the `role` firewall, in apply order. */

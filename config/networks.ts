@@ -1,5 +1,6 @@
 // Reads `cluster.networks` (one entry per role) and checks what must hold between networks. Pure.
 import { broadcastOf, inSubnet, ipv4ToInt, networkOf, parseCidr, subnetOf, subnetsOverlap, type Ipv4Cidr } from "./ipv4";
+import { inSubnet6, lastOf6, networkOf6, normalizeIpv6, parseCidr6, subnetOf6, type Ipv6Cidr } from "./ipv6";
 import { Reader, isPlainObject, kindOf } from "./reader";
 import {
   checkAdvbase,
@@ -177,8 +178,8 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
     }
   }
 
-  const ipv6 = readIpv6Choice(r, `${key}.ipv6`, o.ipv6);
   const vips = readVips(r, `${key}.vip`, o.vip, ctx.advbase, role);
+  const ipv6 = readIpv6Choice(r, `${key}.ipv6`, o.ipv6, role, ctx.advbase, vips);
   for (const [i, v] of vips.entries()) {
     const vk = Array.isArray(o.vip) ? `${key}.vip[${i}]` : `${key}.vip`;
     if (usable) checkHostInSubnet(r, `${vk}.address`, v.address, usable, "VIP");
@@ -198,7 +199,7 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
   // A network with problems in optional parts is still returned, so the cross-network checks can see it; the
   // cluster as a whole is only returned when there are no problems at all.
   const badOptional = (o.uplink !== undefined && !uplink) || (o.vxlan !== undefined && !vxlan);
-  if (!bridge || !pfsenseInterface || !cidr || !addresses.primary || !addresses.secondary || mtu === undefined || badOptional) {
+  if (!bridge || !pfsenseInterface || !cidr || !addresses.primary || !addresses.secondary || mtu === undefined || badOptional || ipv6 === undefined) {
     return undefined;
   }
   const n: NetworkConfig = {
@@ -232,18 +233,86 @@ function checkHostInSubnet(r: Reader, key: string, ip: string, c: Ipv4Cidr, what
 
 /**
  * IPv6 is an explicit choice: "none" (default) removes the factory's per-node dhcp6/track6, which are not CARP-aware
- * (the 24.1 tree even adds a WAN_DHCP6 gateway by itself); "unmanaged" leaves a human's IPv6 as it is.
+ * (the 24.1 tree even adds a WAN_DHCP6 gateway by itself); "unmanaged" leaves a human's IPv6 as it is; an object
+ * gives both firewalls a static IPv6 address and the network an IPv6 CARP VIP.
  */
-function readIpv6Choice(r: Reader, key: string, raw: unknown): "none" | "unmanaged" {
+const IPV6_EXAMPLE = `{subnet: "2001:db8:1::/64", addresses: {primary: "2001:db8:1::2", secondary: "2001:db8:1::3"}, vip: {address: "2001:db8:1::1", vhid: 11}}`;
+const IPV6_KEYS = ["subnet", "addresses", "vip"] as const;
+
+function readIpv6Choice(r: Reader, key: string, raw: unknown, role: string, advbase: number, v4Vips: readonly VipConfig[]): NetworkConfig["ipv6"] | undefined {
   if (raw === undefined || raw === null || raw === "none") return "none";
   if (raw === "unmanaged") return "unmanaged";
-  r.add(
-    key,
-    raw,
-    `is not an IPv6 choice: use "none" (default: no IPv6 on this interface, as the GUI's IPv6 type None) or "unmanaged" (leave the interface's IPv6 as configured by hand)`,
-    `set ${key} to none or unmanaged; HA IPv6 needs static addresses on both nodes plus an IPv6 CARP VIP, configured by hand with "unmanaged"`,
-  );
-  return "none";
+  if (!isPlainObject(raw)) {
+    r.add(
+      key,
+      raw,
+      `is not an IPv6 choice: use "none" (default: no IPv6 on this interface, as the GUI's IPv6 type None), "unmanaged" (leave the interface's IPv6 as configured by hand) or static IPv6 with a CARP VIP`,
+      `set ${key} to none, unmanaged or ${IPV6_EXAMPLE}`,
+    );
+    return undefined;
+  }
+  const o = r.object(key, raw, IPV6_KEYS, true, IPV6_EXAMPLE);
+  if (!o) return undefined;
+  let cidr: Ipv6Cidr | undefined;
+  if (o.subnet === undefined) r.add(`${key}.subnet`, undefined, "is required", `add ${key}.subnet, the network's IPv6 prefix, e.g. "2001:db8:1::/64"`);
+  else {
+    cidr = parseCidr6(o.subnet);
+    if (!cidr) r.add(`${key}.subnet`, o.subnet, "is not an IPv6 prefix", `write the prefix as address/length, e.g. "2001:db8:1::/64"`);
+    else if (cidr.prefix < 1 || cidr.prefix > 125) {
+      r.add(`${key}.subnet`, o.subnet, cidr.prefix < 1 ? "is the whole address space" : "leaves no room for two firewall addresses and a VIP", "use a prefix length from 1 to 125 (usually /64)");
+      cidr = undefined;
+    }
+  }
+  const subnet = cidr ? subnetOf6(cidr) : undefined;
+  const address = (k: string, v: unknown, what: string, isVip: boolean): string | undefined => {
+    const a = normalizeIpv6(v);
+    if (v === undefined) {
+      r.add(k, undefined, "is required", `add ${k}, an IPv6 address in ${subnet ?? "the prefix"}`);
+      return undefined;
+    }
+    if (a === undefined) {
+      r.add(k, v, "is not an IPv6 address", `write an IPv6 address such as "2001:db8:1::2" (no prefix length, no zone)`);
+      return undefined;
+    }
+    if (cidr && subnet) {
+      if (!inSubnet6(a, cidr)) r.add(k, v, `${what} is outside the network's IPv6 prefix ${subnet}`, `use an address inside ${subnet}, or correct ${key}.subnet`);
+      else if (a === networkOf6(cidr)) r.add(k, v, `${what} is the network (subnet-router anycast) address of ${subnet}`, `use a host address inside ${subnet} other than ${networkOf6(cidr)}`);
+      else if (isVip && a === lastOf6(cidr)) r.add(k, v, `${what} is the last address of ${subnet}, which pfSense refuses for a CARP VIP`, `use another host address inside ${subnet}`);
+    }
+    return a;
+  };
+  const addresses: Partial<Record<(typeof FIREWALL_ROLES)[number], string>> = {};
+  const ao = r.object(`${key}.addresses`, o.addresses, FIREWALL_ROLES, true, `{primary: "2001:db8:1::2", secondary: "2001:db8:1::3"}`);
+  if (ao) {
+    for (const fw of FIREWALL_ROLES) {
+      const a = address(`${key}.addresses.${fw}`, ao[fw], "address", false);
+      if (a) addresses[fw] = a;
+    }
+    if (addresses.primary && addresses.primary === addresses.secondary) {
+      r.add(`${key}.addresses.secondary`, ao.secondary, "is the same address as the primary's: duplicate node address", "give each firewall its own IPv6 address in the prefix");
+    }
+  }
+  let vip: VipConfig | undefined;
+  const vo = r.object(`${key}.vip`, o.vip, VIP_KEYS, true, `{address: "2001:db8:1::1", vhid: 11}`);
+  if (vo) {
+    const a = address(`${key}.vip.address`, vo.address, "VIP", true);
+    const vhid = r.integer(`${key}.vip.vhid`, vo.vhid, checkVhid);
+    const ab = r.integer(`${key}.vip.advbase`, vo.advbase, checkAdvbase, advbase) ?? advbase;
+    const description = typeof vo.description === "string" ? vo.description : `${role.toUpperCase()} IPv6 CARP VIP`;
+    for (const fw of FIREWALL_ROLES) {
+      if (a !== undefined && addresses[fw] === a) {
+        r.add(`${key}.vip.address`, vo.address, `equals the ${fw} firewall's own IPv6 address: a CARP VIP must be a third address`, `pick an unused address in ${subnet ?? "the prefix"} for the VIP`);
+      }
+    }
+    const clash = v4Vips.find((v) => v.vhid === vhid);
+    if (vhid !== undefined && clash) {
+      // firewall_virtual_ip.inc: "VHID %s is already in use on interface %s" whatever the address family
+      r.add(`${key}.vip.vhid`, vhid, `is also the VHID of the ${role} network's IPv4 VIP ${clash.address}: pfSense refuses a VHID used twice on one interface, whatever the address family`, `give the IPv6 VIP its own VHID (1-255) on the ${role} interface`);
+    }
+    if (a !== undefined && vhid !== undefined) vip = { address: a, vhid, advbase: ab, description };
+  }
+  if (!subnet || !cidr || !addresses.primary || !addresses.secondary || !vip) return undefined;
+  return { subnet, prefix: cidr.prefix, addresses: { primary: addresses.primary, secondary: addresses.secondary }, vip };
 }
 
 function readVxlan(r: Reader, key: string, raw: unknown): VxlanConfig | undefined {

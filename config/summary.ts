@@ -4,7 +4,7 @@ import { dhcpNetworksOf, type ClusterConfig } from "./types";
 export function summarizeCluster(c: ClusterConfig): string {
   const p = c.firewalls.primary;
   const s = c.firewalls.secondary;
-  const vips = c.networks.reduce((n, net) => n + net.vips.length, 0);
+  const vips = c.networks.reduce((n, net) => n + net.vips.length + (typeof net.ipv6 === "object" ? 1 : 0), 0);
   const keys = c.networks.filter((n) => n.vxlan).map((n) => n.vxlan?.key);
   const vxlan = keys.length ? `VXLAN keys ${keys.join(",")}` : "no VXLAN";
   const nodes = c.proxmox.nodes.length;

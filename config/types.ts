@@ -60,10 +60,31 @@ export interface NetworkConfig {
   addresses: Record<FirewallRole, string>;
   /** CARP VIPs on this interface (zero or more). */
   vips: VipConfig[];
-  /** IPv6 on this interface: "none" (default: pfSense's IPv6 keys removed) or "unmanaged" (left as found). */
-  ipv6: "none" | "unmanaged";
+  /**
+   * IPv6 on this interface: "none" (default: pfSense's IPv6 keys removed), "unmanaged" (left as found), or static
+   * addresses on both firewalls plus an IPv6 CARP VIP.
+   */
+  ipv6: "none" | "unmanaged" | Ipv6StaticConfig;
   /** The DHCP server on this network, on both firewalls (absent: the network's DHCP server is left as found). */
   dhcp?: DhcpConfig;
+}
+
+/** Static IPv6 on a network: each firewall's own address, one IPv6 CARP VIP, optionally the upstream IPv6 gateway. */
+export interface Ipv6StaticConfig {
+  /** Normalised prefix, e.g. "2001:db8:1::/64" (host bits cleared, RFC 5952). */
+  subnet: string;
+  prefix: number;
+  /** Each firewall's address (RFC 5952). */
+  addresses: Record<FirewallRole, string>;
+  /** The IPv6 CARP VIP: its own VHID (pfSense refuses a VHID used twice on one interface, whatever the family). */
+  vip: VipConfig;
+  /** Upstream IPv6 router (WAN). */
+  gateway?: string;
+}
+
+/** The static IPv6 of a network, or undefined for "none"/"unmanaged". */
+export function staticIpv6Of(n: NetworkConfig): Ipv6StaticConfig | undefined {
+  return typeof n.ipv6 === "object" ? n.ipv6 : undefined;
 }
 
 export type FirewallVm =

@@ -674,7 +674,7 @@ function checkSecrets(r: Reader, secrets: SecretPresence, networks: NetworkConfi
       `run \`pulumi config set --secret ${NAMESPACE}:${name} <value>${stack}\``,
     );
   };
-  if (networks.some((n) => n.vips.length)) need("carpPassword", "every CARP VIP needs a password (pfSense refuses a CARP VIP without one)");
+  if (networks.some((n) => n.vips.length || typeof n.ipv6 === "object")) need("carpPassword", "every CARP VIP needs a password (pfSense refuses a CARP VIP without one)");
   need("xmlrpcPassword", "the primary's XMLRPC configuration sync logs in to the secondary's webGUI with it");
   if (secrets.sshPrivateKey === "empty") {
     r.add(`${NAMESPACE}:sshPrivateKey`, undefined, "is set but empty", `remove it (\`pulumi config rm ${NAMESPACE}:sshPrivateKey${stack}\`) or set the key content with --secret`);

@@ -25,7 +25,7 @@ echo "== lab up (pfSense $PFHA_PFSENSE_VERSION)"; bash lab/lab.sh up
 echo "== jest (integration, lab $PFHA_LAB_ID, pfSense $PFHA_PFSENSE_VERSION)"
 jest --ci --selectProjects integration --runInBand "$@" tests/integration/pfsense-lab.test.ts tests/integration/pfsense-protocol.test.ts \
   tests/integration/pfsense-resources.test.ts tests/integration/pfsense-sync.test.ts tests/integration/pfsense-dhcp.test.ts \
-  tests/integration/verify.test.ts tests/integration/engine-e2e.test.ts
+  tests/integration/pfsense-ipv6.test.ts tests/integration/verify.test.ts tests/integration/engine-e2e.test.ts
 export PFHA_PFSENSE_VERSION=2.7.2
 # Reduced benchmarks: fail on hard targets (a no-op OVS run changes nothing, one SSH connection per host, 100 batched
 # pfSense edits = one install + one apply, codec under 300 MB); wall-time ratios are printed, not enforced (noisy CI).

@@ -84,8 +84,9 @@ export function expectationsOf(c: ClusterConfig): VerifyExpectations {
     syncPeer: sync.addresses[OTHER[role]],
     virtio: Object.values(c.firewalls[role].interfaces).some(isVirtioDevice),
   });
+  // the IPv6 CARP VIP of a static-IPv6 network is checked like the IPv4 ones
   const vips: ExpectedVip[] = c.networks.flatMap((n) =>
-    n.vips.map((v) => ({
+    [...n.vips, ...(typeof n.ipv6 === "object" ? [n.ipv6.vip] : [])].map((v) => ({
       network: n.role,
       pfInterface: n.pfsenseInterface,
       device: { primary: c.firewalls.primary.interfaces[n.role], secondary: c.firewalls.secondary.interfaces[n.role] },
@@ -101,7 +102,7 @@ export function expectationsOf(c: ClusterConfig): VerifyExpectations {
           key: n.vxlan.key,
           dstPort: n.vxlan.dstPort,
           bfd: n.vxlan.bfd,
-          carriesCarp: n.vips.length > 0,
+          carriesCarp: n.vips.length > 0 || typeof n.ipv6 === "object",
           nodes: c.proxmox.nodes.map((node) => ({
             node: node.name,
             peers: c.proxmox.nodes.filter((p) => p !== node).map((p) => ({ name: p.name, address: p.underlayAddress })),

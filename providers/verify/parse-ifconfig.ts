@@ -37,7 +37,7 @@ export interface IfconfigReport {
 
 const HEADER = /^([A-Za-z0-9_.-]+): flags=[0-9a-f]+(?:<([^>]*)>)?/;
 const CARP_LINE = /^\s+carp: (MASTER|BACKUP|INIT) vhid (\d+) advbase (\d+) advskew (\d+)/;
-const INET_VHID = /^\s+inet (\d+\.\d+\.\d+\.\d+) .*\bvhid (\d+)\b/;
+const INET_VHID = /^\s+inet6? ([0-9a-f:.]+)(?:%\S+)? .*\bvhid (\d+)\b/;
 
 /** One `carp:` status line (also as printed by `ifconfig | grep carp`), or undefined. */
 export function parseCarpLine(line: string): CarpStatus | undefined {

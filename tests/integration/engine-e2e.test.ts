@@ -20,7 +20,7 @@ import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../componen
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { child, getPath, textIn } from "../../providers/pfsense/codec-tree";
 import {
-  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readGateway, readOffloading, readHaSync, readInterface, readIpv6, readOutboundNat, xmlrpcPortOf,
+  readAlias, readCarpVip, readDhcpFailover, readFilterRule, readGateway, readOffloading, readHaSync, readInterface, readIpv6Spec, readOutboundNat, xmlrpcPortOf,
 } from "../../providers/pfsense/elements";
 import { schemaOf } from "../../providers/pfsense/version";
 
@@ -71,7 +71,7 @@ function readBack(doc: PfConfigDoc, item: PlanItem): unknown {
   switch (item.kind) {
     case "interface": {
       const found = readInterface(doc, item.spec.name);
-      return found && item.spec.ipv6 !== undefined ? { ...found, ipv6: readIpv6(doc, item.spec.name) } : found;
+      return found && item.spec.ipv6 !== undefined ? { ...found, ipv6: readIpv6Spec(doc, item.spec.name) } : found;
     }
     case "carpVip":
       return readCarpVip(doc, item.spec.uniqid);

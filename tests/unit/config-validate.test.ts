@@ -20,6 +20,19 @@ describe("seed topologies", () => {
     expect(validateStack(v).problems.map(formatProblem)).toEqual([]);
   });
 
+  it("reads static IPv6 in RFC 5952 form, the prefix's host bits cleared, the VIP's advbase and description defaulted", () => {
+    const v = topologyValues("wan-lan-sync");
+    setIn(v, "networks.lan.ipv6", { subnet: "2001:DB8:10:0::5/64", addresses: { primary: "2001:db8:10:0:0:0:0:2", secondary: "2001:db8:10::3" }, vip: { address: "2001:0db8:0010::1", vhid: 12 } });
+    const r = validateStack(v);
+    expect(r.problems.map(formatProblem)).toEqual([]);
+    expect(r.config?.networks.find((n) => n.role === "lan")?.ipv6).toEqual({
+      subnet: "2001:db8:10::/64",
+      prefix: 64,
+      addresses: { primary: "2001:db8:10::2", secondary: "2001:db8:10::3" },
+      vip: { address: "2001:db8:10::1", vhid: 12, advbase: 1, description: "LAN IPv6 CARP VIP" },
+    });
+  });
+
   it("orders networks wan, lan, sync, then extras, and numbers optN in that order", () => {
     const c = validateStack(topologyValues("wan-lan-dmz-sync30")).config;
     expect(c?.networks.map((n) => `${n.role}=${n.pfsenseInterface}`)).toEqual(["wan=wan", "lan=lan", "sync=opt1", "dmz=opt2"]);
@@ -55,6 +68,8 @@ describe("seed topologies", () => {
 // [description, edit, expected key, expected message fragment]
 type Case = [string, (v: Values) => void, string, RegExp];
 const net = (role: string, rest = ""): string => `${C}.networks.${role}${rest}`;
+/** A valid static IPv6 for the LAN of wan-lan-sync (its IPv4 VIP has VHID 2). */
+const V6 = { subnet: "2001:db8:10::/64", addresses: { primary: "2001:db8:10::2", secondary: "2001:db8:10::3" }, vip: { address: "2001:db8:10::1", vhid: 12 } };
 
 const CASES: Case[] = [
   // IPv4 / CIDR syntax
@@ -170,7 +185,19 @@ const CASES: Case[] = [
   ["networks given as a list", (v) => setIn(v, "networks", []), `${C}.networks`, /^must be an object \(got a list\)$/],
   ["a network on different devices on the two firewalls", (v) => { for (const r of ["primary", "secondary"]) { setIn(v, `firewalls.${r}.vm`, "none"); setIn(v, `firewalls.${r}.interfaces`, { wan: "igb0", lan: "igb1", sync: "igb2" }); } setIn(v, "firewalls.secondary.interfaces.sync", "igb3"); }, `${C}.firewalls.secondary.interfaces.sync`, /^differs from the primary's device for the sync network \(primary: "igb2", secondary: "igb3"\): pfSense HA needs each network on the same interface on both nodes/],
   ["an invalid network field with devices named (no did-you-mean on interfaces)", (v) => { for (const r of ["primary", "secondary"]) { setIn(v, `firewalls.${r}.vm`, "none"); setIn(v, `firewalls.${r}.interfaces`, { wan: "igb0", lan: "igb1", sync: "igb2" }); } setIn(v, "networks.sync.subnet", "172.16.255.0"); }, net("sync", ".subnet"), /^is not an IPv4 CIDR$/],
-  ["IPv6 choice not none/unmanaged", (v) => setIn(v, "networks.lan.ipv6", "dhcp6"), net("lan", ".ipv6"), /^is not an IPv6 choice: use "none" \(default: no IPv6 on this interface, as the GUI's IPv6 type None\) or "unmanaged"/],
+  ["IPv6 choice not none/unmanaged/static", (v) => setIn(v, "networks.lan.ipv6", "dhcp6"), net("lan", ".ipv6"), /^is not an IPv6 choice: use "none" \(default: no IPv6 on this interface, as the GUI's IPv6 type None\), "unmanaged" \(leave the interface's IPv6 as configured by hand\) or static IPv6 with a CARP VIP$/],
+  ["static IPv6: not a prefix", (v) => setIn(v, "networks.lan.ipv6", { ...V6, subnet: "2001:db8:10::" }), net("lan", ".ipv6.subnet"), /^is not an IPv6 prefix$/],
+  ["static IPv6: prefix too long for three addresses", (v) => setIn(v, "networks.lan.ipv6", { ...V6, subnet: "2001:db8:10::/127" }), net("lan", ".ipv6.subnet"), /^leaves no room for two firewall addresses and a VIP$/],
+  ["static IPv6: an IPv4 address as a node address", (v) => setIn(v, "networks.lan.ipv6", { ...V6, addresses: { primary: "172.16.10.2", secondary: "2001:db8:10::3" } }), net("lan", ".ipv6.addresses.primary"), /^is not an IPv6 address$/],
+  ["static IPv6: node address outside the prefix", (v) => setIn(v, "networks.lan.ipv6", { ...V6, addresses: { primary: "2001:db8:10::2", secondary: "2001:db8:11::3" } }), net("lan", ".ipv6.addresses.secondary"), /^address is outside the network's IPv6 prefix 2001:db8:10::\/64$/],
+  ["static IPv6: VIP outside the prefix", (v) => setIn(v, "networks.lan.ipv6", { ...V6, vip: { address: "2001:db8:99::1", vhid: 12 } }), net("lan", ".ipv6.vip.address"), /^VIP is outside the network's IPv6 prefix 2001:db8:10::\/64$/],
+  ["static IPv6: VIP on the subnet-router anycast address", (v) => setIn(v, "networks.lan.ipv6", { ...V6, vip: { address: "2001:db8:10::", vhid: 12 } }), net("lan", ".ipv6.vip.address"), /^VIP is the network \(subnet-router anycast\) address of 2001:db8:10::\/64$/],
+  ["static IPv6: VIP on the last address of the prefix", (v) => setIn(v, "networks.lan.ipv6", { ...V6, vip: { address: "2001:db8:10:0:ffff:ffff:ffff:ffff", vhid: 12 } }), net("lan", ".ipv6.vip.address"), /^VIP is the last address of 2001:db8:10::\/64, which pfSense refuses for a CARP VIP$/],
+  ["static IPv6: VIP equals a node's address (other spelling)", (v) => setIn(v, "networks.lan.ipv6", { ...V6, vip: { address: "2001:DB8:10:0::3", vhid: 12 } }), net("lan", ".ipv6.vip.address"), /^equals the secondary firewall's own IPv6 address: a CARP VIP must be a third address$/],
+  ["static IPv6: both nodes on one address", (v) => setIn(v, "networks.lan.ipv6", { ...V6, addresses: { primary: "2001:db8:10::2", secondary: "2001:db8:10:0:0:0:0:2" } }), net("lan", ".ipv6.addresses.secondary"), /^is the same address as the primary's: duplicate node address$/],
+  ["static IPv6: VIP VHID of the IPv4 VIP on the same interface", (v) => setIn(v, "networks.lan.ipv6", { ...V6, vip: { address: "2001:db8:10::1", vhid: 2 } }), net("lan", ".ipv6.vip.vhid"), /^is also the VHID of the lan network's IPv4 VIP 172\.16\.10\.1: pfSense refuses a VHID used twice on one interface, whatever the address family$/],
+  ["static IPv6: no VIP", (v) => setIn(v, "networks.lan.ipv6", { subnet: V6.subnet, addresses: V6.addresses }), net("lan", ".ipv6.vip"), /is required/],
+  ["static IPv6: unknown key", (v) => setIn(v, "networks.lan.ipv6", { ...V6, gatway: "2001:db8:10::ff" }), net("lan", ".ipv6.gatway"), /is not a known configuration key/],
   ["hasync.webguiPort 0", (v) => setIn(v, "hasync.webguiPort", 0), `${C}.hasync.webguiPort`, /^webGUI port must be an integer from 1 to 65535$/],
   ["nat.position not top/bottom", (v) => setIn(v, "nat.position", "first"), `${C}.nat.position`, /^must be one of "top", "bottom"$/],
   ["linked clone", (v) => setIn(v, "firewalls.primary.vm.clone.full", false), `${C}.firewalls.primary.vm.clone.full`, /linked clones/],

@@ -2,6 +2,7 @@
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, getPath, insertChild, leaf, removeChild, section, textIn } from "../codec-tree";
 import { ChangeLog, ElementInputError, checkIfName, checkInt, checkIpv4, checkSecret, checkText, type EditResult } from "./common";
+import { normalizeIpv6 } from "../../../config/ipv6";
 
 export interface CarpVipSpec {
   /** 13 hex chars (PHP uniqid()), generated once by the caller and kept. */
@@ -12,9 +13,9 @@ export interface CarpVipSpec {
   advbase: number;
   password: string;
   descr: string;
-  /** The VIP address. */
+  /** The VIP address: IPv4, or IPv6 in RFC 5952 form (an IPv6 CARP VIP is an ordinary CARP VIP in pfSense). */
   subnet: string;
-  /** The interface network's mask bits (not /32). */
+  /** The interface network's mask bits (not /32): 1-32, 1-128 for IPv6. */
   subnetBits: number;
 }
 
@@ -26,8 +27,13 @@ export function validateCarpVip(spec: CarpVipSpec): void {
   checkInt("advbase", spec.advbase, 1, 254);
   checkSecret("password", spec.password);
   checkText("descr", spec.descr);
-  checkIpv4("subnet", spec.subnet);
-  checkInt("subnetBits", spec.subnetBits, 1, 32);
+  if (typeof spec.subnet === "string" && spec.subnet.includes(":")) {
+    if (normalizeIpv6(spec.subnet) !== spec.subnet) throw new ElementInputError("subnet", spec.subnet, "use an IPv6 address in RFC 5952 form, e.g. 2001:db8:1::1");
+    checkInt("subnetBits", spec.subnetBits, 1, 128);
+  } else {
+    checkIpv4("subnet", spec.subnet);
+    checkInt("subnetBits", spec.subnetBits, 1, 32);
+  }
 }
 
 function findOurs(doc: PfConfigDoc, uniqid: string): PfElement | undefined {

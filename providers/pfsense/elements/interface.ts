@@ -3,6 +3,7 @@
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, ensurePath, getPath, removeChild, textIn } from "../codec-tree";
 import { ChangeLog, ElementInputError, checkIfName, checkInt, checkIpv4, checkText, type EditResult } from "./common";
+import { normalizeIpv6 } from "../../../config/ipv6";
 
 export interface InterfaceSpec {
   /** wan, lan or optN. */
@@ -21,9 +22,18 @@ export interface InterfaceSpec {
   mtu?: number;
   /**
    * IPv6 on this interface. "none": every IPv6 key removed, as interfaces.php saves IPv6 Configuration Type "None"
-   * (the factory's per-node dhcp6 on WAN and track6 on LAN are not CARP-aware). Omitted: IPv6 keys not touched.
+   * (the factory's per-node dhcp6 on WAN and track6 on LAN are not CARP-aware). An address: Static IPv6 as
+   * interfaces.php saves it (ipaddrv6, subnetv6; every other IPv6 key removed). Omitted: IPv6 keys not touched.
    */
-  ipv6?: "none";
+  ipv6?: "none" | Ipv6Static;
+}
+
+/** Static IPv6 of an interface (interfaces.php IPv6 Configuration Type "Static IPv6"). */
+export interface Ipv6Static {
+  /** RFC 5952 form. */
+  address: string;
+  /** subnetv6: 1-128. */
+  prefix: number;
 }
 
 /** The IPv6 keys interfaces.php deletes before it writes the chosen IPv6 type ($wancfg_to_delelete, 2.7.2). */
@@ -44,7 +54,11 @@ export function validateInterface(spec: InterfaceSpec): void {
   checkInt("subnetBits", spec.subnetBits, 1, 32);
   if (spec.gateway !== undefined) checkText("gateway", spec.gateway, 32);
   if (spec.mtu !== undefined) checkInt("mtu", spec.mtu, 576, 9000);
-  if (spec.ipv6 !== undefined && spec.ipv6 !== "none") throw new ElementInputError("ipv6", spec.ipv6, `use "none" (IPv6 Configuration Type None) or leave it out`);
+  if (spec.ipv6 !== undefined && spec.ipv6 !== "none") {
+    if (typeof spec.ipv6 !== "object" || spec.ipv6 === null) throw new ElementInputError("ipv6", spec.ipv6, `use "none" (IPv6 Configuration Type None), {address, prefix} (Static IPv6) or leave it out`);
+    if (normalizeIpv6(spec.ipv6.address) !== spec.ipv6.address) throw new ElementInputError("ipv6.address", spec.ipv6.address, "use an IPv6 address in RFC 5952 form, e.g. 2001:db8:1::2");
+    checkInt("ipv6.prefix", spec.ipv6.prefix, 1, 128);
+  }
 }
 
 export function upsertInterface(doc: PfConfigDoc, spec: InterfaceSpec): EditResult {
@@ -65,11 +79,18 @@ export function upsertInterface(doc: PfConfigDoc, spec: InterfaceSpec): EditResu
     log.flag(i, "blockpriv", false);
     log.flag(i, "blockbogons", false);
   }
-  if (spec.ipv6 === "none") {
+  if (spec.ipv6 !== undefined) {
+    // interfaces.php deletes every IPv6 key, then writes those of the chosen type
+    const keep = spec.ipv6 === "none" ? [] : ["ipaddrv6", "subnetv6"];
+    const why = spec.ipv6 === "none" ? "IPv6 none" : "static IPv6";
     for (const e of [...(i.children ?? [])]) {
-      if (!isIpv6Key(e.tag)) continue;
-      log.note(`${e.tag}: ${JSON.stringify(textIn(doc, e) ?? "")} -> (removed: IPv6 none)`);
+      if (!isIpv6Key(e.tag) || keep.includes(e.tag)) continue;
+      log.note(`${e.tag}: ${JSON.stringify(textIn(doc, e) ?? "")} -> (removed: ${why})`);
       removeChild(i, e);
+    }
+    if (spec.ipv6 !== "none") {
+      log.value(i, "ipaddrv6", spec.ipv6.address);
+      log.value(i, "subnetv6", String(spec.ipv6.prefix));
     }
   }
   return log.result();
@@ -85,7 +106,10 @@ export function readInterface(doc: PfConfigDoc, name: string): Omit<InterfaceSpe
   return out;
 }
 
-/** "none" when the interface has no IPv6 configuration, else its IPv6 type/address (dhcp6, track6, 2001:db8::1 …). */
+/**
+ * "none" when the interface has no IPv6 configuration, else its IPv6 type/address (dhcp6, track6, 2001:db8::1 …);
+ * see readIpv6Spec for the shape of InterfaceSpec.ipv6.
+ */
 export function readIpv6(doc: PfConfigDoc, name: string): string {
   const i = getPath(doc.root, `interfaces/${name}`);
   const v6 = i ? textIn(doc, child(i, "ipaddrv6")) : undefined;
@@ -99,4 +123,15 @@ export function removeInterface(doc: PfConfigDoc, name: string): boolean {
   const ifs = getPath(doc.root, "interfaces");
   const i = ifs ? child(ifs, name) : undefined;
   return i !== undefined && removeChild(ifs as PfElement, i);
+}
+
+/** The interface's IPv6 in the shape of InterfaceSpec.ipv6: "none", {address, prefix} for exactly Static IPv6, else what readIpv6 says. */
+export function readIpv6Spec(doc: PfConfigDoc, name: string): string | Ipv6Static {
+  const found = readIpv6(doc, name);
+  const i = getPath(doc.root, `interfaces/${name}`);
+  const address = normalizeIpv6(found);
+  if (i === undefined || address === undefined) return found;
+  const others = (i.children ?? []).filter((e) => isIpv6Key(e.tag) && e.tag !== "ipaddrv6" && e.tag !== "subnetv6");
+  if (others.length > 0) return `${found} with ${others.map((e) => e.tag).join(", ")}`;
+  return { address: found, prefix: Number(textIn(doc, child(i, "subnetv6")) ?? "") };
 }

@@ -4,7 +4,8 @@ import { createHash, randomBytes } from "crypto";
 import { buildConfigXml } from "../codec";
 import type { PfConfigDoc } from "../codec";
 import { cloneElement, getPath, textIn } from "../codec-tree";
-import { protocolSyncSettleMs } from "./settle";
+import { protocolSyncSettleMs, XMLRPC_LOCK_PATH } from "./settle";
+import { shq } from "../../shell/quote";
 import type { SshHost } from "../../ssh/types";
 import { redactedError } from "../../ssh/redact";
 import { messageOf } from "../../error-message";
@@ -107,12 +108,14 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
     // includes run (before it takes lock('xmlrpc')), merges the primary's sections into that copy and writes it
     // back whole, so a sync that loaded before our install and writes after it reverts everything we wrote (our
     // interfaces and pfsync settings on the secondary included). No lock of ours can exclude that (the load happens
-    // outside any lock), so the write is verified instead: after a settle window longer than a sync's load-to-write
-    // time, config.xml is read back and every edit of the batch is replayed on it (edits are idempotent). If the
-    // replay changes anything, a sync reverted us and the batch is installed again on the fresh document (the
-    // sync's own changes kept). A sync that starts after our install loads our config and keeps it.
-    if (!isSyncSource(doc)) await sleep(protocolSyncSettleMs());
-    const after = parseBoxConfig((await host.readFile(CONFIG_PATH)).toString("utf8"), opts.hostLabel);
+    // outside any lock), so the write is verified instead: after a settle window longer than a sync's load-to-lock
+    // time, config.xml is read back under lock('xmlrpc') (so a sync in its merge is waited for) and every edit of the
+    // batch is replayed on it (edits are idempotent). If the replay changes anything, a sync reverted us and the
+    // batch is installed again on the fresh document (the sync's own changes kept). A sync that starts after our
+    // install loads our config and keeps it. The primary (it sends syncs, none come in) reads back at once.
+    const receivesSyncs = !isSyncSource(doc);
+    if (receivesSyncs) await sleep(protocolSyncSettleMs());
+    const after = parseBoxConfig((receivesSyncs ? await readUnderSyncLock(host) : await host.readFile(CONFIG_PATH)).toString("utf8"), opts.hostLabel);
     count(stats, "roundTrips");
     if (reverted(after, landed)) {
       count(stats, "reapplies");
@@ -130,6 +133,17 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
     `${opts.hostLabel}: config.xml kept changing (or our install kept being reverted by XMLRPC syncs) while we wrote it (${MAX_ATTEMPTS} attempts): ` +
       `another writer is busy; retry when it is done`,
   );
+}
+
+/**
+ * config.xml read while holding pfSense's lock('xmlrpc') shared: an XMLRPC sync holding it (from before its merge to
+ * after its write) is waited for, so what is read is never older than a sync that had already reached its merge.
+ */
+async function readUnderSyncLock(host: SshHost): Promise<Buffer> {
+  const php = `$f = fopen(${JSON.stringify(XMLRPC_LOCK_PATH)}, "c"); if ($f === false || !flock($f, LOCK_SH)) exit(3); @chmod(${JSON.stringify(XMLRPC_LOCK_PATH)}, 0666); exit(readfile(${JSON.stringify(CONFIG_PATH)}) === false ? 4 : 0);`;
+  const r = await host.exec(`${PHP} -r ${shq(php)}`, { timeoutMs: 300000 });
+  if (r.code !== 0) throw new Error(`reading ${CONFIG_PATH} under ${XMLRPC_LOCK_PATH} failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`);
+  return Buffer.from(r.stdout, "utf8");
 }
 
 /** The primary of an HA pair sends XMLRPC syncs (hasync/synchronizetoip set): nobody syncs into it. */

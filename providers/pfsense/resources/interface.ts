@@ -1,7 +1,7 @@
 // PfSenseInterface: assignment and static IPv4 of wan/lan/optN (elements/interface.ts), identified by its name.
 // A sync interface must have blockpriv/blockbogons off; a human turning them back on reads as drift.
 import { child, getPath } from "../codec-tree";
-import { readInterface, readIpv6, removeInterface, upsertInterface, validateInterface, type InterfaceSpec } from "../elements/interface";
+import { readInterface, readIpv6Spec, removeInterface, upsertInterface, validateInterface, type InterfaceSpec } from "../elements/interface";
 import type { ElementInputs, ElementKind } from "./element-provider";
 
 export type InterfaceInputs = ElementInputs<InterfaceSpec>;
@@ -23,8 +23,8 @@ export const interfaceKind: ElementKind<InterfaceSpec, InterfaceInputs> = {
     const { mtu, ...rest } = found;
     // An MTU we do not set (a 1500 network) is the human's: never drift.
     const out: InterfaceSpec = { ...rest, ...(i.spec.mtu !== undefined ? { mtu } : {}), sync: i.spec.sync && !blocks };
-    // IPv6 "none": any IPv6 configuration found (a human set dhcp6/track6 again) reads as drift
-    if (i.spec.ipv6 !== undefined) out.ipv6 = readIpv6(doc, i.spec.name) as "none";
+    // IPv6 "none" or static: any other IPv6 configuration found (a human set dhcp6/track6 again) reads as drift
+    if (i.spec.ipv6 !== undefined) out.ipv6 = readIpv6Spec(doc, i.spec.name) as InterfaceSpec["ipv6"];
     return out;
   },
   secrets: () => [],

@@ -66,6 +66,9 @@ function pfSense_get_ifaddrs($ifname) {
 		$r['addrs'][] = array('addr' => $a['addr'], 'subnetbits' => $a['bits'], 'subnet' => long2ip(ip2long($a['addr']) & (int)hexdec(substr(pfha_mask_hex($a['bits']), 2))),
 		    'broadcast' => pfha_broadcast($a['addr'], $a['bits']));
 	}
+	foreach ($i['inet6'] ?? array() as $a) {
+		$r['addrs6'][] = array('addr' => $a['addr'], 'subnetbits' => $a['bits']);
+	}
 	return $r;
 }
 
@@ -79,6 +82,10 @@ function pfSense_get_interface_addresses($ifname) {
 		$r['subnetbits'] = $r['addrs'][0]['subnetbits'];
 		$r['subnet'] = $r['addrs'][0]['subnet'];
 	}
+	if ($r['addrs6'] !== array()) {
+		$r['ipaddr6'] = $r['addrs6'][0]['addr'];
+		$r['subnetbits6'] = $r['addrs6'][0]['subnetbits'];
+	}
 	unset($r['addrs'], $r['addrs6']);
 	return $r;
 }
@@ -86,7 +93,7 @@ function pfSense_get_interface_addresses($ifname) {
 function pfSense_getall_interface_addresses($ifname) {
 	$i = pfha_ext_if($ifname);
 	$out = array();
-	foreach ($i['inet'] ?? array() as $a) {
+	foreach (array_merge($i['inet'] ?? array(), $i['inet6'] ?? array()) as $a) {
 		$out[] = "{$a['addr']}/{$a['bits']}";
 	}
 	return $out;
@@ -137,7 +144,7 @@ function pfSense_interface_deladdress($ifname, $addr) {
 			$i = &$s['ifaces'][$ifname];
 			$i['inet'] = array_values(array_filter($i['inet'], function ($x) use ($addr) { return $x['addr'] !== $addr; }));
 			foreach (array_keys($i['carp']) as $v) {
-				$used = array_filter($i['inet'], function ($x) use ($v) { return (string)($x['vhid'] ?? '') === (string)$v; });
+				$used = array_filter(array_merge($i['inet'], $i['inet6'] ?? array()), function ($x) use ($v) { return (string)($x['vhid'] ?? '') === (string)$v; });
 				if ($used === array()) {
 					unset($i['carp'][$v]);
 				}

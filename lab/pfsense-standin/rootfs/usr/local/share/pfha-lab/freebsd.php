@@ -81,12 +81,14 @@ function pfha_ifconfig(array $a) {
 			return 1;
 		}
 		$i = &$s['ifaces'][$if];
+		if (in_array('inet6', $a, true)) {
+			return pfha_ifconfig_inet6($i, $a);
+		}
 		$addr = null; $bits = null; $vhid = null; $op = 'set'; $carp = array();
 		for ($k = 0; $k < count($a); $k++) {
 			$w = $a[$k];
 			switch ($w) {
 			case 'inet': break;
-			case 'inet6': return 0; /* IPv6 is not modelled */
 			case 'up': $i['up'] = true; break;
 			case 'down': $i['up'] = false; break;
 			case 'mtu': $i['mtu'] = (int)$a[++$k]; break;
@@ -135,11 +137,50 @@ function pfha_ifconfig(array $a) {
 	});
 }
 
+/*
+ * ifconfig <if> inet6 <addr>[/<len>] [prefixlen N] [alias] [vhid N] | -alias | delete, and the IPv6 flags
+ * (-accept_rtadv, ifdisabled, …: recorded only). Unlike inet, an inet6 address without `alias` is added, never
+ * replaces another (FreeBSD in6_control). Link-local addresses (fe80::/10) are not kept.
+ */
+function pfha_ifconfig_inet6(array &$i, array $a) {
+	$addr = null; $bits = 64; $vhid = null; $delete = false;
+	for ($k = 0; $k < count($a); $k++) {
+		$w = $a[$k];
+		switch ($w) {
+		case 'prefixlen': $bits = (int)$a[++$k]; break;
+		case 'vhid': $vhid = (int)$a[++$k]; break;
+		case '-alias': case 'delete': $delete = true; break;
+		default:
+			$m = explode('/', $w, 2);
+			$m[0] = explode('%', $m[0])[0];
+			if (filter_var($m[0], FILTER_VALIDATE_IP, FILTER_FLAG_IPV6) !== false) {
+				$addr = inet_ntop(inet_pton($m[0]));
+				if (isset($m[1])) {
+					$bits = (int)$m[1];
+				}
+			}
+		}
+	}
+	if ($addr === null || stripos($addr, 'fe80:') === 0) {
+		return 0;
+	}
+	$i['inet6'] = array_values(array_filter($i['inet6'] ?? array(), function ($x) use ($addr) { return $x['addr'] !== $addr; }));
+	if (!$delete) {
+		$e = array('addr' => $addr, 'bits' => $bits);
+		if ($vhid !== null) {
+			$e['vhid'] = $vhid;
+		}
+		$i['inet6'][] = $e;
+	}
+	pfha_drop_unused_vhids($i);
+	return 0;
+}
+
 /* A vhid without any address left is removed with its last address (FreeBSD carp_detach). */
 function pfha_drop_unused_vhids(array &$i) {
 	foreach (array_keys($i['carp']) as $v) {
 		$used = false;
-		foreach ($i['inet'] as $x) {
+		foreach (array_merge($i['inet'], $i['inet6'] ?? array()) as $x) {
 			$used = $used || (string)($x['vhid'] ?? '') === (string)$v;
 		}
 		if (!$used && !empty($i['carp'][$v]['had_addr'])) {
