@@ -1,8 +1,9 @@
 // The pfsense-ha program: validate the stack config (nothing is declared when it is invalid: ConfigValidationError
 // lists every problem), build the cluster, export the output contract (components/outputs.ts), one stack output
 // per contract field.
+// It uses the library (lib/index.ts, the package's entry) like any other program.
 import { loadCluster } from "./config/program";
-import { PfSenseHaCluster } from "./components/PfSenseHaCluster";
+import { PfSenseHaCluster } from "./lib";
 
 const { config, secrets } = loadCluster();
 

@@ -140,8 +140,9 @@ function runtimeEnv(dir: string): Record<string, string> {
 class ProviderHost {
   private constructor(private readonly proc: ChildProcess, readonly client: any) {}
 
-  static async start(engineAddr: string, env: NodeJS.ProcessEnv): Promise<ProviderHost> {
-    const proc = spawn(process.execPath, [path.join(PULUMI, "cmd", "dynamic-provider"), engineAddr], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  /** Started in the program's directory, as the CLI starts plugins (the provider references resolve pfsense-ha from there). */
+  static async start(engineAddr: string, env: NodeJS.ProcessEnv, cwd: string): Promise<ProviderHost> {
+    const proc = spawn(process.execPath, [path.join(PULUMI, "cmd", "dynamic-provider"), engineAddr], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     proc.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const port = await new Promise<string>((resolve, reject) => {
@@ -274,7 +275,7 @@ export class TestEngine {
     let programMs: number;
     let programCpuMs: number;
     try {
-      this.host = await ProviderHost.start(addr, this.env());
+      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
       const exit = await this.runProgram(addr, preview, config);
       programMs = Date.now() - t0;
       programCpuMs = exit.cpuMs;
@@ -391,7 +392,7 @@ export class TestEngine {
     const next: StateResource[] = [];
     let failure: string | undefined;
     try {
-      this.host = await ProviderHost.start(addr, this.env());
+      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
       for (const r of this.state.resources) {
         if (!r.custom || failure) {
           next.push(r);
@@ -437,7 +438,7 @@ export class TestEngine {
     let failure: string | undefined;
     const left = [...this.state.pendingDeletes, ...this.state.resources];
     try {
-      this.host = await ProviderHost.start(addr, this.env());
+      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
       for (const r of [...left].reverse()) {
         try {
           if (r.custom) await this.deleteOne(r);
