@@ -3,7 +3,7 @@
 // uses it like any other program.
 
 // The whole HA pair
-export { PfSenseHaCluster, type PfSenseHaClusterArgs } from "../components/PfSenseHaCluster";
+export { PfSenseHaCluster, validateClusterArgs, type PfSenseHaClusterArgs } from "../components/PfSenseHaCluster";
 
 // The Open vSwitch fabric on the Proxmox nodes and the firewall VMs
 export { OvsBridge, type OvsBridgeArgs } from "../components/OvsBridge";
@@ -16,7 +16,8 @@ export * from "../components/pfsense";
 // The output contract other stacks read (also `pfsense-ha/outputs`, a dependency-free file)
 export * from "../components/outputs";
 
-// Configuration: the validated shape, its problems
+// Configuration: the user's shape (PfSenseHaClusterArgs.cluster), the validated shape, problems
+export type * from "../config/settings";
 export { ConfigValidationError, formatProblem, type Problem } from "../config/problems";
-export type { ClusterConfig } from "../config/types";
+export type { ClusterConfig, LabHostsRef } from "../config/types";
 export type { SshEndpoint } from "../providers/ssh/types";

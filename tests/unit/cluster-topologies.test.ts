@@ -7,6 +7,7 @@ import type { EngineRun, Registration } from "../support/engine";
 import { loadTopology, topologyNames, type Topology } from "../support/engine-fixtures";
 import { parseClusterOutputs, type ClusterOutputs } from "../../components/outputs";
 import { firewallPlanOf, planKeyOf, substituteSecrets, type PlanItem } from "../../components/plan";
+import type { ClusterSettings } from "../../config/settings";
 import type { FirewallRole } from "../../config/types";
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
@@ -33,8 +34,10 @@ async function build(t: Topology): Promise<EngineRun> {
         const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
         const { PfSenseHaCluster } = require("../../components/PfSenseHaCluster") as typeof import("../../components/PfSenseHaCluster");
         const cluster = new PfSenseHaCluster("cluster", {
-          config: t.config,
-          secrets: { carpPassword: pulumi.secret(SECRETS[0]), xmlrpcPassword: pulumi.secret(SECRETS[1]) },
+          cluster: t.values["pfsense-ha:cluster"] as ClusterSettings,
+          carpPassword: pulumi.secret(SECRETS[0]),
+          xmlrpcPassword: pulumi.secret(SECRETS[1]),
+          sshPrivateKey: t.values["pfsense-ha:sshPrivateKey"] === undefined ? undefined : pulumi.secret(String(t.values["pfsense-ha:sshPrivateKey"])),
         });
         return { outputs: cluster.outputs };
       },
