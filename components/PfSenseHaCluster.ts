@@ -13,6 +13,7 @@ import type { ClusterSettings } from "../config/settings";
 import { validateCluster } from "../config/validate";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
 import { clusterOutputsOf } from "./cluster-outputs";
+import { COMPONENT_TOKENS, componentOptions } from "./tokens";
 import type { ClusterOutputs } from "./outputs";
 import { OvsBridge } from "./OvsBridge";
 import { Alias, DhcpFailover, FirewallCarpVip, FirewallRule, Gateway, HaSyncConfig, Offloading, OutboundNatRule, PfSenseInterface } from "./pfsense";
@@ -196,7 +197,7 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
   readonly outputs: pulumi.Output<ClusterOutputs>;
 
   constructor(name: string, args: PfSenseHaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:cluster:PfSenseHaCluster", name, {}, opts);
+    super(COMPONENT_TOKENS.PfSenseHaCluster.type, name, {}, componentOptions("PfSenseHaCluster", opts));
     const valid = validateClusterArgs(args);
     if (!valid.config || !valid.secrets) throw new pulumi.ResourceError(new ConfigValidationError(valid.problems).message, this);
     const c = (this.config = valid.config);

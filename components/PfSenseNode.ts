@@ -3,6 +3,7 @@
 import * as pulumi from "../providers/pulumi-sdk";
 import type * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import type { SshEndpoint } from "../providers/ssh/types";
+import { COMPONENT_TOKENS, componentOptions } from "./tokens";
 
 /** How the firewall's VM relates to this stack. */
 export type PfSenseVm =
@@ -115,7 +116,7 @@ export class PfSenseNode extends pulumi.ComponentResource {
   readonly nics: NodeNic[];
 
   constructor(name: string, args: PfSenseNodeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:cluster:PfSenseNode", name, {}, opts);
+    super(COMPONENT_TOKENS.PfSenseNode.type, name, {}, componentOptions("PfSenseNode", opts));
     this.role = args.role;
     this.ssh = args.ssh;
     this.nics = orderNics(args.nics);

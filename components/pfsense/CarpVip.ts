@@ -11,6 +11,7 @@ import type { CarpVipInputSpec } from "../../providers/pfsense/resources/dynamic
 import type { CarpVipSpec } from "../../providers/pfsense/elements/carp-vip";
 import { forNode } from "../../providers/pfsense/elements/mirror";
 import type { SshEndpoint } from "../../providers/ssh/types";
+import { COMPONENT_TOKENS, componentOptions } from "../tokens";
 
 /** A CARP VIP on an existing pfSense pair. */
 export interface CarpVipArgs {
@@ -66,7 +67,7 @@ export class FirewallCarpVip extends ElementComponent {
   /** Same as identity. */
   readonly uniqid: pulumi.Output<string>;
   constructor(name: string, args: FirewallCarpVipArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:CarpVipComponent", name, (o) => new CarpVipResource(name, args, o), opts);
+    super("FirewallCarpVip", name, (o) => new CarpVipResource(name, args, o), opts);
     this.uniqid = this.identity;
   }
 }
@@ -89,7 +90,7 @@ export class CarpVip extends pulumi.ComponentResource {
   readonly configVersion: pulumi.Output<string>;
 
   constructor(name: string, args: CarpVipArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:CarpVip", name, {}, opts);
+    super(COMPONENT_TOKENS.CarpVip.type, name, {}, componentOptions("CarpVip", opts));
     const spec = pulumi
       .all([args.interface, args.address, args.prefix, args.vhid, args.password, args.advskew, args.advbase, args.description])
       .apply(([iface, address, prefix, vhid, password, advskew, advbase, description]) =>

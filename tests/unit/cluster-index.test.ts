@@ -42,7 +42,7 @@ test("valid config: every contract field is a stack output, none secret", async 
   const c = parseClusterOutputs(Object.fromEntries(CONTRACT_OUTPUT_NAMES.map((n) => [n, exported[n].value])));
   expect(c.gateway).toBe("172.16.10.1");
   expect(c.nodes.map((n) => [n.name, n.vmId])).toEqual([["fw1", 201], ["fw2", 202]]);
-  expect(run?.registrations.find((r) => r.type === "pfsense-ha:cluster:PfSenseHaCluster")?.name).toBe("ha");
+  expect(run?.registrations.find((r) => r.type === "pfsense-ha:index:PfSenseHaCluster")?.name).toBe("ha");
   expect(run?.registrations.length).toBeGreaterThan(2);
 });
 

@@ -11,8 +11,8 @@ import type { ClusterSettings } from "../../config/settings";
 import type { FirewallRole } from "../../config/types";
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
-const NODE = "pfsense-ha:cluster:PfSenseNode";
-const CLUSTER = "pfsense-ha:cluster:PfSenseHaCluster";
+const NODE = "pfsense-ha:index:PfSenseNode";
+const CLUSTER = "pfsense-ha:index:PfSenseHaCluster";
 const STAGES = ["fabric", "vms", "interfaces", "vips", "hasync", "rules", "dhcp"];
 const STAGE_OF_KEY: [RegExp, string][] = [
   [/^(if|gw)-/, "interfaces"],
@@ -164,7 +164,7 @@ describe.each(topologyNames())("topology %s: pfSense stages", (name) => {
   const stageOf = (r: Registration): string => {
     const top = topOf(r);
     if (top.type.startsWith("pfsense-ha:ovs:")) return "fabric";
-    if (top.type === "pfsense-ha:cluster:PfSenseNode") return "vms";
+    if (top.type === "pfsense-ha:index:PfSenseNode") return "vms";
     const key = top.name.replace(/^cluster-(primary|secondary)-/, "");
     const hit = STAGE_OF_KEY.find(([re]) => re.test(key));
     if (!hit) throw new Error(`no stage for ${top.name}`);
