@@ -3,15 +3,21 @@
 // other package of this project's node_modules) are symlinks into this project's node_modules, where npm has
 // installed the lockfile's versions; Node resolves them through their real paths, so one copy of each is loaded.
 import { execFileSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
 export const ROOT = path.join(__dirname, "..", "..");
 
-/** `npm run build`, then `npm pack` into `dir`; returns the tarball's path. */
+/**
+ * `npm run build`, then `npm pack` into `dir`; returns the tarball's path. Under a lock per checkout: jest runs test
+ * files in parallel, and a build must not rewrite dist/ while another file packs it.
+ */
 export function buildAndPack(dir: string): string {
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "ignore" });
-  const out = execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: ROOT, encoding: "utf8" });
+  const lock = path.join(os.tmpdir(), `pfha-pack-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}.lock`);
+  const script = `npm run --silent build >/dev/null && npm pack --silent --pack-destination "$1"`;
+  const out = execFileSync("flock", [lock, "bash", "-c", script, "pack", dir], { cwd: ROOT, encoding: "utf8" });
   const file = path.join(dir, out.trim().split("\n").pop() ?? "");
   if (!fs.existsSync(file)) throw new Error(`npm pack printed ${JSON.stringify(out)}, no tarball in ${dir}`);
   return file;
