@@ -1,13 +1,12 @@
-// The pfsense-ha program: validate the stack config (nothing is declared when it is invalid: ConfigValidationError
-// lists every problem), build the cluster, export the output contract (components/outputs.ts), one stack output
-// per contract field.
-import { loadCluster } from "./config/program";
-import { PfSenseHaCluster } from "./components/PfSenseHaCluster";
-
-const { config, secrets } = loadCluster();
+// The pfsense-ha stack program. It uses the library (lib/index.ts, the package's entry) like any other program:
+// the stack's `pfsense-ha:*` configuration becomes PfSenseHaCluster's arguments, which validates them (nothing is
+// declared below it when they are invalid: the error lists every problem), then one stack output per field of the
+// output contract (components/outputs.ts).
+import { stackClusterSettings } from "./config/program";
+import { PfSenseHaCluster } from "./lib";
 
 // A fixed component name: renaming the cluster in config must not replace every resource.
-const cluster = new PfSenseHaCluster("ha", { config, secrets });
+const cluster = new PfSenseHaCluster("ha", stackClusterSettings());
 
 export const contractVersion = cluster.outputs.contractVersion;
 export const gateway = cluster.outputs.gateway;

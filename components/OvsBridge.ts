@@ -3,6 +3,7 @@ import * as pulumi from "../providers/pulumi-sdk";
 import { OvsBridgeResource } from "../providers/ovs/resources";
 import type { DatapathType } from "../providers/ovs/types";
 import type { SshEndpoint } from "../providers/ssh/types";
+import { COMPONENT_TOKENS, componentOptions } from "./tokens";
 
 export interface OvsBridgeArgs {
   /** Proxmox node name (messages) and how to reach it. */
@@ -27,7 +28,7 @@ export class OvsBridge extends pulumi.ComponentResource {
   readonly bridge: OvsBridgeResource;
 
   constructor(name: string, args: OvsBridgeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:ovs:OvsBridge", name, {}, opts);
+    super(COMPONENT_TOKENS.OvsBridge.type, name, {}, componentOptions("OvsBridge", opts));
     this.bridge = new OvsBridgeResource(
       `${name}-bridge`,
       {

@@ -6,12 +6,17 @@
 // Child names derive from the component name plus roles/keys (network role, Proxmox node, firewall role), never
 // from descriptions or host names, so editing a description is an update, never a replacement.
 import * as pulumi from "../providers/pulumi-sdk";
-import { FIREWALL_ROLES, type ClusterConfig, type FirewallConfig, type FirewallRole, type NetworkConfig } from "../config/types";
+import { FIREWALL_ROLES, type ClusterConfig, type FirewallConfig, type FirewallRole, type LabHostsRef, type NetworkConfig, type SecretState } from "../config/types";
 import type { ClusterSecrets } from "../config/program";
+import { ConfigValidationError } from "../config/problems";
+import type { ClusterSettings } from "../config/settings";
+import { validateCluster } from "../config/validate";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
-import { clusterOutputsOf, type ClusterOutputs } from "./outputs";
+import { clusterOutputsOf } from "./cluster-outputs";
+import { COMPONENT_TOKENS, componentOptions } from "./tokens";
+import type { ClusterOutputs } from "./outputs";
 import { OvsBridge } from "./OvsBridge";
-import { Alias, CarpVip, DhcpFailover, FirewallRule, Gateway, HaSyncConfig, Offloading, OneToOneNat, OutboundNatRule, PfSenseInterface, PortForward, VpnBinding } from "./pfsense";
+import { Alias, DhcpFailover, FirewallCarpVip, FirewallRule, Gateway, HaSyncConfig, Offloading, OneToOneNat, OutboundNatRule, PfSenseInterface, PortForward, VpnBinding } from "./pfsense";
 import { firewallPlanOf, planKeyOf, secretsUsedBy, substituteSecrets, type PlanItem, type PlanItemKind, type SecretName } from "./plan";
 import { VxlanTunnel } from "./VxlanTunnel";
 import { tunnelPortName } from "../providers/ovs/naming";
@@ -82,7 +87,7 @@ function elementComponent(name: string, item: PlanItem, a: ElementArgs, opts: pu
     case "gateway":
       return new Gateway(name, { ...common, spec: specOf(a.spec, "gateway") }, opts);
     case "carpVip":
-      return new CarpVip(name, { ...common, spec: specOf(a.spec, "carpVip") }, opts);
+      return new FirewallCarpVip(name, { ...common, spec: specOf(a.spec, "carpVip") }, opts);
     case "haSync":
       return new HaSyncConfig(name, { ...common, spec: specOf(a.spec, "haSync"), role: a.role, peerEndpoint: a.peerEndpoint }, opts);
     case "alias":
@@ -104,15 +109,39 @@ function elementComponent(name: string, item: PlanItem, a: ElementArgs, opts: pu
   }
 }
 
+/**
+ * The arguments of PfSenseHaCluster: the cluster as a user writes it under `pfsense-ha:cluster` in a stack file (see
+ * the README's "Configuration"), and its secrets. The component validates them before it declares anything (every
+ * problem at once, each with the key, the bad value and the fix, as a `pulumi.ResourceError` naming the component)
+ * and applies the defaults. The Proxmox provider of the VMs is the `proxmoxve` provider in `opts.providers`, else
+ * the `proxmoxve:*` stack config.
+ */
 export interface PfSenseHaClusterArgs {
-  config: ClusterConfig;
-  secrets: ClusterSecrets;
-  /** Explicit Proxmox provider for the VMs; default = the `proxmoxve:*` stack config. */
-  proxmoxProvider?: pulumi.ProviderResource;
+  /** The topology: Proxmox nodes, networks, the two firewalls, CARP, HA sync, outbound NAT, DHCP. */
+  cluster: ClusterSettings;
+  /** The password of every CARP VIP (both firewalls); required when a network has a VIP. Kept secret. */
+  carpPassword?: pulumi.Input<string>;
+  /** The secondary's webGUI password of `hasync.username`, for the primary's XMLRPC config sync. Kept secret. */
+  xmlrpcPassword?: pulumi.Input<string>;
+  /** Private key content used for every SSH host instead of key files. Kept secret. */
+  sshPrivateKey?: pulumi.Input<string>;
+  /** Hosts of a lab inventory, for SSH settings written as `{lab: NAME}`. */
+  labInventory?: LabHostsRef;
+}
+
+/** The validated cluster and its secrets (as Pulumi secrets), or the problems. Pure. */
+export function validateClusterArgs(args: PfSenseHaClusterArgs): { config?: ClusterConfig; secrets?: ClusterSecrets; problems: ConfigValidationError["problems"] } {
+  const presence = (v: unknown): SecretState => (v === undefined || v === null ? "missing" : v === "" ? "empty" : "present");
+  const result = validateCluster(args.cluster, { carpPassword: presence(args.carpPassword), xmlrpcPassword: presence(args.xmlrpcPassword), sshPrivateKey: presence(args.sshPrivateKey) }, { lab: args.labInventory });
+  if (!result.config || args.xmlrpcPassword === undefined) return { problems: result.problems };
+  const secrets: ClusterSecrets = { xmlrpcPassword: pulumi.secret(args.xmlrpcPassword) };
+  if (args.carpPassword !== undefined) secrets.carpPassword = pulumi.secret(args.carpPassword);
+  if (args.sshPrivateKey !== undefined) secrets.sshPrivateKey = pulumi.secret(args.sshPrivateKey);
+  return { config: result.config, secrets, problems: [] };
 }
 
 /** The PfSenseNode arguments of one firewall. Pure. */
-export function firewallNodeArgs(fw: FirewallConfig, networks: readonly NetworkConfig[]): Omit<PfSenseNodeArgs, "proxmoxProvider"> {
+export function firewallNodeArgs(fw: FirewallConfig, networks: readonly NetworkConfig[]): PfSenseNodeArgs {
   let vm: PfSenseVm;
   if (fw.vm.mode === "none") vm = { mode: "none" };
   else {
@@ -156,7 +185,20 @@ export function vxlanPortsOf(clusterName: string, c: ClusterConfig): Record<stri
   return out;
 }
 
+/**
+ * The whole HA pair: the Open vSwitch fabric on the Proxmox nodes (bridges, VXLAN mesh), the two pfSense VMs and
+ * their HA configuration (interfaces, CARP VIPs, pfsync + XMLRPC sync, sync rules, outbound NAT, DHCP failover).
+ *
+ * ```ts
+ * const ha = new PfSenseHaCluster("ha", { cluster: { name: "edge", proxmox: {…}, networks: {…}, firewalls: {…} },
+ *   carpPassword: cfg.requireSecret("carpPassword"), xmlrpcPassword: cfg.requireSecret("xmlrpcPassword") },
+ *   { providers: [proxmoxProvider] });
+ * export const gateway = ha.outputs.gateway;
+ * ```
+ */
 export class PfSenseHaCluster extends pulumi.ComponentResource {
+  /** The validated cluster, defaults applied. */
+  readonly config: ClusterConfig;
   readonly nodes: Record<FirewallRole, PfSenseNode>;
   /** The children of each stage, in declaration order (for inspection and tests). */
   readonly stages: Record<Stage, pulumi.Resource[]>;
@@ -164,8 +206,11 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
   readonly outputs: pulumi.Output<ClusterOutputs>;
 
   constructor(name: string, args: PfSenseHaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:cluster:PfSenseHaCluster", name, {}, opts);
-    const c = args.config;
+    super(COMPONENT_TOKENS.PfSenseHaCluster.type, name, {}, componentOptions("PfSenseHaCluster", opts));
+    const valid = validateClusterArgs(args);
+    if (!valid.config || !valid.secrets) throw new pulumi.ResourceError(new ConfigValidationError(valid.problems).message, this);
+    const c = (this.config = valid.config);
+    const secrets = valid.secrets;
     const stages = Object.fromEntries(STAGES.map((s) => [s, [] as pulumi.Resource[]])) as Record<Stage, pulumi.Resource[]>;
     this.stages = stages;
     /** Options for a child of `stage`: parented here, after every resource of every earlier stage. */
@@ -183,7 +228,7 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
           `${name}-br-${n.role}-${node.name}`,
           {
             node: node.name,
-            endpoint: endpointWithKey(node.ssh, args.secrets.sshPrivateKey),
+            endpoint: endpointWithKey(node.ssh, secrets.sshPrivateKey),
             bridgeName: n.bridge,
             uplink: n.uplink,
             mtu: n.mtu,
@@ -205,7 +250,7 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
             overlayMtu: n.mtu,
             nodes: c.proxmox.nodes.map((node) => ({
               name: node.name,
-              endpoint: endpointWithKey(node.ssh, args.secrets.sshPrivateKey),
+              endpoint: endpointWithKey(node.ssh, secrets.sshPrivateKey),
               underlayAddress: node.underlayAddress,
               dependsOn: [bridges[node.name]],
             })),
@@ -219,7 +264,7 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
     // --- vms
     const vmOpts = after("vms");
     const node = (role: FirewallRole) =>
-      new PfSenseNode(`${name}-fw-${role}`, { ...firewallNodeArgs(c.firewalls[role], c.networks), proxmoxProvider: args.proxmoxProvider }, vmOpts);
+      new PfSenseNode(`${name}-fw-${role}`, firewallNodeArgs(c.firewalls[role], c.networks), vmOpts);
     this.nodes = { primary: node("primary"), secondary: node("secondary") };
     stages.vms.push(this.nodes.primary, this.nodes.secondary);
 
@@ -227,11 +272,11 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
     // item named `<name>-<role>-<plan key>`. Within the rules stage a rule waits for the alias it uses and the rule
     // it is placed after (same host: a batch applies edits in arrival order); a gateway waits for the interfaces.
     const plans = { primary: firewallPlanOf(c, c.name, "primary"), secondary: firewallPlanOf(c, c.name, "secondary") };
-    const secrets = { carpPassword: args.secrets.carpPassword, xmlrpcPassword: args.secrets.xmlrpcPassword };
+    const passwords = { carpPassword: secrets.carpPassword, xmlrpcPassword: secrets.xmlrpcPassword };
     for (const stage of STAGES) {
       for (const role of FIREWALL_ROLES) {
-        const endpoint = endpointWithKey(c.firewalls[role].ssh, args.secrets.sshPrivateKey);
-        const peerEndpoint = endpointWithKey(c.firewalls[role === "primary" ? "secondary" : "primary"].ssh, args.secrets.sshPrivateKey);
+        const endpoint = endpointWithKey(c.firewalls[role].ssh, secrets.sshPrivateKey);
+        const peerEndpoint = endpointWithKey(c.firewalls[role === "primary" ? "secondary" : "primary"].ssh, secrets.sshPrivateKey);
         const earlierInStage: pulumi.Resource[] = [];
         for (const item of plans[role].filter((i) => STAGE_OF_KIND[i.kind] === stage)) {
           const opts = after(stage);
@@ -240,7 +285,7 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
           const child = elementComponent(
             `${name}-${role}-${planKeyOf(item)}`,
             item,
-            { role, endpoint, peerEndpoint, allowUnknownVersion: c.allowUnknownPfsenseVersion, spec: resolveSecrets(item, secrets, name) },
+            { role, endpoint, peerEndpoint, allowUnknownVersion: c.allowUnknownPfsenseVersion, spec: resolveSecrets(item, passwords, name) },
             opts,
           );
           if (ordered || item.kind === "interface") earlierInStage.push(child);

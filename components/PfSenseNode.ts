@@ -3,6 +3,7 @@
 import * as pulumi from "../providers/pulumi-sdk";
 import type * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import type { SshEndpoint } from "../providers/ssh/types";
+import { COMPONENT_TOKENS, componentOptions } from "./tokens";
 
 /** How the firewall's VM relates to this stack. */
 export type PfSenseVm =
@@ -51,8 +52,6 @@ export interface PfSenseNodeArgs {
    * for `vm: none` it must be given.
    */
   interfaces?: Record<string, string>;
-  /** Explicit Proxmox provider; default = the `proxmoxve:*` stack config. */
-  proxmoxProvider?: pulumi.ProviderResource;
 }
 
 const FIXED_ORDER = ["wan", "lan", "sync"];
@@ -117,7 +116,7 @@ export class PfSenseNode extends pulumi.ComponentResource {
   readonly nics: NodeNic[];
 
   constructor(name: string, args: PfSenseNodeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:cluster:PfSenseNode", name, {}, opts);
+    super(COMPONENT_TOKENS.PfSenseNode.type, name, {}, componentOptions("PfSenseNode", opts));
     this.role = args.role;
     this.ssh = args.ssh;
     this.nics = orderNics(args.nics);
@@ -134,7 +133,8 @@ export class PfSenseNode extends pulumi.ComponentResource {
       this.proxmoxNode = vm.proxmoxNode;
       // dependsOn of a component does not reach its children in the state's dependency graph; forward it so the VM
       // is also destroyed before what it depends on (the OVS bridges).
-      const resOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.proxmoxProvider, dependsOn: opts?.dependsOn };
+      // The Proxmox provider: the `proxmoxve` one in opts.providers (of this component or a parent), else the stack's.
+      const resOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: opts?.dependsOn };
       if (vm.mode === "adopt") Object.assign(resOpts, { import: adoptImportId(vm), retainOnDelete: true });
       // Loaded only for a VM of this stack: the Proxmox package loads the whole Pulumi SDK (about a second).
       const { VmLegacy } = require("@muhlba91/pulumi-proxmoxve") as typeof proxmox;

@@ -7,6 +7,7 @@ import { problem } from "../config/rules";
 import { VxlanNodeResource } from "../providers/ovs/resources";
 import type { TunnelPortState } from "../providers/ovs/types";
 import type { SshEndpoint } from "../providers/ssh/types";
+import { COMPONENT_TOKENS, componentOptions } from "./tokens";
 
 export interface VxlanMeshNode {
   /** Node name; port names derive from it, so keep it stable. */
@@ -50,7 +51,7 @@ export class VxlanTunnel extends pulumi.ComponentResource {
   readonly nodePorts: Record<string, pulumi.Output<TunnelPortState[]>> = {};
 
   constructor(name: string, args: VxlanTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:ovs:VxlanTunnel", name, {}, opts);
+    super(COMPONENT_TOKENS.VxlanTunnel.type, name, {}, componentOptions("VxlanTunnel", opts));
     const problems = meshProblems(args.nodes);
     if (problems.length) throw new Error(`VxlanTunnel ${name}:\n` + problems.map((x) => `  - ${formatProblem(x)}`).join("\n"));
     for (const node of args.nodes) {

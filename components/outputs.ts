@@ -1,8 +1,10 @@
 // The cluster's output contract: what other stacks may read from this one through a StackReference.
 // Versioned: a consumer checks `contractVersion` and fails loudly instead of misreading a changed shape.
 // Additive changes keep the version; renaming/removing/retyping a field bumps it.
-import * as pulumi from "../providers/pulumi-sdk";
-import type { ClusterConfig } from "../config/types";
+// Dependency-free: nothing but a type-only import of @pulumi/pulumi (erased when compiled), so a consumer can copy
+// this one file into its own program (tests/unit/outputs-standalone.test.ts loads it alone). It is also the
+// package's `pfsense-ha/outputs` entry. The contract of a validated cluster is built in components/cluster-outputs.ts.
+import type { Output, StackReference } from "@pulumi/pulumi";
 
 export const CONTRACT_VERSION = 1;
 
@@ -124,42 +126,6 @@ export function parseClusterOutputs(raw: Record<string, unknown>): ClusterOutput
  *   fw.apply((c) => c.gateway);
  * Fails (at deployment time) with a message naming the bad field when the shape or version does not match.
  */
-export function readClusterOutputs(ref: pulumi.StackReference): pulumi.Output<ClusterOutputs> {
-  const fields = CONTRACT_OUTPUT_NAMES.map((n) => ref.requireOutput(n));
-  return pulumi.all(fields).apply((values) =>
-    parseClusterOutputs(Object.fromEntries(CONTRACT_OUTPUT_NAMES.map((n, i) => [n, values[i]]))),
-  );
-}
-
-/**
- * The contract of a validated cluster. Pure: VM ids and VXLAN port names are passed in resolved.
- * `vips` holds the first VIP of each network that has one; `gateway` is the LAN's.
- */
-export function clusterOutputsOf(
-  c: ClusterConfig,
-  vmIds: Record<string, number | null>,
-  vxlanPorts: Record<string, Record<string, string[]>>,
-): ClusterOutputs {
-  const vips: Record<string, ContractVip> = {};
-  for (const n of c.networks) {
-    if (n.vips.length > 0) vips[n.role] = { address: n.vips[0].address, prefix: n.prefix, vhid: n.vips[0].vhid };
-  }
-  const lan = vips.lan;
-  if (!lan) throw new Error("cluster outputs: the lan network has no VIP; the contract's gateway is the LAN VIP");
-  const nodes = (["primary", "secondary"] as const).map((role): ContractNode => {
-    const fw = c.firewalls[role];
-    return {
-      name: fw.name,
-      role,
-      addresses: Object.fromEntries(c.networks.map((n) => [n.role, n.addresses[role]])),
-      vmId: vmIds[fw.name] ?? null,
-      proxmoxNode: fw.vm.mode === "none" ? null : fw.proxmoxNode,
-    };
-  });
-  const networks = Object.fromEntries(c.networks.map((n) => [n.role, { bridge: n.bridge, subnet: n.subnet }]));
-  const vxlan: Record<string, ContractVxlan> = {};
-  for (const n of c.networks) {
-    if (n.vxlan) vxlan[n.role] = { key: n.vxlan.key, dstPort: n.vxlan.dstPort, ports: vxlanPorts[n.role] ?? {} };
-  }
-  return { contractVersion: CONTRACT_VERSION, gateway: lan.address, vips, nodes, networks, vxlan };
+export function readClusterOutputs(ref: Pick<StackReference, "outputs">): Output<ClusterOutputs> {
+  return ref.outputs.apply((all) => parseClusterOutputs(Object.fromEntries(CONTRACT_OUTPUT_NAMES.map((n) => [n, all[n]]))));
 }

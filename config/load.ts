@@ -80,8 +80,8 @@ function labIdIn(inv: string): string | undefined {
   return /^(0|[1-9][0-9]?)$/.test(raw) && Number(raw) <= 63 ? raw : undefined;
 }
 
-/** Validates raw stack values, first loading the lab inventory they name (relative paths from `baseDir`). */
-export function validateValues(values: Record<string, unknown>, baseDir: string, opts: LoadOptions = {}): ValidationResult {
+/** The lab inventory that raw stack values name (`pfsense-ha:labInventory`, relative paths from `baseDir`), if any. */
+export function labInventoryOf(values: Record<string, unknown>, baseDir: string): { lab?: LabHostsRef; problems: Problem[] } {
   // Pulumi.yaml declares labInventory with default "", which means "no lab".
   const inv = (values[INVENTORY_KEY] ?? values.labInventory) || undefined;
   let lab: LabHostsRef | undefined;
@@ -97,6 +97,12 @@ export function validateValues(values: Record<string, unknown>, baseDir: string,
       if (res.problem) extra.push(res.problem);
     }
   }
+  return { lab, problems: extra };
+}
+
+/** Validates raw stack values, first loading the lab inventory they name (relative paths from `baseDir`). */
+export function validateValues(values: Record<string, unknown>, baseDir: string, opts: LoadOptions = {}): ValidationResult {
+  const { lab, problems: extra } = labInventoryOf(values, baseDir);
   const result = validateStack(values, { ...opts, lab });
   const problems = [...extra, ...result.problems];
   return problems.length ? { problems } : result;

@@ -1,10 +1,15 @@
-// Entry point for index.ts: the validated cluster plus its secrets as Pulumi secret Outputs.
-// Validation runs before any resource is declared; on problems it throws, listing all of them.
+// The stack program's reading of its own stack configuration (index.ts): the `pfsense-ha:*` keys as the user wrote
+// them, for PfSenseHaCluster, which validates the cluster and applies the defaults. Only what belongs to the stack
+// rather than the cluster is checked here, before anything is declared: mistyped `pfsense-ha:*` keys and the lab
+// inventory `pfsense-ha:labInventory` names.
 import * as pulumi from "../providers/pulumi-sdk";
-import { clusterFromProgramConfig } from "./load";
-import type { ClusterConfig } from "./types";
-import { NAMESPACE } from "./validate";
+import { labInventoryOf, programConfigValues } from "./load";
+import { ConfigValidationError } from "./problems";
+import type { ClusterSettings } from "./settings";
+import type { LabHostsRef } from "./types";
+import { NAMESPACE, stackKeyProblems } from "./validate";
 
+/** The secrets of a validated cluster, as Pulumi secrets. */
 export interface ClusterSecrets {
   /** Absent only when the cluster has no CARP VIP. */
   carpPassword?: pulumi.Output<string>;
@@ -13,18 +18,27 @@ export interface ClusterSecrets {
   sshPrivateKey?: pulumi.Output<string>;
 }
 
-export interface LoadedCluster {
-  config: ClusterConfig;
-  secrets: ClusterSecrets;
+/** The stack's `pfsense-ha:*` configuration in the shape of PfSenseHaClusterArgs. */
+export interface StackClusterSettings {
+  cluster: ClusterSettings;
+  carpPassword?: pulumi.Output<string>;
+  xmlrpcPassword?: pulumi.Output<string>;
+  sshPrivateKey?: pulumi.Output<string>;
+  labInventory?: LabHostsRef;
 }
 
-export function loadCluster(): LoadedCluster {
-  const config = clusterFromProgramConfig(pulumi.runtime.allConfig(), pulumi.getStack());
+/** Reads this stack's configuration; throws ConfigValidationError for mistyped keys or an unreadable lab inventory. */
+export function stackClusterSettings(projectDir = process.cwd()): StackClusterSettings {
+  const values = programConfigValues(pulumi.runtime.allConfig());
+  const { lab, problems } = labInventoryOf(values, projectDir);
+  const all = [...stackKeyProblems(values), ...problems];
+  if (all.length > 0) throw new ConfigValidationError(all);
   const cfg = new pulumi.Config(NAMESPACE);
-  const secrets: ClusterSecrets = { xmlrpcPassword: cfg.requireSecret("xmlrpcPassword") };
-  const carp = cfg.getSecret("carpPassword");
-  if (carp) secrets.carpPassword = carp;
-  const key = cfg.getSecret("sshPrivateKey");
-  if (key) secrets.sshPrivateKey = key;
-  return { config, secrets };
+  const out: StackClusterSettings = { cluster: values[`${NAMESPACE}:cluster`] as ClusterSettings };
+  for (const k of ["carpPassword", "xmlrpcPassword", "sshPrivateKey"] as const) {
+    const v = cfg.getSecret(k);
+    if (v !== undefined) out[k] = v;
+  }
+  if (lab) out.labInventory = lab;
+  return out;
 }

@@ -109,13 +109,8 @@ export function secretState(value: unknown): SecretState {
  * values. Keys of other namespaces (proxmoxve:*) are ignored. Secret values are reduced to presence first.
  */
 export function validateStack(values: Record<string, unknown>, opts: ValidateOptions = {}): ValidationResult {
+  const own = ownStackValues(values);
   const r = new Reader();
-  const own: RawObject = {};
-  for (const [k, v] of Object.entries(values)) {
-    const m = /^([^:]+):(.*)$/.exec(k);
-    if (m && m[1] !== NAMESPACE) continue;
-    own[m ? m[2] : k] = v;
-  }
   r.unknownKeys(NAMESPACE, own, STACK_KEYS, ":");
   const secrets: SecretPresence = {
     carpPassword: secretState(own.carpPassword),
@@ -124,6 +119,24 @@ export function validateStack(values: Record<string, unknown>, opts: ValidateOpt
   };
   const result = validateCluster(own.cluster, secrets, opts);
   return { config: r.problems.length === 0 ? result.config : undefined, problems: [...r.problems, ...result.problems] };
+}
+
+/** The `pfsense-ha:*` values of a stack by bare key ("ns:key" of other namespaces dropped). */
+function ownStackValues(values: Record<string, unknown>): RawObject {
+  const own: RawObject = {};
+  for (const [k, v] of Object.entries(values)) {
+    const m = /^([^:]+):(.*)$/.exec(k);
+    if (m && m[1] !== NAMESPACE) continue;
+    own[m ? m[2] : k] = v;
+  }
+  return own;
+}
+
+/** Mistyped `pfsense-ha:*` keys of a stack (with a "did you mean"); the cluster itself is not checked. Pure. */
+export function stackKeyProblems(values: Record<string, unknown>): Problem[] {
+  const r = new Reader();
+  r.unknownKeys(NAMESPACE, ownStackValues(values), STACK_KEYS, ":");
+  return r.problems;
 }
 
 /** Validates `pfsense-ha:cluster`; collects every problem. `config` is set only when there are none. */

@@ -1,9 +1,12 @@
 // What each dynamic resource stores as its `__provider`: a reference, not the implementation. Pulumi's closure
 // serializer would otherwise capture the whole module graph of the provider (about 220 KB per resource, written to
-// the state after every step). The reference loads providers/registry from the project directory (Pulumi starts
-// the provider host there) at call time, through bin/load.js: the compiled JavaScript in dist/ (`npm run build`),
-// or the sources through ts-node when dist/ is missing or stale. So read and delete of existing resources run the
-// provider code installed now, not the code of the run that created them; state written by older code must stay readable (the `stateVersion` fields).
+// the state after every step). At call time the reference loads providers/registry of the pfsense-ha package that the
+// project directory (where Pulumi starts the provider host) resolves: the package installed in the program's
+// node_modules, or this project itself when it runs its own stack (a package resolves its own name through its
+// `exports`). It loads it through that package's bin/load.js: the compiled JavaScript in dist/ (`npm run build`), or
+// the sources through ts-node when dist/ is missing or stale. So read and delete of existing resources run the
+// provider code installed now, not the code of the run that created them; state written by older code must stay
+// readable (the `stateVersion` fields).
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "./pulumi-sdk";
@@ -23,10 +26,16 @@ export function providerRef(name: ProviderName): pulumi.dynamic.ResourceProvider
 function makeRef(name: ProviderName): pulumi.dynamic.ResourceProvider {
   const impl = (): Record<string, Method> => {
     const path = require("path") as typeof import("path");
-    const loader = path.join(process.cwd(), "bin", "load.js");
+    const { createRequire } = require("module") as typeof import("module");
+    let loader: string;
+    try {
+      loader = createRequire(path.join(process.cwd(), "package.json")).resolve("pfsense-ha/bin/load.js");
+    } catch {
+      loader = path.join(process.cwd(), "bin", "load.js"); // a project directory without package.json
+    }
     const mod = require(loader).load("providers/registry") as { PROVIDERS: Record<string, Record<string, Method>> };
     const p = mod.PROVIDERS[name];
-    if (p === undefined) throw new Error(`pfsense-ha: no provider ${name} in ${process.cwd()}/providers/registry (state written by another version of pfsense-ha?)`);
+    if (p === undefined) throw new Error(`pfsense-ha: no provider ${name} in ${loader} (state written by another version of pfsense-ha?)`);
     return p;
   };
   return {

@@ -9,6 +9,8 @@ bash scripts/install.sh
 echo "== build"; npm run --silent build
 echo "== typecheck"; tsc --noEmit -p .
 tsc -p examples/workload-stack # the example consumer stack (output contract) compiles too
+# examples/library-stack (the library used by another program) is type-checked and previewed against the packed
+# tarball by tests/unit/example-library-stack.test.ts in the unit tests below.
 echo "== lint"; eslint .
 export PFHA_LAB_ID="${PFHA_LAB_ID:-0}"
 echo "== lab up"; bash lab/lab.sh up

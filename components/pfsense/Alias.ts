@@ -8,6 +8,6 @@ export type AliasArgs = ElementResourceArgs<AliasSpec>;
 
 export class Alias extends ElementComponent {
   constructor(name: string, args: AliasArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:AliasComponent", name, (o) => new AliasResource(name, args, o), opts);
+    super("Alias", name, (o) => new AliasResource(name, args, o), opts);
   }
 }

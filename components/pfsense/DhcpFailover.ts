@@ -8,6 +8,6 @@ export type DhcpFailoverArgs = ElementResourceArgs<DhcpFailoverSpec>;
 
 export class DhcpFailover extends ElementComponent {
   constructor(name: string, args: DhcpFailoverArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:DhcpFailoverComponent", name, (o) => new DhcpFailoverResource(name, args, o), opts);
+    super("DhcpFailover", name, (o) => new DhcpFailoverResource(name, args, o), opts);
   }
 }

@@ -10,7 +10,7 @@ export class FirewallRule extends ElementComponent {
   /** Same as identity. */
   readonly tracker: pulumi.Output<string>;
   constructor(name: string, args: FirewallRuleArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:FirewallRuleComponent", name, (o) => new FirewallRuleResource(name, args, o), opts);
+    super("FirewallRule", name, (o) => new FirewallRuleResource(name, args, o), opts);
     this.tracker = this.identity;
   }
 }

@@ -9,6 +9,6 @@ export type GatewayArgs = ElementResourceArgs<GatewaySpec>;
 
 export class Gateway extends ElementComponent {
   constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:GatewayComponent", name, (o) => new GatewayResource(name, args, o), opts);
+    super("Gateway", name, (o) => new GatewayResource(name, args, o), opts);
   }
 }

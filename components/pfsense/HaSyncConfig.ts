@@ -7,6 +7,6 @@ export type HaSyncConfigArgs = HaSyncResourceArgs;
 
 export class HaSyncConfig extends ElementComponent {
   constructor(name: string, args: HaSyncConfigArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:HaSyncConfigComponent", name, (o) => new HaSyncConfigResource(name, args, o), opts);
+    super("HaSyncConfig", name, (o) => new HaSyncConfigResource(name, args, o), opts);
   }
 }

@@ -8,6 +8,6 @@ export type OffloadingArgs = ElementResourceArgs<OffloadingSpec>;
 
 export class Offloading extends ElementComponent {
   constructor(name: string, args: OffloadingArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:OffloadingComponent", name, (o) => new OffloadingResource(name, args, o), opts);
+    super("Offloading", name, (o) => new OffloadingResource(name, args, o), opts);
   }
 }

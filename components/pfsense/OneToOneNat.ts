@@ -8,6 +8,6 @@ export type OneToOneNatArgs = ElementResourceArgs<OneToOneSpec>;
 
 export class OneToOneNat extends ElementComponent {
   constructor(name: string, args: OneToOneNatArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:OneToOneNatComponent", name, (o) => new OneToOneNatResource(name, args, o), opts);
+    super("OneToOneNat", name, (o) => new OneToOneNatResource(name, args, o), opts);
   }
 }

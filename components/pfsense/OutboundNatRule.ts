@@ -8,6 +8,6 @@ export type OutboundNatRuleArgs = ElementResourceArgs<OutboundNatSpec>;
 
 export class OutboundNatRule extends ElementComponent {
   constructor(name: string, args: OutboundNatRuleArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:OutboundNatRuleComponent", name, (o) => new OutboundNatRuleResource(name, args, o), opts);
+    super("OutboundNatRule", name, (o) => new OutboundNatRuleResource(name, args, o), opts);
   }
 }

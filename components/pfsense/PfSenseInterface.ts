@@ -8,6 +8,6 @@ export type PfSenseInterfaceArgs = ElementResourceArgs<InterfaceSpec>;
 
 export class PfSenseInterface extends ElementComponent {
   constructor(name: string, args: PfSenseInterfaceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:PfSenseInterfaceComponent", name, (o) => new PfSenseInterfaceResource(name, args, o), opts);
+    super("PfSenseInterface", name, (o) => new PfSenseInterfaceResource(name, args, o), opts);
   }
 }

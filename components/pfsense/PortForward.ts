@@ -8,6 +8,6 @@ export type PortForwardArgs = ElementResourceArgs<PortForwardSpec>;
 
 export class PortForward extends ElementComponent {
   constructor(name: string, args: PortForwardArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:PortForwardComponent", name, (o) => new PortForwardResource(name, args, o), opts);
+    super("PortForward", name, (o) => new PortForwardResource(name, args, o), opts);
   }
 }

@@ -8,6 +8,6 @@ export type VpnBindingArgs = ElementResourceArgs<VpnBindingSpec>;
 
 export class VpnBinding extends ElementComponent {
   constructor(name: string, args: VpnBindingArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pfsense-ha:pfsense:VpnBindingComponent", name, (o) => new VpnBindingResource(name, args, o), opts);
+    super("VpnBinding", name, (o) => new VpnBindingResource(name, args, o), opts);
   }
 }

@@ -1,6 +1,7 @@
 // What every pfSense element component is: one dynamic resource (one element on one firewall) as its child,
 // with the element's identity and the config version it was written to as outputs.
 import * as pulumi from "../../providers/pulumi-sdk";
+import { COMPONENT_TOKENS, componentOptions, type ComponentName } from "../tokens";
 
 /** The outputs every element resource has (providers/pfsense/resources/dynamic.ts). */
 export interface ElementChild {
@@ -15,12 +16,12 @@ export abstract class ElementComponent extends pulumi.ComponentResource {
   readonly configVersion: pulumi.Output<string>;
 
   protected constructor(
-    type: string,
+    component: ComponentName,
     name: string,
     child: (opts: pulumi.CustomResourceOptions) => ElementChild,
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    super(type, name, {}, opts);
+    super(COMPONENT_TOKENS[component].type, name, {}, componentOptions(component, opts));
     // dependsOn on a component is not inherited by its children: forward it
     const r = child({ parent: this, dependsOn: opts?.dependsOn });
     this.identity = r.identity;

@@ -1,6 +1,6 @@
 // The pfSense HA components, one per element kind; each writes one element on one firewall.
 export { PfSenseInterface, type PfSenseInterfaceArgs } from "./PfSenseInterface";
-export { CarpVip, type CarpVipArgs } from "./CarpVip";
+export { CarpVip, FirewallCarpVip, carpVipSpecOf, carpVipUniqidOf, type CarpVipArgs, type FirewallCarpVipArgs } from "./CarpVip";
 export { HaSyncConfig, type HaSyncConfigArgs } from "./HaSyncConfig";
 export { FirewallRule, type FirewallRuleArgs } from "./FirewallRule";
 export { Alias, type AliasArgs } from "./Alias";

@@ -145,8 +145,9 @@ class ProviderHost {
   output = "";
   private constructor(private readonly proc: ChildProcess, readonly client: any) {}
 
-  static async start(engineAddr: string, env: NodeJS.ProcessEnv): Promise<ProviderHost> {
-    const proc = spawn(process.execPath, [path.join(PULUMI, "cmd", "dynamic-provider"), engineAddr], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  /** Started in the program's directory, as the CLI starts plugins (the provider references resolve pfsense-ha from there). */
+  static async start(engineAddr: string, env: NodeJS.ProcessEnv, cwd: string): Promise<ProviderHost> {
+    const proc = spawn(process.execPath, [path.join(PULUMI, "cmd", "dynamic-provider"), engineAddr], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     proc.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const port = await new Promise<string>((resolve, reject) => {
@@ -211,6 +212,36 @@ export class TestEngine {
     return `urn:pulumi:${this.opts.stack}::${this.project}::${qualified}::${name}`;
   }
 
+  /** The alias URNs of a registration (the engine's generateAliases); `aliasOf`: new URN -> the old URN it took over. */
+  private aliasUrns(name: string, type: string, parent: string | undefined, specs: any[], aliasOf: Map<string, string>): string[] {
+    const out = new Set<string>();
+    const nameOf = (u: string) => u.slice(u.lastIndexOf("::") + 2);
+    const qualifiedTypeOf = (u: string) => u.split("::")[2];
+    const collapse = (a: any): string => {
+      if (a.getUrn()) return a.getUrn();
+      const sp = a.getSpec();
+      let p: string | undefined = sp.getParenturn() || parent;
+      if (sp.getParenturn() && aliasOf.has(sp.getParenturn())) p = aliasOf.get(sp.getParenturn());
+      if (sp.getNoparent() || (p && qualifiedTypeOf(p) === STACK_TYPE)) p = undefined;
+      return this.urnOf(sp.getType() || type, sp.getName() || name, p);
+    };
+    const inherited = (childType: string, childName: string, parentName: string, parentAlias: string): string => {
+      const aliasName = childName.startsWith(parentName) ? nameOf(parentAlias) + childName.slice(parentName.length) : childName;
+      return `urn:pulumi:${this.opts.stack}::${this.project}::${qualifiedTypeOf(parentAlias)}$${childType}::${aliasName}`;
+    };
+    for (const a of specs) out.add(collapse(a));
+    const parentAlias = parent ? aliasOf.get(parent) : undefined;
+    if (parent && parentAlias) {
+      out.add(inherited(type, name, nameOf(parent), parentAlias));
+      for (const a of specs) {
+        const c = collapse(a);
+        const t = qualifiedTypeOf(c).split("$").pop() as string;
+        out.add(inherited(t, nameOf(c), nameOf(parent), parentAlias));
+      }
+    }
+    return [...out];
+  }
+
   /** pulumi up (or preview with `preview: true`). */
   async up(o: { preview?: boolean; config?: Record<string, unknown> } = {}): Promise<RunResult> {
     return this.deploy(o.preview ?? false, o.config ?? this.opts.config);
@@ -225,6 +256,9 @@ export class TestEngine {
     const oldByUrn = new Map(old.resources.map((r) => [r.urn, r]));
     const done: StateResource[] = [];
     const seen = new Set<string>();
+    /** Old URNs taken over through an alias, and by which new URN. */
+    const aliased = new Set<string>();
+    const aliasOf = new Map<string, string>();
     const pendingDeletes = [...old.pendingDeletes];
     const steps: RunResult["steps"] = [];
     const logs: RunResult["logs"] = [];
@@ -248,11 +282,25 @@ export class TestEngine {
           throw new Error(failure);
         }
         seen.add(urn);
+        // Aliases, as the engine's step generator resolves them (generateAliases, collapseAliasToUrn,
+        // inheritedChildAlias): an old resource under one of them becomes this one instead of a create here and a
+        // delete of the old URN; a child also inherits the old URN its parent was found under.
+        let prior = oldByUrn.get(urn);
+        if (!prior) {
+          for (const a of this.aliasUrns(name, type, parent, req.getAliasesList(), aliasOf)) {
+            const p = oldByUrn.get(a);
+            if (p === undefined || seen.has(a)) continue;
+            prior = p;
+            seen.add(a);
+            aliased.add(a);
+            aliasOf.set(urn, a);
+            break;
+          }
+        }
         const news = fromStruct(req.getObject());
         const dependencies: string[] = req.getDependenciesList();
         const additionalSecrets: string[] = req.getAdditionalsecretoutputsList();
         if (type === STACK_TYPE && !parent) root = urn;
-        const prior = oldByUrn.get(urn);
         if (!custom) {
           const r: StateResource = { urn, type, custom, parent, dependencies, inputs: news, outputs: prior?.outputs ?? {}, secretKeys: [] };
           done.push(r);
@@ -291,7 +339,7 @@ export class TestEngine {
     let programCpuMs: number;
     let printed: string;
     try {
-      this.host = await ProviderHost.start(addr, this.env());
+      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
       const exit = await this.runProgram(addr, preview, config);
       printed = exit.stdout + exit.stderr;
       programMs = Date.now() - t0;
@@ -324,7 +372,7 @@ export class TestEngine {
       const deleted = new Set(steps.filter((s) => s.op === "delete").map((s) => s.urn));
       const doneUrns = new Set(done.map((r) => r.urn));
       // after a failure the untouched old resources stay (in their order), after the ones done in this run
-      const kept = old.resources.filter((r) => !doneUrns.has(r.urn) && !deleted.has(r.urn));
+      const kept = old.resources.filter((r) => !doneUrns.has(r.urn) && !deleted.has(r.urn) && !aliased.has(r.urn));
       this.state = { resources: [...done, ...kept], pendingDeletes: pendingDeletes.filter((r) => !deleted.has(r.urn) || doneUrns.has(r.urn)), outputs: failure ? old.outputs : stackOutputs };
     }
     // the CLI shows the SDK's DEBUG messages only with --debug (they include every registered value, secrets too)
@@ -413,7 +461,7 @@ export class TestEngine {
     const next: StateResource[] = [];
     let failure: string | undefined;
     try {
-      this.host = await ProviderHost.start(addr, this.env());
+      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
       for (const r of this.state.resources) {
         if (!r.custom || failure) {
           next.push(r);
@@ -460,7 +508,7 @@ export class TestEngine {
     let failure: string | undefined;
     const left = [...this.state.pendingDeletes, ...this.state.resources];
     try {
-      this.host = await ProviderHost.start(addr, this.env());
+      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
       for (const r of [...left].reverse()) {
         try {
           if (r.custom) await this.deleteOne(r);
@@ -560,7 +608,7 @@ export class TestEngine {
     server.addService(resrpc.ResourceMonitorService, {
       supportsFeature: unary((req) => {
         const r = new resproto.SupportsFeatureResponse();
-        r.setHassupport(req.getId() === "secrets");
+        r.setHassupport(["secrets", "aliasSpecs"].includes(req.getId()));
         return r;
       }),
       registerResource: unary((req) => h.registerResource!(req)),

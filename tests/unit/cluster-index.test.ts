@@ -42,19 +42,30 @@ test("valid config: every contract field is a stack output, none secret", async 
   const c = parseClusterOutputs(Object.fromEntries(CONTRACT_OUTPUT_NAMES.map((n) => [n, exported[n].value])));
   expect(c.gateway).toBe("172.16.10.1");
   expect(c.nodes.map((n) => [n.name, n.vmId])).toEqual([["fw1", 201], ["fw2", 202]]);
-  expect(run?.registrations.find((r) => r.type === "pfsense-ha:cluster:PfSenseHaCluster")?.name).toBe("ha");
+  expect(run?.registrations.find((r) => r.type === "pfsense-ha:index:PfSenseHaCluster")?.name).toBe("ha");
   expect(run?.registrations.length).toBeGreaterThan(2);
 });
 
-test("invalid config: ConfigValidationError naming the key, and no resource is declared", async () => {
+test("invalid cluster: a ResourceError of the cluster component naming the key; nothing is declared below it", async () => {
   const t = loadTopology("wan-lan-sync");
   const cluster = JSON.parse(JSON.stringify(t.values["pfsense-ha:cluster"]));
   cluster.networks.lan.vip.vhid = 300;
   const { run, error, registered } = await runIndex(asProgramConfig({ ...t.values, "pfsense-ha:cluster": cluster }));
   expect(run).toBeUndefined();
-  expect(error).toBeInstanceOf(Error);
-  expect((error as Error).name).toBe("ConfigValidationError");
+  const { ResourceError } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  expect(ResourceError.isInstance(error)).toBe(true);
   expect((error as Error).message).toMatch(/pfsense-ha:cluster\.networks\.lan\.vip\.vhid.*300/);
+  expect(((error as InstanceType<typeof ResourceError>).resource as { __name?: string } | undefined)?.__name).toBe("ha");
+  expect(registered).toBe(0); // thrown in the component's constructor: no child, nothing reached the engine
+});
+
+test("a mistyped stack key: ConfigValidationError with a suggestion, and no resource is declared", async () => {
+  const t = loadTopology("wan-lan-sync");
+  const { run, error, registered } = await runIndex(asProgramConfig({ ...t.values, "pfsense-ha:carpPasword": "x" }));
+  expect(run).toBeUndefined();
+  expect((error as Error).name).toBe("ConfigValidationError");
+  expect((error as Error).message).toMatch(/pfsense-ha:carpPasword/);
+  expect((error as Error).message).toMatch(/carpPassword/);
   expect(registered).toBe(0);
 });
 

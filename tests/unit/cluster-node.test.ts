@@ -77,7 +77,7 @@ describe("vmArgsOf", () => {
 describe("PfSenseNode under mocks", () => {
   test("clone: one VmLegacy child of the component with the VM arguments; vtnet assignment", async () => {
     const r = await register({ role: "primary", vm: { mode: "clone", templateVmId: 9000, ...sizing }, nics, ssh });
-    const comp = r.registrations.find((x) => x.type === "pfsense-ha:cluster:PfSenseNode");
+    const comp = r.registrations.find((x) => x.type === "pfsense-ha:index:PfSenseNode");
     const vm = r.registrations.find((x) => x.type === "proxmoxve:index/vmLegacy:VmLegacy");
     expect(comp?.name).toBe("fw1");
     expect(vm?.name).toBe("fw1-vm");
@@ -98,7 +98,7 @@ describe("PfSenseNode under mocks", () => {
   test("vm none: no VM resource, vmId null, interfaces as given", async () => {
     const interfaces = { wan: "eth0", lan: "eth1", sync: "eth2", dmz: "eth3" };
     const r = await register({ role: "primary", vm: { mode: "none" }, nics, ssh, interfaces });
-    expect(r.registrations.map((x) => x.type)).toEqual(["pfsense-ha:cluster:PfSenseNode"]);
+    expect(r.registrations.map((x) => x.type)).toEqual(["pfsense-ha:index:PfSenseNode"]);
     expect(r.exports.vmId.value).toBeNull();
     expect(r.exports.interfaces.value).toEqual(interfaces);
   });

@@ -5,6 +5,7 @@ import type { EngineRun } from "../support/engine";
 import { TOPOLOGY_DIR, topologyValues } from "../fixtures/topologies";
 import { validateValues } from "../../config/load";
 import type { ClusterConfig } from "../../config/types";
+import type { ClusterSettings } from "../../config/settings";
 import { vxlanPortsOf } from "../../components/PfSenseHaCluster";
 import { parseClusterOutputs } from "../../components/outputs";
 
@@ -69,9 +70,12 @@ describe("the cluster under Pulumi mocks", () => {
         program: () => {
           const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
           const { PfSenseHaCluster } = require("../../components/PfSenseHaCluster") as typeof import("../../components/PfSenseHaCluster");
+          const values = eightNodeValues();
           const cluster = new PfSenseHaCluster("edge8", {
-            config,
-            secrets: { carpPassword: pulumi.secret("carp-test-secret"), xmlrpcPassword: pulumi.secret("xmlrpc-test-secret") },
+            cluster: values["pfsense-ha:cluster"] as ClusterSettings,
+            carpPassword: pulumi.secret("carp-test-secret"),
+            xmlrpcPassword: pulumi.secret("xmlrpc-test-secret"),
+            sshPrivateKey: values["pfsense-ha:sshPrivateKey"] === undefined ? undefined : pulumi.secret(String(values["pfsense-ha:sshPrivateKey"])),
           });
           return { outputs: cluster.outputs };
         },

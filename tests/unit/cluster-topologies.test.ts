@@ -7,11 +7,12 @@ import type { EngineRun, Registration } from "../support/engine";
 import { loadTopology, topologyNames, type Topology } from "../support/engine-fixtures";
 import { parseClusterOutputs, type ClusterOutputs } from "../../components/outputs";
 import { firewallPlanOf, planKeyOf, substituteSecrets, type PlanItem } from "../../components/plan";
+import type { ClusterSettings } from "../../config/settings";
 import type { FirewallRole } from "../../config/types";
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
-const NODE = "pfsense-ha:cluster:PfSenseNode";
-const CLUSTER = "pfsense-ha:cluster:PfSenseHaCluster";
+const NODE = "pfsense-ha:index:PfSenseNode";
+const CLUSTER = "pfsense-ha:index:PfSenseHaCluster";
 const STAGES = ["fabric", "vms", "interfaces", "vips", "hasync", "rules", "dhcp"];
 const STAGE_OF_KEY: [RegExp, string][] = [
   [/^(if|gw)-/, "interfaces"],
@@ -33,8 +34,10 @@ async function build(t: Topology): Promise<EngineRun> {
         const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
         const { PfSenseHaCluster } = require("../../components/PfSenseHaCluster") as typeof import("../../components/PfSenseHaCluster");
         const cluster = new PfSenseHaCluster("cluster", {
-          config: t.config,
-          secrets: { carpPassword: pulumi.secret(SECRETS[0]), xmlrpcPassword: pulumi.secret(SECRETS[1]) },
+          cluster: t.values["pfsense-ha:cluster"] as ClusterSettings,
+          carpPassword: pulumi.secret(SECRETS[0]),
+          xmlrpcPassword: pulumi.secret(SECRETS[1]),
+          sshPrivateKey: t.values["pfsense-ha:sshPrivateKey"] === undefined ? undefined : pulumi.secret(String(t.values["pfsense-ha:sshPrivateKey"])),
         });
         return { outputs: cluster.outputs };
       },
@@ -161,7 +164,7 @@ describe.each(topologyNames())("topology %s: pfSense stages", (name) => {
   const stageOf = (r: Registration): string => {
     const top = topOf(r);
     if (top.type.startsWith("pfsense-ha:ovs:")) return "fabric";
-    if (top.type === "pfsense-ha:cluster:PfSenseNode") return "vms";
+    if (top.type === "pfsense-ha:index:PfSenseNode") return "vms";
     const key = top.name.replace(/^cluster-(primary|secondary)-/, "");
     const hit = STAGE_OF_KEY.find(([re]) => re.test(key));
     if (!hit) throw new Error(`no stage for ${top.name}`);

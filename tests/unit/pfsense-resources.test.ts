@@ -193,6 +193,8 @@ test("the serialized provider (require-from-string, as Pulumi's host loads it) c
 
 describe("components", () => {
   const names = ["PfSenseInterface", "CarpVip", "HaSyncConfig", "FirewallRule", "Alias", "OutboundNatRule", "DhcpFailover", "Gateway"] as const;
+  /** The component of one element on one firewall (CarpVip itself is the VIP on a pair). */
+  const classOf = (n: (typeof names)[number]) => (n === "CarpVip" ? "FirewallCarpVip" : n);
   const specOf: Record<(typeof names)[number], Props> = {
     PfSenseInterface: specs.interface.spec,
     CarpVip: specs.carpVip.spec,
@@ -229,13 +231,13 @@ describe("components", () => {
       }
       const before = new Before();
       for (const n of names) {
-        const Ctor = m[n] as unknown as new (name: string, args: object, opts?: pulumi.ComponentResourceOptions) => pulumi.ComponentResource;
+        const Ctor = m[classOf(n)] as unknown as new (name: string, args: object, opts?: pulumi.ComponentResourceOptions) => pulumi.ComponentResource;
         new Ctor(`c-${n}`, { endpoint, spec: specOf[n] }, { dependsOn: [before] });
       }
     });
     const before = run.registrations.find((r) => r.name === "before")!;
     for (const n of names) {
-      const comp = run.registrations.find((r) => r.type === `pfsense-ha:pfsense:${n}Component`)!;
+      const comp = run.registrations.find((r) => r.type === `pfsense-ha:pfsense:${classOf(n)}`)!;
       const kids = run.registrations.filter((r) => r.parent === comp.urn);
       expect(kids).toHaveLength(1);
       expect(kids[0]).toMatchObject({ type: `pulumi-nodejs:dynamic/pfsense-ha:pfsense:${n}:Resource`, name: `c-${n}`, custom: true });

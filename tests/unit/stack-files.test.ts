@@ -40,7 +40,7 @@ function goYaml(files: string[]): Record<string, { document?: unknown; error?: s
 }
 
 test("the project's stack files are the ones checked here", () => {
-  expect(stackFiles()).toEqual(["Pulumi.dev.yaml", "Pulumi.prod.example.yaml", "Pulumi.yaml", "examples/workload-stack/Pulumi.yaml", "tests/fixtures/engine-program/Pulumi.yaml"]);
+  expect(stackFiles()).toEqual(["Pulumi.dev.yaml", "Pulumi.prod.example.yaml", "Pulumi.yaml", "examples/library-stack/Pulumi.yaml", "examples/workload-stack/Pulumi.yaml", "tests/fixtures/engine-program/Pulumi.yaml"]);
 });
 
 test("the checker is yaml.v3: it refuses what the CLI refused (an unquoted description with `key: {…}` in it)", () => {
@@ -55,7 +55,7 @@ test("every Pulumi*.yaml parses with gopkg.in/yaml.v3", () => {
   for (const f of files) expect({ file: f, error: r[f].error }).toEqual({ file: f, error: undefined });
 });
 
-test.each(["Pulumi.yaml", "examples/workload-stack/Pulumi.yaml"])("%s is valid against Pulumi's project schema", (file) => {
+test.each(["Pulumi.yaml", "examples/library-stack/Pulumi.yaml", "examples/workload-stack/Pulumi.yaml"])("%s is valid against Pulumi's project schema", (file) => {
   const ajv = new Ajv2020({ allErrors: true, strict: false });
   const validate = ajv.compile(JSON.parse(fs.readFileSync(SCHEMA, "utf8")) as object);
   const doc = goYaml([file])[file].document;
