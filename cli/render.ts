@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { FirewallRole } from "../config/types";
 import { closeAllHosts, connectHost } from "../providers/ssh";
-import { CONFIG_PATH } from "../providers/verify/probe";
+import { CONFIG_PATH } from "../providers/pfsense/remote/install-script";
 import { renderFirewall } from "../providers/verify/render";
 import { endpointWithEnvKey, loadStackConfig, parseStackArgs, secretsFromEnv, SECRET_ENV } from "../providers/verify/stack";
 import type { Command } from "./main";
