@@ -13,6 +13,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import type { EngineRun } from "../support/engine";
 import { checkpointOf, leakedSecrets, type SecretOutputOptions } from "../support/checkpoint";
+import { reseedFirewalls } from "../support/pfsense-lab";
 import { loadInventory, labExec, type LabInventory } from "../../lab/inventory";
 
 jest.setTimeout(600000);
@@ -138,9 +139,7 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
     const doc = JSON.parse(fs.readFileSync(path.join(inv.stateDir, "inventory.json"), "utf8")) as Record<string, unknown>;
     fs.writeFileSync(path.join(tmp, "inventory.json"), JSON.stringify({ ...doc, clientKeyPath: path.join(tmp, "no-such-key") }));
     config = stackConfig(key, path.join(tmp, "inventory.json"));
-    for (const h of ["fw1", "fw2"]) {
-      await sh(h, `php /usr/local/share/pfha-lab/seed.php ${h} ${h === "fw1" ? "fw2" : "fw1"} >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail /tmp/config.cache && mkdir -p /cf/conf/backup /var/log/pfha-lab && touch /var/log/pfha-lab/apply.log`);
-    }
+    await reseedFirewalls(inv);
     first = await up(config);
   });
 

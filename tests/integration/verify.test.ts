@@ -17,7 +17,7 @@ import { submitEdit } from "../../providers/pfsense/remote";
 import { schemaOf } from "../../providers/pfsense/version";
 import { closeAllHosts, connectHost, sshStats } from "../../providers/ssh";
 import { waitFor } from "../support/async";
-import { changesOf, labRecord, setAdminPassword } from "../support/pfsense-lab";
+import { changesOf, labRecord, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 import { runDrill } from "../../providers/verify/drill";
 import { applyUnifiedDiff } from "../../providers/verify/line-diff";
 import { applyPlanItem, maskSecrets, renderFirewall } from "../../providers/verify/render";
@@ -26,7 +26,6 @@ import { verifyCluster } from "../../providers/verify/run";
 jest.setTimeout(60000);
 
 const ROOT = path.join(__dirname, "..", "..");
-const BUS = "/var/run/pfha-carp";
 const SECRETS = { carpPassword: "carp-Verify-S3cret", xmlrpcPassword: "xmlrpc-Verify-S3cret" };
 const ROLES: FirewallRole[] = ["primary", "secondary"];
 
@@ -52,11 +51,8 @@ function writeStackFile(dir: string): string {
   return file;
 }
 
-async function reseedFirewalls(): Promise<void> {
-  for (const [host, peer] of [["fw1", "fw2"], ["fw2", "fw1"]]) {
-    await sh(host, `rm -rf /cf/conf/config.xml /cf/conf/backup /tmp/config.cache /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail/* ${BUS}/${host}.json` +
-      ` && php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null`);
-  }
+async function freshFirewalls(): Promise<void> {
+  await reseedFirewalls(inv);
   // the secondary's webGUI admin password is the stack's xmlrpcPassword, as the README asks of a real pair
   await setAdminPassword(inv, config.firewalls.secondary.name, SECRETS.xmlrpcPassword);
 }
@@ -129,7 +125,7 @@ beforeAll(async () => {
   const r = validateStackFile(stackFile, { allowMissingSecrets: true });
   if (!r.config) throw new Error(JSON.stringify(r.problems));
   config = r.config;
-  await reseedFirewalls();
+  await freshFirewalls();
   await convergeFabric();
   await convergeFirewalls();
   const sync = config.networks.find((n) => n.role === config.hasync.syncNetwork);
@@ -143,7 +139,7 @@ afterAll(async () => {
   if (stackDir) fs.rmSync(stackDir, { recursive: true, force: true }); // the stack file holds the test passwords
   await closeAllHosts();
   await removeFabric();
-  await reseedFirewalls();
+  await freshFirewalls();
 });
 
 test("a converged pair passes every check (warnings allowed), with one command per host", async () => {
@@ -336,7 +332,7 @@ test("drill refuses to start when verify fails, and changes nothing", async () =
 });
 
 test("render's diff against the seeded config, applied, gives exactly what the providers wrote", async () => {
-  await reseedFirewalls();
+  await freshFirewalls();
   const seeded = await Promise.all(ROLES.map((r) => configXml(config.firewalls[r].name)));
   const diffs = ROLES.map((r, i) => renderFirewall(config, r, seeded[i]).diff);
   await convergeFirewalls();
