@@ -12,10 +12,9 @@ import { validateStackFile } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { tunnelPortName } from "../../providers/ovs/naming";
-import { parseConfigXml } from "../../providers/pfsense/codec";
 import { submitEdit } from "../../providers/pfsense/remote";
 import { schemaOf } from "../../providers/pfsense/version";
-import { closeAllHosts, connectHost, sshStats } from "../../providers/ssh";
+import { closeAllHosts, sshStats } from "../../providers/ssh";
 import { waitFor } from "../support/async";
 import { changesOf, labRecord, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 import { runDrill } from "../../providers/verify/drill";
@@ -250,8 +249,11 @@ test("drill measures takeover and failback with maintenance mode and ends where 
   const out = await runDrill(config, { timeoutS: 10, progress: (l) => progress.push(l) });
   expect(out).toMatchObject({ restored: true, interrupted: false });
   expect(out.error).toBeUndefined();
-  expect(out.times?.takeoverMs).toBeGreaterThanOrEqual(0);
-  expect(out.times?.failbackMs).toBeGreaterThanOrEqual(0);
+  // measured from the first change to MASTER on every VHID: after it, within the drill's 10 s limit
+  expect(out.times?.takeoverMs).toBeGreaterThan(0);
+  expect(out.times?.takeoverMs).toBeLessThan(10_000);
+  expect(out.times?.failbackMs).toBeGreaterThan(0);
+  expect(out.times?.failbackMs).toBeLessThan(10_000);
   // pfSense's own mechanism ran: entered then left persistent maintenance mode (two config revisions)
   // pfSense's maintenance mode re-advertised every vhid with advskew 254, then with the configured skew again
   const skews = changesOf(labRecord(inv, "fw1")).map((c) => /^ifconfig vtnet\d+ vhid 1 advskew (\d+) /.exec(c)?.[1]).filter((x) => x !== undefined);
@@ -313,7 +315,8 @@ test("drill survives a dropped connection to the primary mid-drill: reconnects, 
   expect(sshStats().connections).toBeGreaterThan(connections); // it reconnected
   expect(out).toMatchObject({ restored: true, interrupted: false });
   expect(out.error).toBeUndefined();
-  expect(out.times?.failbackMs).toBeGreaterThanOrEqual(0);
+  expect(out.times?.failbackMs).toBeGreaterThan(0);
+  expect(out.times?.failbackMs).toBeLessThan(15_000);
   expect(withoutRevision(await configXml("fw1"))).toBe(before);
   expect(await failedChecks()).toEqual([]);
 });
@@ -342,11 +345,8 @@ test("render's diff against the seeded config, applied, gives exactly what the p
     expect(withoutRevision(applyUnifiedDiff(maskSecrets(seeded[i]), diffs[i]))).toBe(withoutRevision(maskSecrets(written)));
     // and the live render of the converged box is empty: nothing left to change
     expect(renderFirewall(config, role, written, { secrets: SECRETS }).diff).toBe("");
-    expect(parseConfigXml(written)).toBeDefined();
   }
   // the CLI's --live output for the converged pair
-  const host = await connectHost(config.firewalls.primary.ssh);
-  expect(host).toBeDefined();
   const cli = spawnSync(process.execPath, [path.join(ROOT, "bin", "pfsense-ha.js"), "render", "--file", stackFile, "--live"], { cwd: ROOT, encoding: "utf8" });
   expect(cli.status).toBe(0);
   expect(cli.stdout).toBe("");
