@@ -221,10 +221,15 @@ describe("CarpVip", () => {
     expect(block(xmlOn("fw1"), "vip", 2, "0123456789abc")).toContain("<advskew>160</advskew>");
     expect(block(xmlOn("fw2"), "vip", 2, "0123456789abc")).toContain("<advskew>254</advskew>");
     // What rc.filter_synchronize sends and xmlrpc.php installs on the secondary: the primary's whole <virtualip>,
-    // each CARP advskew + 100 capped at 254: 160 -> 254 (written here as data, independently of forNode).
+    // each CARP advskew + 100 capped at 254 (written here as data, independently of forNode): this VIP's 160 -> 254,
+    // and an earlier test's VIP with 0 -> 100.
+    const syncedSkew: Record<string, string> = { "0": "100", "160": "254" };
     const sent = blocks(xmlOn("fw1"), "virtualip", 1)[0];
-    expect(sent.match(/<advskew>\d+<\/advskew>/g)).toEqual(["<advskew>160</advskew>"]);
-    const synced = sent.replace("<advskew>160</advskew>", "<advskew>254</advskew>");
+    expect(sent).toContain("<advskew>160</advskew>");
+    const synced = sent.replace(/<advskew>(\d+)<\/advskew>/g, (_m, n: string) => {
+      expect(Object.keys(syncedSkew)).toContain(n);
+      return `<advskew>${syncedSkew[n]}</advskew>`;
+    });
     writeFileSync(hostPath(inv, "fw2", "/cf/conf/config.xml"), xmlOn("fw2").replace(blocks(xmlOn("fw2"), "virtualip", 1)[0], synced));
     await on("fw2", "rm -f /tmp/config.cache");
     await expectNoDrift(P.carpVip, b.id, b.outs, b.checked);
