@@ -8,9 +8,9 @@ import { closeAllHosts, connectHost, presentedHostKey, redact, registerSecret, t
 import { checkPublicKey, enableKeyLoginScript, evaluateTemplate, parseBootstrapOutput, TEMPLATE_PROBE, templateExpectationsOf } from "../providers/verify/bootstrap";
 import { configSectionOf } from "../providers/verify/probe";
 import { formatJson, formatTable } from "../providers/verify/report";
-import { loadStackConfig, parseStackArgs } from "../providers/verify/stack";
 import type { ClusterConfig } from "../config/types";
 import type { Command } from "./main";
+import { startCommand } from "./start";
 
 export const PASSWORD_ENV = "PFSENSE_HA_BOOTSTRAP_PASSWORD";
 
@@ -43,17 +43,10 @@ export const bootstrapCommand: Command = {
   summary: "from a fresh pfSense install to the stack's template: SSH key login, version and assignment check",
   async run(argv) {
     const hasStack = argv.some((a) => /^--(stack|file)(=|$)/.test(a));
-    const args = parseStackArgs(argv, { booleans: ["key-only", "check", "json"], values: ["host", "port", "key", "host-key"] }, process.cwd(), process.env);
-    if ("help" in args) {
-      console.log(HELP);
-      return 0;
-    }
-    const usage = (m: string) => {
-      console.error(`pfsense-ha bootstrap: ${m}`);
-      return 2;
-    };
-    if ("error" in args) return usage(`${args.error}\n\n${HELP}`);
-    const f = args.flags;
+    const start = startCommand("bootstrap", argv, { booleans: ["key-only", "check", "json"], values: ["host", "port", "key", "host-key"] }, HELP);
+    if (typeof start === "number") return start;
+    const { usage } = start;
+    const f = start.args.flags;
     const host = typeof f.host === "string" ? f.host : undefined;
     if (!host || !/^[A-Za-z0-9.:-]{1,253}$/.test(host)) return usage("--host ADDR is required (an address or host name)");
     const port = f.port === undefined ? 22 : Number(f.port);
@@ -69,12 +62,9 @@ export const bootstrapCommand: Command = {
     if (f.check === true && !hostKey) return usage("--check needs --host-key (the template's pinned host key)");
     let config: ClusterConfig | undefined;
     if (hasStack) {
-      const loaded = loadStackConfig(args);
-      if ("error" in loaded) {
-        console.error(loaded.error);
-        return 2;
-      }
-      config = loaded.config;
+      const loaded = start.config();
+      if (typeof loaded === "number") return loaded;
+      config = loaded;
     }
     const say = (l: string) => console.error(l);
     try {

@@ -8,7 +8,8 @@ import { validateProbeSpec } from "../providers/verify/drill-probe";
 import { drillVerdict, formatDrillTable } from "../providers/verify/drill-report";
 import { formatTable } from "../providers/verify/report";
 import { verifyCluster } from "../providers/verify/run";
-import { endpointWithEnvKey, loadStackConfig, parseStackArgs, secondsFlag, secretsFromEnv, SECRET_ENV } from "../providers/verify/stack";
+import { endpointWithEnvKey, secretsFromEnv, SECRET_ENV } from "../providers/verify/stack";
+import { secondsFlag, startCommand } from "./start";
 import type { Command } from "./main";
 
 const HELP = `usage: pfsense-ha drill [--stack NAME | --file Pulumi.NAME.yaml] [--mode MODE] [--client C [--ping IP] [--tcp IP:PORT]]
@@ -47,19 +48,12 @@ const RESTORE_BY_HAND: Record<string, string> = {
 export const drillCommand: Command = {
   summary: "measured failover/failback (maintenance, carp-disable, interface-down, poweroff) with a client probe; restores the starting state",
   async run(argv) {
-    const args = parseStackArgs(argv, {
+    const start = startCommand("drill", argv, {
       booleans: ["json"],
       values: ["threshold", "timeout", "hold", "mode", "vmid", "network", "boot-timeout", "client", "client-host-key", "client-key", "ping", "interval", "tcp"],
-    }, process.cwd(), process.env);
-    if ("help" in args) {
-      console.log(HELP);
-      return 0;
-    }
-    const usage = (msg: string) => {
-      console.error(`pfsense-ha drill: ${msg}`);
-      return 2;
-    };
-    if ("error" in args) return usage(`${args.error}\n\n${HELP}`);
+    }, HELP);
+    if (typeof start === "number") return start;
+    const { args, usage } = start;
     const threshold = secondsFlag(args.flags, "threshold", 5, 600, true);
     const timeout = secondsFlag(args.flags, "timeout", 30, 600, true);
     const hold = secondsFlag(args.flags, "hold", 0, 3600, true);
@@ -67,12 +61,8 @@ export const drillCommand: Command = {
     for (const v of [threshold, timeout, hold, boot]) if (typeof v !== "number") return usage(v.error);
     const mode = parseDrillMode(args.flags.mode);
     if (typeof mode !== "string") return usage(mode.error);
-    const loaded = loadStackConfig(args);
-    if ("error" in loaded) {
-      console.error(loaded.error);
-      return 2;
-    }
-    const config = loaded.config;
+    const config = start.config();
+    if (typeof config === "number") return config;
     let vmId: number | undefined;
     let nic: string | undefined;
     if (needsVm(mode)) {

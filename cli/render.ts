@@ -4,9 +4,10 @@ import * as fs from "fs";
 import * as path from "path";
 import type { FirewallRole } from "../config/types";
 import { closeAllHosts, connectHost } from "../providers/ssh";
-import { CONFIG_PATH } from "../providers/verify/probe";
+import { CONFIG_PATH } from "../providers/pfsense/remote/install-script";
 import { renderFirewall } from "../providers/verify/render";
-import { endpointWithEnvKey, loadStackConfig, parseStackArgs, secretsFromEnv, SECRET_ENV } from "../providers/verify/stack";
+import { endpointWithEnvKey, secretsFromEnv, SECRET_ENV } from "../providers/verify/stack";
+import { startCommand } from "./start";
 import type { Command } from "./main";
 
 export const FACTORY_CONFIG = path.join(__dirname, "..", "tests", "fixtures", "pfsense-factory-config.xml");
@@ -26,30 +27,14 @@ Exit codes: 0 printed (also when changes are pending), 1 a firewall could not be
 export const renderCommand: Command = {
   summary: "print the config.xml changes each firewall would get (unified diff)",
   async run(argv) {
-    const args = parseStackArgs(argv, { booleans: ["live"], values: ["against", "role"] }, process.cwd(), process.env);
-    if ("help" in args) {
-      console.log(HELP);
-      return 0;
-    }
-    if ("error" in args) {
-      console.error(`pfsense-ha render: ${args.error}\n\n${HELP}`);
-      return 2;
-    }
+    const start = startCommand("render", argv, { booleans: ["live"], values: ["against", "role"] }, HELP);
+    if (typeof start === "number") return start;
+    const { args, usage } = start;
     const role = args.flags.role;
-    if (role !== undefined && role !== "primary" && role !== "secondary") {
-      console.error(`pfsense-ha render: --role ${JSON.stringify(role)} is invalid: use primary or secondary`);
-      return 2;
-    }
-    if (args.flags.live && args.flags.against) {
-      console.error("pfsense-ha render: give either --against FILE or --live, not both");
-      return 2;
-    }
-    const loaded = loadStackConfig(args);
-    if ("error" in loaded) {
-      console.error(loaded.error);
-      return 2;
-    }
-    const config = loaded.config;
+    if (role !== undefined && role !== "primary" && role !== "secondary") return usage(`--role ${JSON.stringify(role)} is invalid: use primary or secondary`);
+    if (args.flags.live && args.flags.against) return usage("give either --against FILE or --live, not both");
+    const config = start.config();
+    if (typeof config === "number") return config;
     const roles: FirewallRole[] = role ? [role] : ["primary", "secondary"];
     const secrets = secretsFromEnv(process.env);
     const endpointOf = endpointWithEnvKey(process.env);

@@ -2,7 +2,8 @@
 import { closeAllHosts } from "../providers/ssh";
 import { formatJson, formatTable } from "../providers/verify/report";
 import { verifyCluster } from "../providers/verify/run";
-import { endpointWithEnvKey, loadStackConfig, parseStackArgs, secondsFlag, secretsFromEnv, SECRET_ENV } from "../providers/verify/stack";
+import { endpointWithEnvKey, secretsFromEnv, SECRET_ENV } from "../providers/verify/stack";
+import { secondsFlag, startCommand } from "./start";
 import type { Command } from "./main";
 
 const HELP = `usage: pfsense-ha verify [--stack NAME | --file Pulumi.NAME.yaml] [--json] [--window S]
@@ -21,28 +22,16 @@ Exit codes: 0 all checks passed (warnings allowed), 1 a check failed, 2 usage or
 export const verifyCommand: Command = {
   summary: "check the running HA pair (CARP, pfsync, XMLRPC, VXLAN, drift) and print a table",
   async run(argv) {
-    const args = parseStackArgs(argv, { booleans: ["json"], values: ["window"] }, process.cwd(), process.env);
-    if ("help" in args) {
-      console.log(HELP);
-      return 0;
-    }
-    if ("error" in args) {
-      console.error(`pfsense-ha verify: ${args.error}\n\n${HELP}`);
-      return 2;
-    }
+    const start = startCommand("verify", argv, { booleans: ["json"], values: ["window"] }, HELP);
+    if (typeof start === "number") return start;
+    const { args, usage } = start;
     const windowS = secondsFlag(args.flags, "window", 2, 30);
-    if (typeof windowS !== "number") {
-      console.error(`pfsense-ha verify: ${windowS.error}`);
-      return 2;
-    }
-    const loaded = loadStackConfig(args);
-    if ("error" in loaded) {
-      console.error(loaded.error);
-      return 2;
-    }
+    if (typeof windowS !== "number") return usage(windowS.error);
+    const config = start.config();
+    if (typeof config === "number") return config;
     const json = args.flags.json === true;
     try {
-      const { checks } = await verifyCluster(loaded.config, {
+      const { checks } = await verifyCluster(config, {
         windowS,
         endpointOf: endpointWithEnvKey(process.env),
         secrets: secretsFromEnv(process.env),

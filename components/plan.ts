@@ -7,7 +7,7 @@
 // hashes of stable names (cluster name, network role, vhid, rule purpose): both nodes get the same identity,
 // `render` shows the exact XML offline, and nothing has to be generated once and remembered.
 // Secrets never enter the plan: their fields hold secretRef(name); substituteSecrets() puts values in.
-import { createHash } from "crypto";
+import { sha256 } from "../providers/digest";
 import type { ClusterConfig, FirewallRole, NetworkConfig } from "../config/types";
 import { dhcpNetworksOf, networkByRole, staticIpv6Of } from "../config/types";
 import { forNode, type NodeSpec } from "../providers/pfsense/elements/mirror";
@@ -71,13 +71,13 @@ export function planKeyOf(item: PlanItem): string {
   return item.key;
 }
 
-function sha256(parts: readonly (string | number)[]): string {
-  return createHash("sha256").update(parts.join("\u0000")).digest("hex");
+function sha256Of(parts: readonly (string | number)[]): string {
+  return sha256(parts.join("\u0000"));
 }
 
 /** CARP VIP uniqid: 13 lowercase hex characters, like PHP uniqid(). */
 export function vipUniqidOf(clusterName: string, network: string, vhid: number): string {
-  return sha256(["carpVip", clusterName, network, vhid]).slice(0, 13);
+  return sha256Of(["carpVip", clusterName, network, vhid]).slice(0, 13);
 }
 
 // Trackers pfSense generates are (int)microtime(): ~1.7e9 today. Ours live in 4.0e9..4.29e9 (below pf's uint32
@@ -87,35 +87,35 @@ const TRACKER_SPAN = 290_000_000;
 
 /** Filter rule tracker for a rule purpose (e.g. "sync-pfsync"). */
 export function ruleTrackerOf(clusterName: string, purpose: string): string {
-  return String(TRACKER_BASE + (parseInt(sha256(["filterRule", clusterName, purpose]).slice(0, 12), 16) % TRACKER_SPAN));
+  return String(TRACKER_BASE + (parseInt(sha256Of(["filterRule", clusterName, purpose]).slice(0, 12), 16) % TRACKER_SPAN));
 }
 
 /** Marker key of an outbound NAT rule for a source as written ("lan", "10.9.0.0/16"): 1-40 of [A-Za-z0-9_.-]. */
 export function natKeyOf(clusterName: string, source: string): string {
-  return `pfha-nat-${sha256(["outboundNat", clusterName, source]).slice(0, 12)}`;
+  return `pfha-nat-${sha256Of(["outboundNat", clusterName, source]).slice(0, 12)}`;
 }
 
 /** Marker key of a port forward (portForwards[].name). */
 export function portForwardKeyOf(clusterName: string, name: string): string {
-  return `pfha-pf-${sha256(["portForward", clusterName, name]).slice(0, 12)}`;
+  return `pfha-pf-${sha256Of(["portForward", clusterName, name]).slice(0, 12)}`;
 }
 
 /** A port forward's associated-rule-id, in get_unique_id()'s shape (uniqid("nat_", true): 14 hex, ".", 8 digits). */
 export function associatedRuleIdOf(clusterName: string, name: string): string {
-  const h = sha256(["portForwardRule", clusterName, name]);
+  const h = sha256Of(["portForwardRule", clusterName, name]);
   return `nat_${h.slice(0, 14)}.${String(parseInt(h.slice(14, 22), 16) % 100_000_000).padStart(8, "0")}`;
 }
 
 /** Marker key of a 1:1 NAT mapping (oneToOne[].name). */
 export function oneToOneKeyOf(clusterName: string, name: string): string {
-  return `pfha-1to1-${sha256(["oneToOne", clusterName, name]).slice(0, 12)}`;
+  return `pfha-1to1-${sha256Of(["oneToOne", clusterName, name]).slice(0, 12)}`;
 }
 
 /** Alias name holding both firewalls' sync addresses: [A-Za-z_][A-Za-z0-9_]{0,30}. */
 export function syncAliasNameOf(clusterName: string): string {
   const slug = clusterName.replace(/[^A-Za-z0-9_]/g, "_");
   const name = `pfha_${slug}_sync`;
-  return name.length <= 31 ? name : `pfha_${sha256(["alias", clusterName]).slice(0, 12)}_sync`;
+  return name.length <= 31 ? name : `pfha_${sha256Of(["alias", clusterName]).slice(0, 12)}_sync`;
 }
 
 /** pfSense gateway name of a network's upstream gateway: [A-Za-z0-9_], at most 31 (PFHA_WANGW). */

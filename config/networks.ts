@@ -5,7 +5,7 @@ import { Reader, isPlainObject, kindOf } from "./reader";
 import {
   checkAdvbase,
   checkCidr,
-  checkIfName,
+  checkLinuxIfName,
   checkIpv4,
   checkMtu,
   checkPfsenseInterface,
@@ -123,8 +123,8 @@ function readNetwork(r: Reader, key: string, role: string, raw: unknown, default
   }
   const o = r.object(key, raw, NETWORK_KEYS, true, `{bridge: "vmbr1", subnet: "192.0.2.0/24", addresses: {primary: "192.0.2.2", secondary: "192.0.2.3"}}`);
   if (!o) return undefined;
-  const bridge = r.checked(`${key}.bridge`, o.bridge, checkIfName, true, `"vmbr1"`);
-  const uplink = r.checked(`${key}.uplink`, o.uplink, (k, v) => [...checkIfName(k, v), ...checkUplinkName(k, v)], false, `"eno1"`);
+  const bridge = r.checked(`${key}.bridge`, o.bridge, checkLinuxIfName, true, `"vmbr1"`);
+  const uplink = r.checked(`${key}.uplink`, o.uplink, (k, v) => [...checkLinuxIfName(k, v), ...checkUplinkName(k, v)], false, `"eno1"`);
   const vxlan = readVxlan(r, `${key}.vxlan`, o.vxlan);
   const maxVxlanMtu = (ctx.underlayMtu ?? 1500) - 50;
   const mtu = r.integer(`${key}.mtu`, o.mtu, checkMtu, vxlan ? maxVxlanMtu : 1500);

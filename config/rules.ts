@@ -24,7 +24,7 @@ export function checkIntegerRange(key: string, value: unknown, min: number, max:
 }
 
 /** Linux interface / OVS bridge / port name: 1-15 characters of [A-Za-z0-9_.-]. */
-export function checkIfName(key: string, value: unknown): Problem[] {
+export function checkLinuxIfName(key: string, value: unknown): Problem[] {
   if (typeof value !== "string" || !IFNAME_PATTERN.test(value) || value === "." || value === "..") {
     const why =
       typeof value === "string" && value.length > 15

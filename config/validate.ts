@@ -5,7 +5,7 @@ import { readOneToOne, readPortForwards } from "./inbound-nat";
 import { checkNetworksTogether, inRange, readNetworks } from "./networks";
 import type { Problem } from "./problems";
 import { Reader, isPlainObject, isSecureValue, kindOf, type RawObject } from "./reader";
-import { checkAdvbase, checkAdvskew, checkHostname, checkIfName, checkIntegerRange, checkIpv4, checkMtu, checkTunnelEndpoint, checkUsername, checkVmId } from "./rules";
+import { checkAdvbase, checkAdvskew, checkHostname, checkLinuxIfName, checkIntegerRange, checkIpv4, checkMtu, checkTunnelEndpoint, checkUsername, checkVmId } from "./rules";
 import { labHostName, readSsh } from "./ssh-config";
 import {
   FIREWALL_ROLES,
@@ -387,7 +387,7 @@ function readInterfaces(
       r.add(`${key}.${role}`, undefined, `the ${role} network has no interface on this firewall`, `add ${key}.${role}: the pfSense device (e.g. "vtnet${roles.indexOf(role)}") that carries the ${role} network`);
       continue;
     }
-    if (!r.addAll(checkIfName(`${key}.${role}`, o[role]))) continue;
+    if (!r.addAll(checkLinuxIfName(`${key}.${role}`, o[role]))) continue;
     const dev = o[role] as string;
     if (seen.has(dev)) r.add(`${key}.${role}`, dev, `is also the ${seen.get(dev)} network's device`, "give every network its own device");
     seen.set(dev, role);

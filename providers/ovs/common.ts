@@ -1,7 +1,9 @@
 // Shared pieces of the two OVS providers.
 import { formatProblem, type Problem } from "../../config/problems";
 import { hasUnknown } from "../unknown";
+import { stableJson } from "../digest";
 import type { SshEndpoint } from "../ssh/types";
+import { hostIdOf } from "../ssh/endpoint";
 
 /**
  * check's answer. In a preview an input may be unknown (Pulumi's placeholder, e.g. an address that an upstream
@@ -24,24 +26,11 @@ export function checkResult<T extends object>(
  * unknown new endpoint (preview) may be another host: reported as a replace, as Pulumi expects for unknowns.
  */
 export function sameNode(a: SshEndpoint | undefined, b: SshEndpoint | undefined): boolean {
-  return !!a && !!b && a.host === b.host && (a.port ?? 22) === (b.port ?? 22);
-}
-
-export function hostKeyOf(ep: SshEndpoint): string {
-  return `${ep.host}:${ep.port ?? 22}`;
-}
-
-/** Stable JSON for comparisons (sorted keys, undefined dropped). */
-export function stable(v: unknown): string {
-  return JSON.stringify(v, (_k, val: unknown) =>
-    val && typeof val === "object" && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : val,
-  );
+  return !!a && !!b && hostIdOf(a) === hostIdOf(b);
 }
 
 export function changedKeys<T extends object>(olds: T, news: T, keys: (keyof T)[]): string[] {
-  return keys.filter((k) => stable(olds[k]) !== stable(news[k])).map(String);
+  return keys.filter((k) => stableJson(olds[k]) !== stableJson(news[k])).map(String);
 }
 
 export function pendingChangesError(node: string): Error {

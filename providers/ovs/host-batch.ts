@@ -8,7 +8,7 @@ import { connectHost } from "../ssh";
 import type { SshEndpoint, SshHost } from "../ssh/types";
 import { planBatch, type FileEdit, type HostOp, type OpPlan } from "./batch-plan";
 import { batchScript, EXIT_IFUPDOWN_BUSY, EXIT_LOCK_BUSY, parseBatchOutput, type FileWrite } from "./batch-script";
-import { hostKeyOf } from "./common";
+import { hostIdOf } from "../ssh/endpoint";
 import type { HostSnapshot } from "./snapshot";
 import { IFUPDOWN2_LOCK, PVE_LOCK } from "./types";
 import { VSCTL_TIMEOUT_EXIT, VSCTL_TIMEOUT_S, type VsctlCommand } from "./vsctl";
@@ -42,7 +42,7 @@ function queues(): Record<string, HostQueue> {
 
 /** Queue `op` for the endpoint's host; resolves with op.finish's result or rejects with this op's own error. */
 export function submitOvsOp<T>(endpoint: SshEndpoint, node: string, op: HostOp<T>): Promise<T> {
-  const key = hostKeyOf(endpoint);
+  const key = hostIdOf(endpoint);
   const all = queues();
   const q = (all[key] ??= { endpoint, node, pending: [], running: false });
   q.endpoint = endpoint; // the newest credentials

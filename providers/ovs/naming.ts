@@ -1,14 +1,14 @@
 // Deterministic VXLAN port names: "vx" + 6 base36 chars of the tunnel id + "-" + 6 of the peer name = 15 characters,
 // Linux's limit. They depend only on stable identities (tunnel id, peer node name), so a changed key or remote_ip
 // updates the port in place instead of renaming it.
-import { createHash } from "crypto";
+import { sha256 } from "../digest";
 
 export const OWNER_KEY = "managed-by";
 export const OWNER_VALUE = "pfsense-ha";
 export const TUNNEL_ID_KEY = "pfsense-ha-tunnel";
 
 function hash6(text: string): string {
-  const n = createHash("sha256").update(text, "utf8").digest().readUIntBE(0, 6);
+  const n = parseInt(sha256(text).slice(0, 12), 16); // the first 6 bytes
   return n.toString(36).padStart(6, "0").slice(-6);
 }
 

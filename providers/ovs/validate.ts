@@ -1,6 +1,6 @@
 // Input validation for the OVS resources, on the shared field rules. Pure: check() runs it without any host.
 import { isIPv4, isIPv6 } from "net";
-import { checkIfName, checkIntegerRange, checkUplinkName, checkMtu, checkUdpPort, checkVni, problem } from "../../config/rules";
+import { checkLinuxIfName, checkIntegerRange, checkUplinkName, checkMtu, checkUdpPort, checkVni, problem } from "../../config/rules";
 import type { Problem } from "../../config/problems";
 import { resolveEndpoint } from "../ssh/endpoint";
 import { checkVxlanMtu } from "./mtu";
@@ -28,7 +28,7 @@ function checkNotOption(key: string, value: unknown): Problem[] {
 }
 
 function checkName(key: string, value: unknown): Problem[] {
-  const p = checkIfName(key, value);
+  const p = checkLinuxIfName(key, value);
   return p.length > 0 ? p : checkNotOption(key, value);
 }
 

@@ -1,4 +1,7 @@
-// config.xml <version> → the schema the element edits write (pfSense globals.inc: latest_config per release branch).
+// The one pfSense version gate: config.xml <version> → the schema the element edits write (pfSense globals.inc:
+// latest_config per release branch: 22.9 = 2.7.0, 23.3 = 2.7.1/2.7.2, 23.5-24.1 = 2.8.x). Older ones are refused;
+// newer ones only with an explicit override (allowUnknownVersion on the resource). The write protocol, every element
+// resource and the HA sync check all go through schemaForVersion.
 import type { PfConfigDoc } from "./codec";
 import { getPath, textIn } from "./codec-tree";
 
@@ -29,16 +32,21 @@ export function schemaForVersion(version: string, allowUnknown = false): PfSchem
   }
   const n = Number(version);
   if (n < OLDEST_SUPPORTED) {
-    throw new Error(`config.xml <version>: ${version} is older than pfSense 2.7.0 (22.9); upgrade the firewall to 2.7.0 or later`);
+    throw new Error(`config.xml <version> ${version} is older than pfSense 2.7.0 (${OLDEST_SUPPORTED}); upgrade the firewall to 2.7.0 or later`);
   }
   if (n > NEWEST_KNOWN && !allowUnknown) {
     throw new Error(
-      `config.xml <version>: ${version} is newer than the newest known schema (${NEWEST_KNOWN}, pfSense 2.8.x); ` +
-        `check the schema notes for that release and set allowUnknown (allowUnknownVersion) to write it anyway`,
+      `config.xml <version> ${version} is newer than the known ones (${OLDEST_SUPPORTED}-${NEWEST_KNOWN}, pfSense 2.7.0-2.8.x): ` +
+        `check the schema notes for that release and set allowUnknownVersion: true on the resource to write it anyway`,
     );
   }
   const release = n < 23.0 ? "2.7.0" : n <= 23.3 ? "2.7.1/2.7.2" : n <= NEWEST_KNOWN ? "2.8.x" : "unknown-newer";
   return { version, release, natTarget: n < 23.0 ? "legacy" : "split", kea6Sync: n >= 23.4, statePolicy: n >= 23.4, natSeparatorInit: n < 23.4 };
+}
+
+/** The newest schema this code knows (checks that do not depend on a box: input validation, option order). */
+export function newestSchema(): PfSchema {
+  return schemaForVersion(String(NEWEST_KNOWN));
 }
 
 export function versionOf(doc: PfConfigDoc): string {

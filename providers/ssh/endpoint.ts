@@ -1,6 +1,6 @@
 // Validation of an SshEndpoint before any connection is attempted. Errors name the field, the bad value and the fix;
 // secret fields (privateKey, passphrase, password) are never echoed.
-import { createHash } from "crypto";
+import { sha256 } from "../digest";
 import { FINGERPRINT_PATTERN } from "./fingerprint";
 import type { SshEndpoint } from "./types";
 
@@ -78,13 +78,21 @@ export function maxConnectTimeMs(ep: ResolvedEndpoint): number {
   return total;
 }
 
-/** Pool key: same host, user, pin and credentials share a connection. Hashed so no secret sits in the key. */
+/**
+ * The one identity of a host (a machine reached over SSH): address and port, whatever user or credentials reach it.
+ * Per-host batches (OVS, config.xml) queue on it, so two runs on one machine never overlap; the SSH pool keys on it.
+ */
+export function hostIdOf(ep: { host: string; port?: number }): string {
+  return `${ep.host}:${ep.port ?? DEFAULT_PORT}`;
+}
+
+/** Pool key: the host, plus user, pin and credentials (one connection each). Hashed so no secret sits in the key. */
 export function poolKeyOf(ep: ResolvedEndpoint): string {
   const identity = JSON.stringify([
     ep.host, ep.port, ep.username, ep.hostKeySha256 ?? null, ep.insecureAcceptAnyHostKey === true,
     ep.privateKeyPath ?? null, ep.privateKey ?? null, ep.passphrase ?? null, ep.useAgent === true, ep.password ?? null,
   ]);
-  return `${ep.username}@${ep.host}:${ep.port}#${createHash("sha256").update(identity).digest("hex").slice(0, 16)}`;
+  return `${ep.username}@${hostIdOf(ep)}#${sha256(identity).slice(0, 16)}`;
 }
 
 // Exported by list, not `export const`: TypeScript rewrites in-module uses of an `export const` to `exports.X`, which

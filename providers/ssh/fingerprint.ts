@@ -1,11 +1,12 @@
 // Host key fingerprints in the format `ssh-keygen -lf` prints: "SHA256:" + base64(sha256(key blob)) without '='.
-import { createHash, timingSafeEqual } from "crypto";
+import { timingSafeEqual } from "crypto";
+import { sha256 } from "../digest";
 
 const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 /** Fingerprint of a raw public host key blob (what ssh2's hostVerifier receives). */
 export function fingerprintOf(hostKey: Buffer): string {
-  return `SHA256:${createHash("sha256").update(hostKey).digest("base64").replace(/=+$/, "")}`;
+  return `SHA256:${sha256(hostKey, "base64").replace(/=+$/, "")}`;
 }
 
 /** Constant-time comparison of a pinned fingerprint with the one the server presented. */

@@ -8,7 +8,7 @@ import type { SshEndpoint, SshHost, SshStats } from "./types";
 export type { ExecOptions, ExecResult, SshEndpoint, SshHost, SshStats } from "./types";
 export { fingerprintOf, fingerprintMatches, FINGERPRINT_PATTERN } from "./fingerprint";
 export { redact, registerSecret } from "./redact";
-export { endpointLabel, maxConnectTimeMs, resolveEndpoint } from "./endpoint";
+export { endpointLabel, hostIdOf, maxConnectTimeMs, resolveEndpoint } from "./endpoint";
 export { uploadCommand, readFileCommand, assertRemoteFilePath, octalMode } from "./commands";
 export { MAX_CHANNELS_PER_HOST, DEFAULT_EXEC_TIMEOUT_MS, IDLE_CLOSE_MS } from "./host";
 

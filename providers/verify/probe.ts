@@ -3,6 +3,7 @@
 import type { PfConfigDoc } from "../pfsense/codec";
 import { parseConfigXml } from "../pfsense/codec";
 import { child, childrenByTag, getPath, textIn } from "../pfsense/codec-tree";
+import { CONFIG_PATH } from "../pfsense/remote/install-script";
 import { assertIfName, shCommand, shq } from "../shell/quote";
 import type { ConfigFacts, FirewallObservation, MtuPing, NodeObservation, PveFirewall, VpnInterfaceFact } from "./observations";
 import { parseIfconfig } from "./parse-ifconfig";
@@ -11,7 +12,6 @@ import { parsePfctlInfo } from "./parse-pfctl";
 import { DHCPD_LEASES, stateKeys } from "./ha-state";
 
 export const MARK = "@@pfha ";
-export const CONFIG_PATH = "/cf/conf/config.xml";
 
 /** Splits probe output into its sections by the `@@pfha <name>` marker lines. */
 export function splitSections(stdout: string): Record<string, string> {

@@ -1,7 +1,6 @@
-// Shared by the verify/drill/render commands: `--stack NAME | --file F` plus per-command flags, the validated cluster
-// config, and the secrets the CLI may use (environment only: the stack file's `secure:` values are never decrypted).
-import * as path from "path";
-import { stackFilePath, validateStackFile } from "../../config/load";
+// Shared by the verify/drill/render commands: the validated cluster config of a stack file, and the secrets the CLI
+// may use (environment only: the stack file's `secure:` values are never decrypted).
+import { validateStackFile } from "../../config/load";
 import { formatProblem } from "../../config/problems";
 import type { ClusterConfig } from "../../config/types";
 import type { SecretName } from "../../components/plan";
@@ -13,59 +12,14 @@ export const SECRET_ENV = {
   xmlrpcPassword: "PFSENSE_HA_XMLRPC_PASSWORD",
 } as const;
 
-export interface FlagSpec {
-  /** Flags without a value. */
-  booleans: string[];
-  /** Flags taking a value. */
-  values: string[];
-}
-
-export interface ParsedArgs {
+/** The stack file a command reads (`--stack NAME` -> Pulumi.NAME.yaml, or `--file F`). */
+export interface StackFile {
   file: string;
   stack?: string;
-  flags: Record<string, string | true>;
-}
-
-/** `--stack NAME | --file F` and the command's own flags (`--x V` or `--x=V`); an error message instead of throwing. */
-export function parseStackArgs(argv: string[], spec: FlagSpec, cwd: string, env: NodeJS.ProcessEnv): ParsedArgs | { help: true } | { error: string } {
-  let stack: string | undefined;
-  let file: string | undefined;
-  const flags: Record<string, string | true> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const eq = /^(--[a-z-]+)=(.*)$/.exec(a);
-    const flag = eq ? eq[1] : a;
-    if (flag === "--help" || flag === "-h") return { help: true };
-    const name = flag.replace(/^--/, "");
-    if (spec.booleans.includes(name) && !eq) {
-      flags[name] = true;
-      continue;
-    }
-    if (flag !== "--stack" && flag !== "--file" && !spec.values.includes(name)) return { error: `unknown option ${JSON.stringify(a)}` };
-    const value = eq ? eq[2] : argv[++i];
-    if (!value) return { error: `${flag} needs a value` };
-    if (flag === "--stack") stack = value;
-    else if (flag === "--file") file = value;
-    else flags[name] = value;
-  }
-  if (stack && file) return { error: "give either --stack or --file, not both" };
-  if (file) return { file: path.resolve(cwd, file), flags };
-  const name = stack ?? env.PULUMI_STACK ?? "dev";
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) return { error: `invalid stack name ${JSON.stringify(name)}` };
-  return { file: stackFilePath(name, cwd), stack: name, flags };
-}
-
-/** Whole seconds (or fractions when `fraction`) from a flag, or a usage error naming it. */
-export function secondsFlag(flags: ParsedArgs["flags"], name: string, def: number, max: number, fraction = false): number | { error: string } {
-  const raw = flags[name];
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  const ok = typeof raw === "string" && Number.isFinite(n) && n >= 0 && n <= max && (fraction || Number.isInteger(n));
-  return ok ? n : { error: `--${name} ${JSON.stringify(raw)} is invalid: use ${fraction ? "a number of" : "whole"} seconds from 0 to ${max}` };
 }
 
 /** The validated cluster, or the problems formatted one per line. */
-export function loadStackConfig(args: ParsedArgs): { config: ClusterConfig } | { error: string } {
+export function loadStackConfig(args: StackFile): { config: ClusterConfig } | { error: string } {
   const result = validateStackFile(args.file, { stackName: args.stack, allowMissingSecrets: true });
   if (result.config) return { config: result.config };
   const n = result.problems.length;

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
-import { changesOf, eventsSettled, labRecord } from "../support/pfsense-lab";
+import { changesOf, eventsSettled, labRecord, reseedFirewall } from "../support/pfsense-lab";
 import type { SshEndpoint } from "../../providers/ssh";
 import { buildConfigXml, parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { ensurePath, getPath, insertChild, leaf, section, textIn } from "../../providers/pfsense/codec-tree";
@@ -37,13 +37,7 @@ async function on(host: string, script: string): Promise<string> {
   return r.stdout;
 }
 
-async function reset(host: string, peer: string): Promise<void> {
-  await on(
-    host,
-    `php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log ` +
-      "/tmp/pfha-lab-fail /tmp/config.cache /cf/conf/.pfha-* && mkdir -p /cf/conf/backup",
-  );
-}
+const reset = (host: string, peer: string): Promise<void> => reseedFirewall(inv, host, peer);
 
 const xmlOn = (host: string): string => readFileSync(hostPath(inv, host, "/cf/conf/config.xml"), "utf8");
 const docOn = (host: string): PfConfigDoc => parseConfigXml(xmlOn(host));
@@ -227,8 +221,15 @@ describe("CarpVip", () => {
     expect(block(xmlOn("fw1"), "vip", 2, "0123456789abc")).toContain("<advskew>160</advskew>");
     expect(block(xmlOn("fw2"), "vip", 2, "0123456789abc")).toContain("<advskew>254</advskew>");
     // What rc.filter_synchronize sends and xmlrpc.php installs on the secondary: the primary's whole <virtualip>,
-    // each CARP advskew + 100 capped at 254 (done here on the text, independently of forNode).
-    const synced = blocks(xmlOn("fw1"), "virtualip", 1)[0].replace(/<advskew>(\d+)<\/advskew>/g, (_m, n: string) => `<advskew>${Math.min(Number(n) + 100, 254)}</advskew>`);
+    // each CARP advskew + 100 capped at 254 (written here as data, independently of forNode): this VIP's 160 -> 254,
+    // and an earlier test's VIP with 0 -> 100.
+    const syncedSkew: Record<string, string> = { "0": "100", "160": "254" };
+    const sent = blocks(xmlOn("fw1"), "virtualip", 1)[0];
+    expect(sent).toContain("<advskew>160</advskew>");
+    const synced = sent.replace(/<advskew>(\d+)<\/advskew>/g, (_m, n: string) => {
+      expect(Object.keys(syncedSkew)).toContain(n);
+      return `<advskew>${syncedSkew[n]}</advskew>`;
+    });
     writeFileSync(hostPath(inv, "fw2", "/cf/conf/config.xml"), xmlOn("fw2").replace(blocks(xmlOn("fw2"), "virtualip", 1)[0], synced));
     await on("fw2", "rm -f /tmp/config.cache");
     await expectNoDrift(P.carpVip, b.id, b.outs, b.checked);

@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { TestEngine, unwrap, type RunResult } from "../support/pulumi-engine";
-import { reseedFirewall } from "../support/pfsense-lab";
+import { reseedFirewalls } from "../support/pfsense-lab";
 import { loadInventory, labExec, type LabInventory } from "../../lab/inventory";
 
 jest.setTimeout(1200000);
@@ -89,8 +89,7 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
     const doc = JSON.parse(fs.readFileSync(path.join(inv.stateDir, "inventory.json"), "utf8")) as Record<string, unknown>;
     fs.writeFileSync(path.join(tmp, "inventory.json"), JSON.stringify({ ...doc, clientKeyPath: path.join(tmp, "no-such-key") }));
     config = stackConfig(key, path.join(tmp, "inventory.json"));
-    await reseedFirewall(inv, "fw1", "fw2");
-    await reseedFirewall(inv, "fw2", "fw1");
+    await reseedFirewalls(inv);
     engine = newEngine(config);
     first = await engine.up();
   });

@@ -12,12 +12,11 @@ import { validateStackFile } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { tunnelPortName } from "../../providers/ovs/naming";
-import { parseConfigXml } from "../../providers/pfsense/codec";
 import { submitEdit } from "../../providers/pfsense/remote";
 import { schemaOf } from "../../providers/pfsense/version";
-import { closeAllHosts, connectHost, sshStats } from "../../providers/ssh";
+import { closeAllHosts, sshStats } from "../../providers/ssh";
 import { waitFor } from "../support/async";
-import { changesOf, labRecord, setAdminPassword } from "../support/pfsense-lab";
+import { changesOf, labRecord, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 import { runDrill } from "../../providers/verify/drill";
 import { applyUnifiedDiff } from "../../providers/verify/line-diff";
 import { applyPlanItem, maskSecrets, renderFirewall } from "../../providers/verify/render";
@@ -26,7 +25,6 @@ import { verifyCluster } from "../../providers/verify/run";
 jest.setTimeout(60000);
 
 const ROOT = path.join(__dirname, "..", "..");
-const BUS = "/var/run/pfha-carp";
 const SECRETS = { carpPassword: "carp-Verify-S3cret", xmlrpcPassword: "xmlrpc-Verify-S3cret" };
 const ROLES: FirewallRole[] = ["primary", "secondary"];
 
@@ -52,11 +50,8 @@ function writeStackFile(dir: string): string {
   return file;
 }
 
-async function reseedFirewalls(): Promise<void> {
-  for (const [host, peer] of [["fw1", "fw2"], ["fw2", "fw1"]]) {
-    await sh(host, `rm -rf /cf/conf/config.xml /cf/conf/backup /tmp/config.cache /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail/* ${BUS}/${host}.json` +
-      ` && php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null`);
-  }
+async function freshFirewalls(): Promise<void> {
+  await reseedFirewalls(inv);
   // the secondary's webGUI admin password is the stack's xmlrpcPassword, as the README asks of a real pair
   await setAdminPassword(inv, config.firewalls.secondary.name, SECRETS.xmlrpcPassword);
 }
@@ -107,6 +102,11 @@ function withoutRevision(xml: string): string {
   return xml.replace(/\n\t<revision>[\s\S]*?\n\t<\/revision>/, "");
 }
 
+/** The created/updated stamps' times: set when written, so a render a second earlier carries the second before. */
+function withoutStampTimes(xml: string): string {
+  return xml.replace(/(<(?:created|updated)>\s*<time>)\d+(<\/time>)/g, "$1T$2");
+}
+
 /** Every BFD session on both nodes up in both directions (not just the first one: CI saw the other side in "init"). */
 async function waitForBfd(): Promise<void> {
   const settled = async (host: string): Promise<boolean> => {
@@ -129,7 +129,7 @@ beforeAll(async () => {
   const r = validateStackFile(stackFile, { allowMissingSecrets: true });
   if (!r.config) throw new Error(JSON.stringify(r.problems));
   config = r.config;
-  await reseedFirewalls();
+  await freshFirewalls();
   await convergeFabric();
   await convergeFirewalls();
   const sync = config.networks.find((n) => n.role === config.hasync.syncNetwork);
@@ -143,7 +143,7 @@ afterAll(async () => {
   if (stackDir) fs.rmSync(stackDir, { recursive: true, force: true }); // the stack file holds the test passwords
   await closeAllHosts();
   await removeFabric();
-  await reseedFirewalls();
+  await freshFirewalls();
 });
 
 test("a converged pair passes every check (warnings allowed), with one command per host", async () => {
@@ -254,8 +254,11 @@ test("drill measures takeover and failback with maintenance mode and ends where 
   const out = await runDrill(config, { timeoutS: 10, progress: (l) => progress.push(l) });
   expect(out).toMatchObject({ restored: true, interrupted: false });
   expect(out.error).toBeUndefined();
-  expect(out.times?.takeoverMs).toBeGreaterThanOrEqual(0);
-  expect(out.times?.failbackMs).toBeGreaterThanOrEqual(0);
+  // measured from the first change to MASTER on every VHID: after it, within the drill's 10 s limit
+  expect(out.times?.takeoverMs).toBeGreaterThan(0);
+  expect(out.times?.takeoverMs).toBeLessThan(10_000);
+  expect(out.times?.failbackMs).toBeGreaterThan(0);
+  expect(out.times?.failbackMs).toBeLessThan(10_000);
   // pfSense's own mechanism ran: entered then left persistent maintenance mode (two config revisions)
   // pfSense's maintenance mode re-advertised every vhid with advskew 254, then with the configured skew again
   const skews = changesOf(labRecord(inv, "fw1")).map((c) => /^ifconfig vtnet\d+ vhid 1 advskew (\d+) /.exec(c)?.[1]).filter((x) => x !== undefined);
@@ -317,7 +320,8 @@ test("drill survives a dropped connection to the primary mid-drill: reconnects, 
   expect(sshStats().connections).toBeGreaterThan(connections); // it reconnected
   expect(out).toMatchObject({ restored: true, interrupted: false });
   expect(out.error).toBeUndefined();
-  expect(out.times?.failbackMs).toBeGreaterThanOrEqual(0);
+  expect(out.times?.failbackMs).toBeGreaterThan(0);
+  expect(out.times?.failbackMs).toBeLessThan(15_000);
   expect(withoutRevision(await configXml("fw1"))).toBe(before);
   expect(await failedChecks()).toEqual([]);
 });
@@ -336,21 +340,18 @@ test("drill refuses to start when verify fails, and changes nothing", async () =
 });
 
 test("render's diff against the seeded config, applied, gives exactly what the providers wrote", async () => {
-  await reseedFirewalls();
+  await freshFirewalls();
   const seeded = await Promise.all(ROLES.map((r) => configXml(config.firewalls[r].name)));
   const diffs = ROLES.map((r, i) => renderFirewall(config, r, seeded[i]).diff);
   await convergeFirewalls();
   for (const [i, role] of ROLES.entries()) {
     const written = await configXml(config.firewalls[role].name);
     expect(diffs[i]).not.toBe("");
-    expect(withoutRevision(applyUnifiedDiff(maskSecrets(seeded[i]), diffs[i]))).toBe(withoutRevision(maskSecrets(written)));
+    expect(withoutStampTimes(withoutRevision(applyUnifiedDiff(maskSecrets(seeded[i]), diffs[i])))).toBe(withoutStampTimes(withoutRevision(maskSecrets(written))));
     // and the live render of the converged box is empty: nothing left to change
     expect(renderFirewall(config, role, written, { secrets: SECRETS }).diff).toBe("");
-    expect(parseConfigXml(written)).toBeDefined();
   }
   // the CLI's --live output for the converged pair
-  const host = await connectHost(config.firewalls.primary.ssh);
-  expect(host).toBeDefined();
   const cli = spawnSync(process.execPath, [path.join(ROOT, "bin", "pfsense-ha.js"), "render", "--file", stackFile, "--live"], { cwd: ROOT, encoding: "utf8" });
   expect(cli.status).toBe(0);
   expect(cli.stdout).toBe("");

@@ -105,13 +105,21 @@ if (isset($e["item"])) { /* the 24.x tree: {idx, item} */
 
 /**
  * A lab firewall back to its seed config (pfSense's factory config.xml set up for the lab, `peer` as its HA peer),
- * with nothing left of earlier runs: no config backups or cache, an empty command record, no injected failures or
- * slow-downs, no upload or rollback files of ours, no pending-apply record and no dirty-subsystem markers.
+ * with nothing left of earlier runs: no CARP state of earlier runs, no config backups or cache, an empty command
+ * record, no injected failures or slow-downs, no upload or rollback files of ours, no pending-apply record and no
+ * dirty-subsystem markers.
  */
 export async function reseedFirewall(inv: LabInventory, host: string, peer: string): Promise<void> {
   const script =
-    `php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null && rm -rf /cf/conf/backup ${RECORD_PATH} ` +
-    "/tmp/pfha-lab-fail /tmp/pfha-lab-slow /tmp/config.cache /cf/conf/.pfha-* /var/run/pfha-apply.json /var/run/*.dirty && mkdir -p /cf/conf/backup";
+    `rm -f /var/run/pfha-carp/${host}.json && php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null && rm -rf /cf/conf/backup ${RECORD_PATH} ` +
+    "/tmp/pfha-lab-fail /tmp/pfha-lab-slow /tmp/config.cache /cf/conf/.pfha-* /var/run/pfha-apply.json /var/run/*.dirty && mkdir -p /cf/conf/backup " +
+    `&& : > ${RECORD_PATH}`;
   const r = await labExec(inv, host, script);
   if (r.code !== 0) throw new Error(`${host}: reseed: exit ${r.code}: ${r.stderr}`);
+}
+
+/** Both lab firewalls back to their seed config (reseedFirewall), each the other's HA peer. */
+export async function reseedFirewalls(inv: LabInventory): Promise<void> {
+  await reseedFirewall(inv, "fw1", "fw2");
+  await reseedFirewall(inv, "fw2", "fw1");
 }

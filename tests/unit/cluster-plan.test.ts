@@ -65,7 +65,7 @@ describe.each(topologyNames())("plan for topology %s", (name) => {
     const vips = ofKind(plan[role], "carpVip");
     const want = c.networks.flatMap((n) => n.vips.map((v) => ({ n, v })));
     expect(vips).toHaveLength(want.length);
-    const skew = role === "primary" ? c.carp.advskewPrimary : Math.min(c.carp.advskewPrimary + 100, 254);
+    const skew = { primary: 0, secondary: 100 }[role]; // the topology's advskewPrimary 0; the secondary +100
     for (const { n, v } of want) {
       const item = vips.find((x) => x.spec.interface === n.pfsenseInterface && x.spec.vhid === v.vhid) as Of<"carpVip">;
       expect(item.spec).toMatchObject({ subnet: v.address, subnetBits: n.prefix, advbase: v.advbase, advskew: skew, descr: v.description });
@@ -153,7 +153,7 @@ describe.each(topologyNames())("plan for topology %s", (name) => {
       dnsServers: [n.vips[0].address],
       failoverPeerIp: n.addresses[other(role)],
       role,
-      advskew: role === "primary" ? c.carp.advskewPrimary : Math.min(c.carp.advskewPrimary + 100, 254),
+      advskew: { primary: 0, secondary: 100 }[role],
     });
     expect(() => validateDhcpFailoverSpec(dhcp[0].spec)).not.toThrow();
   });

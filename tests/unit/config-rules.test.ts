@@ -11,7 +11,7 @@ const BOUNDARIES: [string, Rule, unknown[], unknown[]][] = [
   ["checkAdvskew", rules.checkAdvskew, [0, 254], [-1, 255]],
   ["checkUdpPort", rules.checkUdpPort, [1, 65535], [0, 65536]],
   ["checkVmId", rules.checkVmId, [100, 999999999], [99, 1000000000]],
-  ["checkIfName", rules.checkIfName, ["vmbr0", "a", "x".repeat(15), "eno1.100", "br_lan-1"], ["", "x".repeat(16), "a b", "a/b", "a;b", ".", "..", "é", 5]],
+  ["checkLinuxIfName", rules.checkLinuxIfName, ["vmbr0", "a", "x".repeat(15), "eno1.100", "br_lan-1"], ["", "x".repeat(16), "a b", "a/b", "a;b", ".", "..", "é", 5]],
   ["checkIpv4", rules.checkIpv4, ["0.0.0.0", "255.255.255.255", "10.0.0.1"], ["10.0.0", "10.0.0.256", "01.2.3.4", "10.0.0.1/24", " 10.0.0.1"]],
   ["checkCidr", rules.checkCidr, ["10.0.0.0/8", "10.0.0.5/32", "0.0.0.0/0"], ["10.0.0.0", "10.0.0.0/33", "10.0.0.0/-1", "x/8"]],
   ["checkFingerprint", rules.checkFingerprint, [`SHA256:${"A".repeat(43)}`, `SHA256:${"+/9a".repeat(10)}abc`], [`SHA256:${"A".repeat(42)}`, `SHA256:${"A".repeat(43)}=`, `MD5:${"A".repeat(43)}`, "aa:bb"]],

@@ -215,7 +215,7 @@ describe("interfaces file", () => {
 describe("transactions", () => {
   test("one transaction: may-exist add-port, then the full options map, BFD and tags on the same port", () => {
     const cmd = vsctlTransaction(ensureTunnelPortCommands({ ...desiredPorts(tunnel({ bfd: true }))[0] }));
-    const name = tunnelPortName("lan", "pve2");
+    const name = "vxcvyfej-vdu65w"; // the port of tunnel "lan" towards pve2
     expect(cmd).toBe(
       `ovs-vsctl --timeout=15 -- --may-exist add-port vmbr1 ${name} -- set interface ${name} type=vxlan ` +
         `'options={remote_ip="10.0.0.2",key="100"}' bfd:enable=true -- set port ${name} protected=true external_ids:managed-by=pfsense-ha external_ids:pfsense-ha-tunnel=lan`,

@@ -42,8 +42,8 @@ describe("version → schema", () => {
     expect(schemaForVersion("22.9")).toMatchObject({ release: "2.7.0", natTarget: "legacy", kea6Sync: false });
     expect(schemaForVersion("23.3")).toMatchObject({ release: "2.7.1/2.7.2", natTarget: "split", kea6Sync: false, statePolicy: false });
     expect(schemaForVersion("24.0")).toMatchObject({ release: "2.8.x", natTarget: "split", kea6Sync: true, statePolicy: true });
-    expect(() => schemaForVersion("22.2")).toThrow(/22.2 is older than pfSense 2.7.0 \(22.9\); upgrade/);
-    expect(() => schemaForVersion("24.5")).toThrow(/24.5 is newer than the newest known schema.*allowUnknown/);
+    expect(() => schemaForVersion("22.2")).toThrow("config.xml <version> 22.2 is older than pfSense 2.7.0 (22.9); upgrade");
+    expect(() => schemaForVersion("24.5")).toThrow("config.xml <version> 24.5 is newer than the known ones (22.9-24.1, pfSense 2.7.0-2.8.x): check the schema notes for that release and set allowUnknownVersion: true on the resource to write it anyway");
     expect(schemaForVersion("24.5", true).release).toBe("unknown-newer");
     expect(() => schemaForVersion("x")).toThrow(/"x" is not a config version/);
   });

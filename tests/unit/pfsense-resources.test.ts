@@ -4,7 +4,8 @@
 // from the serialized __provider).
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineRun } from "../support/engine";
-import { UNKNOWN, canonical, specDrift } from "../../providers/pfsense/resources/element-provider";
+import { UNKNOWN, specDrift } from "../../providers/pfsense/resources/element-provider";
+import { stableJson } from "../../providers/digest";
 import * as dynamic from "../../providers/pfsense/resources/dynamic";
 
 const requireFromString = require("require-from-string") as (code: string) => { handler: () => Provider };
@@ -173,9 +174,11 @@ describe("diff", () => {
   });
 });
 
-describe("canonical / specDrift", () => {
+describe("stableJson / specDrift", () => {
   test("key order and undefined fields do not count; values and array order do", () => {
-    expect(canonical({ a: 1, b: { d: 2, c: 3 }, e: undefined })).toBe(canonical({ b: { c: 3, d: 2 }, a: 1 }));
+    expect(stableJson({ a: 1, b: { d: 2, c: 3 }, e: undefined })).toBe('{"a":1,"b":{"c":3,"d":2}}');
+    expect(stableJson({ b: { c: 3, d: 2 }, a: 1 })).toBe('{"a":1,"b":{"c":3,"d":2}}');
+    expect(stableJson([{ y: 1, x: [2, 1] }])).toBe('[{"x":[2,1],"y":1}]');
     expect(specDrift({ a: 1, b: [1, 2], c: "x" }, { a: 1, b: [2, 1], c: "y" })).toEqual(["b", "c"]);
     expect(specDrift({ a: 1 }, { a: 1, gateway: "gw" })).toEqual(["gateway"]);
   });

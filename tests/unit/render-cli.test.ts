@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { parseStackArgs, secondsFlag } from "../../providers/verify/stack";
+import { parseStackArgs, secondsFlag } from "../../cli/start";
 import { TOPOLOGY_DIR } from "../fixtures/topologies";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -25,6 +25,12 @@ test("argument parsing: stack or file, flags with values, errors naming the flag
   expect(parseStackArgs(["--bogus"], spec, "/p", {})).toEqual({ error: 'unknown option "--bogus"' });
   expect(parseStackArgs(["--window"], spec, "/p", {})).toEqual({ error: "--window needs a value" });
   expect(parseStackArgs(["--stack", "a", "--file", "b"], spec, "/p", {})).toEqual({ error: "give either --stack or --file, not both" });
+  expect(parseStackArgs(["--stack="], spec, "/p", {})).toEqual({ error: "--stack needs a value" });
+  expect(parseStackArgs(["prod"], spec, "/p", {})).toEqual({ error: 'unknown option "prod"' });
+  expect(parseStackArgs(["--json=yes"], spec, "/p", {})).toEqual({ error: 'unknown option "--json=yes"' });
+  expect(parseStackArgs(["--bogus=1", "--help"], spec, "/p", {})).toEqual({ error: 'unknown option "--bogus=1"' });
+  expect(parseStackArgs(["-h", "--bogus"], spec, "/p", {})).toEqual({ help: true });
+  expect(parseStackArgs(["--window", "-1"], spec, "/p", {})).toEqual({ file: "/p/Pulumi.dev.yaml", stack: "dev", flags: { window: "-1" } });
   expect(secondsFlag({ window: "abc" }, "window", 2, 30)).toEqual({ error: '--window "abc" is invalid: use whole seconds from 0 to 30' });
   expect(secondsFlag({ threshold: "2.5" }, "threshold", 5, 600, true)).toBe(2.5);
   expect(secondsFlag({}, "threshold", 5, 600, true)).toBe(5);
@@ -68,4 +74,13 @@ test("usage and configuration errors exit 2 before any host is touched", () => {
   expect(r.stderr).toMatch(/vhid/);
   fs.rmSync(dir, { recursive: true, force: true });
   expect(run(["verify", "--help"])).toMatchObject({ code: 0, stdout: expect.stringContaining("exactly one MASTER") });
+});
+
+test("an unknown flag: every command names it, prints its usage and exits 2", () => {
+  for (const command of ["validate", "verify", "drill", "render", "bootstrap"]) {
+    const r = run([command, "--frobnicate", "--file", STACK]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.split("\n").slice(0, 3)).toEqual([`pfsense-ha ${command}: unknown option "--frobnicate"`, "", expect.stringMatching(`^usage: pfsense-ha ${command} `)]);
+  }
 });

@@ -38,8 +38,8 @@ test("every CARP VIP of the plan is in the diff, with the secondary's skew raise
       expect(p).toContain(`+\t\t\t<subnet>${v.address}</subnet>`);
     }
   }
-  expect(p).toContain(`+\t\t\t<advskew>${c.carp.advskewPrimary}</advskew>`);
-  expect(s).toContain(`+\t\t\t<advskew>${Math.min(c.carp.advskewPrimary + 100, 254)}</advskew>`);
+  expect(p).toContain("+\t\t\t<advskew>0</advskew>");
+  expect(s).toContain("+\t\t\t<advskew>100</advskew>");
   expect(s).not.toContain("<synchronizetoip>"); // the secondary never syncs back
   expect(p).toContain("<synchronizetoip>");
 });

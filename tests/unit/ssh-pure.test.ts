@@ -7,6 +7,7 @@ import { join } from "path";
 import {
   fingerprintOf,
   fingerprintMatches,
+  hostIdOf,
   redact,
   registerSecret,
   resolveEndpoint,
@@ -157,5 +158,16 @@ describe("upload and readFile commands", () => {
 
   test.each([-1, 0o10000, 1.5])("rejects mode %p", (mode) => {
     expect(() => octalMode(mode)).toThrow(/upload mode: .* is not a file mode/);
+  });
+});
+
+describe("one host identity (per-host batches and the SSH pool)", () => {
+  test("address and port name the host; the user and credentials do not", () => {
+    expect(hostIdOf({ host: "10.0.0.1" })).toBe("10.0.0.1:22");
+    expect(hostIdOf({ host: "10.0.0.1", port: 2222 })).toBe("10.0.0.1:2222");
+    const asAdmin: SshEndpoint = { host: "fw1.example", port: 22, username: "admin", password: "x" };
+    const asRoot: SshEndpoint = { host: "fw1.example", username: "root", privateKeyPath: "/k" };
+    expect(hostIdOf(asAdmin)).toBe("fw1.example:22");
+    expect(hostIdOf(asRoot)).toBe("fw1.example:22");
   });
 });

@@ -1,7 +1,7 @@
 // CARP VIP in <virtualip><vip>, keys in saveVIP()'s order (firewall_virtual_ip.inc). Identity: uniqid.
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, getPath, insertChild, leaf, removeChild, section, textIn } from "../codec-tree";
-import { ChangeLog, ElementInputError, checkIfName, checkInt, checkIpv4, checkSecret, checkText, type EditResult } from "./common";
+import { ChangeLog, ElementInputError, checkPfIfName, checkInt, checkIpv4, checkSecret, checkText, type EditResult } from "./common";
 import { normalizeIpv6 } from "../../../config/ipv6";
 
 export interface CarpVipSpec {
@@ -21,7 +21,7 @@ export interface CarpVipSpec {
 
 export function validateCarpVip(spec: CarpVipSpec): void {
   if (!/^[0-9a-f]{13}$/.test(spec.uniqid)) throw new ElementInputError("uniqid", spec.uniqid, "use 13 lowercase hex characters (PHP uniqid()), generated once");
-  checkIfName("interface", spec.interface);
+  checkPfIfName("interface", spec.interface);
   checkInt("vhid", spec.vhid, 1, 255);
   checkInt("advskew", spec.advskew, 0, 254);
   checkInt("advbase", spec.advbase, 1, 254);

@@ -60,7 +60,8 @@ function hasControlChar(v: string): boolean {
 
 export const PF_IFNAME = /^(wan|lan|opt[1-9][0-9]{0,2})$/;
 
-export function checkIfName(field: string, v: string): void {
+/** pfSense interface (config.xml) name: wan, lan or optN, not a Linux device. */
+export function checkPfIfName(field: string, v: string): void {
   if (!PF_IFNAME.test(v)) throw new ElementInputError(field, v, "use a pfSense interface name: wan, lan or optN");
 }
 

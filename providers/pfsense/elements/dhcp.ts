@@ -7,7 +7,7 @@
 // 19 and the secondary's at least 20. Kea (2.8 dhcpbackend=kea) has its own HA model and no ISC failover: refused.
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, getPath, hasFlag, insertChild, leaf, removeChild, textIn } from "../codec-tree";
-import { ChangeLog, ElementInputError, checkIfName, checkInt, checkIpv4, type EditResult } from "./common";
+import { ChangeLog, ElementInputError, checkPfIfName, checkInt, checkIpv4, type EditResult } from "./common";
 import { ipv4ToInt, isIpv4 } from "../../../config/ipv4";
 
 export interface DhcpFailoverSpec {
@@ -32,7 +32,7 @@ export function dhcpBackendOf(doc: PfConfigDoc): string {
 
 /** The checks that need no config (run before any host is touched). */
 export function validateDhcpFailoverSpec(spec: DhcpFailoverSpec): void {
-  checkIfName("interface", spec.interface);
+  checkPfIfName("interface", spec.interface);
   checkIpv4("rangeFrom", spec.rangeFrom);
   checkIpv4("rangeTo", spec.rangeTo);
   if (ipv4ToInt(spec.rangeFrom) > ipv4ToInt(spec.rangeTo)) {

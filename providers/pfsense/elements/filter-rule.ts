@@ -9,7 +9,7 @@ import { stampedChildren, withoutStamps } from "./revision-entry";
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, ensurePath, getPath, insertChild, kids, leaf, flag, removeChild, section, textIn } from "../codec-tree";
 import type { PfSchema } from "../version";
-import { ChangeLog, ElementInputError, checkIfName, checkText, type EditResult } from "./common";
+import { ChangeLog, ElementInputError, checkPfIfName, checkText, type EditResult } from "./common";
 import { markerKey, unmarkedDescr } from "./marker";
 
 /** The filter-rule marker at the start of descr. */
@@ -51,7 +51,7 @@ const PROTOCOLS: readonly string[] = ["tcp", "udp", "tcp/udp", "icmp", "esp", "a
 export function validateFilterRule(spec: FilterRuleSpec): void {
   if (!/^[1-9][0-9]{0,9}$/.test(spec.tracker)) throw new ElementInputError("tracker", spec.tracker, "use a positive integer of up to 10 digits, unique on the firewall");
   if (!["pass", "block", "reject"].includes(spec.type)) throw new ElementInputError("type", spec.type, "use pass, block or reject");
-  checkIfName("interface", spec.interface);
+  checkPfIfName("interface", spec.interface);
   if (!["inet", "inet6", "inet46"].includes(spec.ipprotocol)) throw new ElementInputError("ipprotocol", spec.ipprotocol, "use inet, inet6 or inet46");
   if (spec.protocol !== undefined && !PROTOCOLS.includes(spec.protocol)) throw new ElementInputError("protocol", spec.protocol, `use one of ${PROTOCOLS.join(", ")} or omit it for any`);
   for (const [field, a] of [["source", spec.source], ["destination", spec.destination]] as const) {

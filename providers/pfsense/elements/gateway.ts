@@ -6,7 +6,7 @@
 // setup_gateways_monitor() — the write protocol's "routing" section (remote/sections.ts).
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, getPath, insertChild, leaf, removeChild, section, setValue, textIn } from "../codec-tree";
-import { ChangeLog, ElementInputError, checkIfName, checkInt, checkIpv4, checkText, type EditResult } from "./common";
+import { ChangeLog, ElementInputError, checkPfIfName, checkInt, checkIpv4, checkText, type EditResult } from "./common";
 import { markedDescr, markerKey, unmarkedDescr } from "./marker";
 
 export interface GatewaySpec {
@@ -27,7 +27,7 @@ export function validateGateway(spec: GatewaySpec): void {
   if (typeof spec.name !== "string" || !/^[A-Za-z0-9_]{1,31}$/.test(spec.name) || /^[0-9]+$/.test(spec.name)) {
     throw new ElementInputError("name", spec.name, "use 1-31 characters from [A-Za-z0-9_], not only digits (pfSense gateway names)");
   }
-  checkIfName("interface", spec.interface);
+  checkPfIfName("interface", spec.interface);
   checkIpv4("gateway", spec.gateway);
   checkInt("weight", spec.weight, 1, 30);
   checkText("descr", spec.descr, 120);

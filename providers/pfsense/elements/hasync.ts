@@ -3,7 +3,7 @@
 import type { PfConfigDoc } from "../codec";
 import { ensurePath, getPath, textIn, child } from "../codec-tree";
 import type { PfSchema } from "../version";
-import { ChangeLog, checkIfName, checkInt, checkIpv4, checkSecret, checkText, type EditResult } from "./common";
+import { ChangeLog, checkPfIfName, checkInt, checkIpv4, checkSecret, checkText, type EditResult } from "./common";
 
 /** $checkbox_names in system_hasync.php, in its order (2.7.2); 2.8 adds synchronizekea6. */
 export const SYNC_OPTIONS_27 = [
@@ -47,7 +47,7 @@ export function xmlrpcPortOf(doc: PfConfigDoc): number {
 }
 
 export function validateHaSync(spec: HaSyncSpec, schema: PfSchema): void {
-  checkIfName("pfsyncInterface", spec.pfsyncInterface);
+  checkPfIfName("pfsyncInterface", spec.pfsyncInterface);
   checkIpv4("pfsyncPeerIp", spec.pfsyncPeerIp);
   if (spec.xmlrpc) {
     checkIpv4("xmlrpc.synchronizeToIp", spec.xmlrpc.synchronizeToIp);

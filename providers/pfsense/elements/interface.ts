@@ -2,7 +2,7 @@
 // Only the keys we manage are touched; the SYNC interface gets no blockpriv/blockbogons (HA docs).
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, ensurePath, getPath, removeChild, textIn } from "../codec-tree";
-import { ChangeLog, ElementInputError, checkIfName, checkInt, checkIpv4, checkText, type EditResult } from "./common";
+import { ChangeLog, ElementInputError, checkPfIfName, checkInt, checkIpv4, checkText, type EditResult } from "./common";
 import { normalizeIpv6 } from "../../../config/ipv6";
 
 export interface InterfaceSpec {
@@ -45,7 +45,7 @@ const IPV6_KEYS: readonly string[] = [
 const isIpv6Key = (tag: string): boolean => IPV6_KEYS.includes(tag) || tag.startsWith("adv_dhcp6_");
 
 export function validateInterface(spec: InterfaceSpec): void {
-  checkIfName("name", spec.name);
+  checkPfIfName("name", spec.name);
   if (!/^[a-z][a-z0-9_.]{0,14}$/.test(spec.device)) throw new ElementInputError("device", spec.device, "use the firewall's NIC name, e.g. vtnet2");
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,21}$/.test(spec.descr) || /^pkg_/.test(spec.descr)) {
     throw new ElementInputError("descr", spec.descr, "use up to 22 characters from [A-Za-z0-9_], not numeric, not starting with pkg_ (interfaces.php)");

@@ -6,7 +6,7 @@
 // (pfSense filters after the translation, on the inside address). Identity: the descr marker.
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, section, textIn } from "../codec-tree";
-import { ChangeLog, checkIfName, checkIpv4, checkText, type EditResult } from "./common";
+import { ChangeLog, checkPfIfName, checkIpv4, checkText, type EditResult } from "./common";
 import { checkKey, markedDescr, markerKey, unmarkedDescr } from "./marker";
 
 export interface OneToOneSpec {
@@ -23,7 +23,7 @@ export interface OneToOneSpec {
 
 export function validateOneToOne(spec: OneToOneSpec): void {
   checkKey("key", spec.key);
-  checkIfName("interface", spec.interface);
+  checkPfIfName("interface", spec.interface);
   checkIpv4("external", spec.external);
   checkIpv4("internal", spec.internal);
   checkText("descr", spec.descr, 120);

@@ -5,7 +5,7 @@ import { stampedChildren, withoutStamps } from "./revision-entry";
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, section, textIn } from "../codec-tree";
 import type { PfSchema } from "../version";
-import { ChangeLog, ElementInputError, checkIfName, checkIpv4, checkText, type EditResult } from "./common";
+import { ChangeLog, ElementInputError, checkPfIfName, checkIpv4, checkText, type EditResult } from "./common";
 import { checkKey, markedDescr, markerKey, unmarkedDescr } from "./marker";
 
 export interface OutboundNatSpec {
@@ -28,7 +28,7 @@ export interface OutboundNatSpec {
 export function validateOutboundNat(spec: OutboundNatSpec): void {
   checkKey("key", spec.key);
   if (!/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/.test(spec.sourceNetwork)) throw new ElementInputError("sourceNetwork", spec.sourceNetwork, "use the inside subnet as CIDR, e.g. 192.168.1.0/24");
-  checkIfName("interface", spec.interface);
+  checkPfIfName("interface", spec.interface);
   checkIpv4("targetVip", spec.targetVip);
   checkText("descr", spec.descr, 120);
   if (spec.position !== undefined && spec.position !== "top" && spec.position !== "bottom") {

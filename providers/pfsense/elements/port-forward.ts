@@ -17,7 +17,7 @@ import { revisionEntry, stampedChildren, withoutStamps } from "./revision-entry"
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, section, textIn } from "../codec-tree";
 import type { PfSchema } from "../version";
-import { ChangeLog, ElementInputError, checkIfName, checkIpv4, checkText, type EditResult } from "./common";
+import { ChangeLog, ElementInputError, checkPfIfName, checkIpv4, checkText, type EditResult } from "./common";
 import { removeFilterRuleElement } from "./filter-rule";
 import { checkKey, markedDescr, markerKey, unmarkedDescr } from "./marker";
 
@@ -64,7 +64,7 @@ export function validatePortForward(spec: PortForwardSpec): void {
     throw new ElementInputError("associatedRuleId", spec.associatedRuleId, `use uniqid("nat_", true)'s shape: nat_ + 14 hex digits + "." + 8 digits`);
   }
   if (!/^[1-9][0-9]{0,9}$/.test(spec.tracker)) throw new ElementInputError("tracker", spec.tracker, "use a positive integer of up to 10 digits, unique on the firewall");
-  checkIfName("interface", spec.interface);
+  checkPfIfName("interface", spec.interface);
   if (!PROTOCOLS.includes(spec.protocol)) throw new ElementInputError("protocol", spec.protocol, "use tcp, udp or tcp/udp");
   checkIpv4("destination", spec.destination);
   const ext = parsePortRange(spec.externalPort);

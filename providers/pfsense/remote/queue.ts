@@ -2,7 +2,7 @@
 // written as one batch. The queue lives on globalThis because a serialized provider module may be loaded
 // several times in one process. Batches on one host never overlap.
 import { connectHost, registerSecret } from "../../ssh";
-import { endpointLabel } from "../../ssh";
+import { endpointLabel, hostIdOf } from "../../ssh";
 import type { SshEndpoint } from "../../ssh/types";
 import { runBatch } from "./session";
 import type { BatchStats, ConfigEdit, ProtocolHooks } from "./types";
@@ -43,15 +43,11 @@ export function protocolState(): ProtocolState {
   return s;
 }
 
-export function hostKeyOf(ep: SshEndpoint): string {
-  return `${ep.username}@${ep.host}:${ep.port ?? 22}`;
-}
-
 /** Queue one edit for the host; resolves with the config version written, or rejects with this edit's own error. */
 export function submitEdit(endpoint: SshEndpoint, edit: ConfigEdit): Promise<string> {
   for (const s of edit.secrets ?? []) registerSecret(s);
   const state = protocolState();
-  const key = hostKeyOf(endpoint);
+  const key = hostIdOf(endpoint);
   let q = state.queues.get(key);
   if (!q) {
     q = { endpoint, pending: [], running: false };

@@ -1,6 +1,7 @@
 // One batch on one host: read config.xml -> apply every edit locally -> upload -> install + apply with PHP
 // (only if config.xml is unchanged, else re-read and retry) -> read back and verify each edit.
-import { createHash, randomBytes } from "crypto";
+import { randomBytes } from "crypto";
+import { sha256 } from "../../digest";
 import { buildConfigXml } from "../codec";
 import type { PfConfigDoc } from "../codec";
 import { cloneElement, getPath, textIn } from "../codec-tree";
@@ -13,7 +14,7 @@ import { buildInstallScript, CONFIG_PATH, EXIT_CONFLICT, PENDING_PATH, parseInst
 import { parseBoxConfig, parsePendingApply } from "./pending";
 import { snapshotSections, touchedSections } from "./sections";
 import type { BatchStats, ConfigEdit, InstallReport, ProtocolHooks } from "./types";
-import { assertSupportedVersion, configVersionOf } from "./version-gate";
+import { schemaForVersion, versionOf } from "../version";
 
 export const MAX_ATTEMPTS = 5;
 export const PHP = "/usr/local/bin/php";
@@ -26,10 +27,6 @@ export interface BatchOptions {
   hostLabel: string;
   hooks?: ProtocolHooks;
   stats?: BatchStats;
-}
-
-function sha256(b: Buffer): string {
-  return createHash("sha256").update(b).digest("hex");
 }
 
 function count(stats: BatchStats | undefined, k: keyof BatchStats, n = 1): void {
@@ -57,7 +54,7 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
     count(stats, "roundTrips");
     await hooks?.afterRead?.(opts.hostKey, attempt);
     const doc = parseBoxConfig(raw.toString("utf8"), opts.hostLabel);
-    const version = configVersionOf(doc);
+    const version = versionOf(doc);
     const before = snapshotSections(doc);
     const outcomes: EditOutcome[] = edits.map((e) => editOne(doc, e, version, opts.hostLabel));
     const landed = edits.filter((_, i) => outcomes[i].ok);
@@ -212,7 +209,7 @@ function noReportMessage(hostLabel: string, res: ExecOutcome): string {
 function editOne(doc: PfConfigDoc, e: ConfigEdit, version: string, hostLabel: string): EditOutcome {
   const saved = cloneElement(doc.root); // a failed edit must not leave half its changes in the batch
   try {
-    assertSupportedVersion(version, hostLabel, e.allowUnknownVersion === true);
+    schemaForVersion(version, e.allowUnknownVersion === true);
     e.edit(doc);
     return { ok: true, version };
   } catch (err) {

@@ -10,6 +10,7 @@ import { readBoxConfig, readPendingApply } from "./box";
 import type { ApplySection } from "../remote/types";
 import { messageOf } from "../../error-message";
 import { plainData } from "../../plain-data";
+import { stableJson } from "../../digest";
 
 import { hasUnknown, UNKNOWN } from "../../unknown";
 
@@ -77,26 +78,12 @@ const SECTION_OF_KIND: Record<string, ApplySection> = {
   OneToOneNat: "filter",
 };
 
-/** JSON with sorted keys and undefined dropped: equal values compare equal whatever their key order. */
-export function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, val: unknown) => {
-    if (typeof val !== "object" || val === null || Array.isArray(val)) return val;
-    const o = val as Props;
-    return Object.keys(o)
-      .sort()
-      .reduce<Props>((acc, k) => {
-        if (o[k] !== undefined) acc[k] = o[k];
-        return acc;
-      }, {});
-  });
-}
-
 /** The top-level fields of spec `want` whose value differs in `found` (drift, read-back check). */
 export function specDrift(want: object, found: object): string[] {
   const w = want as Props;
   const f = found as Props;
   const keys = [...Object.keys(w), ...Object.keys(f)].filter((k, i, all) => all.indexOf(k) === i);
-  return keys.filter((k) => canonical(w[k]) !== canonical(f[k]));
+  return keys.filter((k) => stableJson(w[k]) !== stableJson(f[k]));
 }
 
 export class ElementProvider<S extends object, I extends ElementInputs<S> = ElementInputs<S>> {
@@ -131,7 +118,7 @@ export class ElementProvider<S extends object, I extends ElementInputs<S> = Elem
 
   async diff(_id: string, olds: Props, news: Props): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
     const keys = [...Object.keys(olds), ...Object.keys(news)].filter((k, i, all) => all.indexOf(k) === i && !OUTPUT_KEYS.includes(k));
-    const changed = keys.filter((k) => canonical(olds[k]) !== canonical(news[k]));
+    const changed = keys.filter((k) => stableJson(olds[k]) !== stableJson(news[k]));
     const replaces: string[] = [];
     const oe = (olds.endpoint ?? {}) as Props;
     const ne = (news.endpoint ?? {}) as Props;

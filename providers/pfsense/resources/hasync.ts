@@ -6,7 +6,7 @@ import { endpointLabel } from "../../ssh";
 import type { SshEndpoint } from "../../ssh/types";
 import { ElementInputError } from "../elements/common";
 import { readHaSync, removeHaSync, syncOptionsFor, upsertHaSync, validateHaSync, xmlrpcPortOf, type HaSyncSpec } from "../elements/hasync";
-import { assertSameVersion, schemaForVersion, versionOf } from "../version";
+import { assertSameVersion, newestSchema, versionOf } from "../version";
 import { readBoxConfig } from "./box";
 import type { ElementInputs, ElementKind } from "./element-provider";
 
@@ -19,7 +19,7 @@ export interface HaSyncInputs extends ElementInputs<HaSyncSpec> {
 
 /** Sync option names in pfSense's order (the newest schema knows them all), so reads compare equal. */
 function ordered(options: string[]): string[] {
-  const known = syncOptionsFor(schemaForVersion("24.1"));
+  const known = syncOptionsFor(newestSchema());
   return [...options].sort((a, b) => known.indexOf(a) - known.indexOf(b));
 }
 
@@ -36,7 +36,7 @@ export const haSyncKind: ElementKind<HaSyncSpec, HaSyncInputs> = {
       throw new Error("xmlrpc: set on the secondary; XMLRPC sync runs from the primary only (the secondary refuses a sync loop): drop xmlrpc from the secondary's spec");
     }
     // the newest schema here; the box's own one is checked when the edit runs
-    validateHaSync(i.spec, schemaForVersion("24.1"));
+    validateHaSync(i.spec, newestSchema());
   },
   upsert: (doc, i, schema) => void upsertHaSync(doc, i.spec, schema),
   remove: (doc, _i, schema) => void removeHaSync(doc, schema),
