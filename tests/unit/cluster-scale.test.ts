@@ -99,7 +99,7 @@ describe("the cluster under Pulumi mocks", () => {
   });
 
   test("two firewalls, on their two nodes; the output contract lists 7 ports per node and network", () => {
-    const fws = run.registrations.filter((r) => r.type === "pfsense-ha:cluster:PfSenseNode").map((r) => r.name);
+    const fws = run.registrations.filter((r) => r.type === "pfsense-ha:index:PfSenseNode").map((r) => r.name);
     expect(fws.sort()).toEqual(["edge8-fw-primary", "edge8-fw-secondary"]);
     const out = parseClusterOutputs(run.exports.outputs.value as Record<string, unknown>);
     for (const net of ["wan", "lan", "sync"]) {

@@ -19,6 +19,10 @@ test("the standard tokens, and the earlier tokens as aliases", () => {
     FirewallRule: ["pfsense-ha:pfsense:FirewallRule", "pfsense-ha:pfsense:FirewallRuleComponent"],
     OutboundNatRule: ["pfsense-ha:pfsense:OutboundNatRule", "pfsense-ha:pfsense:OutboundNatRuleComponent"],
     DhcpFailover: ["pfsense-ha:pfsense:DhcpFailover", "pfsense-ha:pfsense:DhcpFailoverComponent"],
+    // kinds that never had another token
+    PortForward: ["pfsense-ha:pfsense:PortForward"],
+    OneToOneNat: ["pfsense-ha:pfsense:OneToOneNat"],
+    VpnBinding: ["pfsense-ha:pfsense:VpnBinding"],
   });
 });
 
