@@ -7,7 +7,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import type { EngineRun } from "../support/engine";
 import { loadInventory, labExec, type LabInventory } from "../../lab/inventory";
-import { changesOf, eventsSettled, labRecord } from "../support/pfsense-lab";
+import { changesOf, eventsSettled, labRecord, reseedFirewall } from "../support/pfsense-lab";
 import { clusterFromProgramConfig } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../components/plan";
@@ -163,7 +163,7 @@ describe("e2e: index.ts with Pulumi.dev.yaml on the lab, without the Pulumi CLI"
     cluster = clusterFromProgramConfig(devConfig(inv), "dev", ROOT);
     // Factory-fresh firewalls (other lab tests write fw1), empty apply logs.
     for (const h of ["fw1", "fw2"]) {
-      await sh(inv, h, `php /usr/local/share/pfha-lab/seed.php ${h} ${h === "fw1" ? "fw2" : "fw1"} >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail /tmp/config.cache && mkdir -p /cf/conf/backup /var/log/pfha-lab && touch /var/log/pfha-lab/apply.log`);
+      await reseedFirewall(inv, h, h === "fw1" ? "fw2" : "fw1");
     }
     first = await up(inv);
   });

@@ -6,7 +6,7 @@ import { createHash } from "crypto";
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
-import { changesOf, labRecord } from "../support/pfsense-lab";
+import { changesOf, labRecord, reseedFirewall } from "../support/pfsense-lab";
 
 jest.setTimeout(60000);
 
@@ -34,9 +34,7 @@ async function php(host: string, body: string): Promise<string> {
 
 const sha = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
 
-async function reseed(host: string, peer: string): Promise<void> {
-  await sh(host, `rm -rf /cf/conf/backup /tmp/config.cache /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail && php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null`);
-}
+const reseed = (host: string, peer: string): Promise<void> => reseedFirewall(inv, host, peer);
 
 /** The carp: line of a vhid in `ifconfig <if>` output, e.g. "MASTER vhid 7 advbase 1 advskew 0". */
 async function carpLine(host: string, ifname: string, vhid: number): Promise<string | undefined> {

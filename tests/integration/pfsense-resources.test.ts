@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
-import { changesOf, eventsSettled, labRecord } from "../support/pfsense-lab";
+import { changesOf, eventsSettled, labRecord, reseedFirewall } from "../support/pfsense-lab";
 import type { SshEndpoint } from "../../providers/ssh";
 import { buildConfigXml, parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { ensurePath, getPath, insertChild, leaf, section, textIn } from "../../providers/pfsense/codec-tree";
@@ -37,13 +37,7 @@ async function on(host: string, script: string): Promise<string> {
   return r.stdout;
 }
 
-async function reset(host: string, peer: string): Promise<void> {
-  await on(
-    host,
-    `php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log ` +
-      "/tmp/pfha-lab-fail /tmp/config.cache /cf/conf/.pfha-* && mkdir -p /cf/conf/backup",
-  );
-}
+const reset = (host: string, peer: string): Promise<void> => reseedFirewall(inv, host, peer);
 
 const xmlOn = (host: string): string => readFileSync(hostPath(inv, host, "/cf/conf/config.xml"), "utf8");
 const docOn = (host: string): PfConfigDoc => parseConfigXml(xmlOn(host));

@@ -18,7 +18,7 @@ import { schemaOf } from "../../providers/pfsense/version";
 import { closeAllHosts } from "../../providers/ssh";
 import { firewallProbeScript, parseFirewallProbe, splitSections } from "../../providers/verify/probe";
 import { applyPlanItem, renderFirewall } from "../../providers/verify/render";
-import { eventsSettled, setAdminPassword } from "../support/pfsense-lab";
+import { eventsSettled, reseedFirewall, setAdminPassword } from "../support/pfsense-lab";
 
 jest.setTimeout(120000);
 
@@ -74,7 +74,7 @@ beforeAll(async () => {
   if (!r.config) throw new Error(JSON.stringify(r.problems));
   config = r.config;
   for (const [h, peer] of [["fw1", "fw2"], ["fw2", "fw1"]]) {
-    await sh(h, `rm -rf /cf/conf/backup /tmp/config.cache /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail && php /usr/local/share/pfha-lab/seed.php ${h} ${peer} >/dev/null`);
+    await reseedFirewall(inv, h, peer);
   }
   // Converged first with the secondary's factory admin password: the syncs the writes start are refused, so each
   // node holds exactly what the providers wrote; the sync tests below then run it on purpose.

@@ -14,6 +14,7 @@ import { parse } from "yaml";
 import type { EngineRun } from "../support/engine";
 import { checkpointOf, leakedSecrets, type SecretOutputOptions } from "../support/checkpoint";
 import { loadInventory, labExec, type LabInventory } from "../../lab/inventory";
+import { reseedFirewall } from "../support/pfsense-lab";
 
 jest.setTimeout(600000);
 const LAB_ID = Number(process.env.PFHA_LAB_ID ?? 0);
@@ -139,7 +140,7 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
     fs.writeFileSync(path.join(tmp, "inventory.json"), JSON.stringify({ ...doc, clientKeyPath: path.join(tmp, "no-such-key") }));
     config = stackConfig(key, path.join(tmp, "inventory.json"));
     for (const h of ["fw1", "fw2"]) {
-      await sh(h, `php /usr/local/share/pfha-lab/seed.php ${h} ${h === "fw1" ? "fw2" : "fw1"} >/dev/null && rm -rf /cf/conf/backup /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail /tmp/config.cache && mkdir -p /cf/conf/backup /var/log/pfha-lab && touch /var/log/pfha-lab/apply.log`);
+      await reseedFirewall(inv, h, h === "fw1" ? "fw2" : "fw1");
     }
     first = await up(config);
   });
