@@ -11,7 +11,7 @@ const DIST = path.join(ROOT, "dist");
 /** Written by `npm run build` after tsc has emitted everything (tsc leaves unchanged outputs untouched). */
 const STAMP = path.join(DIST, ".built");
 /** The program's sources (what tsconfig.build.json compiles). */
-const SOURCES = ["index.ts", "lib", "config", "providers", "components"];
+const SOURCES = ["index.ts", "lib", "config", "providers", "components", "cli"];
 
 /** The first TypeScript source newer than the last build, or "" when dist/ is up to date. */
 function newerSource(builtMs) {

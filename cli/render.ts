@@ -10,7 +10,9 @@ import { endpointWithEnvKey, secretsFromEnv, SECRET_ENV } from "../providers/ver
 import { startCommand } from "./start";
 import type { Command } from "./main";
 
-export const FACTORY_CONFIG = path.join(__dirname, "..", "tests", "fixtures", "pfsense-factory-config.xml");
+/** The project root: this file runs from cli/ (sources) or from dist/cli/ (compiled, `npm run build`). */
+const ROOT = path.basename(path.dirname(__dirname)) === "dist" ? path.join(__dirname, "..", "..") : path.join(__dirname, "..");
+export const FACTORY_CONFIG = path.join(ROOT, "tests", "fixtures", "pfsense-factory-config.xml");
 
 const HELP = `usage: pfsense-ha render [--stack NAME | --file Pulumi.NAME.yaml] [--against FILE | --live] [--role primary|secondary]
 

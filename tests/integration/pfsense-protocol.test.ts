@@ -5,7 +5,7 @@ import { readFileSync } from "fs";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import { errorOf, waitFor } from "../support/async";
-import { changesOf, labRecord, reseedFirewall, writeConfigCount, type LabRecordEntry } from "../support/pfsense-lab";
+import { changesOf, firewallIdle, labRecord, reseedFirewall, writeConfigCount, type LabRecordEntry } from "../support/pfsense-lab";
 import type { SshEndpoint } from "../../providers/ssh";
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { childrenByTag, ensurePath, getPath, kids, leaf, section, textIn, valueOf } from "../../providers/pfsense/codec-tree";
@@ -265,8 +265,9 @@ test("connection cut during apply: the box finishes installing and applying on i
     await waitFor(() => since().some((c) => c.startsWith("ifconfig vtnet1 vhid 43 ")), 10000, 50);
     await closeAllHosts(); // the cut: php waits for ifconfig inside interface_carp_configure()
     expect(await pending).toMatch(/cut|closed|ended|connection/i);
-    // The script was not killed with the connection: enable_carp(), the VIP apply's last step, runs after the cut.
-    await waitFor(() => applyLog().slice(mark).some((e) => e.cmd === "sysctl" && e.args.includes("net.inet.carp.allow")), 15000, 50);
+    // The script was not killed with the connection: it finishes the VIP apply on its own (the vhid's address, then
+    // the ruleset reload that ends the VIP stage), drops its rollback copy and exits.
+    await firewallIdle(inv, FW);
   } finally {
     await onFw("rm -rf /tmp/pfha-lab-slow");
   }
@@ -274,7 +275,11 @@ test("connection cut during apply: the box finishes installing and applying on i
     "event filter sync",
     "ifconfig vtnet1 vhid 43 advskew 0 advbase 1 pass <redacted>",
     "ifconfig vtnet1 192.168.1.142/24 alias vhid 43",
+    "pfctl -e",
+    "pfctl -Of /tmp/rules.limits",
+    "pfctl -o basic -f /tmp/rules.debug",
   ]);
+  expect(await onFw("ls /cf/conf/backup")).not.toContain("pfha-rollback"); // applied: the rollback copy is dropped
   expect(await onFw("ifconfig vtnet1")).toContain("carp: MASTER vhid 43 ");
   expect(vips(configOnFw()).has("pfhatest00042")).toBe(true); // the new document, parsed
   // A re-run finds its element in place: nothing to install or apply.

@@ -666,14 +666,11 @@ describe("DhcpFailover", () => {
   });
 });
 
-// Known gap on the 24.1 tree, left red-flagged rather than hidden: its own apply (interface_configure /
-// system_routing_configure) stores the WAN's dynamic gateways WAN_DHCP and WAN_DHCP6 in <gateways> next to ours
-// (2.7.2 keeps them out of config.xml), so these tests' exact <gateways> blocks (and the XMLRPC-copy step that
-// replaces the secondary's block) do not hold there yet; the create/update/apply steps themselves were seen to work.
-const describeGateway = ON_24 ? describe.skip : describe;
-
-describeGateway("Gateway", () => {
-  beforeAll(resetBoth);
+// The 24.x tree's own apply (filter_configure_sync() -> refresh_gateways()) stores the WAN's dynamic gateways
+// WAN_DHCP and WAN_DHCP6 in <gateways> next to ours; 2.7.2 keeps them out of config.xml. They are pfSense's: never
+// touched, never drift; ours is the one item named by the spec.
+describe("Gateway", () => {
+  beforeEach(resetBoth);
   const gw = (over: Props = {}): Props => ({ name: "PFHA_WANGW", interface: "wan", gateway: "198.51.100.1", weight: 1, descr: "upstream", defaultGateway: true, ...over });
   const gatewaysBlock = (h: string): string | undefined => blocks(xmlOn(h), "gateways", 1)[0];
   const expectedBlock = (weight = 1): string =>
@@ -682,8 +679,8 @@ describeGateway("Gateway", () => {
       "<descr><![CDATA[[pfsense-ha]PFHA_WANGW upstream]]></descr>", "<gw_down_kill_states></gw_down_kill_states>") + "\n" +
     lines(1, "\t</gateway_item>") + "\n" + (ON_24 ? PFSENSE_24_DYNAMIC_GATEWAYS + "\n" : "") +
     lines(1, "\t<defaultgw4>PFHA_WANGW</defaultgw4>", "</gateways>");
-  /* The 24.x tree's own apply (interface_configure/system_routing_configure) stores the WAN's dynamic gateways in
-   * <gateways> next to ours; 2.7.2 keeps them out of config.xml. */
+  /* pfSense 24.x's dynamic gateways as its refresh_gateways() writes them (WAN_DHCP's address is the WAN's gateway
+   * when pfSense saved it: ours). */
   const PFSENSE_24_DYNAMIC_GATEWAYS = ["WAN_DHCP", "WAN_DHCP6"].map((n) =>
     lines(2, "<gateway_item>") + "\n" +
     lines(3, "<interface>wan</interface>", `<gateway>${n === "WAN_DHCP" ? "198.51.100.1" : ""}</gateway>`, `<name>${n}</name>`, "<weight>1</weight>",
@@ -739,34 +736,44 @@ describeGateway("Gateway", () => {
     const m3 = applyLog("fw1").length;
     await P.gateway.delete(r.id, u.outs);
     expect(xmlOn("fw1")).not.toContain("<name>PFHA_WANGW</name>");
-    expect(gatewaysBlock("fw1")).toBe(lines(1, "<gateways>", "\t<defaultgw4></defaultgw4>", "</gateways>"));
+    // ours gone; pfSense's own dynamic gateways (24.x) stay as pfSense wrote them
+    expect(gatewaysBlock("fw1")).toBe(
+      lines(1, "<gateways>") + "\n" + (ON_24 ? PFSENSE_24_DYNAMIC_GATEWAYS + "\n" : "") + lines(1, "\t<defaultgw4></defaultgw4>", "</gateways>"),
+    );
     expect(wanGateway("fw1")).toBe("");
-    // the WAN re-applied without a gateway (no default route added), then the routing apply
+    // the WAN re-applied without our gateway, then the routing apply. 2.7.2 adds no default route; 24.x routes through
+    // its own WAN_DHCP, which it saved with the address the WAN had then (ours).
+    const dynamicRoute = ON_24 ? ["route add -inet default 198.51.100.1"] : [];
     await expectSteps("fw1", m3, [
       "event filter sync",
       "ifconfig vtnet0 delete", "arp -d -i vtnet0 -a", "ifconfig vtnet0 inet6 -accept_rtadv",
       "mount -t devfs devfs /var/dhcpd/dev", "radvd -p /var/run/radvd.pid -C /var/etc/radvd.conf -m syslog",
       "pfSense_interface_flags vtnet0 1", "pfSense_interface_flags vtnet0 1", "ifconfig vtnet0 inet6 accept_rtadv",
+      ...dynamicRoute,
       "event service reload ipsecdns", ...DHCP_RESTART_24, "event service reload dyndns wan",
       "ifconfig vtnet0 -staticarp", "arp -d -i vtnet0 -a",
+      ...dynamicRoute,
       "mount -t devfs devfs /var/dhcpd/dev", "ifconfig vtnet1 -staticarp", "arp -d -i vtnet1 -a",
       "dhcpd -user dhcpd -group _dhcp -chroot /var/dhcpd -cf /etc/dhcpd.conf -pf /var/run/dhcpd.pid vtnet1",
       "radvd -p /var/run/radvd.pid -C /var/etc/radvd.conf -m syslog",
       "event filter reload",
     ]);
     expect(await P.gateway.read(r.id, u.outs)).toEqual({});
-    await reset("fw1", "fw2");
   });
 
   test("the secondary gets the same gateway: the primary's <gateways> copied by an XMLRPC sync is no drift there", async () => {
     const [a, b] = await Promise.all([created(P.gateway, { endpoint: ep.fw1, spec: gw() }), created(P.gateway, { endpoint: ep.fw2, spec: gw() })]);
-    expect(gatewaysBlock("fw2")).toBe(gatewaysBlock("fw1"));
+    expect(gatewaysBlock("fw1")).toBe(expectedBlock());
+    expect(gatewaysBlock("fw2")).toBe(expectedBlock());
     // rc.filter_synchronize with synchronizestaticroutes sends <gateways>: install the primary's section on fw2
     const primaryGateways = gatewaysBlock("fw1")!;
     writeFileSync(hostPath(inv, "fw2", "/cf/conf/config.xml"), xmlOn("fw2").replace(gatewaysBlock("fw2")!, primaryGateways));
     await on("fw2", "rm -f /tmp/config.cache");
     await expectNoDrift(P.gateway, b.id, b.outs, b.checked);
     await Promise.all([P.gateway.delete(a.id, a.outs), P.gateway.delete(b.id, b.outs)]);
+    for (const h of ["fw1", "fw2"]) {
+      expect(gatewaysBlock(h)).toBe(lines(1, "<gateways>") + "\n" + (ON_24 ? PFSENSE_24_DYNAMIC_GATEWAYS + "\n" : "") + lines(1, "\t<defaultgw4></defaultgw4>", "</gateways>"));
+    }
   });
 
   test("a human's gateway of the same name is refused and left as it was; bad input refused by check", async () => {
@@ -781,6 +788,5 @@ describeGateway("Gateway", () => {
     expect(applyLog("fw1").length).toBe(mark);
     const bad = await P.gateway.check({}, { endpoint: ep.fw1, spec: gw({ weight: 0 }) });
     expect(bad.failures).toEqual([{ property: "spec", reason: "Gateway spec.weight: 0 is invalid; use an integer from 1 to 30" }]);
-    await reset("fw1", "fw2");
   });
 });

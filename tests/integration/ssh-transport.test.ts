@@ -8,7 +8,7 @@ import { join } from "path";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabHost, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts, connectHost, maxConnectTimeMs, registerSecret, resolveEndpoint, sshStats } from "../../providers/ssh";
 import type { SshEndpoint, SshHost } from "../../providers/ssh";
-import { errorOf } from "../support/async";
+import { errorOf, waitFor } from "../support/async";
 
 jest.setTimeout(60000);
 
@@ -171,18 +171,22 @@ describe("connections", () => {
   });
 
   test("20 parallel commands share one TCP connection, also as seen by the server", async () => {
+    const fromOperator = async (): Promise<string[]> =>
+      (await onHost("ss -Htn state established '( sport = :22 )'")).split("\n").filter((l) => l.includes(`${inv.operatorAddress}:`));
     await closeAllHosts();
+    // the server has seen the earlier tests' connections end (its side of a closed connection goes on briefly)
+    await waitFor(async () => (await fromOperator()).length === 0, 10000, 50);
     const before = sshStats();
     const host = await connectHost(ep);
     const again = await connectHost({ ...ep }); // an equal endpoint object gets the pooled host
     expect(again).toBe(host);
     const running = Array.from({ length: 20 }, (_, i) => host.run(`sleep 1; echo ${i}`));
-    await new Promise((r) => setTimeout(r, 400));
-    const sessions = await onHost("ss -Htn state established '( sport = :22 )'");
-    const fromOperator = sessions.split("\n").filter((l) => l.includes(`${inv.operatorAddress}:`));
+    // while the 20 commands run (each sleeps 1 s): the server sees one connection from us
+    let seen: string[] = [];
+    await waitFor(async () => (seen = await fromOperator()).length > 0, 10000, 50);
     const outs = await Promise.all(running);
     expect(outs).toEqual(Array.from({ length: 20 }, (_, i) => `${i}\n`));
-    expect(fromOperator).toHaveLength(1);
+    expect(seen).toHaveLength(1);
     const after = sshStats();
     expect(after.connections - before.connections).toBe(1);
     expect(after.commands - before.commands).toBe(20);

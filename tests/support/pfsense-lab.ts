@@ -1,6 +1,6 @@
 // What the lab's firewalls record below pfSense's own code (lab/pfsense-standin): each FreeBSD command pfSense ran,
 // each call of its PHP extension that changes the kernel, each event sent to check_reload_status.
-import { existsSync, readFileSync } from "fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "fs";
 import { hostPath, labExec, type LabInventory } from "../../lab/inventory";
 
 export interface LabRecordEntry {
@@ -74,6 +74,47 @@ export async function eventsSettled(inv: LabInventory, host: string, timeoutMs =
 }
 
 /**
+ * The PHP processes running pfSense code on a lab firewall (by pid, with their command line): an install or apply
+ * script (also one that goes on after its SSH connection was cut), a script check_reload_status started for an
+ * event, a test's own php. Not the two daemons that run from boot: check_reload_status and the webGUI (`php -S`).
+ * The lab's hosts share the machine's process table, so a process belongs to a host by its network namespace.
+ */
+export function pfsenseWork(inv: LabInventory, host: string): { pid: number; cmd: string }[] {
+  const ns = `net:[${statSync(`/run/netns/${inv.hosts[host].netns}`).ino}]`;
+  const out: { pid: number; cmd: string }[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    let cmd: string[];
+    try {
+      if (readlinkSync(`/proc/${d}/ns/net`) !== ns) continue;
+      cmd = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
+      if (/^[ZX]/.test(readFileSync(`/proc/${d}/stat`, "utf8").replace(/^.*\) /s, ""))) continue; // exited, not reaped
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (cmd.length === 0 || !/(^|\/)php(-cgi)?[\d.]*$/.test(cmd[0])) continue;
+    if (cmd.includes("-S") || cmd.some((a) => a.endsWith("/check_reload_status"))) continue;
+    out.push({ pid: Number(d), cmd: cmd.join(" ") });
+  }
+  return out;
+}
+
+/**
+ * Waits until a lab firewall has finished all of pfSense's work (no PHP process of `pfsenseWork()`): the apply a cut
+ * connection left running on the box, the scripts its events started. A test asserts what pfSense did after that,
+ * and a reset never runs beside a leftover apply (which would write into the fresh config and command record).
+ */
+export async function firewallIdle(inv: LabInventory, host: string, timeoutMs = 60000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const busy = pfsenseWork(inv, host);
+    if (busy.length === 0) return;
+    if (Date.now() > end) throw new Error(`${host}: pfSense still running after ${timeoutMs} ms: ${busy.map((p) => `${p.pid} ${p.cmd}`).join("; ")}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+/**
  * Sets the webGUI password of `admin` on a lab firewall with pfSense's own code (local_user_set_password(), as
  * System > User Manager does; the 24.x tree passes getUserEntry()'s {idx, item}, 2.7.x the user), then write_config().
  * The password travels inside the script on stdin only.
@@ -107,9 +148,11 @@ if (isset($e["item"])) { /* the 24.x tree: {idx, item} */
  * A lab firewall back to its seed config (pfSense's factory config.xml set up for the lab, `peer` as its HA peer),
  * with nothing left of earlier runs: no CARP state of earlier runs, no config backups or cache, an empty command
  * record, no injected failures or slow-downs, no upload or rollback files of ours, no pending-apply record and no
- * dirty-subsystem markers.
+ * dirty-subsystem markers. It first
+ * waits for pfSense's work still running there (firewallIdle()), so nothing of an earlier test lands after the reset.
  */
 export async function reseedFirewall(inv: LabInventory, host: string, peer: string): Promise<void> {
+  await firewallIdle(inv, host);
   const script =
     `rm -f /var/run/pfha-carp/${host}.json && php /usr/local/share/pfha-lab/seed.php ${host} ${peer} >/dev/null && rm -rf /cf/conf/backup ${RECORD_PATH} ` +
     "/tmp/pfha-lab-fail /tmp/pfha-lab-slow /tmp/config.cache /cf/conf/.pfha-* /var/run/pfha-apply.json /var/run/*.dirty && mkdir -p /cf/conf/backup " +
