@@ -31,6 +31,13 @@ interfaces in the stack's NIC order (wan=vtnet0, lan=vtnet1, then sync and the e
 The root password (the console's, once) comes from ${PASSWORD_ENV} or the first line of stdin; never put it on
 the command line. Exit codes: 0 template ready (warnings allowed), 1 a check failed, 2 usage error, 3 could not log in or enable.`;
 
+/** The password from the environment when set and not empty, else the first line of stdin (an exported but empty
+ * variable does not hide a password piped on stdin). */
+export function bootstrapPassword(env: NodeJS.ProcessEnv, readStdin: () => string): string {
+  const fromEnv = env[PASSWORD_ENV];
+  return fromEnv !== undefined && fromEnv !== "" ? fromEnv : readStdin();
+}
+
 function readPasswordFromStdin(): string {
   try {
     return fs.readFileSync(0, "utf8").split(/\r?\n/)[0] ?? "";
@@ -74,7 +81,7 @@ export const bootstrapCommand: Command = {
       }
       const base: SshEndpoint = { host, port, username: "root", hostKeySha256: hostKey, connectRetries: 0 };
       if (f.check !== true) {
-        const password = process.env[PASSWORD_ENV] ?? readPasswordFromStdin();
+        const password = bootstrapPassword(process.env, readPasswordFromStdin);
         if (!password) return usage(`the root password is needed once: set ${PASSWORD_ENV} or pipe it on stdin (or use --check)`);
         registerSecret(password);
         say(`logging in to ${host} with the root password…`);

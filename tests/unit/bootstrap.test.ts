@@ -1,6 +1,7 @@
 // bootstrap's pure part: the PHP that enables SSH key login as pfSense's GUI saves it, its summary line, and the
 // template checks against the stack's NIC order.
 import { readFileSync } from "fs";
+import { bootstrapPassword } from "../../cli/bootstrap";
 import { validateValues } from "../../config/load";
 import { parseConfigXml } from "../../providers/pfsense/codec";
 import { checkPublicKey, enableKeyLoginScript, evaluateTemplate, parseBootstrapOutput, templateExpectationsOf } from "../../providers/verify/bootstrap";
@@ -53,4 +54,12 @@ test("template checks: the factory config fails the assignment with the console 
   });
   const other = evaluateTemplate("fw", "2.8.1-RELEASE\n", doc, { assignment: [], version: "2.7.2" });
   expect(other.find((c) => c.check === "pfSense release")).toMatchObject({ status: "fail", hint: expect.stringMatching(/install that release, or set pfsenseVersion to 2\.8\.1/) });
+});
+
+test("the password: the environment's when set, else stdin's first line; an exported but empty variable falls back to stdin", () => {
+  const stdin = () => "from-stdin";
+  expect(bootstrapPassword({ PFSENSE_HA_BOOTSTRAP_PASSWORD: "from-env" }, stdin)).toBe("from-env");
+  expect(bootstrapPassword({ PFSENSE_HA_BOOTSTRAP_PASSWORD: "" }, stdin)).toBe("from-stdin");
+  expect(bootstrapPassword({}, stdin)).toBe("from-stdin");
+  expect(bootstrapPassword({}, () => "")).toBe("");
 });
