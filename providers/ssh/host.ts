@@ -326,7 +326,7 @@ export class SshPooledHost implements PooledHost {
         sock.destroy();
         if (hostKeyProblem.message) reject(new PermanentConnectError(hostKeyProblem.message));
         else if (err.level === "client-authentication") {
-          reject(new PermanentConnectError(`${this.label}: authentication failed (server refused the configured ${describeAuth(ep)}); check the username and that the key is in authorized_keys`));
+          reject(new PermanentConnectError(`${this.label}: authentication failed (server refused the configured ${describeAuth(ep)}); ${authHint(ep)}`));
         } else {
           reject(new Error(err.message));
         }
@@ -357,6 +357,12 @@ export class SshPooledHost implements PooledHost {
       }
     });
   }
+}
+
+/** What to check after a refused login: the password when that is the only method, else the key. */
+function authHint(ep: SshEndpoint): string {
+  const keyed = Boolean(ep.privateKey || ep.privateKeyPath || ep.useAgent);
+  return ep.password && !keyed ? "check the username and the password" : "check the username and that the key is in authorized_keys";
 }
 
 function describeAuth(ep: SshEndpoint): string {
