@@ -339,3 +339,14 @@ describe("pfSense element identifiers: rejected naming the field, or stored as o
     }
   });
 });
+
+test("the install holds pfSense's lock('xmlrpc') from before lock('config') until its write_config() returns (xmlrpc.php's order)", () => {
+  const script = buildInstallScript({
+    configPath: "/cf/conf/config.xml", uploadedPath: "/cf/conf/.pfha-x.xml", expectedSha256: "0".repeat(64),
+    description: "pfha: x", sections: [], interfaces: [], pendingPath: "/var/run/pfha-apply.json",
+  });
+  const at = (s: string) => script.indexOf(s);
+  const order = ["$xlk = lock('xmlrpc', LOCK_EX);", "$lk = lock('config', LOCK_EX);", "write_config($p['description'], false)", "unlock($xlk);"].map(at);
+  expect(order.every((i) => i >= 0)).toBe(true);
+  expect([...order].sort((a, b) => a - b)).toEqual(order);
+});

@@ -235,6 +235,12 @@ foreach ((glob($dir . '/.pfha-*.xml') ?: array()) as $stale) {
 /* Check and install under pfSense's config lock, as config_restore() does, so no writer slips in between. */
 $old = parse_xml_config($cf, array('pfsense'));
 if (!is_array($old)) { $r['failedStep'] = 'read'; $r['error'] = "$cf does not parse as a pfSense config (root element <pfsense>)"; pfha_done($r, 4); }
+/* pfSense's lock('xmlrpc') too, held until our write_config() is done: xmlrpc.php holds it around its own
+ * write_config(), whose backup_config() rewrites backup/backup.cache outside lock('config') (truncate, then write).
+ * A write_config() of ours at the same time would read that cache half-written in cleanup_backupcache() and die
+ * (array_keys(false): a TypeError on PHP 8). Same lock order as xmlrpc.php (xmlrpc, then config); nothing else takes
+ * it, and the process's exit releases it on every early return below. */
+$xlk = lock('xmlrpc', LOCK_EX);
 $lk = lock('config', LOCK_EX);
 if (hash_file('sha256', $cf) !== $p['expectedSha256']) { unlock($lk); $r['failedStep'] = 'conflict'; pfha_done($r, PFHA_CONFLICT); }
 $new = parse_xml_config($p['uploadedPath'], array('pfsense'));
@@ -292,6 +298,7 @@ if (!is_array(write_config($p['description'], false))) {
 	$r['restored'] = pfha_restore($backup, "pfha: rollback after failed install");
 	pfha_done($r, 4);
 }
+unlock($xlk);
 try {
 	$r['applied'] = pfha_apply($old, $config, $sections, $ifs, $vipsDown, $force);
 	pfha_pending_clear($p['pendingPath'], $sections);
