@@ -12,4 +12,5 @@ module.exports = {
     },
   ],
   testTimeout: 60000,
+  testSequencer: "<rootDir>/tests/support/sequencer.js",
 };

@@ -15,23 +15,58 @@ tsc -p examples/workload-stack # the example consumer stack (output contract) co
 # tarball by tests/unit/example-library-stack.test.ts in the unit tests below.
 phase "lint"; eslint .
 export PFHA_LAB_ID="${PFHA_LAB_ID:-0}"
-phase "lab up"; bash lab/lab.sh up
-trap 'phase "lab down"; bash lab/lab.sh down' EXIT
-# Unit tests in parallel; integration tests one file at a time: they share the lab's hosts (fw1's config.xml,
-# pve1's OVS) and each file resets what it uses.
-# Two workers on two cores (jest's default is cores - 1: one worker): many unit files wait on child processes.
+# A second lab runs the second lane of integration files at the same time (its own namespaces and addresses).
+export PFHA_LAB_ID2="${PFHA_LAB_ID2:-$(( (PFHA_LAB_ID + 1) % 64 ))}"
+[[ "$PFHA_LAB_ID2" != "$PFHA_LAB_ID" ]] || { echo "PFHA_LAB_ID2 must differ from PFHA_LAB_ID" >&2; exit 2; }
+cleanup() {
+  phase "lab down"
+  [[ -z "${LANE2_PID:-}" ]] || kill -- "-$LANE2_PID" 2>/dev/null || true
+  PFHA_LAB_ID="$PFHA_LAB_ID" bash lab/lab.sh down || true
+  PFHA_LAB_ID="$PFHA_LAB_ID2" bash lab/lab.sh down || true
+}
+trap cleanup EXIT
+phase "lab up (labs $PFHA_LAB_ID and $PFHA_LAB_ID2)"
+PFHA_PFSENSE_VERSION=2.7.2 bash lab/lab.sh up
+PFHA_LAB_ID="$PFHA_LAB_ID2" PFHA_PFSENSE_VERSION=24.1 bash lab/lab.sh up
+# Unit tests in parallel. Two workers on two cores (jest's default is cores - 1: one worker): many unit files wait on
+# child processes.
 phase "jest (unit)"; jest --ci --maxWorkers=2 --selectProjects unit "$@"
-# The lab's firewalls run pfSense's own code: every integration file on 2.7.2, then the suites that drive pfSense
-# (the boundary, the write protocol, the resources, the XMLRPC sync, DHCP, verify, the e2e run) again on the 24.1 tree.
-export PFHA_PFSENSE_VERSION=2.7.2
-phase "jest (integration, lab $PFHA_LAB_ID, pfSense $PFHA_PFSENSE_VERSION)"; jest --ci --selectProjects integration --runInBand "$@"
-export PFHA_PFSENSE_VERSION=24.1
-phase "lab up (pfSense $PFHA_PFSENSE_VERSION)"; bash lab/lab.sh up
-phase "jest (integration, lab $PFHA_LAB_ID, pfSense $PFHA_PFSENSE_VERSION)"
-jest --ci --selectProjects integration --runInBand "$@" tests/integration/pfsense-lab.test.ts tests/integration/pfsense-protocol.test.ts \
-  tests/integration/pfsense-resources.test.ts tests/integration/pfsense-sync.test.ts tests/integration/pfsense-dhcp.test.ts \
-  tests/integration/pfsense-ipv6.test.ts tests/integration/verify.test.ts tests/integration/engine-e2e.test.ts
-export PFHA_PFSENSE_VERSION=2.7.2
+
+# Integration tests: one file at a time per lab (the files of a lane share its hosts: fw1's config.xml, pve1's OVS,
+# and each file resets what it uses), two labs at once. Files run in path order (tests/support/sequencer.js), so
+# every run, here and on CI, runs them in the same order. --forceExit: a failed file's leftover handle (an SSH
+# session, a child process) must not hold the run open until CI's limit; the labs are torn down by the trap.
+integration() { # <lab id> <pfSense version> [jest args...]
+  local id="$1" version="$2"; shift 2
+  PFHA_LAB_ID="$id" PFHA_PFSENSE_VERSION="$version" jest --ci --forceExit --selectProjects integration --runInBand "$@"
+}
+# The lab's firewalls run pfSense's own code. Lane 2: the suites that drive pfSense (the boundary, the write protocol,
+# the resources, the XMLRPC sync, DHCP, IPv6, verify, the e2e run through the engine) on the 24.1 tree, then, on 2.7.2,
+# the files listed in LANE2_272. Lane 1: every other file on 2.7.2.
+ON_BOTH=(pfsense-lab pfsense-protocol pfsense-resources pfsense-sync pfsense-dhcp pfsense-ipv6 verify engine-e2e)
+LANE2_272=(pfsense-sync secrets-state pve-network ssh-transport ovs-faults)
+files() { local f; for f in "$@"; do echo "tests/integration/$f.test.ts"; done; }
+lane2() {
+  set -e
+  echo "== jest (integration, lab $PFHA_LAB_ID2, pfSense 24.1) (at ${SECONDS} s)"
+  integration "$PFHA_LAB_ID2" 24.1 "$@" $(files "${ON_BOTH[@]}")
+  echo "== lab up (lab $PFHA_LAB_ID2, pfSense 2.7.2) (at ${SECONDS} s)"
+  PFHA_LAB_ID="$PFHA_LAB_ID2" PFHA_PFSENSE_VERSION=2.7.2 bash lab/lab.sh up
+  echo "== jest (integration, lab $PFHA_LAB_ID2, pfSense 2.7.2) (at ${SECONDS} s)"
+  integration "$PFHA_LAB_ID2" 2.7.2 "$@" $(files "${LANE2_272[@]}")
+}
+phase "jest (integration, 2 lanes)"
+set -m # lane 2 in its own process group, so the trap can stop all of it
+( lane2 "$@" ) > >(sed -u "s/^/[lab $PFHA_LAB_ID2] /") 2>&1 & # its lines stream as they come, marked with its lab
+LANE2_PID=$!
+set +m
+ignore=(); for f in "${LANE2_272[@]}"; do ignore+=("--testPathIgnorePatterns=/$f\\.test\\.ts\$"); done
+LANE1_OK=0
+echo "== jest (integration, lab $PFHA_LAB_ID, pfSense 2.7.2) (at ${SECONDS} s)"
+integration "$PFHA_LAB_ID" 2.7.2 "${ignore[@]}" "$@" || LANE1_OK=$?
+LANE2_OK=0; wait "$LANE2_PID" || LANE2_OK=$?; LANE2_PID=
+(( LANE1_OK == 0 && LANE2_OK == 0 )) || { echo "integration failed: lab $PFHA_LAB_ID exit $LANE1_OK, lab $PFHA_LAB_ID2 exit $LANE2_OK" >&2; exit 1; }
+export PFHA_LAB_ID PFHA_PFSENSE_VERSION=2.7.2
 # Reduced benchmarks: fail on hard targets (a no-op OVS run changes nothing, one SSH connection per host, 100 batched
 # pfSense edits = one install + one apply, codec under 300 MB); wall-time ratios are printed, not enforced (noisy CI).
 phase "bench (quick)"; bash bench/run.sh ovs --quick; bash bench/run.sh pfsense --quick

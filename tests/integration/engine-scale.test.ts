@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { labExec, labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory } from "../../lab/inventory";
+import { reseedFirewalls } from "../support/pfsense-lab";
 import { TestEngine, type RunResult } from "../support/pulumi-engine";
 
 jest.setTimeout(1800000);
@@ -74,6 +75,7 @@ beforeAll(async () => {
   }
   labUp(Math.max(before, 3));
   inv = loadInventory(ID);
+  await reseedFirewalls(inv); // whatever an earlier file left on the firewalls
   for (const h of NODES3) {
     await sh(inv, h, `for b in ${BRIDGES.join(" ")}; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.new /etc/network/interfaces.d/pfsense-ha`);
   }

@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { labExec, loadInventory } from "../../lab/inventory";
+import { reseedFirewalls } from "../support/pfsense-lab";
 import { TestEngine, type RunResult } from "../support/pulumi-engine";
 
 jest.setTimeout(1800000);
@@ -37,6 +38,7 @@ beforeAll(async () => {
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(before, "node_modules"));
   execFileSync("npm", ["run", "--silent", "build"], { cwd: before, stdio: "ignore" });
   const inv = loadInventory(Number(LAB_ID));
+  await reseedFirewalls(inv); // whatever an earlier file left on the firewalls
   for (const h of ["pve1", "pve2"]) await labExec(inv, h, "for b in vmbr0 vmbr1 vmbr2; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.new /etc/network/interfaces.d/pfsense-ha");
 });
 afterAll(() => fs.rmSync(before, { recursive: true, force: true }));

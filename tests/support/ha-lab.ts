@@ -15,7 +15,7 @@ import { submitEdit } from "../../providers/pfsense/remote";
 import { schemaOf } from "../../providers/pfsense/version";
 import { applyPlanItem } from "../../providers/verify/render";
 import { waitFor } from "./async";
-import { setAdminPassword } from "./pfsense-lab";
+import { reseedFirewalls, setAdminPassword } from "./pfsense-lab";
 
 export const ROOT = path.join(__dirname, "..", "..");
 export const LAB_SECRETS = { carpPassword: "carp-Lab-S3cret", xmlrpcPassword: "xmlrpc-Lab-S3cret" };
@@ -50,7 +50,9 @@ export class ConvergedPair {
 
   constructor(readonly inv: LabInventory, readonly config: ClusterConfig) {}
 
+  /** Both firewalls back to their seed config first (whatever an earlier file left there), then converged. */
   async up(): Promise<void> {
+    await reseedFirewalls(this.inv);
     await this.convergeFabric();
     await this.convergeFirewalls();
     // the secondary's webGUI admin password is the stack's xmlrpcPassword, as the README asks of a real pair
