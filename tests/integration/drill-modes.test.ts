@@ -116,6 +116,7 @@ afterAll(async () => {
   if (server?.pid) process.kill(server.pid, "SIGTERM");
   await closeAllHosts();
   await pair?.down();
+  if (stackFile) fs.rmSync(path.dirname(stackFile), { recursive: true, force: true });
 });
 
 test("carp-disable: sysctl net.inet.carp.allow=0 on the primary, takeover, =1, failback; the probe saw no loss and kept its session", async () => {

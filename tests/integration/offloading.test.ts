@@ -1,30 +1,35 @@
 // Hardware checksum offloading on the lab's VirtIO firewalls (vtnetN): written through the write protocol with
 // pfSense's write_config (a config revision, no interface re-configure), and verify's check follows the file.
+import * as fs from "fs";
 import { closeAllHosts } from "../../providers/ssh";
 import { loadInventory, type LabInventory } from "../../lab/inventory";
 import { verifyCluster } from "../../providers/verify/run";
 import type { ClusterConfig } from "../../config/types";
 import { ConvergedPair, LAB_SECRETS, labStack, sh } from "../support/ha-lab";
+import { reseedFirewalls } from "../support/pfsense-lab";
 
 jest.setTimeout(90000);
 
 let inv: LabInventory;
 let config: ClusterConfig;
+let stackDir = "";
 let pair: ConvergedPair;
 
 beforeAll(async () => {
   inv = loadInventory();
-  ({ config } = labStack(inv, "offloadlab"));
+  ({ config, dir: stackDir } = labStack(inv, "offloadlab"));
   pair = new ConvergedPair(inv, config);
+  await reseedFirewalls(inv);
   for (const fw of ["fw1", "fw2"]) {
     await sh(inv, fw, "php -r 'require_once(\"config.inc\"); $c = parse_config(true); unset($c[\"system\"][\"disablechecksumoffloading\"]); $GLOBALS[\"config\"] = $c; write_config(\"test: offloading on\");'");
   }
-  await pair.up();
+  await pair.up({ reseed: false });
 });
 
 afterAll(async () => {
   await closeAllHosts();
   await pair?.down();
+  fs.rmSync(stackDir, { recursive: true, force: true });
 });
 
 const offloadingCheck = async () => (await verifyCluster(config, { windowS: 1, secrets: LAB_SECRETS })).checks.filter((c) => c.check === "checksum offloading (VirtIO)");

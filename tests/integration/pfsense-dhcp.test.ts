@@ -5,25 +5,19 @@
 // (rc.filter_synchronize -> the secondary's xmlrpc.php) must leave the secondary exactly as the stack wrote it.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
-import { firewallPlanOf, substituteSecrets } from "../../components/plan";
-import { validateStackFile } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
-import { hostPath, labExec, loadInventory, type LabInventory } from "../../lab/inventory";
+import { hostPath, loadInventory, type LabInventory } from "../../lab/inventory";
 import { parseConfigXml } from "../../providers/pfsense/codec";
 import { getPath } from "../../providers/pfsense/codec-tree";
-import { submitEdit } from "../../providers/pfsense/remote";
-import { schemaOf } from "../../providers/pfsense/version";
 import { closeAllHosts } from "../../providers/ssh";
-import { applyPlanItem, renderFirewall } from "../../providers/verify/render";
+import { renderFirewall } from "../../providers/verify/render";
 import { haStateExpectationsOf } from "../../providers/verify/ha-state";
-import { eventsSettled, labRecord, reseedFirewall, setAdminPassword } from "../support/pfsense-lab";
+import { labStack, writeFirewallPlans, type StackValues, sh as labSh } from "../support/ha-lab";
+import { eventsSettled, labRecord, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 
 jest.setTimeout(120000);
 
-const ROOT = path.join(__dirname, "..", "..");
 const SECRETS = { carpPassword: "carp-Dhcp-S3cret", xmlrpcPassword: "xmlrpc-Dhcp-S3cret" };
 const ROLES: FirewallRole[] = ["primary", "secondary"];
 const HOSTS: Record<FirewallRole, string> = { primary: "fw1", secondary: "fw2" };
@@ -32,17 +26,11 @@ let config: ClusterConfig;
 let dir: string;
 const conf: Record<string, string> = {};
 
-async function sh(host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, "sh", { stdin: script });
-  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (host: string, script: string): Promise<string> => labSh(inv, host, script);
 
 /** The stack: the dev stack's WAN and LAN, its SYNC network turned into a DMZ with a VIP (pfsync then runs over the LAN). */
-function stackValues(): Record<string, unknown> {
-  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-  doc.config["pfsense-ha:labInventory"] = path.join(inv.stateDir, "inventory.json");
-  const cluster = doc.config["pfsense-ha:cluster"] as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+function dhcpLab(values: StackValues): void {
+  const cluster = values["pfsense-ha:cluster"];
   delete cluster.dhcp;
   cluster.networks.lan.dhcp = { rangeFrom: "172.16.10.100", rangeTo: "172.16.10.199" };
   delete cluster.networks.sync;
@@ -52,32 +40,15 @@ function stackValues(): Record<string, unknown> {
     dhcp: { rangeFrom: "172.16.20.100", rangeTo: "172.16.20.150", failover: true },
   };
   for (const role of ROLES) cluster.firewalls[role].interfaces = { wan: "vtnet0", lan: "vtnet1", dmz: "vtnet2" };
-  return doc;
 }
 
 beforeAll(async () => {
   inv = loadInventory();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-dhcp-"));
-  const file = path.join(dir, "Pulumi.dhcplab.yaml");
-  fs.writeFileSync(file, YAML.stringify(stackValues()));
-  const r = validateStackFile(file, { allowMissingSecrets: true });
-  if (!r.config) throw new Error(JSON.stringify(r.problems));
-  config = r.config;
-  await reseedFirewall(inv, "fw1", "fw2");
-  await reseedFirewall(inv, "fw2", "fw1");
+  ({ config, dir } = labStack(inv, "dhcplab", dhcpLab));
+  await reseedFirewalls(inv);
   // Written with the secondary's factory admin password: the syncs the writes start are refused, so each node
   // holds exactly what the providers wrote; the last test runs the sync on purpose.
-  await Promise.all(ROLES.map((role) => {
-    const items = firewallPlanOf(config, config.name, role).map((i) => substituteSecrets(i, SECRETS));
-    return submitEdit(config.firewalls[role].ssh, {
-      label: `dhcp-test ${role}`,
-      edit: (doc) => {
-        const schema = schemaOf(doc);
-        for (const i of items) applyPlanItem(doc, i, schema);
-      },
-      secrets: Object.values(SECRETS),
-    });
-  }));
+  await writeFirewallPlans(config, SECRETS, "dhcp-test");
   for (const role of ROLES) {
     await eventsSettled(inv, HOSTS[role], 60000);
     conf[role] = await sh(HOSTS[role], "cat /var/dhcpd/etc/dhcpd.conf");

@@ -4,28 +4,23 @@
 // VHID (`ifconfig … inet6 … alias vhid`), filter_configure_sync() writes a rules.debug that passes CARP, a real
 // XMLRPC sync mirrors the VIP to the secondary (its own address kept), and verify's CARP check covers the VHID.
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import * as YAML from "yaml";
-import { firewallPlanOf, substituteSecrets, vipUniqidOf } from "../../components/plan";
-import { validateStackFile } from "../../config/load";
+import { vipUniqidOf } from "../../components/plan";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { child, childrenByTag, getPath, textIn, valueOf } from "../../providers/pfsense/codec-tree";
 import { submitEdit } from "../../providers/pfsense/remote";
-import { schemaOf } from "../../providers/pfsense/version";
 import { removeCarpVip } from "../../providers/pfsense/elements/carp-vip";
 import { closeAllHosts } from "../../providers/ssh";
 import { expectationsOf } from "../../providers/verify/desired";
 import { evaluate } from "../../providers/verify/evaluate";
 import { firewallProbeScript, parseFirewallProbe } from "../../providers/verify/probe";
-import { applyPlanItem, renderFirewall } from "../../providers/verify/render";
-import { changesOf, eventsSettled, labRecord, reseedFirewall, setAdminPassword } from "../support/pfsense-lab";
+import { renderFirewall } from "../../providers/verify/render";
+import { labStack, writeFirewallPlans, sh as labSh } from "../support/ha-lab";
+import { changesOf, eventsSettled, labRecord, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 
 jest.setTimeout(120000);
 
-const ROOT = path.join(__dirname, "..", "..");
 const SECRETS = { carpPassword: "carp-V6-S3cret", xmlrpcPassword: "xmlrpc-V6-S3cret" };
 const ROLES: FirewallRole[] = ["primary", "secondary"];
 const LAN_V6 = { subnet: "2001:db8:10::/64", addresses: { primary: "2001:db8:10::2", secondary: "2001:db8:10::3" }, vip: { address: "2001:db8:10::1", vhid: 12 } };
@@ -34,11 +29,7 @@ let config: ClusterConfig;
 let dir: string;
 const name = (role: FirewallRole): string => config.firewalls[role].name;
 
-async function sh(host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, "sh", { stdin: script });
-  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (host: string, script: string): Promise<string> => labSh(inv, host, script);
 
 async function configOf(role: FirewallRole): Promise<PfConfigDoc> {
   return parseConfigXml(await sh(name(role), "cat /cf/conf/config.xml"));
@@ -52,30 +43,11 @@ function v6VipOf(doc: PfConfigDoc): Record<string, string> | undefined {
 
 beforeAll(async () => {
   inv = loadInventory();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-v6-"));
-  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, { networks: Record<string, Record<string, unknown>> }> };
-  doc.config["pfsense-ha:labInventory"] = path.join(inv.stateDir, "inventory.json") as never;
-  doc.config["pfsense-ha:cluster"].networks.lan.ipv6 = LAN_V6;
-  const file = path.join(dir, "Pulumi.v6lab.yaml");
-  fs.writeFileSync(file, YAML.stringify(doc));
-  const r = validateStackFile(file, { allowMissingSecrets: true });
-  if (!r.config) throw new Error(JSON.stringify(r.problems));
-  config = r.config;
-  await reseedFirewall(inv, "fw1", "fw2");
-  await reseedFirewall(inv, "fw2", "fw1");
+  ({ config, dir } = labStack(inv, "v6lab", (values) => void (values["pfsense-ha:cluster"].networks.lan.ipv6 = LAN_V6)));
+  await reseedFirewalls(inv);
   // Written to both firewalls as the cluster writes them (the secondary's factory admin password refuses the syncs
   // these writes start, so each node holds what the providers wrote until the sync test runs one on purpose).
-  await Promise.all(ROLES.map((role) => {
-    const items = firewallPlanOf(config, config.name, role).map((i) => substituteSecrets(i, SECRETS));
-    return submitEdit(config.firewalls[role].ssh, {
-      label: `ipv6-test ${role}`,
-      edit: (d) => {
-        const schema = schemaOf(d);
-        for (const i of items) applyPlanItem(d, i, schema);
-      },
-      secrets: Object.values(SECRETS),
-    });
-  }));
+  await writeFirewallPlans(config, SECRETS, "ipv6-test");
   for (const role of ROLES) await eventsSettled(inv, name(role), 60000);
 });
 

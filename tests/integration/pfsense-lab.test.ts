@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { changesOf, labRecord, reseedFirewalls } from "../support/pfsense-lab";
+import { sh as labSh } from "../support/ha-lab";
 
 jest.setTimeout(60000);
 
@@ -19,11 +20,7 @@ const CARP_PASSWORD = "carp-S3cret-&<pw>";
 const BUS = "/var/run/pfha-carp";
 let inv: LabInventory;
 
-async function sh(host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, "sh", { stdin: script });
-  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (host: string, script: string): Promise<string> => labSh(inv, host, script);
 
 /** PHP (stdin) run inside a host as `php` on pfSense: pfSense's include path, its extension's stand-ins loaded. */
 async function php(host: string, body: string): Promise<string> {

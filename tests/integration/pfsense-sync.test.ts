@@ -4,25 +4,19 @@
 // secondary's xmlrpc.php across the lab's sync link) that leaves the secondary without drift, and a wrong
 // xmlrpcPassword failing both the sync and verify's XMLRPC check.
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import * as YAML from "yaml";
-import { firewallPlanOf, substituteSecrets } from "../../components/plan";
-import { validateStackFile } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { parseConfigXml } from "../../providers/pfsense/codec";
 import { child, childrenByTag, ensurePath, flag, getPath, insertChild, leaf, removeChild, section, setValue, valueOf } from "../../providers/pfsense/codec-tree";
 import { protocolStats, resetProtocolStats, submitEdit } from "../../providers/pfsense/remote";
-import { schemaOf } from "../../providers/pfsense/version";
 import { closeAllHosts } from "../../providers/ssh";
 import { firewallProbeScript, parseFirewallProbe, splitSections } from "../../providers/verify/probe";
-import { applyPlanItem, renderFirewall } from "../../providers/verify/render";
+import { renderFirewall } from "../../providers/verify/render";
+import { labStack, writeFirewallPlans, sh as labSh } from "../support/ha-lab";
 import { eventsSettled, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 
 jest.setTimeout(120000);
 
-const ROOT = path.join(__dirname, "..", "..");
 const SECRETS = { carpPassword: "carp-Sync-S3cret", xmlrpcPassword: "xmlrpc-Sync-S3cret" };
 const ROLES: FirewallRole[] = ["primary", "secondary"];
 let inv: LabInventory;
@@ -30,11 +24,7 @@ let config: ClusterConfig;
 let dir: string;
 const name = (role: FirewallRole): string => config.firewalls[role].name;
 
-async function sh(host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, "sh", { stdin: script });
-  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (host: string, script: string): Promise<string> => labSh(inv, host, script);
 
 const net = (role: string) => {
   const n = config.networks.find((x) => x.role === role);
@@ -49,30 +39,13 @@ const vipOf = (role: string): string => {
 
 /** The dev stack's plan written to both firewalls through the providers' write protocol (install + apply). */
 async function converge(): Promise<void> {
-  await Promise.all(ROLES.map((role) => {
-    const items = firewallPlanOf(config, config.name, role).map((i) => substituteSecrets(i, SECRETS));
-    return submitEdit(config.firewalls[role].ssh, {
-      label: `sync-test ${role}`,
-      edit: (doc) => {
-        const schema = schemaOf(doc);
-        for (const i of items) applyPlanItem(doc, i, schema);
-      },
-      secrets: Object.values(SECRETS),
-    });
-  }));
+  await writeFirewallPlans(config, SECRETS, "sync-test");
   for (const role of ROLES) await eventsSettled(inv, name(role), 60000);
 }
 
 beforeAll(async () => {
   inv = loadInventory();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-sync-"));
-  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-  doc.config["pfsense-ha:labInventory"] = path.join(inv.stateDir, "inventory.json");
-  const file = path.join(dir, "Pulumi.synclab.yaml");
-  fs.writeFileSync(file, YAML.stringify(doc));
-  const r = validateStackFile(file, { allowMissingSecrets: true });
-  if (!r.config) throw new Error(JSON.stringify(r.problems));
-  config = r.config;
+  ({ config, dir } = labStack(inv, "synclab"));
   await reseedFirewalls(inv);
   // Converged first with the secondary's factory admin password: the syncs the writes start are refused, so each
   // node holds exactly what the providers wrote; the sync tests below then run it on purpose.

@@ -4,28 +4,23 @@
 // real XMLRPC sync gives the secondary exactly what the stack writes there; a human's NAT rules stay untouched;
 // delete removes ours only.
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import * as YAML from "yaml";
-import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../components/plan";
-import { validateStackFile } from "../../config/load";
+import { firewallPlanOf, type PlanItem } from "../../components/plan";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { buildConfigXml, parseConfigXml, type PfConfigDoc, type PfElement } from "../../providers/pfsense/codec";
 import { child, childrenByTag, getPath, textIn } from "../../providers/pfsense/codec-tree";
 import { removeOneToOne, removePortForward, type OneToOneSpec, type PortForwardSpec } from "../../providers/pfsense/elements";
 import { submitEdit } from "../../providers/pfsense/remote";
-import { schemaOf } from "../../providers/pfsense/version";
 import { closeAllHosts } from "../../providers/ssh";
 import { inboundNatChecks, inboundNatExpectationsOf } from "../../providers/verify/inbound-nat";
 import type { Observations } from "../../providers/verify/observations";
 import { firewallProbeScript, parseFirewallProbe } from "../../providers/verify/probe";
-import { applyPlanItem, renderFirewall } from "../../providers/verify/render";
-import { eventsSettled, setAdminPassword } from "../support/pfsense-lab";
+import { renderFirewall } from "../../providers/verify/render";
+import { labStack, writeFirewallPlans, type StackValues, sh as labSh } from "../support/ha-lab";
+import { eventsSettled, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 
 jest.setTimeout(180000);
 
-const ROOT = path.join(__dirname, "..", "..");
 const SECRETS = { carpPassword: "carp-Nat-S3cret", xmlrpcPassword: "xmlrpc-Nat-S3cret" };
 const ROLES: FirewallRole[] = ["primary", "secondary"];
 let inv: LabInventory;
@@ -35,11 +30,7 @@ let dir: string;
 let version = "";
 const name = (role: FirewallRole): string => config.firewalls[role].name;
 
-async function sh(host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, "sh", { stdin: script });
-  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (host: string, script: string): Promise<string> => labSh(inv, host, script);
 
 /**
  * PHP run on a firewall with one of pfSense's NAT page includes (they cannot be loaded together: both declare
@@ -121,45 +112,27 @@ async function natChecks(): Promise<[string, string, string][]> {
   return inboundNatChecks(inboundNatExpectationsOf(config), { firewalls, nodes: [] }).map((c) => [c.node, c.check, c.status]);
 }
 
-async function reseed(): Promise<void> {
-  for (const [h, peer] of [["fw1", "fw2"], ["fw2", "fw1"]]) {
-    await sh(h, `rm -rf /cf/conf/backup /tmp/config.cache /var/log/pfha-lab/apply.log /tmp/pfha-lab-fail && php /usr/local/share/pfha-lab/seed.php ${h} ${peer} >/dev/null`);
-  }
-}
+const reseed = (): Promise<void> => reseedFirewalls(inv);
 
 async function converge(roles: FirewallRole[] = ROLES): Promise<void> {
-  await Promise.all(roles.map((role) => {
-    const items = firewallPlanOf(config, config.name, role).map((i) => substituteSecrets(i, SECRETS));
-    return submitEdit(config.firewalls[role].ssh, {
-      label: `nat-test ${role}`,
-      edit: (doc) => {
-        const schema = schemaOf(doc);
-        for (const i of items) applyPlanItem(doc, i, schema);
-      },
-      secrets: Object.values(SECRETS),
-    });
-  }));
+  await writeFirewallPlans(config, SECRETS, "nat-test", roles);
   for (const role of roles) await eventsSettled(inv, name(role), 60000);
 }
 
-beforeAll(async () => {
-  inv = loadInventory();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-nat-"));
-  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, Record<string, unknown>> };
-  doc.config["pfsense-ha:labInventory"] = path.join(inv.stateDir, "inventory.json") as never;
-  const cluster = doc.config["pfsense-ha:cluster"] as { networks: { wan: Record<string, unknown> } } & Record<string, unknown>;
-  // a second WAN VIP for the 1:1 mapping; a single-port and a range forward on the first
+/** A second WAN VIP for the 1:1 mapping; a single-port and a range forward on the first. */
+function natLab(values: StackValues): void {
+  const cluster = values["pfsense-ha:cluster"];
   cluster.networks.wan.vip = [{ address: "192.0.2.10", vhid: 1 }, { address: "192.0.2.11", vhid: 3, description: "mail server" }];
   cluster.portForwards = [
     { name: "web", port: 8443, target: "172.16.10.10", targetPort: 443, description: "web server" },
     { name: "dns", protocol: "tcp/udp", port: "5300-5301", target: "172.16.10.53", description: "dns pair" },
   ];
   cluster.oneToOne = [{ name: "mail", external: "192.0.2.11", internal: "172.16.10.20", description: "mail server" }];
-  const file = path.join(dir, "Pulumi.natlab.yaml");
-  fs.writeFileSync(file, YAML.stringify(doc));
-  const r = validateStackFile(file, { allowMissingSecrets: true });
-  if (!r.config) throw new Error(JSON.stringify(r.problems));
-  config = r.config;
+}
+
+beforeAll(async () => {
+  inv = loadInventory();
+  ({ config, dir } = labStack(inv, "natlab", natLab));
   await reseed();
 });
 

@@ -1,6 +1,7 @@
 // verify's hand checks on the lab (PFHA_LAB_ID): dhcpd's failover state read from the lease file on each firewall
 // (the lab runs no dhcpd, so the test writes dhcpd's records), pf states compared between the nodes (the lab's pfctl
 // has none: a warning), config-sync freshness from both config.xml revisions.
+import * as fs from "fs";
 import { loadInventory, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import { verifyCluster } from "../../providers/verify/run";
@@ -11,6 +12,7 @@ jest.setTimeout(90000);
 
 let inv: LabInventory;
 let config: ClusterConfig;
+let stackDir = "";
 let pair: ConvergedPair;
 const LEASES = "/var/dhcpd/var/db/dhcpd.leases";
 const record = (my: string, partner: string) =>
@@ -18,7 +20,7 @@ const record = (my: string, partner: string) =>
 
 beforeAll(async () => {
   inv = loadInventory();
-  ({ config } = labStack(inv, "hastatelab"));
+  ({ config, dir: stackDir } = labStack(inv, "hastatelab"));
   pair = new ConvergedPair(inv, config);
   await pair.up();
 });
@@ -27,6 +29,7 @@ afterAll(async () => {
   for (const fw of ["fw1", "fw2"]) await sh(inv, fw, `rm -f ${LEASES}`);
   await closeAllHosts();
   await pair?.down();
+  fs.rmSync(stackDir, { recursive: true, force: true });
 });
 
 const rows = async (prefix: string) =>

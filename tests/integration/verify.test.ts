@@ -4,22 +4,17 @@
 // the XMLRPC target, its admin password = the stack's xmlrpcPassword.
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
-import { firewallPlanOf, substituteSecrets } from "../../components/plan";
-import { validateStackFile } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { tunnelPortName } from "../../providers/ovs/naming";
-import { submitEdit } from "../../providers/pfsense/remote";
-import { schemaOf } from "../../providers/pfsense/version";
 import { closeAllHosts, sshStats } from "../../providers/ssh";
 import { waitFor } from "../support/async";
+import { buildLabFabric, labStack, removeLabFabric, waitForBfd as waitForLabBfd, writeFirewallPlans, sh as labSh } from "../support/ha-lab";
 import { changesOf, labRecord, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 import { runDrill } from "../../providers/verify/drill";
 import { applyUnifiedDiff } from "../../providers/verify/line-diff";
-import { applyPlanItem, maskSecrets, renderFirewall } from "../../providers/verify/render";
+import { maskSecrets, renderFirewall } from "../../providers/verify/render";
 import { verifyCluster } from "../../providers/verify/run";
 
 jest.setTimeout(60000);
@@ -33,22 +28,7 @@ let stackFile: string;
 let stackDir: string | undefined;
 let config: ClusterConfig;
 
-async function sh(host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, "sh", { stdin: script });
-  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Pulumi.dev.yaml for this lab: its inventory, and BFD on every tunnel (the lab has no VMs to make traffic). */
-function writeStackFile(dir: string): string {
-  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-  doc.config["pfsense-ha:labInventory"] = path.join(inv.stateDir, "inventory.json");
-  const cluster = doc.config["pfsense-ha:cluster"] as { networks: Record<string, { vxlan?: { bfd?: boolean } }> };
-  for (const n of Object.values(cluster.networks)) if (n.vxlan) n.vxlan.bfd = true;
-  const file = path.join(dir, "Pulumi.verifylab.yaml");
-  fs.writeFileSync(file, YAML.stringify(doc));
-  return file;
-}
+const sh = (host: string, script: string): Promise<string> => labSh(inv, host, script);
 
 async function freshFirewalls(): Promise<void> {
   await reseedFirewalls(inv);
@@ -56,42 +36,8 @@ async function freshFirewalls(): Promise<void> {
   await setAdminPassword(inv, config.firewalls.secondary.name, SECRETS.xmlrpcPassword);
 }
 
-/** The stack's plan written to each firewall through the providers' write protocol (install + apply). */
-async function convergeFirewalls(): Promise<void> {
-  await Promise.all(ROLES.map((role) => {
-    const items = firewallPlanOf(config, config.name, role).map((i) => substituteSecrets(i, SECRETS));
-    return submitEdit(config.firewalls[role].ssh, {
-      label: `verify-test ${role}`,
-      edit: (doc) => {
-        const schema = schemaOf(doc);
-        for (const i of items) applyPlanItem(doc, i, schema);
-      },
-      secrets: Object.values(SECRETS),
-    });
-  }));
-}
-
-/** Bridges + VXLAN ports with BFD on every node for every stretched network (what VxlanTunnel creates). */
-async function convergeFabric(): Promise<void> {
-  for (const node of config.proxmox.nodes) {
-    const host = node.name;
-    const cmds: string[] = [];
-    for (const n of config.networks.filter((x) => x.vxlan)) {
-      cmds.push(`ovs-vsctl --if-exists del-br ${n.bridge} -- add-br ${n.bridge} -- set bridge ${n.bridge} datapath_type=netdev`);
-      for (const peer of config.proxmox.nodes.filter((p) => p !== node)) {
-        const port = tunnelPortName(`verify-${n.role}`, peer.name);
-        cmds.push(`ovs-vsctl add-port ${n.bridge} ${port} -- set interface ${port} type=vxlan options:remote_ip=${peer.underlayAddress} options:key=${n.vxlan?.key} bfd:enable=true`);
-      }
-    }
-    await sh(host, cmds.join(" && "));
-  }
-}
-
-async function removeFabric(): Promise<void> {
-  for (const node of config.proxmox.nodes) {
-    await sh(node.name, config.networks.filter((x) => x.vxlan).map((n) => `ovs-vsctl --if-exists del-br ${n.bridge}`).join(" && "));
-  }
-}
+const convergeFirewalls = (): Promise<void> => writeFirewallPlans(config, SECRETS, "verify-test");
+const waitForBfd = (): Promise<void> => waitForLabBfd(inv, config);
 
 async function configXml(host: string): Promise<string> {
   return sh(host, "cat /cf/conf/config.xml");
@@ -107,15 +53,6 @@ function withoutStampTimes(xml: string): string {
   return xml.replace(/(<(?:created|updated)>\s*<time>)\d+(<\/time>)/g, "$1T$2");
 }
 
-/** Every BFD session on both nodes up in both directions (not just the first one: CI saw the other side in "init"). */
-async function waitForBfd(): Promise<void> {
-  const settled = async (host: string): Promise<boolean> => {
-    const out = await sh(host, "ovs-vsctl --format=json --columns=bfd_status list interface");
-    return out.includes('"remote_state","up"') && !/"(state|remote_state)","(init|down|admin_down)"/.test(out);
-  };
-  await waitFor(async () => (await settled("pve1")) && (await settled("pve2")), 20000);
-}
-
 async function failedChecks(): Promise<string[]> {
   const { checks } = await verifyCluster(config, { windowS: 2, secrets: SECRETS });
   return checks.filter((c) => c.status === "fail").map((c) => `${c.check} @ ${c.node}: ${c.found}`);
@@ -123,14 +60,11 @@ async function failedChecks(): Promise<string[]> {
 
 beforeAll(async () => {
   inv = loadInventory();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-verify-"));
+  let dir: string;
+  ({ file: stackFile, dir, config } = labStack(inv, "verifylab"));
   stackDir = dir;
-  stackFile = writeStackFile(dir);
-  const r = validateStackFile(stackFile, { allowMissingSecrets: true });
-  if (!r.config) throw new Error(JSON.stringify(r.problems));
-  config = r.config;
   await freshFirewalls();
-  await convergeFabric();
+  await buildLabFabric(inv, config, "verify");
   await convergeFirewalls();
   const sync = config.networks.find((n) => n.role === config.hasync.syncNetwork);
   // the sync link is the firewalls' vtnet2, addressed by pfSense's interface_configure(); the secondary's webGUI (http)
@@ -142,7 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (stackDir) fs.rmSync(stackDir, { recursive: true, force: true }); // the stack file holds the test passwords
   await closeAllHosts();
-  await removeFabric();
+  await removeLabFabric(inv, config);
   await freshFirewalls();
 });
 

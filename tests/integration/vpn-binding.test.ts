@@ -4,6 +4,7 @@
 // instance's config.ovpn and starts OpenVPN on the MASTER only (openvpn_restart() skips a BACKUP VIP), and
 // ipsec_configure() writes the VIP as the tunnel's local address in swanctl.conf. verify checks the binding; delete
 // puts the human's interface back.
+import * as fs from "fs";
 import { closeAllHosts } from "../../providers/ssh";
 import { loadInventory, type LabInventory } from "../../lab/inventory";
 import { verifyCluster } from "../../providers/verify/run";
@@ -17,6 +18,7 @@ jest.setTimeout(180000);
 
 let inv: LabInventory;
 let config: ClusterConfig;
+let stackDir = "";
 let pair: ConvergedPair;
 
 // What a human saves in VPN > OpenVPN > Servers (Peer to Peer, shared key) and VPN > IPsec (phase 1) on the WAN
@@ -47,7 +49,7 @@ async function seed(fw: string): Promise<void> {
 
 beforeAll(async () => {
   inv = loadInventory();
-  ({ config } = labStack(inv, "vpnlab"));
+  ({ config, dir: stackDir } = labStack(inv, "vpnlab"));
   pair = new ConvergedPair(inv, config);
   await pair.up();
   // the human's instances, saved on the primary; the secondary gets them as XMLRPC sync would (written there too,
@@ -61,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await closeAllHosts();
   await pair?.down();
+  fs.rmSync(stackDir, { recursive: true, force: true });
 });
 
 const vipRef = (): string => {

@@ -32,17 +32,83 @@ export function ipNetns(netns: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`ip netns exec ${netns} ${args.join(" ")}: ${r.stderr}`);
 }
 
-/** Pulumi.dev.yaml for this lab (its inventory, BFD on every tunnel), validated. */
-export function labStack(inv: LabInventory, name: string): { file: string; config: ClusterConfig } {
-  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+/** A lab stack file: where it is, its folder (remove it when done) and its validated config. */
+export interface LabStack { file: string; dir: string; config: ClusterConfig }
+
+/** The values of a stack file (what `pfsense-ha:<key>` maps to), for a test to change before it is validated. */
+export type StackValues = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * Pulumi.dev.yaml made this lab's stack `name`: its inventory, BFD on every tunnel (the lab has no VMs to make
+ * traffic), then the test's own changes (`edit`), written to a fresh folder and validated.
+ */
+export function labStack(inv: LabInventory, name: string, edit?: (values: StackValues) => void): LabStack {
+  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: StackValues };
   doc.config["pfsense-ha:labInventory"] = path.join(inv.stateDir, "inventory.json");
   const cluster = doc.config["pfsense-ha:cluster"] as { networks: Record<string, { vxlan?: { bfd?: boolean } }> };
   for (const n of Object.values(cluster.networks)) if (n.vxlan) n.vxlan.bfd = true;
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pfha-")), `Pulumi.${name}.yaml`);
+  edit?.(doc.config);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-"));
+  const file = path.join(dir, `Pulumi.${name}.yaml`);
   fs.writeFileSync(file, YAML.stringify(doc));
   const r = validateStackFile(file, { allowMissingSecrets: true });
   if (!r.config) throw new Error(JSON.stringify(r.problems));
-  return { file, config: r.config };
+  return { file, dir, config: r.config };
+}
+
+/**
+ * The stack's plan written to each firewall through the providers' write protocol (install + apply), both at once,
+ * with `secrets` in place of the stack's secret values (`roles`: only these firewalls).
+ */
+export async function writeFirewallPlans(config: ClusterConfig, secrets: typeof LAB_SECRETS, label: string, roles: FirewallRole[] = ROLES): Promise<void> {
+  await Promise.all(roles.map((role) => {
+    const items = firewallPlanOf(config, config.name, role).map((i) => substituteSecrets(i, secrets));
+    return submitEdit(config.firewalls[role].ssh, {
+      label: `${label} ${role}`,
+      edit: (doc) => {
+        const schema = schemaOf(doc);
+        for (const i of items) applyPlanItem(doc, i, schema);
+      },
+      secrets: Object.values(secrets),
+    });
+  }));
+}
+
+/**
+ * Bridges + VXLAN ports with BFD on every node for every stretched network (what VxlanTunnel creates), built directly
+ * with ovs-vsctl; the ports are named `tunnelPortName("<portPrefix>-<role>", peer)`.
+ */
+export async function buildLabFabric(inv: LabInventory, config: ClusterConfig, portPrefix = "lab"): Promise<void> {
+  for (const node of config.proxmox.nodes) {
+    const cmds: string[] = [];
+    for (const n of config.networks.filter((x) => x.vxlan)) {
+      cmds.push(`ovs-vsctl --if-exists del-br ${n.bridge} -- add-br ${n.bridge} -- set bridge ${n.bridge} datapath_type=netdev`);
+      for (const peer of config.proxmox.nodes.filter((p) => p !== node)) {
+        const port = tunnelPortName(`${portPrefix}-${n.role}`, peer.name);
+        cmds.push(`ovs-vsctl add-port ${n.bridge} ${port} -- set interface ${port} type=vxlan options:remote_ip=${peer.underlayAddress} options:key=${n.vxlan?.key} bfd:enable=true`);
+      }
+    }
+    await sh(inv, node.name, cmds.join(" && "));
+  }
+}
+
+/** The stretched networks' bridges gone from every node. */
+export async function removeLabFabric(inv: LabInventory, config: ClusterConfig): Promise<void> {
+  for (const node of config.proxmox.nodes) {
+    await sh(inv, node.name, config.networks.filter((x) => x.vxlan).map((n) => `ovs-vsctl --if-exists del-br ${n.bridge}`).join(" && "));
+  }
+}
+
+/** Every BFD session on every node up in both directions (not just the first one: CI saw the other side in "init"). */
+export async function waitForBfd(inv: LabInventory, config: ClusterConfig): Promise<void> {
+  const settled = async (host: string): Promise<boolean> => {
+    const out = await sh(inv, host, "ovs-vsctl --format=json --columns=bfd_status list interface");
+    return out.includes('"remote_state","up"') && !/"(state|remote_state)","(init|down|admin_down)"/.test(out);
+  };
+  await waitFor(async () => {
+    for (const n of config.proxmox.nodes) if (!(await settled(n.name))) return false;
+    return true;
+  }, 20000);
 }
 
 export class ConvergedPair {
@@ -50,10 +116,13 @@ export class ConvergedPair {
 
   constructor(readonly inv: LabInventory, readonly config: ClusterConfig) {}
 
-  /** Both firewalls back to their seed config first (whatever an earlier file left there), then converged. */
-  async up(): Promise<void> {
-    await reseedFirewalls(this.inv);
-    await this.convergeFabric();
+  /**
+   * Both firewalls back to their seed config first (whatever an earlier file left there; `reseed: false` when the
+   * test has just reseeded them and set something up), then converged.
+   */
+  async up({ reseed = true }: { reseed?: boolean } = {}): Promise<void> {
+    if (reseed) await reseedFirewalls(this.inv);
+    await buildLabFabric(this.inv, this.config);
     await this.convergeFirewalls();
     // the secondary's webGUI admin password is the stack's xmlrpcPassword, as the README asks of a real pair
     await setAdminPassword(this.inv, this.config.firewalls.secondary.name, LAB_SECRETS.xmlrpcPassword);
@@ -61,14 +130,12 @@ export class ConvergedPair {
     const sync = this.syncNetwork();
     await waitFor(async () => spawnSync("ip", ["netns", "exec", this.inv.hosts[this.config.firewalls.primary.name].netns, "php", "-r",
       `exit(@fsockopen("${sync.addresses.secondary}", 443, $e, $s, 1) ? 0 : 1);`]).status === 0, 10000);
-    await this.waitForBfd();
+    await waitForBfd(this.inv, this.config);
   }
 
   async down(): Promise<void> {
     this.stopSyncLink();
-    for (const node of this.config.proxmox.nodes) {
-      await sh(this.inv, node.name, this.config.networks.filter((x) => x.vxlan).map((n) => `ovs-vsctl --if-exists del-br ${n.bridge}`).join(" && "));
-    }
+    await removeLabFabric(this.inv, this.config);
   }
 
   private syncNetwork() {
@@ -79,31 +146,7 @@ export class ConvergedPair {
 
   /** The stack's plan written to each firewall through the providers' write protocol (install + apply). */
   async convergeFirewalls(): Promise<void> {
-    await Promise.all(ROLES.map((role) => {
-      const items = firewallPlanOf(this.config, this.config.name, role).map((i) => substituteSecrets(i, LAB_SECRETS));
-      return submitEdit(this.config.firewalls[role].ssh, {
-        label: `lab pair ${role}`,
-        edit: (doc) => {
-          const schema = schemaOf(doc);
-          for (const i of items) applyPlanItem(doc, i, schema);
-        },
-        secrets: Object.values(LAB_SECRETS),
-      });
-    }));
-  }
-
-  private async convergeFabric(): Promise<void> {
-    for (const node of this.config.proxmox.nodes) {
-      const cmds: string[] = [];
-      for (const n of this.config.networks.filter((x) => x.vxlan)) {
-        cmds.push(`ovs-vsctl --if-exists del-br ${n.bridge} -- add-br ${n.bridge} -- set bridge ${n.bridge} datapath_type=netdev`);
-        for (const peer of this.config.proxmox.nodes.filter((p) => p !== node)) {
-          const port = tunnelPortName(`lab-${n.role}`, peer.name);
-          cmds.push(`ovs-vsctl add-port ${n.bridge} ${port} -- set interface ${port} type=vxlan options:remote_ip=${peer.underlayAddress} options:key=${n.vxlan?.key} bfd:enable=true`);
-        }
-      }
-      await sh(this.inv, node.name, cmds.join(" && "));
-    }
+    await writeFirewallPlans(this.config, LAB_SECRETS, "lab pair");
   }
 
   private startSyncLink(): void {
@@ -121,17 +164,5 @@ export class ConvergedPair {
     for (const role of ROLES) {
       spawnSync("ip", ["netns", "exec", this.inv.hosts[this.config.firewalls[role].name].netns, "ip", "addr", "del", `${sync.addresses[role]}/${sync.prefix}`, "dev", "eth0"]);
     }
-  }
-
-  /** Every BFD session on both nodes up in both directions. */
-  private async waitForBfd(): Promise<void> {
-    const settled = async (host: string): Promise<boolean> => {
-      const out = await sh(this.inv, host, "ovs-vsctl --format=json --columns=bfd_status list interface");
-      return out.includes('"remote_state","up"') && !/"(state|remote_state)","(init|down|admin_down)"/.test(out);
-    };
-    await waitFor(async () => {
-      for (const n of this.config.proxmox.nodes) if (!(await settled(n.name))) return false;
-      return true;
-    }, 20000);
   }
 }
