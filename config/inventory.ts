@@ -11,19 +11,11 @@
 // The file is read by the I/O shell (config/load.ts); validation (pure) resolves the references against its hosts.
 import { isPlainObject } from "./reader";
 import type { Problem } from "./problems";
+import type { SshSettings } from "./settings";
 import type { LabHostsRef } from "./types";
 
 /** One inventory entry as written: the keys of an `ssh:` block, plus `underlayAddress` for a Proxmox node. */
-export interface InventoryHostSettings {
-  host: string;
-  port?: number;
-  username?: string;
-  hostKeySha256?: string;
-  privateKeyPath?: string;
-  useAgent?: boolean;
-  password?: string;
-  allowPasswordAuth?: boolean;
-  insecureAcceptAnyHostKey?: boolean;
+export interface InventoryHostSettings extends SshSettings {
   /** Proxmox nodes: the VXLAN tunnel endpoint, used when the node sets no underlayAddress of its own. */
   underlayAddress?: string;
 }
