@@ -4,7 +4,8 @@
 // ONE pooled SSH connection, and the batch settles each item with its own result or its own error.
 //
 // The rule: a batch starts when no new item has arrived for `settleMs` (each arrival restarts the wait), and at the
-// latest `maxWaitMs` after its first item (a steady stream cannot hold a batch back). Items are keyed by the host's
+// latest `maxWaitMs` after its first item (a steady stream cannot hold a batch back). Only the window's length is
+// the kind's: what a batch costs (an OVS script ~50 ms, a config.xml install + apply ~1 s) bounds what waiting may. Items are keyed by the host's
 // one identity (hostIdOf: address and port, whatever user reaches it), so two batches on one host never overlap:
 // items that arrive while a batch runs wait for it and form the next batch.
 //
@@ -43,9 +44,9 @@ export interface HostBatcher<I, R> {
   maxItems?(): number;
   /** Test seam: how the host is reached (default: the SSH pool's connectHost). */
   connect?(endpoint: SshEndpoint): Promise<SshHost>;
-  /** Override of the settle window (tests). */
+  /** The settle window of this kind of work (default SETTLE_MS): shorter where a batch itself is cheap. */
   settleMs?: number;
-  /** Override of the longest wait after a batch's first item (tests). */
+  /** The longest wait after a batch's first item (default MAX_WAIT_MS). */
   maxWaitMs?: number;
 }
 
