@@ -10,6 +10,7 @@ import { loadavg } from "os";
 import * as path from "path";
 import { hostPath, labProxmoxNodes, loadInventory, type LabInventory } from "../lab/inventory";
 import { converge, wipeMesh, type MeshNetwork, type MeshState } from "../tests/support/ovs-mesh";
+import { checkTargets, runBench } from "./targets";
 import { ANSIBLE_BRIDGES, ansibleRun, oursRun, stopAnsibleMasters, summarize, writeAnsibleInventory, type Run } from "./ovs-fabric";
 
 const LAB_SH = path.join(__dirname, "..", "lab", "lab.sh");
@@ -114,17 +115,11 @@ async function main(): Promise<void> {
       (ans.length ? ` ansible_cold_s=${list(ans.map((r) => r.cold.seconds))} ansible_noop_s=${list(ans.map((r) => r.noop.seconds))}` : ""),
   );
   if (quick) {
-    const failures: string[] = [];
-    if (noopChanges !== 0) failures.push(`a no-op run changed ${noopChanges} thing(s)`);
-    if (perHost > 1) failures.push(`${perHost} SSH connections to one host in one run (target 1)`);
-    if (failures.length) {
-      console.error(`ovs-scale: hard target failed: ${failures.join("; ")}`);
-      process.exit(1);
-    }
+    checkTargets("ovs-scale", [
+      noopChanges !== 0 && `a no-op run changed ${noopChanges} thing(s)`,
+      perHost > 1 && `${perHost} SSH connections to one host in one run (target 1)`,
+    ]);
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runBench(main);
