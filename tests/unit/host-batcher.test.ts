@@ -39,6 +39,11 @@ function recordingBatcher(opts: { fail?: (b: HostBatch<string, string>) => Error
   return { batcher, batches, connects };
 }
 
+/** A batcher on a stub connection (or `connect`) whose batches run `run`. */
+function batcherWith(run: HostBatcher<string, string>["run"], connect: HostBatcher<string, string>["connect"] = async () => ({}) as SshHost): HostBatcher<string, string> {
+  return { key: `__pfsenseHaTestBatcher${++seq}`, connect, run };
+}
+
 const fw1: SshEndpoint = { host: "10.0.0.11", username: "root", privateKeyPath: "/k", hostKeySha256: "SHA256:x" };
 const fw1Admin: SshEndpoint = { ...fw1, username: "admin" };
 const fw2: SshEndpoint = { ...fw1, host: "10.0.0.12" };
@@ -118,16 +123,12 @@ test("a failing batch fails exactly its own items, with its error", async () => 
 });
 
 test("run settles items one by one: a rejected item fails alone, the others keep their results", async () => {
-  const batcher: HostBatcher<string, string> = {
-    key: `__pfsenseHaTestBatcher${++seq}`,
-    connect: async () => ({}) as SshHost,
-    run: async ({ items }) => {
-      for (const i of items) {
-        if (i.input === "bad") i.reject(new Error("bad: clash with vhid 3"));
-        else i.resolve(`${i.input} ok`);
-      }
-    },
-  };
+  const batcher = batcherWith(async ({ items }) => {
+    for (const i of items) {
+      if (i.input === "bad") i.reject(new Error("bad: clash with vhid 3"));
+      else i.resolve(`${i.input} ok`);
+    }
+  });
   const settled = Promise.allSettled(["x", "bad", "y"].map((i) => submitToHost(batcher, fw1, i)));
   await jest.advanceTimersByTimeAsync(60);
   expect(await settled).toEqual([
@@ -138,14 +139,10 @@ test("run settles items one by one: a rejected item fails alone, the others keep
 });
 
 test("an item run leaves unsettled fails with an error saying so; settling twice keeps the first outcome", async () => {
-  const batcher: HostBatcher<string, string> = {
-    key: `__pfsenseHaTestBatcher${++seq}`,
-    connect: async () => ({}) as SshHost,
-    run: async ({ items }) => {
-      items[0].resolve("first");
-      items[0].reject(new Error("second"));
-    },
-  };
+  const batcher = batcherWith(async ({ items }) => {
+    items[0].resolve("first");
+    items[0].reject(new Error("second"));
+  });
   const settled = Promise.allSettled([submitToHost(batcher, fw1, "a"), submitToHost(batcher, fw1, "b")]);
   await jest.advanceTimersByTimeAsync(60);
   expect(await settled).toEqual([
@@ -157,13 +154,12 @@ test("an item run leaves unsettled fails with an error saying so; settling twice
 test("a failed connection fails every item of the batch with the connection's error, without running it", async () => {
   const refused = new Error("ssh root@10.0.0.11:22: connect ECONNREFUSED");
   let runs = 0;
-  const batcher: HostBatcher<string, string> = {
-    key: `__pfsenseHaTestBatcher${++seq}`,
-    connect: async () => {
+  const batcher = batcherWith(
+    async () => void runs++,
+    async () => {
       throw refused;
     },
-    run: async () => void runs++,
-  };
+  );
   const settled = Promise.allSettled([submitToHost(batcher, fw1, "a"), submitToHost(batcher, fw1, "b")]);
   await jest.advanceTimersByTimeAsync(60);
   expect(await settled).toEqual([
