@@ -9,6 +9,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { hostPath, labExec, loadInventory, type LabInventory } from "../lab/inventory";
 import { TestEngine, type RunResult } from "../tests/support/pulumi-engine";
+import { checkTargets, runBench } from "./targets";
 
 const HOSTS = ["pve1", "pve2", "fw1", "fw2"];
 const ROOT = path.join(__dirname, "..");
@@ -70,20 +71,14 @@ async function main(): Promise<void> {
       `provider_kb_max=${providerKb.toFixed(2)} ssh_connections_per_host=${conns}`,
   );
   if (quick) {
-    const fails: string[] = [];
-    if (by("up (no-op)").changes > 0) fails.push("the no-op up changed something");
-    if (stateKb > 2048) fails.push(`state ${stateKb.toFixed(0)} KB > 2 MB`);
-    if (providerKb > 50) fails.push(`a __provider of ${providerKb.toFixed(0)} KB > 50 KB`);
-    if (conns > 1) fails.push(`${conns} SSH connections to one host in one run (target 1)`);
-    if (by("preview").conns > 0) fails.push("the preview connected to a host");
-    if (fails.length) {
-      console.error(`engine-bench: ${fails.join("; ")}`);
-      process.exit(1);
-    }
+    checkTargets("engine-bench", [
+      by("up (no-op)").changes > 0 && "the no-op up changed something",
+      stateKb > 2048 && `state ${stateKb.toFixed(0)} KB > 2 MB`,
+      providerKb > 50 && `a __provider of ${providerKb.toFixed(0)} KB > 50 KB`,
+      conns > 1 && `${conns} SSH connections to one host in one run (target 1)`,
+      by("preview").conns > 0 && "the preview connected to a host",
+    ]);
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

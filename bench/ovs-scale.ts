@@ -1,38 +1,24 @@
 // `npm run bench -- ovs --nodes 2,3,4,8 [--quick] [--no-ansible] [--ansible-rounds N]`: the OVS fabric of bench/ovs.ts (2 bridges per
-// node, a full VXLAN mesh on each: 2·n·(n−1) tunnel ports) on n lab Proxmox nodes, for each n. Ours is driven as the
-// engine drives it (tests/support/ovs-mesh.ts: a fresh process per run; cold = create everything; no-op = refresh
-// + diff), Ansible runs bench/ansible/ovs-fabric.yml with its default SSH multiplexing and one fork per node.
-// Connections are counted on the servers (sshd's "Accepted publickey" lines), round trips (remote commands) by the
-// clients. The lab is grown to the largest n (PFHA_LAB_NODES) and given back its node count at the end.
+// node, a full VXLAN mesh on each: 2·n·(n−1) tunnel ports) on n lab Proxmox nodes, for each n, with the driver of
+// bench/ovs-fabric.ts (ours as the engine drives it, Ansible with its default SSH multiplexing, connections counted
+// on the servers, round trips by the clients). The lab is grown to the largest n (PFHA_LAB_NODES) and given back its node count at the end.
 // Full: median of 3 rounds for ours, 1 round of Ansible (--ansible-rounds: it takes minutes at 8 nodes); --quick: 1 round, and exit 1 when a no-op run changed something or a run opened more than
 // one connection to one host. Last line machine-readable.
 import { spawnSync } from "child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "fs";
+import { readFileSync } from "fs";
 import { loadavg } from "os";
 import * as path from "path";
 import { hostPath, labProxmoxNodes, loadInventory, type LabInventory } from "../lab/inventory";
-import { shq } from "../providers/shell/quote";
-import { acceptedPerHost, converge, fabricFingerprint, meshResources, wipeMesh, type MeshNetwork, type MeshState } from "../tests/support/ovs-mesh";
+import { converge, wipeMesh, type MeshNetwork, type MeshState } from "../tests/support/ovs-mesh";
+import { checkTargets, runBench } from "./targets";
+import { ANSIBLE_BRIDGES, ansibleRun, oursRun, stopAnsibleMasters, summarize, writeAnsibleInventory, type Run } from "./ovs-fabric";
 
 const LAB_SH = path.join(__dirname, "..", "lab", "lab.sh");
 const NETS: MeshNetwork[] = [
   { bridge: "vmbrb1", tunnelId: "bench1", vni: 3001 },
   { bridge: "vmbrb2", tunnelId: "bench2", vni: 3002 },
 ];
-const ANSIBLE = [
-  { bridge: "vmbra1", key: 4001 },
-  { bridge: "vmbra2", key: 4002 },
-];
-const ANSIBLE_NETS: MeshNetwork[] = ANSIBLE.map((a) => ({ bridge: a.bridge, tunnelId: "ansible", vni: a.key }));
-
-interface Run {
-  seconds: number;
-  /** Connections accepted, in all and by the busiest host. */
-  connTotal: number;
-  connMax: number;
-  roundTrips: number;
-  changes: number;
-}
+const ANSIBLE_NETS: MeshNetwork[] = ANSIBLE_BRIDGES.map((a) => ({ bridge: a.bridge, tunnelId: "ansible", vni: a.key }));
 
 function labUp(nodes: number): LabInventory {
   const r = spawnSync("bash", [LAB_SH, "up"], { env: { ...process.env, PFHA_LAB_NODES: String(nodes) }, stdio: ["ignore", "ignore", "inherit"] });
@@ -40,99 +26,11 @@ function labUp(nodes: number): LabInventory {
   return loadInventory();
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function connections(inv: LabInventory, hosts: string[], before: Record<string, number>): { total: number; max: number } {
-  const after = acceptedPerHost(inv, hosts);
-  const d = hosts.map((h) => after[h] - before[h]);
-  return { total: d.reduce((a, b) => a + b, 0), max: Math.max(...d) };
-}
-
-async function oursRun(inv: LabInventory, nodes: string[], state: MeshState, mode: "cold" | "noop"): Promise<Run> {
-  const fp0 = mode === "noop" ? await fabricFingerprint(inv, nodes) : "";
-  const a0 = acceptedPerHost(inv, nodes);
-  const r = await converge(state, meshResources(inv, nodes, NETS));
-  const c = connections(inv, nodes, a0);
-  let changes = r.created + r.updated + r.deleted;
-  if (mode === "noop" && (await fabricFingerprint(inv, nodes)) !== fp0) changes++;
-  return { seconds: r.seconds, connTotal: c.total, connMax: c.max, roundTrips: r.commands, changes };
-}
-
-/** Ansible's inventory for `nodes`: each host's ports to every peer; known_hosts from the pinned host keys. */
-function writeAnsibleInventory(inv: LabInventory, nodes: string[], dir: string): void {
-  mkdirSync(path.join(dir, "cp"), { recursive: true });
-  const known = nodes.map((h) => {
-    const pub = readFileSync(hostPath(inv, h, "/etc/ssh/pfha_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
-    const fp = spawnSync("ssh-keygen", ["-lf", "-"], { input: pub, encoding: "utf8" }).stdout.split(/\s+/)[1];
-    if (fp !== inv.hosts[h].hostKeySha256) throw new Error(`${h}: its host key ${fp} is not the pinned ${inv.hosts[h].hostKeySha256}`);
-    return `${inv.hosts[h].address} ${pub}`;
-  });
-  writeFileSync(path.join(dir, "known_hosts"), known.join("\n") + "\n");
-  const hosts = Object.fromEntries(
-    nodes.map((h) => [
-      h,
-      {
-        ansible_host: inv.hosts[h].address,
-        ansible_user: inv.hosts[h].username,
-        ansible_ssh_private_key_file: inv.clientKeyPath,
-        bench_bridges: ANSIBLE.map((a) => a.bridge),
-        bench_ports: ANSIBLE.flatMap((a, i) =>
-          nodes.filter((p) => p !== h).map((p) => ({ bridge: a.bridge, port: `vxa${i + 1}-${p}`, key: a.key, remote: inv.hosts[p].underlayAddress })),
-        ),
-      },
-    ]),
-  );
-  writeFileSync(path.join(dir, "hosts.yml"), JSON.stringify({ pve: { hosts } }, null, 2));
-}
-
-function ansibleRun(inv: LabInventory, nodes: string[], dir: string): Run {
-  const a0 = acceptedPerHost(inv, nodes);
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync("ansible-playbook", ["-vvv", "-i", path.join(dir, "hosts.yml"), path.join(__dirname, "ansible", "ovs-fabric.yml")], {
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      ANSIBLE_HOST_KEY_CHECKING: "True",
-      ANSIBLE_SSH_ARGS: `-C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${path.join(dir, "known_hosts")} -o StrictHostKeyChecking=yes`,
-      ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(dir, "cp"),
-      ANSIBLE_PIPELINING: "True",
-      ANSIBLE_FORKS: String(nodes.length),
-      ANSIBLE_PYTHON_INTERPRETER: "/usr/bin/python3",
-      ANSIBLE_NOCOLOR: "1",
-    },
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`ansible-playbook failed (${r.status}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`);
-  const c = connections(inv, nodes, a0);
-  const roundTrips = (r.stdout.match(/SSH: EXEC ssh/g) ?? []).length;
-  const changes = [...r.stdout.matchAll(/changed=(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
-  return { seconds, connTotal: c.total, connMax: c.max, roundTrips, changes };
-}
-
-function stopAnsibleMasters(dir: string): void {
-  spawnSync("sh", ["-c", `for s in ${shq(path.join(dir, "cp"))}/*; do [ -S "$s" ] && ssh -o ControlPath="$s" -O exit x 2>/dev/null; done; true`]);
-}
-
 interface Row {
   nodes: number;
   tool: string;
   cold: Run;
   noop: Run;
-}
-
-/** Median wall time over the rounds; counts are the worst round's. */
-function summarize(runs: Run[]): Run {
-  return {
-    seconds: median(runs.map((r) => r.seconds)),
-    connTotal: Math.max(...runs.map((r) => r.connTotal)),
-    connMax: Math.max(...runs.map((r) => r.connMax)),
-    roundTrips: Math.max(...runs.map((r) => r.roundTrips)),
-    changes: Math.max(...runs.map((r) => r.changes)),
-  };
 }
 
 async function main(): Promise<void> {
@@ -172,8 +70,8 @@ async function main(): Promise<void> {
       if (withAnsible) writeAnsibleInventory(inv, nodes, dir);
       for (let round = 0; round < rounds; round++) {
         const state: MeshState = new Map();
-        ours.cold.push(await oursRun(inv, nodes, state, "cold"));
-        ours.noop.push(await oursRun(inv, nodes, state, "noop"));
+        ours.cold.push(await oursRun(inv, nodes, NETS, state, "cold"));
+        ours.noop.push(await oursRun(inv, nodes, NETS, state, "noop"));
         await converge(state, []);
         if (withAnsible && round < ansibleRounds) {
           stopAnsibleMasters(dir);
@@ -217,17 +115,11 @@ async function main(): Promise<void> {
       (ans.length ? ` ansible_cold_s=${list(ans.map((r) => r.cold.seconds))} ansible_noop_s=${list(ans.map((r) => r.noop.seconds))}` : ""),
   );
   if (quick) {
-    const failures: string[] = [];
-    if (noopChanges !== 0) failures.push(`a no-op run changed ${noopChanges} thing(s)`);
-    if (perHost > 1) failures.push(`${perHost} SSH connections to one host in one run (target 1)`);
-    if (failures.length) {
-      console.error(`ovs-scale: hard target failed: ${failures.join("; ")}`);
-      process.exit(1);
-    }
+    checkTargets("ovs-scale", [
+      noopChanges !== 0 && `a no-op run changed ${noopChanges} thing(s)`,
+      perHost > 1 && `${perHost} SSH connections to one host in one run (target 1)`,
+    ]);
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runBench(main);

@@ -6,6 +6,7 @@ import { labExec, loadInventory, sshEndpointOf, type LabInventory } from "../lab
 import { closeAllHosts } from "../providers/ssh";
 import { ensurePath, setValue } from "../providers/pfsense/codec-tree";
 import { setSyncSettleMs, submitEdit, SYNC_SETTLE_MS } from "../providers/pfsense/remote";
+import { runBench } from "./targets";
 
 const BATCHES = process.argv.includes("--quick") ? 3 : 6;
 
@@ -49,7 +50,4 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ bench: "pfsense-settle", batches: BATCHES, rows, costNowS: Number(now.toFixed(3)), cost2000S: Number(before.toFixed(3)) }));
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

@@ -23,6 +23,7 @@ export const validateCommand: Command = {
     if (typeof start === "number") return start;
     const { args } = start;
     const result = validateStackFile(args.file, { stackName: args.stack, allowMissingSecrets: args.flags["allow-missing-secrets"] === true });
+    for (const w of result.warnings ?? []) console.error(`warning: ${formatProblem(w)}`);
     if (result.config) {
       console.log(summarizeCluster(result.config));
       return 0;

@@ -8,7 +8,8 @@
 import * as pulumi from "../providers/pulumi-sdk";
 import { FIREWALL_ROLES, type ClusterConfig, type FirewallConfig, type FirewallRole, type LabHostsRef, type NetworkConfig, type SecretState } from "../config/types";
 import type { ClusterSecrets } from "../config/program";
-import { ConfigValidationError } from "../config/problems";
+import { inventoryFromLab, type HostInventory } from "../config/inventory";
+import { ConfigValidationError, formatProblem, type Problem } from "../config/problems";
 import type { ClusterSettings } from "../config/settings";
 import { validateCluster } from "../config/validate";
 import { PfSenseNode, type PfSenseNodeArgs, type PfSenseVm } from "./PfSenseNode";
@@ -125,19 +126,22 @@ export interface PfSenseHaClusterArgs {
   xmlrpcPassword?: pulumi.Input<string>;
   /** Private key content used for every SSH host instead of key files. Kept secret. */
   sshPrivateKey?: pulumi.Input<string>;
-  /** Hosts of a lab inventory, for SSH settings written as `{lab: NAME}`. */
+  /** The host inventory for SSH settings written as `{inventory: NAME}` (e.g. read from a file with readInventoryFile). */
+  inventory?: HostInventory;
+  /** @deprecated Use `inventory`. Hosts of the lab's inventory.json, for SSH settings written as `{lab: NAME}`. */
   labInventory?: LabHostsRef;
 }
 
 /** The validated cluster and its secrets (as Pulumi secrets), or the problems. Pure. */
-export function validateClusterArgs(args: PfSenseHaClusterArgs): { config?: ClusterConfig; secrets?: ClusterSecrets; problems: ConfigValidationError["problems"] } {
+export function validateClusterArgs(args: PfSenseHaClusterArgs): { config?: ClusterConfig; secrets?: ClusterSecrets; problems: Problem[]; warnings?: Problem[] } {
   const presence = (v: unknown): SecretState => (v === undefined || v === null ? "missing" : v === "" ? "empty" : "present");
-  const result = validateCluster(args.cluster, { carpPassword: presence(args.carpPassword), xmlrpcPassword: presence(args.xmlrpcPassword), sshPrivateKey: presence(args.sshPrivateKey) }, { lab: args.labInventory });
-  if (!result.config || args.xmlrpcPassword === undefined) return { problems: result.problems };
+  const result = validateCluster(args.cluster, { carpPassword: presence(args.carpPassword), xmlrpcPassword: presence(args.xmlrpcPassword), sshPrivateKey: presence(args.sshPrivateKey) }, { inventory: args.labInventory ? inventoryFromLab(args.labInventory, "the lab inventory") : args.inventory });
+  const warnings = result.warnings ? { warnings: result.warnings } : {};
+  if (!result.config || args.xmlrpcPassword === undefined) return { problems: result.problems, ...warnings };
   const secrets: ClusterSecrets = { xmlrpcPassword: pulumi.secret(args.xmlrpcPassword) };
   if (args.carpPassword !== undefined) secrets.carpPassword = pulumi.secret(args.carpPassword);
   if (args.sshPrivateKey !== undefined) secrets.sshPrivateKey = pulumi.secret(args.sshPrivateKey);
-  return { config: result.config, secrets, problems: [] };
+  return { config: result.config, secrets, problems: [], ...warnings };
 }
 
 /** The PfSenseNode arguments of one firewall. Pure. */
@@ -208,6 +212,7 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
   constructor(name: string, args: PfSenseHaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TOKENS.PfSenseHaCluster.type, name, {}, componentOptions("PfSenseHaCluster", opts));
     const valid = validateClusterArgs(args);
+    for (const w of valid.warnings ?? []) void pulumi.log.warn(formatProblem(w), this);
     if (!valid.config || !valid.secrets) throw new pulumi.ResourceError(new ConfigValidationError(valid.problems).message, this);
     const c = (this.config = valid.config);
     const secrets = valid.secrets;

@@ -2,7 +2,7 @@
 // MASTER on failover) and redirects to an address inside a managed network; 1:1 mappings use a WAN VIP as their
 // external address. Problems name the field and the fix; two forwards taking the same port of a VIP are refused.
 import { inSubnet, parseCidr } from "./ipv4";
-import { isPlainObject, kindOf, type Reader } from "./reader";
+import { isPlainObject, kindOf, type RawObject, type Reader } from "./reader";
 import { checkIpv4 } from "./rules";
 import type { NetworkConfig, OneToOneConfig, PortForwardConfig, PortForwardProtocol } from "./types";
 
@@ -96,18 +96,38 @@ function readInside(r: Reader, key: string, v: unknown, networks: readonly Netwo
 
 const protocolsOverlap = (a: PortForwardProtocol, b: PortForwardProtocol): boolean => a === b || a === "tcp/udp" || b === "tcp/udp";
 
-export function readPortForwards(r: Reader, key: string, raw: unknown, networks: readonly NetworkConfig[]): PortForwardConfig[] | undefined {
-  const list = listOf(r, key, raw, `[{name: web, protocol: tcp, port: 443, target: 192.168.1.10}]`);
-  const wan = networks.find((n) => n.role === "wan");
-  const out: PortForwardConfig[] = [];
+/**
+ * A list of named entries (portForwards, oneToOne): each an object of `keys` with a unique `name`; `read` checks the
+ * rest (`earlier`: the entries read so far, `indexOf`: a name's place in the list) and returns the entry, or undefined
+ * after reporting. The list is undefined when it has any problem.
+ */
+function readNamedList<T extends { name: string }>(
+  r: Reader,
+  key: string,
+  raw: unknown,
+  keys: readonly string[],
+  examples: { list: string; entry: string },
+  read: (o: RawObject, k: string, name: string | undefined, earlier: readonly T[], indexOf: (name: string) => number) => T | undefined,
+): T[] | undefined {
+  const list = listOf(r, key, raw, examples.list);
+  const out: T[] = [];
   const names: string[] = [];
   const start = r.problems.length;
   list.forEach((e, i) => {
     const k = `${key}[${i}]`;
-    const o = r.object(k, e, PF_KEYS, true, `{name: web, port: 443, target: 192.168.1.10}`);
+    const o = r.object(k, e, keys, true, examples.entry);
     names.push(isPlainObject(e) && typeof e.name === "string" ? e.name : "");
     if (!o) return;
-    const name = readName(r, k, o.name, names.slice(0, i), key);
+    const entry = read(o, k, readName(r, k, o.name, names.slice(0, i), key), out, (n) => names.indexOf(n));
+    if (entry) out.push(entry);
+  });
+  return r.problems.length === start ? out : undefined;
+}
+
+export function readPortForwards(r: Reader, key: string, raw: unknown, networks: readonly NetworkConfig[]): PortForwardConfig[] | undefined {
+  const wan = networks.find((n) => n.role === "wan");
+  const examples = { list: `[{name: web, protocol: tcp, port: 443, target: 192.168.1.10}]`, entry: `{name: web, port: 443, target: 192.168.1.10}` };
+  return readNamedList<PortForwardConfig>(r, key, raw, PF_KEYS, examples, (o, k, name, out, indexOf) => {
     const protocol = r.oneOf(`${k}.protocol`, o.protocol, PROTOCOLS, "tcp");
     let port: [number, number] | undefined;
     if (o.port === undefined || o.port === null) r.add(`${k}.port`, undefined, "is required", "set the external port, e.g. 443, or a range \"8000-8010\"");
@@ -127,44 +147,34 @@ export function readPortForwards(r: Reader, key: string, raw: unknown, networks:
     }
     const vip = readWanVip(r, `${k}.vip`, o.vip, wan, false);
     const description = readDescription(r, k, o.description, `port forward ${typeof o.name === "string" ? o.name : ""}`.trim());
-    if (!name || !port || !target || targetPort === undefined || !vip || description === undefined) return;
+    if (!name || !port || !target || targetPort === undefined || !vip || description === undefined) return undefined;
     const clash = out.find((p) => p.vip === vip && protocolsOverlap(p.protocol, protocol) && p.port[0] <= port![1] && port![0] <= p.port[1]);
     if (clash) {
-      r.add(`${k}.port`, o.port, `overlaps ${key}[${names.indexOf(clash.name)}] (${clash.name}: ${clash.protocol} ${clash.port.join("-")} on ${vip}): pf would use only the first`, "use another port, or another WAN VIP with vip:");
-      return;
+      r.add(`${k}.port`, o.port, `overlaps ${key}[${indexOf(clash.name)}] (${clash.name}: ${clash.protocol} ${clash.port.join("-")} on ${vip}): pf would use only the first`, "use another port, or another WAN VIP with vip:");
+      return undefined;
     }
-    out.push({ name, protocol, port, target, targetPort, vip, description });
+    return { name, protocol, port, target, targetPort, vip, description };
   });
-  return r.problems.length === start ? out : undefined;
 }
 
 export function readOneToOne(r: Reader, key: string, raw: unknown, networks: readonly NetworkConfig[]): OneToOneConfig[] | undefined {
-  const list = listOf(r, key, raw, `[{name: mail, external: 203.0.113.11, internal: 192.168.1.20}]`);
   const wan = networks.find((n) => n.role === "wan");
-  const out: OneToOneConfig[] = [];
-  const names: string[] = [];
-  const start = r.problems.length;
-  list.forEach((e, i) => {
-    const k = `${key}[${i}]`;
-    const o = r.object(k, e, ONE_KEYS, true, `{name: mail, external: 203.0.113.11, internal: 192.168.1.20}`);
-    names.push(isPlainObject(e) && typeof e.name === "string" ? e.name : "");
-    if (!o) return;
-    const name = readName(r, k, o.name, names.slice(0, i), key);
+  const entry = `{name: mail, external: 203.0.113.11, internal: 192.168.1.20}`;
+  return readNamedList<OneToOneConfig>(r, key, raw, ONE_KEYS, { list: `[${entry}]`, entry }, (o, k, name, out, indexOf) => {
     const external = readWanVip(r, `${k}.external`, o.external, wan, true);
     const internal = readInside(r, `${k}.internal`, o.internal, networks);
     const description = readDescription(r, k, o.description, `1:1 ${typeof o.name === "string" ? o.name : ""}`.trim());
-    if (!name || !external || !internal || description === undefined) return;
-    const ext = out.findIndex((x) => x.external === external);
-    if (ext !== -1) {
-      r.add(`${k}.external`, external, `is already mapped by ${key}[${names.indexOf(out[ext].name)}] (${out[ext].name}): one external address maps to one inside host`, "use another WAN CARP VIP (add one to networks.wan.vips)");
-      return;
+    if (!name || !external || !internal || description === undefined) return undefined;
+    const ext = out.find((x) => x.external === external);
+    if (ext) {
+      r.add(`${k}.external`, external, `is already mapped by ${key}[${indexOf(ext.name)}] (${ext.name}): one external address maps to one inside host`, "use another WAN CARP VIP (add one to networks.wan.vips)");
+      return undefined;
     }
-    const int = out.findIndex((x) => x.internal === internal);
-    if (int !== -1) {
-      r.add(`${k}.internal`, internal, `is already mapped by ${key}[${names.indexOf(out[int].name)}] (${out[int].name})`, "map each inside host once");
-      return;
+    const int = out.find((x) => x.internal === internal);
+    if (int) {
+      r.add(`${k}.internal`, internal, `is already mapped by ${key}[${indexOf(int.name)}] (${int.name})`, "map each inside host once");
+      return undefined;
     }
-    out.push({ name, external, internal, description });
+    return { name, external, internal, description };
   });
-  return r.problems.length === start ? out : undefined;
 }

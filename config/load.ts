@@ -1,14 +1,17 @@
 // I/O shell around validateStack(): reads a Pulumi.<stack>.yaml file or the running program's stack config, and the
-// lab inventory that `ssh: {lab: NAME}` refers to. All checking happens in the pure validate.ts.
+// host inventory that `ssh: {inventory: NAME}` refers to. All checking happens in the pure validate.ts.
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigValidationError, type Problem } from "./problems";
 import { isPlainObject } from "./reader";
+import { expandPathVariables, inventoryFromLab, parseInventory, type HostInventory } from "./inventory";
 import type { ClusterConfig, LabHostRef, LabHostsRef } from "./types";
 import { NAMESPACE, validateStack, type ValidationResult } from "./validate";
 
-const INVENTORY_KEY = `${NAMESPACE}:labInventory`;
+const INVENTORY_KEY = `${NAMESPACE}:inventory`;
+/** The older, lab-only inventory key (deprecated; still read). */
+const LAB_INVENTORY_KEY = `${NAMESPACE}:labInventory`;
 
 /** Pulumi.<stack>.yaml next to Pulumi.yaml in `projectDir`. */
 export function stackFilePath(stack: string, projectDir = process.cwd()): string {
@@ -37,7 +40,26 @@ export function readStackFile(file: string): { values?: Record<string, unknown>;
   return { values: (doc.config as Record<string, unknown>) ?? {} };
 }
 
-/** Reads the lab inventory JSON into the part validation needs (address, port, user, fingerprint, key path). */
+/** Reads a host inventory file (YAML or JSON). */
+export function readInventoryFile(file: string): { inventory?: HostInventory; problem?: Problem } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
+    return {
+      problem: {
+        key: INVENTORY_KEY,
+        value: file,
+        message: missing ? "the host inventory does not exist" : `the host inventory cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+        fix: "correct pfsense-ha:inventory (a path relative to the project directory), or create the file (the lab writes lab/.state/labN/hosts.json when it comes up: `PFHA_LAB_ID=N npm run lab -- up`)",
+      },
+    };
+  }
+  return parseInventory(text, file, (t) => YAML.parse(t));
+}
+
+/** Reads the older lab inventory JSON (`pfsense-ha:labInventory`, deprecated) into what validation needs. */
 export function readLabInventory(file: string): { lab?: LabHostsRef; problem?: Problem } {
   const fix = "bring the lab up (`PFHA_LAB_ID=N npm run lab -- up`) or correct pfsense-ha:labInventory";
   let doc: unknown;
@@ -45,10 +67,10 @@ export function readLabInventory(file: string): { lab?: LabHostsRef; problem?: P
     doc = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "the lab inventory does not exist (is the lab up?)" : "the lab inventory cannot be read as JSON";
-    return { problem: { key: INVENTORY_KEY, value: file, message: why, fix } };
+    return { problem: { key: LAB_INVENTORY_KEY, value: file, message: why, fix } };
   }
   if (!isPlainObject(doc) || !isPlainObject(doc.hosts) || typeof doc.clientKeyPath !== "string") {
-    return { problem: { key: INVENTORY_KEY, value: file, message: "is not a lab inventory (needs clientKeyPath and hosts)", fix } };
+    return { problem: { key: LAB_INVENTORY_KEY, value: file, message: "is not a lab inventory (needs clientKeyPath and hosts)", fix } };
   }
   const hosts: Record<string, LabHostRef> = {};
   for (const [name, h] of Object.entries(doc.hosts)) {
@@ -70,42 +92,58 @@ export interface LoadOptions {
   allowMissingSecrets?: boolean;
 }
 
-/** A lab inventory path may name the lab instance as `${PFHA_LAB_ID}` (the dev stack follows the lab it runs on). */
-const LAB_ID_VAR = "${PFHA_LAB_ID}";
+/** An inventory that is configured but could not be read (reported once): references to it stay quiet. */
+const UNREADABLE: HostInventory = { hosts: {}, unavailable: true };
 
-/** The lab id a path's `${PFHA_LAB_ID}` stands for (default 0), or undefined when PFHA_LAB_ID is not a lab id. */
-function labIdIn(inv: string): string | undefined {
-  if (!inv.includes(LAB_ID_VAR)) return "";
-  const raw = process.env.PFHA_LAB_ID ?? "0";
-  return /^(0|[1-9][0-9]?)$/.test(raw) && Number(raw) <= 63 ? raw : undefined;
-}
-
-/** The lab inventory that raw stack values name (`pfsense-ha:labInventory`, relative paths from `baseDir`), if any. */
-export function labInventoryOf(values: Record<string, unknown>, baseDir: string): { lab?: LabHostsRef; problems: Problem[] } {
-  // Pulumi.yaml declares labInventory with default "", which means "no lab".
-  const inv = (values[INVENTORY_KEY] ?? values.labInventory) || undefined;
-  let lab: LabHostsRef | undefined;
-  const extra: Problem[] = [];
-  if (inv !== undefined) {
-    if (typeof inv !== "string" || inv === "") {
-      extra.push({ key: INVENTORY_KEY, value: inv, message: "must be a file path", fix: "set it to the lab inventory path, e.g. lab/.state/lab0/inventory.json" });
-    } else if (labIdIn(inv) === undefined) {
-      extra.push({ key: INVENTORY_KEY, value: inv, message: `names \${PFHA_LAB_ID}, but PFHA_LAB_ID='${process.env.PFHA_LAB_ID}' is not a lab id`, fix: "set PFHA_LAB_ID to an integer 0..63 (the lab instance), e.g. PFHA_LAB_ID=0" });
-    } else {
-      const res = readLabInventory(path.resolve(baseDir, inv.split(LAB_ID_VAR).join(labIdIn(inv))));
-      lab = res.lab ?? { clientKeyPath: "", hosts: {}, unavailable: true };
-      if (res.problem) extra.push(res.problem);
+/**
+ * The host inventory that raw stack values name, if any: `pfsense-ha:inventory` (a path relative to `baseDir`, with
+ * `${NAME}` / `${NAME:-default}` taken from the environment). The deprecated `pfsense-ha:labInventory` (the lab's
+ * inventory.json) is still read, with a warning; when set, it is the inventory every reference resolves against.
+ */
+export function inventoryOf(values: Record<string, unknown>, baseDir: string): { inventory?: HostInventory; problems: Problem[]; warnings: Problem[] } {
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  // Pulumi.yaml declares both keys with default "", which means "none".
+  const lab = (values[LAB_INVENTORY_KEY] ?? values.labInventory) || undefined;
+  const inv = (values[INVENTORY_KEY] ?? values.inventory) || undefined;
+  const file = (key: string, v: unknown): string | undefined => {
+    if (typeof v !== "string") {
+      problems.push({ key, value: v, message: "must be a file path", fix: `set it to the inventory file's path, e.g. hosts.yaml` });
+      return undefined;
     }
+    const expanded = expandPathVariables(v, process.env);
+    if (expanded.problem) problems.push({ ...expanded.problem, key });
+    return expanded.path === undefined ? undefined : path.resolve(baseDir, expanded.path);
+  };
+  if (lab !== undefined) {
+    warnings.push({
+      key: LAB_INVENTORY_KEY,
+      value: lab,
+      message: "is deprecated: hosts come from a host inventory now",
+      fix: "set pfsense-ha:inventory to the lab's hosts.json (next to its inventory.json) and write the hosts as `ssh: {inventory: NAME}`",
+    });
+    const f = file(LAB_INVENTORY_KEY, lab);
+    if (f === undefined) return { inventory: UNREADABLE, problems, warnings };
+    const res = readLabInventory(f);
+    if (res.problem) problems.push(res.problem);
+    return { inventory: inventoryFromLab(res.lab ?? { clientKeyPath: "", hosts: {}, unavailable: true }, f), problems, warnings };
   }
-  return { lab, problems: extra };
+  if (inv === undefined) return { problems, warnings };
+  const f = file(INVENTORY_KEY, inv);
+  if (f === undefined) return { inventory: UNREADABLE, problems, warnings };
+  const res = readInventoryFile(f);
+  if (res.problem) problems.push(res.problem);
+  return { inventory: res.inventory ?? { source: f, hosts: {}, unavailable: true }, problems, warnings };
 }
 
-/** Validates raw stack values, first loading the lab inventory they name (relative paths from `baseDir`). */
+/** Validates raw stack values, first loading the host inventory they name (relative paths from `baseDir`). */
 export function validateValues(values: Record<string, unknown>, baseDir: string, opts: LoadOptions = {}): ValidationResult {
-  const { lab, problems: extra } = labInventoryOf(values, baseDir);
-  const result = validateStack(values, { ...opts, lab });
+  const { inventory, problems: extra, warnings } = inventoryOf(values, baseDir);
+  const result = validateStack(values, { ...opts, inventory });
   const problems = [...extra, ...result.problems];
-  return problems.length ? { problems } : result;
+  const all = [...warnings, ...(result.warnings ?? [])];
+  const out: ValidationResult = problems.length ? { problems } : result;
+  return all.length ? { ...out, warnings: all } : out;
 }
 
 /** Validates a Pulumi.<stack>.yaml file (a `secure:` secret counts as present; it is never decrypted). */

@@ -1,12 +1,12 @@
 // The stack program's reading of its own stack configuration (index.ts): the `pfsense-ha:*` keys as the user wrote
 // them, for PfSenseHaCluster, which validates the cluster and applies the defaults. Only what belongs to the stack
-// rather than the cluster is checked here, before anything is declared: mistyped `pfsense-ha:*` keys and the lab
-// inventory `pfsense-ha:labInventory` names.
+// rather than the cluster is checked here, before anything is declared: mistyped `pfsense-ha:*` keys and the host
+// inventory `pfsense-ha:inventory` names.
 import * as pulumi from "../providers/pulumi-sdk";
-import { labInventoryOf, programConfigValues } from "./load";
-import { ConfigValidationError } from "./problems";
+import type { HostInventory } from "./inventory";
+import { inventoryOf, programConfigValues } from "./load";
+import { ConfigValidationError, formatProblem } from "./problems";
 import type { ClusterSettings } from "./settings";
-import type { LabHostsRef } from "./types";
 import { NAMESPACE, stackKeyProblems } from "./validate";
 
 /** The secrets of a validated cluster, as Pulumi secrets. */
@@ -24,21 +24,22 @@ export interface StackClusterSettings {
   carpPassword?: pulumi.Output<string>;
   xmlrpcPassword?: pulumi.Output<string>;
   sshPrivateKey?: pulumi.Output<string>;
-  labInventory?: LabHostsRef;
+  inventory?: HostInventory;
 }
 
-/** Reads this stack's configuration; throws ConfigValidationError for mistyped keys or an unreadable lab inventory. */
+/** Reads this stack's configuration; throws ConfigValidationError for mistyped keys or an unreadable host inventory. */
 export function stackClusterSettings(projectDir = process.cwd()): StackClusterSettings {
   const values = programConfigValues(pulumi.runtime.allConfig());
-  const { lab, problems } = labInventoryOf(values, projectDir);
+  const { inventory, problems, warnings } = inventoryOf(values, projectDir);
   const all = [...stackKeyProblems(values), ...problems];
   if (all.length > 0) throw new ConfigValidationError(all);
+  for (const w of warnings) void pulumi.log.warn(formatProblem(w));
   const cfg = new pulumi.Config(NAMESPACE);
   const out: StackClusterSettings = { cluster: values[`${NAMESPACE}:cluster`] as ClusterSettings };
   for (const k of ["carpPassword", "xmlrpcPassword", "sshPrivateKey"] as const) {
     const v = cfg.getSecret(k);
     if (v !== undefined) out[k] = v;
   }
-  if (lab) out.labInventory = lab;
+  if (inventory) out.inventory = inventory;
   return out;
 }

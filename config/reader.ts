@@ -29,6 +29,12 @@ export function kindOf(value: unknown): string {
 
 export class Reader {
   readonly problems: Problem[] = [];
+  /** Accepted but deprecated forms: reported, never fatal. */
+  readonly warnings: Problem[] = [];
+
+  warn(key: string, value: unknown, message: string, fix: string): void {
+    this.warnings.push(problem(key, value, message, fix));
+  }
 
   add(key: string, value: unknown, message: string, fix: string): void {
     this.problems.push(problem(key, value, message, fix));

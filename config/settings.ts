@@ -20,7 +20,12 @@ export interface SshSettings {
   insecureAcceptAnyHostKey?: boolean;
 }
 
-/** A host of a lab inventory (the `labInventory` argument / stack key): address, port, user and key from there. */
+/** A host of the host inventory (the `inventory` argument / `pfsense-ha:inventory`): its SSH settings come from there. */
+export interface InventorySshSettings {
+  inventory: string;
+}
+
+/** @deprecated Write `{inventory: NAME}`: a host of the lab's inventory.json (`labInventory`). */
 export interface LabSshSettings {
   lab: string;
 }
@@ -28,11 +33,11 @@ export interface LabSshSettings {
 export interface ProxmoxNodeSettings {
   /** The node's name in Proxmox. */
   name: string;
-  /** ip: the VXLAN tunnel endpoint (may come from the lab inventory). */
+  /** ip: the VXLAN tunnel endpoint (may come from the host inventory). */
   underlayAddress?: string;
   /** (1500) */
   underlayMtu?: number;
-  ssh: SshSettings | LabSshSettings;
+  ssh: SshSettings | InventorySshSettings | LabSshSettings;
 }
 
 export interface VipSettings {
@@ -97,7 +102,7 @@ export interface FirewallSettings {
   /** The Proxmox node that runs the VM (one of proxmox.nodes). */
   proxmoxNode: string;
   vm: VmSettings;
-  ssh: SshSettings | LabSshSettings;
+  ssh: SshSettings | InventorySshSettings | LabSshSettings;
   /** `{network: pfSense device}` (vtnet0… in NIC order); required with `vm: none`. */
   interfaces?: Record<string, string>;
 }

@@ -1,9 +1,11 @@
-// Reads one `ssh:` block into an SshEndpoint: explicit fields, or `{lab: NAME}` resolved against the lab inventory.
+// Reads one `ssh:` block into an SshEndpoint: explicit fields, or `{inventory: NAME}` resolved against the host
+// inventory (config/inventory.ts), whose entries are checked as `ssh:` blocks themselves.
 import type { SshEndpoint } from "../providers/ssh/types";
 import { isIpv4 } from "./ipv4";
 import { Reader, REDACTED, isPlainObject } from "./reader";
 import { checkFingerprint, checkHostname, checkUdpPort, checkUsername } from "./rules";
-import type { LabHostsRef, SecretPresence } from "./types";
+import { inventoryEntry, type HostInventory } from "./inventory";
+import type { SecretPresence } from "./types";
 
 export const SSH_KEYS = [
   "host",
@@ -25,14 +27,20 @@ function checkHost(key: string, value: unknown): ReturnType<typeof checkHostname
   return [{ key, value, message: "is not an IPv4 address or DNS name", fix: `set ${key} to the host's address, e.g. "192.0.2.11"` }];
 }
 
+/** An `ssh:` block: the settings themselves, or `{inventory: NAME}` (a host of the host inventory). */
 export function readSsh(
   r: Reader,
   key: string,
   raw: unknown,
-  lab: LabHostsRef | undefined,
+  inventory: HostInventory | undefined,
   secrets: SecretPresence,
 ): SshEndpoint | undefined {
-  if (isPlainObject(raw) && "lab" in raw) return readLabSsh(r, key, raw, lab);
+  const ref = inventoryRefOf(raw);
+  if (ref) return readInventorySsh(r, key, raw as Record<string, unknown>, ref.field, inventory, secrets);
+  return readSshBlock(r, key, raw, secrets);
+}
+
+function readSshBlock(r: Reader, key: string, raw: unknown, secrets: SecretPresence): SshEndpoint | undefined {
   const o = r.object(key, raw, SSH_KEYS, true, EXAMPLE);
   if (!o) return undefined;
   const host = r.checked(`${key}.host`, o.host, checkHost, true, `"192.0.2.11"`);
@@ -86,30 +94,52 @@ export function readSsh(
   return ep;
 }
 
-function readLabSsh(r: Reader, key: string, raw: Record<string, unknown>, lab: LabHostsRef | undefined): SshEndpoint | undefined {
-  r.unknownKeys(key, raw, ["lab"]);
-  const name = r.string(`${key}.lab`, raw.lab, true, `"pve1"`);
+/** The inventory host an `ssh:` block refers to (`{inventory: NAME}`, or the deprecated `{lab: NAME}`), if any. */
+export function inventoryRefOf(raw: unknown): { field: "inventory" | "lab"; name: unknown } | undefined {
+  if (!isPlainObject(raw)) return undefined;
+  if ("inventory" in raw) return { field: "inventory", name: raw.inventory };
+  if ("lab" in raw) return { field: "lab", name: raw.lab };
+  return undefined;
+}
+
+/** The inventory entry an `ssh:` block refers to, when it refers to one that exists. */
+export function inventoryHostOf(raw: unknown, inventory: HostInventory | undefined): unknown {
+  const ref = inventoryRefOf(raw);
+  return ref && inventory && typeof ref.name === "string" ? inventoryEntry(inventory, ref.name) : undefined;
+}
+
+function readInventorySsh(
+  r: Reader,
+  key: string,
+  raw: Record<string, unknown>,
+  field: "inventory" | "lab",
+  inventory: HostInventory | undefined,
+  secrets: SecretPresence,
+): SshEndpoint | undefined {
+  r.unknownKeys(key, raw, [field]);
+  const name = r.string(`${key}.${field}`, raw[field], true, `"pve1"`);
   if (!name) return undefined;
-  if (!lab) {
+  if (field === "lab") {
+    r.warn(`${key}.lab`, name, "is deprecated: hosts come from a host inventory now", `write ${key}: {inventory: ${name}} and set pfsense-ha:inventory to the inventory file (the lab writes lab/.state/labN/hosts.json)`);
+  }
+  if (!inventory) {
     r.add(
-      `${key}.lab`,
+      `${key}.${field}`,
       name,
-      "refers to a lab host but no lab inventory is configured",
-      "set pfsense-ha:labInventory to the lab's inventory.json (e.g. lab/.state/lab0/inventory.json) and bring the lab up with `npm run lab -- up`",
+      "refers to an inventory host but no host inventory is configured",
+      "set pfsense-ha:inventory to a YAML or JSON file of `hosts: {NAME: {host, port, username, hostKeySha256, privateKeyPath}}` " +
+        "(the lab writes lab/.state/labN/hosts.json when it comes up), or write the ssh settings here",
     );
     return undefined;
   }
-  if (lab.unavailable) return undefined;
-  const h = lab.hosts[name];
-  if (!h) {
-    const more = /^pve[0-9]+$/.test(name) ? ` (a lab with more Proxmox nodes: \`PFHA_LAB_NODES=${name.slice(3)} npm run lab -- up\`)` : "";
-    r.add(`${key}.lab`, name, "is not a host in the lab inventory", `use one of: ${Object.keys(lab.hosts).join(", ")}${more}`);
+  if (inventory.unavailable) return undefined;
+  const entry = inventoryEntry(inventory, name);
+  const where = inventory.source ?? "the host inventory";
+  if (entry === undefined) {
+    r.add(`${key}.${field}`, name, `is not a host in ${where}`, `use one of: ${Object.keys(inventory.hosts).join(", ") || "(none)"}, or add ${name} to ${where}`);
     return undefined;
   }
-  return { host: h.address, port: h.port, username: h.username, hostKeySha256: h.hostKeySha256, privateKeyPath: lab.clientKeyPath };
-}
-
-/** The lab host name an `ssh:` block refers to, if any. */
-export function labHostName(raw: unknown): string | undefined {
-  return isPlainObject(raw) && typeof raw.lab === "string" ? raw.lab : undefined;
+  // The entry is an ssh block plus the Proxmox node's underlay address (read by the caller).
+  const ssh = isPlainObject(entry) ? Object.fromEntries(Object.entries(entry).filter(([k]) => k !== "underlayAddress")) : entry;
+  return readSshBlock(r, `${where} hosts.${name}`, ssh, secrets);
 }

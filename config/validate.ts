@@ -6,7 +6,8 @@ import { checkNetworksTogether, inRange, readNetworks } from "./networks";
 import type { Problem } from "./problems";
 import { Reader, isPlainObject, isSecureValue, kindOf, type RawObject } from "./reader";
 import { checkAdvbase, checkAdvskew, checkHostname, checkLinuxIfName, checkIntegerRange, checkIpv4, checkMtu, checkTunnelEndpoint, checkUsername, checkVmId } from "./rules";
-import { labHostName, readSsh } from "./ssh-config";
+import type { HostInventory } from "./inventory";
+import { inventoryHostOf, inventoryRefOf, readSsh } from "./ssh-config";
 import {
   FIREWALL_ROLES,
   type CarpConfig,
@@ -16,7 +17,6 @@ import {
   type FirewallRole,
   type FirewallVm,
   type HasyncConfig,
-  type LabHostsRef,
   type NatConfig,
   type NatSource,
   type NetworkConfig,
@@ -31,7 +31,8 @@ import {
 export const NAMESPACE = "pfsense-ha";
 const C = `${NAMESPACE}:cluster`;
 
-export const STACK_KEYS = ["cluster", "carpPassword", "xmlrpcPassword", "sshPrivateKey", "labInventory"] as const;
+/** labInventory: the older lab-only inventory (deprecated, still read; see config/load.ts). */
+export const STACK_KEYS = ["cluster", "carpPassword", "xmlrpcPassword", "sshPrivateKey", "inventory", "labInventory"] as const;
 export const SECRET_KEYS = ["carpPassword", "xmlrpcPassword", "sshPrivateKey"] as const;
 const CLUSTER_KEYS = ["name", "pfsenseVersion", "allowUnknownPfsenseVersion", "allowSameNode", "proxmox", "networks", "firewalls", "carp", "hasync", "nat", "dhcp", "vpn", "portForwards", "oneToOne"] as const;
 const PROXMOX_KEYS = ["nodes", "datapathType"] as const;
@@ -85,8 +86,8 @@ export const DHCP_FAILOVER_MAX_PRIMARY_SKEW = 19;
 export interface ValidateOptions {
   /** Stack name, used in the suggested `pulumi config set … --stack NAME` fixes. */
   stackName?: string;
-  /** Parsed lab inventory when pfsense-ha:labInventory is set (the I/O shell reads it). */
-  lab?: LabHostsRef;
+  /** The host inventory `ssh: {inventory: NAME}` refers to (pfsense-ha:inventory; the I/O shell reads the file). */
+  inventory?: HostInventory;
   /** Do not report MISSING secrets (e.g. before a CI job generates them); empty ones are still reported. */
   allowMissingSecrets?: boolean;
 }
@@ -94,6 +95,8 @@ export interface ValidateOptions {
 export interface ValidationResult {
   config?: ClusterConfig;
   problems: Problem[];
+  /** Accepted but deprecated forms, each with the form to write instead (not problems: the config is valid). */
+  warnings?: Problem[];
 }
 
 /** State of a secret as found in config: a `secure:` value or a non-empty string counts as present. */
@@ -118,7 +121,7 @@ export function validateStack(values: Record<string, unknown>, opts: ValidateOpt
     sshPrivateKey: secretState(own.sshPrivateKey),
   };
   const result = validateCluster(own.cluster, secrets, opts);
-  return { config: r.problems.length === 0 ? result.config : undefined, problems: [...r.problems, ...result.problems] };
+  return withWarnings({ config: r.problems.length === 0 ? result.config : undefined, problems: [...r.problems, ...result.problems] }, result.warnings ?? []);
 }
 
 /** The `pfsense-ha:*` values of a stack by bare key ("ns:key" of other namespaces dropped). */
@@ -158,12 +161,12 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   }
 
   const carp = readCarp(r, o.carp);
-  const proxmox = readProxmox(r, o.proxmox, opts.lab, secrets);
+  const proxmox = readProxmox(r, o.proxmox, opts.inventory, secrets);
   // Unknown when no node could be read (already reported): the VXLAN MTU limit is then not checked.
   const underlayMtu = proxmox.nodes.length ? Math.min(...proxmox.nodes.map((n) => n.underlayMtu)) : undefined;
   const { networks, declared } = readNetworks(r, `${C}.networks`, o.networks, { underlayMtu, advbase: carp?.advbase ?? 1 });
   checkNetworksTogether(r, `${C}.networks`, networks);
-  const firewalls = readFirewalls(r, o.firewalls, networks, declared, proxmox.declared, opts.lab, secrets);
+  const firewalls = readFirewalls(r, o.firewalls, networks, declared, proxmox.declared, opts.inventory, secrets);
   checkStretched(r, networks, firewalls);
   checkApart(r, firewalls, r.boolean(`${C}.allowSameNode`, o.allowSameNode, false));
   checkUnderlayApart(r, proxmox.nodes, networks);
@@ -176,7 +179,7 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   checkSecrets(r, secrets, networks, opts);
 
   if (r.problems.length || !name || !carp || !firewalls || !hasync || !nat) {
-    return { problems: r.problems };
+    return withWarnings({ problems: r.problems }, r.warnings);
   }
   const config: ClusterConfig = {
     name,
@@ -192,7 +195,11 @@ export function validateCluster(raw: unknown, secrets: SecretPresence, opts: Val
   if (vpn && (vpn.openvpn.length || vpn.ipsec.length)) config.vpn = vpn;
   if (portForwards?.length) config.portForwards = portForwards;
   if (oneToOne?.length) config.oneToOne = oneToOne;
-  return { config, problems: [] };
+  return withWarnings({ config, problems: [] }, r.warnings);
+}
+
+function withWarnings(result: ValidationResult, warnings: Problem[]): ValidationResult {
+  return warnings.length ? { ...result, warnings } : result;
 }
 
 function readCarp(r: Reader, raw: unknown): CarpConfig | undefined {
@@ -225,7 +232,7 @@ function readCarp(r: Reader, raw: unknown): CarpConfig | undefined {
 
 type ReadProxmox = ClusterConfig["proxmox"] & { declared: string[] };
 
-function readProxmox(r: Reader, raw: unknown, lab: LabHostsRef | undefined, secrets: SecretPresence): ReadProxmox {
+function readProxmox(r: Reader, raw: unknown, inventory: HostInventory | undefined, secrets: SecretPresence): ReadProxmox {
   const k = `${C}.proxmox`;
   const o = r.object(k, raw, PROXMOX_KEYS, true, `{nodes: [{name: "pve1", underlayAddress: "10.0.0.11", ssh: {...}}]}`);
   if (!o) return { nodes: [], datapathType: "system", declared: [] };
@@ -240,13 +247,13 @@ function readProxmox(r: Reader, raw: unknown, lab: LabHostsRef | undefined, secr
     const n = r.object(nk, item, NODE_KEYS, true, `{name: "pve1", underlayAddress: "10.0.0.11", ssh: {...}}`);
     if (!n) return;
     const name = r.checked(`${nk}.name`, n.name, checkHostname, true, `"pve1"`);
-    // Via `ssh: {lab: NAME}` the inventory supplies the underlay address; if that host is unknown, that is reported once.
-    const labName = labHostName(n.ssh);
-    const labHost = labName !== undefined ? lab?.hosts[labName] : undefined;
-    const underlayRequired = labName === undefined || labHost !== undefined;
-    const underlayAddress = r.checked(`${nk}.underlayAddress`, n.underlayAddress ?? labHost?.underlayAddress, checkTunnelEndpoint, underlayRequired, `"10.0.0.11"`);
+    // Via `ssh: {inventory: NAME}` the inventory may supply the underlay address; an unknown host is reported once.
+    const fromInventory = inventoryHostOf(n.ssh, inventory);
+    const underlayRequired = inventoryRefOf(n.ssh) === undefined || fromInventory !== undefined;
+    const inventoryUnderlay = isPlainObject(fromInventory) ? fromInventory.underlayAddress : undefined;
+    const underlayAddress = r.checked(`${nk}.underlayAddress`, n.underlayAddress ?? inventoryUnderlay, checkTunnelEndpoint, underlayRequired, `"10.0.0.11"`);
     const underlayMtu = r.integer(`${nk}.underlayMtu`, n.underlayMtu, checkMtu, 1500);
-    const ssh = readSsh(r, `${nk}.ssh`, n.ssh, lab, secrets);
+    const ssh = readSsh(r, `${nk}.ssh`, n.ssh, inventory, secrets);
     if (name && underlayAddress && underlayMtu !== undefined && ssh) nodes.push({ name, underlayAddress, underlayMtu, ssh });
   });
   const dup = (pick: (n: ProxmoxNodeConfig) => string, field: string, what: string): void => {
@@ -277,7 +284,7 @@ function readFirewalls(
   networks: NetworkConfig[],
   declaredNetworks: string[],
   nodeNames: string[],
-  lab: LabHostsRef | undefined,
+  inventory: HostInventory | undefined,
   secrets: SecretPresence,
 ): Record<FirewallRole, FirewallConfig> | undefined {
   const k = `${C}.firewalls`;
@@ -294,7 +301,7 @@ function readFirewalls(
       r.add(`${fk}.proxmoxNode`, proxmoxNode, "is not one of the Proxmox nodes", `use one of: ${nodeNames.join(", ")} (${C}.proxmox.nodes[].name)`);
     }
     const vm = readVm(r, `${fk}.vm`, f.vm);
-    const ssh = readSsh(r, `${fk}.ssh`, f.ssh, lab, secrets);
+    const ssh = readSsh(r, `${fk}.ssh`, f.ssh, inventory, secrets);
     const interfaces = readInterfaces(r, `${fk}.interfaces`, f.interfaces, networks, declaredNetworks, vm);
     if (name && proxmoxNode && vm && ssh && interfaces) out[role] = { role, name, proxmoxNode, vm, ssh, interfaces };
   }

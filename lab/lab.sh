@@ -347,7 +347,24 @@ start_fw_daemons() {
 }
 
 write_inventory() {
-  local h first=1 fp o out="$STATE/inventory.json"
+  local h first=1 fp o out="$STATE/inventory.json" hosts="$STATE/hosts.json"
+  # hosts.json: the host inventory a stack names with pfsense-ha:inventory (`ssh: {inventory: NAME}`), in the
+  # format any deployment's inventory has; inventory.json: everything the lab's own tools need.
+  {
+    printf '{"hosts":{'
+    for h in "${HOSTS[@]}"; do
+      fp="$(ssh-keygen -lf "$(root_of "$h")/etc/ssh/pfha_host_ed25519_key.pub" | awk '{print $2}')"
+      ((first)) || printf ','
+      first=0
+      printf '"%s":{"host":"%s","port":22,"username":"root","hostKeySha256":"%s","privateKeyPath":"%s"' \
+        "$h" "$MGMT_NET.$(octet_of "$h")" "$fp" "$STATE/id_ed25519"
+      [[ "$(role_of "$h")" == proxmox ]] && printf ',"underlayAddress":"%s"' "$UL_NET.$(octet_of "$h")"
+      printf '}'
+    done
+    printf '}}\n'
+  } >"$hosts.tmp"
+  mv "$hosts.tmp" "$hosts"
+  first=1
   {
     printf '{"id":%d,"stateDir":"%s","clientKeyPath":"%s","operatorAddress":"%s","hosts":{' \
       "$N" "$STATE" "$STATE/id_ed25519" "$MGMT_NET.1"

@@ -20,4 +20,5 @@ export * from "../components/outputs";
 export type * from "../config/settings";
 export { ConfigValidationError, formatProblem, type Problem } from "../config/problems";
 export type { ClusterConfig, LabHostsRef } from "../config/types";
+export type { HostInventory, InventoryHostSettings } from "../config/inventory";
 export type { SshEndpoint } from "../providers/ssh/types";

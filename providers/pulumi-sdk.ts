@@ -7,6 +7,7 @@ export { Config } from "@pulumi/pulumi/config";
 export { getStack } from "@pulumi/pulumi/metadata";
 export { StackReference } from "@pulumi/pulumi/stackReference";
 export { ResourceError } from "@pulumi/pulumi/errors";
+export * as log from "@pulumi/pulumi/log";
 export * as dynamic from "@pulumi/pulumi/dynamic";
 /** Only the program's configuration of the SDK's runtime (`pulumi.runtime.allConfig()`). */
 export * as runtime from "@pulumi/pulumi/runtime/config";

@@ -1,21 +1,25 @@
-// Per-host batching of OVS operations: the operations on one node that arrive together (the engine creates
-// independent resources concurrently) cost ONE remote script: one lock, one state check, one ovs-vsctl transaction,
-// one write per file, one read-back. The last state seen is kept per host, so a plan is made without a read first;
-// the script applies it only if the host still is in that state (else it returns the current state, and we re-plan).
-// Queues and the last state live on globalThis under string keys: each serialized provider loads its own module copy,
-// and Pulumi's closure serializer breaks module-level Maps and Symbols.
+// Per-host batching of OVS operations (providers/ssh/batcher.ts): the operations on one node that arrive together
+// (the engine creates independent resources concurrently) cost ONE remote script: one lock, one state check, one
+// ovs-vsctl transaction, one write per file, one read-back. The last state seen is kept per host, so a plan is made
+// without a read first; the script applies it only if the host still is in that state (else it returns the current
+// state, and we re-plan). The last state lives on globalThis under a string key, like the batcher's queues: a provider
+// module may be loaded several times in one process.
 import { connectHost } from "../ssh";
+import { submitToHost, type HostBatch, type HostBatcher } from "../ssh/batcher";
 import type { SshEndpoint, SshHost } from "../ssh/types";
 import { planBatch, type FileEdit, type HostOp, type OpPlan } from "./batch-plan";
 import { batchScript, EXIT_IFUPDOWN_BUSY, EXIT_LOCK_BUSY, parseBatchOutput, type FileWrite } from "./batch-script";
-import { hostIdOf } from "../ssh/endpoint";
 import type { HostSnapshot } from "./snapshot";
 import { IFUPDOWN2_LOCK, PVE_LOCK } from "./types";
 import { VSCTL_TIMEOUT_EXIT, VSCTL_TIMEOUT_S, type VsctlCommand } from "./vsctl";
 
-/** Wait this long after the first operation for others on the same host (the engine issues them within ms). */
-const DEBOUNCE_MS = 20;
 const MAX_ATTEMPTS = 5;
+
+/** One submitted operation: the node it runs on (named in errors) and the operation. */
+interface OvsItem {
+  node: string;
+  op: HostOp<unknown>;
+}
 
 interface Pending {
   op: HostOp<unknown>;
@@ -23,62 +27,46 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-interface HostQueue {
+/** One host's batch in progress: where it runs, and the last state read from the host (with the host's sha256). */
+interface HostRun {
   endpoint: SshEndpoint;
   node: string;
-  pending: Pending[];
-  timer?: ReturnType<typeof setTimeout>;
-  running: boolean;
-  /** The last state read from the host and its sha256 as the host computed it. */
   last?: { sha: string; snapshot: HostSnapshot };
 }
 
-const STATE_KEY = "__pfsenseHaOvsBatchV1";
+const LAST_STATE_KEY = "__pfsenseHaOvsLastStateV1";
 
-function queues(): Record<string, HostQueue> {
-  const g = globalThis as unknown as Record<string, Record<string, HostQueue> | undefined>;
-  return (g[STATE_KEY] ??= {});
+function lastStates(): Record<string, HostRun["last"]> {
+  const g = globalThis as unknown as Record<string, Record<string, HostRun["last"]> | undefined>;
+  return (g[LAST_STATE_KEY] ??= {});
 }
+
+const ovsOps: HostBatcher<OvsItem, unknown> = {
+  key: "__pfsenseHaOvsBatchesV2",
+  // A batch here costs one script of ~50 ms (a config.xml batch ~1 s): a shorter wait for stragglers pays off.
+  settleMs: 20,
+  run: async ({ hostId, endpoint, host, items }: HostBatch<OvsItem, unknown>) => {
+    const q: HostRun = { endpoint, node: items[0].input.node, last: lastStates()[hostId] };
+    try {
+      await runBatch(host, q, items.map((i) => ({ op: i.input.op, resolve: i.resolve, reject: i.reject })));
+    } catch (e) {
+      q.last = undefined; // the host's state is unknown now
+      throw e;
+    } finally {
+      lastStates()[hostId] = q.last;
+    }
+  },
+};
 
 /** Queue `op` for the endpoint's host; resolves with op.finish's result or rejects with this op's own error. */
 export function submitOvsOp<T>(endpoint: SshEndpoint, node: string, op: HostOp<T>): Promise<T> {
-  const key = hostIdOf(endpoint);
-  const all = queues();
-  const q = (all[key] ??= { endpoint, node, pending: [], running: false });
-  q.endpoint = endpoint; // the newest credentials
-  return new Promise<T>((resolve, reject) => {
-    q.pending.push({ op: op as HostOp<unknown>, resolve: resolve as (v: unknown) => void, reject });
-    schedule(q);
-  });
-}
-
-function schedule(q: HostQueue): void {
-  if (q.running || q.timer) return; // flushed when the running batch ends, or by the armed timer
-  q.timer = setTimeout(() => void flush(q), DEBOUNCE_MS);
-}
-
-async function flush(q: HostQueue): Promise<void> {
-  q.timer = undefined;
-  const batch = q.pending.splice(0);
-  if (batch.length === 0) return;
-  q.running = true;
-  try {
-    const host = await connectHost(q.endpoint);
-    await runBatch(host, q, batch);
-  } catch (e) {
-    q.last = undefined; // the host's state is unknown now
-    const err = e instanceof Error ? e : new Error(String(e));
-    for (const p of batch) p.reject(err);
-  } finally {
-    q.running = false;
-    if (q.pending.length > 0) schedule(q);
-  }
+  return submitToHost(ovsOps, endpoint, { node, op }) as Promise<T>;
 }
 
 /** The SSH session ended (dropped, or our timeout killed it) before the script reported: the outcome is unknown. */
 class SessionLost extends Error {}
 
-async function runScript(host: SshHost, q: HostQueue, expectedSha: string | undefined, commands: VsctlCommand[], writes: FileWrite[]) {
+async function runScript(host: SshHost, q: HostRun, expectedSha: string | undefined, commands: VsctlCommand[], writes: FileWrite[]) {
   const r = await host.exec("sh -s", { stdin: batchScript({ expectedSha, commands, writes }), timeoutMs: 90000 });
   if (r.timedOut) throw new SessionLost(`${q.node}: the OVS batch script did not finish within 90 s`);
   if (r.code === 255 && !r.stdout.startsWith("@@pfha-status@@")) throw new SessionLost(`${q.node}: the SSH session ended before the OVS batch script reported`);
@@ -111,7 +99,7 @@ function settle(items: Pending[], after: HostSnapshot): void {
   }
 }
 
-async function runBatch(host: SshHost, q: HostQueue, batch: Pending[]): Promise<void> {
+async function runBatch(host: SshHost, q: HostRun, batch: Pending[]): Promise<void> {
   const readers = batch.filter((p) => !p.op.plan);
   let writers = batch.filter((p) => p.op.plan);
   if (writers.length === 0) {
@@ -167,7 +155,7 @@ async function runBatch(host: SshHost, q: HostQueue, batch: Pending[]): Promise<
  * The session ended while the change ran: reconnect, read the node back and tell each operation whether its change is
  * there (finish() accepts the state read back: it was applied, and the operation succeeds) or not.
  */
-async function settleAfterLostSession(q: HostQueue, lost: Error, writers: Pending[], readers: Pending[]): Promise<void> {
+async function settleAfterLostSession(q: HostRun, lost: Error, writers: Pending[], readers: Pending[]): Promise<void> {
   q.last = undefined;
   let after: HostSnapshot;
   try {
@@ -193,7 +181,8 @@ async function settleAfterLostSession(q: HostQueue, lost: Error, writers: Pendin
 
 /** Tests: forget the last state seen on every host (the next batch reads first). */
 export function forgetOvsState(): void {
-  for (const q of Object.values(queues())) q.last = undefined;
+  const all = lastStates();
+  for (const k of Object.keys(all)) delete all[k];
 }
 
 export type { FileEdit, HostOp, OpPlan };

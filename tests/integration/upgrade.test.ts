@@ -19,8 +19,9 @@ const ROOT = path.join(__dirname, "..", "..");
 const BEFORE = "c37b8d938309993c1b37e3f017d3d42a4b969631";
 const SECRETS = { "pfsense-ha:carpPassword": "upgrade-carp-5", "pfsense-ha:xmlrpcPassword": "upgrade-xmlrpc-6" };
 
+/** The dev stack file as the earlier code had it (`ssh: {lab: NAME}`, which the current code still reads). */
 function devConfig(): Record<string, unknown> {
-  const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const doc = parse(execFileSync("git", ["-C", ROOT, "show", `${BEFORE}:Pulumi.dev.yaml`], { encoding: "utf8" })) as { config: Record<string, unknown> };
   // absolute: the earlier program runs from another folder
   return { ...doc.config, ...SECRETS, "pfsense-ha:labInventory": path.join(ROOT, "lab", ".state", `lab${LAB_ID}`, "inventory.json") };
 }

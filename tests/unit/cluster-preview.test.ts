@@ -29,17 +29,15 @@ test("previewing the dev stack runs every dynamic resource's check and opens no 
   try {
     const fp = (c: string) => `SHA256:${c.repeat(43)}`;
     const host = (i: number, c: string, underlay?: string) => ({
-      address: Object.values(addresses)[i], port: ports[i], username: "root", hostKeySha256: fp(c), ...(underlay ? { underlayAddress: underlay } : {}),
+      host: Object.values(addresses)[i], port: ports[i], username: "root", hostKeySha256: fp(c), privateKeyPath: path.join(dir, "id_ed25519"),
+      ...(underlay ? { underlayAddress: underlay } : {}),
     });
-    const inventory = path.join(dir, "inventory.json");
-    fs.writeFileSync(inventory, JSON.stringify({
-      id: 99, stateDir: dir, clientKeyPath: path.join(dir, "id_ed25519"), operatorAddress: "127.0.0.1",
-      hosts: { pve1: host(0, "A", "10.9.9.11"), pve2: host(1, "B", "10.9.9.12"), fw1: host(2, "C"), fw2: host(3, "D") },
-    }));
+    const inventory = path.join(dir, "hosts.json");
+    fs.writeFileSync(inventory, JSON.stringify({ hosts: { pve1: host(0, "A", "10.9.9.11"), pve2: host(1, "B", "10.9.9.12"), fw1: host(2, "C"), fw2: host(3, "D") } }));
     const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
     const config: Record<string, string> = {
       ...Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
-      "pfsense-ha:labInventory": inventory,
+      "pfsense-ha:inventory": inventory,
       "pfsense-ha:carpPassword": "preview-carp",
       "pfsense-ha:xmlrpcPassword": "preview-xmlrpc",
     };

@@ -1,4 +1,4 @@
-// The I/O shell: program config (as pulumi.runtime.allConfig() gives it) and lab inventory files.
+// The I/O shell: program config (as pulumi.runtime.allConfig() gives it) and host inventory files.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -36,23 +36,104 @@ describe("clusterFromProgramConfig (what index.ts runs before declaring resource
   });
 });
 
-describe("lab inventory", () => {
+describe("host inventory (pfsense-ha:inventory)", () => {
   let dir: string;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-inv-"));
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fp = `SHA256:${"k".repeat(43)}`;
 
-  function labStack(): Record<string, unknown> {
+  function inventoryStack(file = "hosts.yaml"): Record<string, unknown> {
     const v = topologyValues("two-nic");
-    v["pfsense-ha:labInventory"] = "inventory.json";
-    setIn(v, "proxmox.nodes.0", { name: "pve1", ssh: { lab: "pve1" } });
-    setIn(v, "firewalls.primary.ssh", { lab: "fw1" });
+    v["pfsense-ha:inventory"] = file;
+    setIn(v, "proxmox.nodes.0", { name: "pve1", ssh: { inventory: "pve1" } });
+    setIn(v, "firewalls.primary.ssh", { inventory: "fw1" });
     return v;
   }
 
-  it("resolves lab hosts relative to the stack file's directory", () => {
-    const fp = `SHA256:${"k".repeat(43)}`;
+  it("resolves `ssh: {inventory: NAME}` and a node's underlay address from a YAML file relative to the stack file", () => {
+    fs.writeFileSync(
+      path.join(dir, "hosts.yaml"),
+      [
+        "hosts:",
+        `  pve1: {host: 10.250.6.11, hostKeySha256: "${fp}", privateKeyPath: /keys/ops, underlayAddress: 10.250.7.11}`,
+        `  fw1: {host: 10.250.6.21, port: 2222, username: admin, hostKeySha256: "${fp}", useAgent: true}`,
+        "",
+      ].join("\n"),
+    );
+    const r = validateValues(inventoryStack(), dir);
+    expect(r.problems).toEqual([]);
+    expect(r.warnings).toBeUndefined();
+    expect(r.config?.proxmox.nodes[0]).toEqual({
+      name: "pve1",
+      underlayAddress: "10.250.7.11",
+      underlayMtu: 1500,
+      ssh: { host: "10.250.6.11", port: 22, username: "root", hostKeySha256: fp, privateKeyPath: "/keys/ops" },
+    });
+    expect(r.config?.firewalls.primary.ssh).toEqual({ host: "10.250.6.21", port: 2222, username: "admin", hostKeySha256: fp, useAgent: true });
+  });
+
+  it("reads JSON too (the lab's hosts.json), with ${NAME:-default} in the path from the environment", () => {
+    const saved = process.env.PFHA_TEST_INV;
+    fs.mkdirSync(path.join(dir, "lab7"), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, "lab7", "hosts.json"),
+      JSON.stringify({ hosts: { pve1: { host: "10.250.6.11", port: 22, username: "root", hostKeySha256: fp, privateKeyPath: "/k", underlayAddress: "10.250.7.11" }, fw1: { host: "10.250.6.21", hostKeySha256: fp, privateKeyPath: "/k" } } }),
+    );
+    try {
+      process.env.PFHA_TEST_INV = "7";
+      expect(validateValues(inventoryStack("lab${PFHA_TEST_INV:-0}/hosts.json"), dir).problems).toEqual([]);
+      delete process.env.PFHA_TEST_INV;
+      expect(validateValues(inventoryStack("lab${PFHA_TEST_INV:-0}/hosts.json"), dir).problems.map((p) => [p.key, p.value, p.message])).toEqual([
+        ["pfsense-ha:inventory", path.join(dir, "lab0", "hosts.json"), "the host inventory does not exist"],
+      ]);
+      expect(validateValues(inventoryStack("lab${PFHA_TEST_INV}/hosts.json"), dir).problems.map((p) => [p.key, p.message, p.fix])).toEqual([
+        ["pfsense-ha:inventory", "names ${PFHA_TEST_INV}, which is not set in the environment", "set PFHA_TEST_INV, or give it a default in the path: ${PFHA_TEST_INV:-VALUE}"],
+      ]);
+    } finally {
+      if (saved === undefined) delete process.env.PFHA_TEST_INV;
+      else process.env.PFHA_TEST_INV = saved;
+    }
+  });
+
+  it("checks an inventory entry as an ssh block, naming the file and the host", () => {
+    const file = path.join(dir, "bad.yaml");
+    fs.writeFileSync(file, `hosts:\n  pve1: {host: 10.250.6.11, hostKeySha256: "SHA256:abc=", privateKeyPath: /k, underlayAddress: 10.250.7.11}\n  fw1: {host: 10.250.6.21, hostkey: x, privateKeyPath: /k}\n`);
+    const r = validateValues(inventoryStack("bad.yaml"), dir);
+    expect(r.problems.map((p) => p.key)).toEqual([`${file} hosts.pve1.hostKeySha256`, `${file} hosts.fw1.hostkey`, `${file} hosts.fw1.hostKeySha256`]);
+  });
+
+  it("names a host the inventory does not have, with the hosts it has", () => {
+    fs.writeFileSync(path.join(dir, "one.yaml"), `hosts:\n  pve1: {host: 10.250.6.11, hostKeySha256: "${fp}", privateKeyPath: /k, underlayAddress: 10.250.7.11}\n`);
+    const r = validateValues(inventoryStack("one.yaml"), dir);
+    expect(r.problems.map((p) => [p.key, p.value, p.message, p.fix])).toEqual([
+      ["pfsense-ha:cluster.firewalls.primary.ssh.inventory", "fw1", `is not a host in ${path.join(dir, "one.yaml")}`, `use one of: pve1, or add fw1 to ${path.join(dir, "one.yaml")}`],
+    ]);
+  });
+
+  it("reports a missing or malformed inventory once, not once per host", () => {
+    expect(validateValues(inventoryStack(), path.join(dir, "nowhere")).problems.map((p) => [p.key, p.message])).toEqual([
+      ["pfsense-ha:inventory", "the host inventory does not exist"],
+    ]);
+    fs.writeFileSync(path.join(dir, "list.yaml"), "- pve1\n- fw1\n");
+    expect(validateValues(inventoryStack("list.yaml"), dir).problems.map((p) => [p.key, p.message])).toEqual([
+      ["pfsense-ha:inventory", "is not a host inventory (it needs a `hosts:` mapping)"],
+    ]);
+  });
+
+  it("a reference without an inventory is a problem naming the field and the fix", () => {
+    const v = inventoryStack();
+    delete v["pfsense-ha:inventory"];
+    const r = validateValues(v, dir);
+    expect(r.problems.map((p) => [p.key, p.message])).toEqual([
+      ["pfsense-ha:cluster.proxmox.nodes[0].ssh.inventory", "refers to an inventory host but no host inventory is configured"],
+      ["pfsense-ha:cluster.firewalls.primary.ssh.inventory", "refers to an inventory host but no host inventory is configured"],
+    ]);
+    expect(r.problems[0].fix).toContain("set pfsense-ha:inventory to a YAML or JSON file of `hosts: {NAME: {host, port, username, hostKeySha256, privateKeyPath}}`");
+  });
+
+  it("still reads the deprecated labInventory and `ssh: {lab: NAME}`, with a warning naming the replacement", () => {
     fs.writeFileSync(
       path.join(dir, "inventory.json"),
       JSON.stringify({
@@ -64,14 +145,28 @@ describe("lab inventory", () => {
         },
       }),
     );
-    const r = validateValues(labStack(), dir);
+    const v = topologyValues("two-nic");
+    v["pfsense-ha:labInventory"] = "inventory.json";
+    setIn(v, "proxmox.nodes.0", { name: "pve1", ssh: { lab: "pve1" } });
+    setIn(v, "firewalls.primary.ssh", { inventory: "fw1" });
+    const r = validateValues(v, dir);
     expect(r.problems).toEqual([]);
     expect(r.config?.proxmox.nodes[0].underlayAddress).toBe("10.250.7.11");
     expect(r.config?.firewalls.primary.ssh).toEqual({ host: "10.250.6.21", port: 22, username: "root", hostKeySha256: fp, privateKeyPath: "/state/id_ed25519" });
-  });
-
-  it("reports a missing inventory once, not once per lab host", () => {
-    const r = validateValues(labStack(), path.join(dir, "nowhere"));
-    expect(r.problems.map((p) => [p.key, p.message])).toEqual([["pfsense-ha:labInventory", "the lab inventory does not exist (is the lab up?)"]]);
+    expect(r.warnings?.map((w) => [w.key, w.message, w.fix])).toEqual([
+      [
+        "pfsense-ha:labInventory",
+        "is deprecated: hosts come from a host inventory now",
+        "set pfsense-ha:inventory to the lab's hosts.json (next to its inventory.json) and write the hosts as `ssh: {inventory: NAME}`",
+      ],
+      [
+        "pfsense-ha:cluster.proxmox.nodes[0].ssh.lab",
+        "is deprecated: hosts come from a host inventory now",
+        "write pfsense-ha:cluster.proxmox.nodes[0].ssh: {inventory: pve1} and set pfsense-ha:inventory to the inventory file (the lab writes lab/.state/labN/hosts.json)",
+      ],
+    ]);
+    expect(validateValues(v, path.join(dir, "nowhere")).problems.map((p) => [p.key, p.message])).toEqual([
+      ["pfsense-ha:labInventory", "the lab inventory does not exist (is the lab up?)"],
+    ]);
   });
 });

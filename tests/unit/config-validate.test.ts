@@ -173,7 +173,7 @@ const CASES: Case[] = [
   ["host key not pinned", (v) => deleteIn(v, "firewalls.primary.ssh.hostKeySha256"), `${C}.firewalls.primary.ssh.hostKeySha256`, /host keys are pinned/],
   ["password without allowPasswordAuth", (v) => setIn(v, "firewalls.primary.ssh.password", "pw"), `${C}.firewalls.primary.ssh.password`, /password authentication is not enabled/],
   ["SSH port 0", (v) => setIn(v, "proxmox.nodes.0.ssh.port", 0), `${C}.proxmox.nodes[0].ssh.port`, /port must be an integer from 1 to 65535/],
-  ["lab host without a lab inventory", (v) => setIn(v, "proxmox.nodes.0.ssh", { lab: "pve1" }), `${C}.proxmox.nodes[0].ssh.lab`, /no lab inventory is configured/],
+  ["inventory host without a host inventory", (v) => setIn(v, "proxmox.nodes.0.ssh", { inventory: "pve1" }), `${C}.proxmox.nodes[0].ssh.inventory`, /^refers to an inventory host but no host inventory is configured$/],
   ["same VM id for both firewalls (clone vmId, adopt)", (v) => setIn(v, "firewalls.primary.vm.vmId", 202), `${C}.firewalls.secondary.vm.adopt`, /^is the primary's VM id too: VM ids are unique in a Proxmox cluster/],
   ["same VM id for both firewalls on different nodes (two clones)", (v) => setIn(v, "firewalls.secondary.vm", { clone: { templateId: 9000 }, vmId: 201 }), `${C}.firewalls.secondary.vm.vmId`, /^is the primary's VM id too: VM ids are unique in a Proxmox cluster, so both firewalls would be one VM$/],
   ["underlay address 0.0.0.0", (v) => setIn(v, "proxmox.nodes.0.underlayAddress", "0.0.0.0"), `${C}.proxmox.nodes[0].underlayAddress`, /^is the unspecified address 0\.0\.0\.0; a VXLAN underlay address must be the node's own unicast address/],
@@ -313,24 +313,23 @@ describe("reporting", () => {
     expect(validateStack(v).problems.map((p) => [p.key, p.message])).toEqual([[C, "must be an object (got a string)"]]);
   });
 
-  it("resolves `ssh: {lab: NAME}` and the underlay address from a lab inventory", () => {
+  it("resolves `ssh: {inventory: NAME}` and the underlay address from a host inventory", () => {
     const v = topologyValues("two-nic");
-    setIn(v, "proxmox.nodes.0", { name: "pve1", ssh: { lab: "pve1" } });
-    const lab = {
-      clientKeyPath: "/lab/id_ed25519",
-      hosts: { pve1: { address: "10.250.0.11", port: 22, username: "root", hostKeySha256: `SHA256:${"x".repeat(43)}`, underlayAddress: "10.250.1.11" } },
+    setIn(v, "proxmox.nodes.0", { name: "pve1", ssh: { inventory: "pve1" } });
+    const inventory = {
+      source: "hosts.yaml",
+      hosts: { pve1: { host: "10.250.0.11", port: 22, username: "root", hostKeySha256: `SHA256:${"x".repeat(43)}`, privateKeyPath: "/keys/ops", underlayAddress: "10.250.1.11" } },
     };
-    const r = validateStack(v, { lab });
+    const r = validateStack(v, { inventory });
     expect(r.problems).toEqual([]);
     expect(r.config?.proxmox.nodes[0]).toEqual({
       name: "pve1",
       underlayAddress: "10.250.1.11",
       underlayMtu: 1500,
-      ssh: { host: "10.250.0.11", port: 22, username: "root", hostKeySha256: `SHA256:${"x".repeat(43)}`, privateKeyPath: "/lab/id_ed25519" },
+      ssh: { host: "10.250.0.11", port: 22, username: "root", hostKeySha256: `SHA256:${"x".repeat(43)}`, privateKeyPath: "/keys/ops" },
     });
-    setIn(v, "proxmox.nodes.0.ssh.lab", "pve7");
-    const missing = validateStack(v, { lab }).problems;
-    expect(missing.map((p) => p.message)).toEqual(["is not a host in the lab inventory"]);
-    expect(missing[0].fix).toBe("use one of: pve1 (a lab with more Proxmox nodes: `PFHA_LAB_NODES=7 npm run lab -- up`)");
+    setIn(v, "proxmox.nodes.0.ssh.inventory", "pve7");
+    const missing = validateStack(v, { inventory }).problems;
+    expect(missing.map((p) => [p.key, p.message, p.fix])).toEqual([[`${C}.proxmox.nodes[0].ssh.inventory`, "is not a host in hosts.yaml", "use one of: pve1, or add pve7 to hosts.yaml"]]);
   });
 });

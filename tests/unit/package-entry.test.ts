@@ -57,7 +57,8 @@ test("require('pfsense-ha') in a clean process: the public names, no stack confi
     const rt = require("@pulumi/pulumi/runtime/resource"); const declared = [];
     const register = rt.registerResource; rt.registerResource = (res, parent, t, name, ...a) => { declared.push(t + "::" + name); return register(res, parent, t, name, ...a); };
     const fs = require("fs"); const readFileSync = fs.readFileSync; const files = [];
-    fs.readFileSync = (p, ...a) => { if (/Pulumi\\.|inventory/.test(String(p))) files.push(String(p)); return readFileSync(p, ...a); };
+    // stack files and inventories (not the package's own modules, which Node reads with readFileSync too)
+    fs.readFileSync = (p, ...a) => { if (/Pulumi\\.|inventory|hosts\\./.test(String(p)) && !/\\.js$/.test(String(p))) files.push(String(p)); return readFileSync(p, ...a); };
     const lib = require("pfsense-ha");
     const outputs = require("pfsense-ha/outputs");
     console.log(JSON.stringify({

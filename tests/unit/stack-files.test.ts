@@ -1,7 +1,7 @@
 // Pulumi.yaml and every Pulumi.<stack>.yaml (examples included) read the way the Pulumi CLI reads them: Go's
 // gopkg.in/yaml.v3 (a checker built offline from Debian's golang-go + golang-gopkg-yaml.v3-dev), then Pulumi.yaml
 // against Pulumi's own project schema (sdk/go/common/workspace/project.json of the engine sources, JSON Schema 2020-12).
-// Also: the dev stack's lab inventory follows PFHA_LAB_ID.
+// Also: the dev stack's host inventory follows PFHA_LAB_ID.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -71,11 +71,11 @@ test("the schema check is real: a config type the CLI does not know, and an empt
   expect(validate({ name: "x", runtime: "nodejs", config: { cluster: { type: "string" } } })).toBe(true);
 });
 
-test("Pulumi.yaml as the CLI sees it: the secret keys and labInventory's default", () => {
+test("Pulumi.yaml as the CLI sees it: the secret keys, and the inventory keys' defaults", () => {
   const doc = goYaml(["Pulumi.yaml"])["Pulumi.yaml"].document as { name: string; config: Record<string, Record<string, unknown>> };
   expect(doc.name).toBe("pfsense-ha");
-  expect(Object.keys(doc.config).sort()).toEqual(["carpPassword", "labInventory", "xmlrpcPassword"]);
-  expect([doc.config.carpPassword.secret, doc.config.xmlrpcPassword.secret, doc.config.labInventory.default]).toEqual([true, true, ""]);
+  expect(Object.keys(doc.config).sort()).toEqual(["carpPassword", "inventory", "labInventory", "xmlrpcPassword"]);
+  expect([doc.config.carpPassword.secret, doc.config.xmlrpcPassword.secret, doc.config.inventory.default, doc.config.labInventory.default]).toEqual([true, true, "", ""]);
 });
 
 describe("the dev stack follows PFHA_LAB_ID", () => {
@@ -83,21 +83,56 @@ describe("the dev stack follows PFHA_LAB_ID", () => {
   afterEach(() => (saved === undefined ? delete process.env.PFHA_LAB_ID : (process.env.PFHA_LAB_ID = saved)));
   const dev = () => (goYaml(["Pulumi.dev.yaml"])["Pulumi.dev.yaml"].document as { config: Record<string, unknown> }).config;
 
-  test("the inventory path names the instance as ${PFHA_LAB_ID}", () => {
-    expect(dev()["pfsense-ha:labInventory"]).toBe("lab/.state/lab${PFHA_LAB_ID}/inventory.json");
+  test("the inventory path names the instance as ${PFHA_LAB_ID:-0}; every host is an inventory host", () => {
+    const c = dev();
+    expect(c["pfsense-ha:inventory"]).toBe("lab/.state/lab${PFHA_LAB_ID:-0}/hosts.json");
+    const cluster = c["pfsense-ha:cluster"] as { proxmox: { nodes: { ssh: unknown }[] }; firewalls: Record<string, { ssh: unknown }> };
+    expect([...cluster.proxmox.nodes.map((n) => n.ssh), cluster.firewalls.primary.ssh, cluster.firewalls.secondary.ssh]).toEqual([
+      { inventory: "pve1" },
+      { inventory: "pve2" },
+      { inventory: "fw1" },
+      { inventory: "fw2" },
+    ]);
   });
 
-  test.each([["14", "lab/.state/lab14/inventory.json"], [undefined, "lab/.state/lab0/inventory.json"]])("PFHA_LAB_ID=%s reads %s", (id, file) => {
+  test.each([["14", "lab/.state/lab14/hosts.json"], [undefined, "lab/.state/lab0/hosts.json"]])("PFHA_LAB_ID=%s reads %s", (id, file) => {
     if (id === undefined) delete process.env.PFHA_LAB_ID;
     else process.env.PFHA_LAB_ID = id;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-devlab-"));
     const r = validateValues(dev(), dir, { allowMissingSecrets: true });
-    expect(r.problems?.[0]).toMatchObject({ key: "pfsense-ha:labInventory", value: path.join(dir, file), message: "the lab inventory does not exist (is the lab up?)" });
+    expect(r.problems).toEqual([
+      {
+        key: "pfsense-ha:inventory",
+        value: path.join(dir, file),
+        message: "the host inventory does not exist",
+        fix: "correct pfsense-ha:inventory (a path relative to the project directory), or create the file (the lab writes lab/.state/labN/hosts.json when it comes up: `PFHA_LAB_ID=N npm run lab -- up`)",
+      },
+    ]);
   });
 
-  test("a PFHA_LAB_ID that is not a lab id is named with the fix", () => {
-    process.env.PFHA_LAB_ID = "x1";
-    const r = validateValues(dev(), ROOT, { allowMissingSecrets: true });
-    expect(r.problems?.[0]).toMatchObject({ key: "pfsense-ha:labInventory", message: "names ${PFHA_LAB_ID}, but PFHA_LAB_ID='x1' is not a lab id" });
+  test("validates against a hosts.json as the lab writes it", () => {
+    process.env.PFHA_LAB_ID = "14";
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-devlab-"));
+    fs.mkdirSync(path.join(dir, "lab", ".state", "lab14"), { recursive: true });
+    const fp = (c: string) => `SHA256:${c.repeat(43)}`;
+    const key = "/lab/.state/lab14/id_ed25519";
+    fs.writeFileSync(
+      path.join(dir, "lab", ".state", "lab14", "hosts.json"),
+      JSON.stringify({
+        hosts: {
+          pve1: { host: "10.250.14.11", port: 22, username: "root", hostKeySha256: fp("a"), privateKeyPath: key, underlayAddress: "10.250.15.11" },
+          pve2: { host: "10.250.14.12", port: 22, username: "root", hostKeySha256: fp("b"), privateKeyPath: key, underlayAddress: "10.250.15.12" },
+          fw1: { host: "10.250.14.21", port: 22, username: "root", hostKeySha256: fp("c"), privateKeyPath: key },
+          fw2: { host: "10.250.14.22", port: 22, username: "root", hostKeySha256: fp("d"), privateKeyPath: key },
+        },
+      }),
+    );
+    const r = validateValues(dev(), dir, { allowMissingSecrets: true });
+    expect(r.problems).toEqual([]);
+    expect(r.config?.proxmox.nodes.map((n) => [n.name, n.underlayAddress, n.ssh.host])).toEqual([
+      ["pve1", "10.250.15.11", "10.250.14.11"],
+      ["pve2", "10.250.15.12", "10.250.14.12"],
+    ]);
+    expect(r.config?.firewalls.secondary.ssh).toEqual({ host: "10.250.14.22", port: 22, username: "root", hostKeySha256: fp("d"), privateKeyPath: key });
   });
 });
