@@ -30,7 +30,7 @@ const VXLAN3 = {
 function devConfig(nodes: string[]): Record<string, unknown> {
   const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
   const cluster = structuredClone(doc.config["pfsense-ha:cluster"]) as { proxmox: { nodes: unknown[] } };
-  cluster.proxmox.nodes = nodes.map((n) => ({ name: n, ssh: { lab: n } }));
+  cluster.proxmox.nodes = nodes.map((n) => ({ name: n, ssh: { inventory: n } }));
   return { ...doc.config, "pfsense-ha:cluster": cluster, ...SECRETS };
 }
 
