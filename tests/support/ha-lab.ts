@@ -39,8 +39,8 @@ export interface LabStack { file: string; dir: string; config: ClusterConfig }
 export type StackValues = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
- * Pulumi.dev.yaml made this lab's stack `name`: its host inventory (the lab's hosts.json), BFD on every tunnel (the lab has no VMs to make
- * traffic), then the test's own changes (`edit`), written to a fresh folder and validated.
+ * Pulumi.dev.yaml made this lab's stack `name`: its host inventory (the lab's hosts.json), BFD on every tunnel (the
+ * lab has no VMs to make traffic), then the test's own changes (`edit`), written to a fresh folder and validated.
  */
 export function labStack(inv: LabInventory, name: string, edit?: (values: StackValues) => void): LabStack {
   const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: StackValues };
