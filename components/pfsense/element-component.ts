@@ -2,8 +2,7 @@
 // descriptor, providers/pfsense/elements/registry.ts) under a component of the kind's own type token, with the
 // element's identity and the config version it was written to as outputs. The named components users write
 // (Alias, FirewallRule, OutboundNatRule, …) are this one for their kind.
-import type * as pulumi from "../../providers/pulumi-sdk";
-import * as sdk from "../../providers/pulumi-sdk";
+import * as pulumi from "../../providers/pulumi-sdk";
 import { ELEMENT_KINDS, type ElementKindName, type SpecOf } from "../../providers/pfsense/elements/registry";
 import { ElementResource, type ElementResourceArgs, type PeerResourceArgs } from "../../providers/pfsense/resources/dynamic";
 import { componentOptions, elementComponentToken } from "../tokens";
@@ -11,7 +10,7 @@ import { componentOptions, elementComponentToken } from "../tokens";
 /** The arguments of the component of kind `K`: the firewall's endpoint, the version override and the spec. */
 export type ElementArgsOf<K extends ElementKindName, S = SpecOf<K>> = ElementResourceArgs<S>;
 
-export class PfSenseElement<K extends ElementKindName = ElementKindName> extends sdk.ComponentResource {
+export class PfSenseElement<K extends ElementKindName = ElementKindName> extends pulumi.ComponentResource {
   /** The element's identity on the firewall (uniqid, tracker, name or marker key). */
   readonly identity: pulumi.Output<string>;
   /** The firewall's config.xml <version> it was written to. */
