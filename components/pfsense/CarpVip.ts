@@ -6,8 +6,8 @@
 import { createHash } from "crypto";
 import * as pulumi from "../../providers/pulumi-sdk";
 import { PfSenseElement, type ElementArgsOf } from "./element-component";
-import { ElementResource, type CarpVipInputSpec } from "../../providers/pfsense/resources/dynamic";
-import type { CarpVipSpec } from "../../providers/pfsense/elements/carp-vip";
+import { ElementResource } from "../../providers/pfsense/resources/dynamic";
+import type { CarpVipInputSpec, CarpVipSpec } from "../../providers/pfsense/elements/carp-vip";
 import { forNode } from "../../providers/pfsense/elements/mirror";
 import type { SshEndpoint } from "../../providers/ssh/types";
 import { COMPONENT_TOKENS, componentOptions } from "../tokens";

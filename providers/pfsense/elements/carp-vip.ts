@@ -95,6 +95,9 @@ export function readCarpVip(doc: PfConfigDoc, uniqid: string): CarpVipSpec | und
   };
 }
 
+/** A CARP VIP spec as a resource takes it: without a uniqid one is generated once (by check) and kept. */
+export type CarpVipInputSpec = Omit<CarpVipSpec, "uniqid"> & { uniqid?: string };
+
 /**
  * CarpVip: one CARP VIP, identified by its uniqid, generated once when not given. The secondary's is what
  * rc.filter_synchronize sends: the VIP section with advskew + 100, capped at 254, uniqid unchanged.

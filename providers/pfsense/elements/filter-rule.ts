@@ -232,6 +232,9 @@ export function readFilterRule(doc: PfConfigDoc, tracker: string): FilterRuleSpe
   return spec;
 }
 
+/** A filter rule spec as a resource takes it: without a tracker one is generated once (by check) and kept. */
+export type FilterRuleInputSpec = Omit<FilterRuleSpec, "tracker"> & { tracker?: string };
+
 /**
  * FirewallRule: one filter rule, identified by its tracker (generated once when not given) and the descr marker;
  * its position relative to the user's rules is part of the spec. Synced verbatim (same tracker, same descr).

@@ -2,8 +2,6 @@
 // <resource>:Resource` with the kind's provider (elements/registry.ts, each kind's descriptor). Inputs are
 // { endpoint, allowUnknownVersion?, spec } (+ peerEndpoint/role for a `peer` kind such as hasync).
 import * as pulumi from "../../pulumi-sdk";
-import type { CarpVipSpec } from "../elements/carp-vip";
-import type { FilterRuleSpec } from "../elements/filter-rule";
 import type { AnyElementDescriptor, NodeRole } from "../elements/descriptor";
 import { ELEMENT_KINDS, type ElementKindName } from "../elements/registry";
 import type { SshEndpoint } from "../../ssh/types";
@@ -15,10 +13,6 @@ import type { ElementProvider } from "./element-provider";
 export function providerOf(kind: ElementKindName): ElementProvider {
   return elementProvider(ELEMENT_KINDS[kind].provider);
 }
-
-/** A CARP VIP or filter rule spec without its uniqid/tracker: generated once by check. */
-export type CarpVipInputSpec = Omit<CarpVipSpec, "uniqid"> & { uniqid?: string };
-export type FilterRuleInputSpec = Omit<FilterRuleSpec, "tracker"> & { tracker?: string };
 
 export interface ElementResourceArgs<S> {
   endpoint: pulumi.Input<SshEndpoint>;
