@@ -17,7 +17,7 @@ import { COMPONENT_TOKENS, componentOptions } from "./tokens";
 import type { ClusterOutputs } from "./outputs";
 import { OvsBridge } from "./OvsBridge";
 import { PfSenseElement } from "./pfsense";
-import { ELEMENT_KINDS, ELEMENT_KIND_NAMES } from "../providers/pfsense/elements/registry";
+import { ELEMENT_KINDS, ELEMENT_KIND_NAMES } from "../providers/pfsense/elements/kinds";
 import type { ApplySection } from "../providers/pfsense/remote/types";
 import { firewallPlanOf, planKeyOf, secretsUsedBy, substituteSecrets, type PlanItem, type PlanItemKind, type SecretName } from "./plan";
 import { VxlanTunnel } from "./VxlanTunnel";

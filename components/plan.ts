@@ -11,7 +11,7 @@ import { sha256 } from "../providers/digest";
 import type { ClusterConfig, FirewallRole, NetworkConfig } from "../config/types";
 import { dhcpNetworksOf, networkByRole, staticIpv6Of } from "../config/types";
 import { forNode } from "../providers/pfsense/elements/mirror";
-import { ELEMENT_KIND_NAMES, type ElementItem, type ElementKindName } from "../providers/pfsense/elements/registry";
+import { ELEMENT_KIND_NAMES, type ElementItem, type ElementKindName } from "../providers/pfsense/elements/kinds";
 import { isVirtioDevice } from "../providers/pfsense/elements/offloading";
 
 export type SecretName = "carpPassword" | "xmlrpcPassword";

@@ -2,9 +2,9 @@
 // its previous tokens as `aliases`, so a stack created by an earlier version keeps its resources (their URNs embed
 // the parents' types) and an upgrade changes no resource. Never remove a previous token: a stack not yet upgraded
 // may still hold it. The component of each pfSense element kind takes its name and earlier tokens from the kind's
-// descriptor (providers/pfsense/elements/registry.ts).
+// descriptor (providers/pfsense/elements/kinds.ts).
 import type * as pulumi from "../providers/pulumi-sdk";
-import { ELEMENT_KINDS } from "../providers/pfsense/elements/registry";
+import { ELEMENT_KINDS } from "../providers/pfsense/elements/kinds";
 
 export interface ComponentToken {
   type: string;

@@ -1,10 +1,10 @@
 // Every dynamic provider implementation, by name: the two Open vSwitch ones and one per pfSense element kind (the
-// kinds' registry, providers/pfsense/elements/registry.ts). The serialized `__provider` of each resource is only a
+// registry of kinds, providers/pfsense/elements/kinds.ts). The serialized `__provider` of each resource is only a
 // reference (providers/provider-ref.ts) that loads this module in Pulumi's provider host at call time.
 import { OvsBridgeProvider } from "./ovs/bridgeProvider";
 import { VxlanNodeProvider } from "./ovs/tunnelProvider";
 import { ElementProvider } from "./pfsense/resources/element-provider";
-import { ELEMENT_KINDS } from "./pfsense/elements/registry";
+import { ELEMENT_KINDS } from "./pfsense/elements/kinds";
 
 type AnyProvider = OvsBridgeProvider | VxlanNodeProvider | ElementProvider;
 

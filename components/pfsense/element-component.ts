@@ -1,9 +1,9 @@
 // The component of every pfSense element kind: one element on one firewall, as one generic resource (the kind's
-// descriptor, providers/pfsense/elements/registry.ts) under a component of the kind's own type token, with the
+// descriptor, providers/pfsense/elements/kinds.ts) under a component of the kind's own type token, with the
 // element's identity and the config version it was written to as outputs. The named components users write
 // (Alias, FirewallRule, OutboundNatRule, …) are this one for their kind.
 import * as pulumi from "../../providers/pulumi-sdk";
-import { ELEMENT_KINDS, type ElementKindName, type SpecOf } from "../../providers/pfsense/elements/registry";
+import { ELEMENT_KINDS, type ElementKindName, type SpecOf } from "../../providers/pfsense/elements/kinds";
 import { ElementResource, type ElementResourceArgs, type PeerResourceArgs } from "../../providers/pfsense/resources/dynamic";
 import { componentOptions, elementComponentToken } from "../tokens";
 

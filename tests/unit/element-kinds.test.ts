@@ -1,4 +1,4 @@
-// The registry of pfSense element kinds (providers/pfsense/elements/registry.ts) is the one list everything else
+// The registry of pfSense element kinds (providers/pfsense/elements/kinds.ts) is the one list everything else
 // iterates: every kind's file ends in a descriptor that is registered, every registered descriptor has every hook
 // the generic provider, resource, component, plan and render call, and the names its resources and components are
 // registered under (in every URN and `__provider`) are the ones written here as data.
@@ -39,7 +39,7 @@ test("every descriptor exported by a file of elements/ is registered, once", () 
     const mod = require(path.join(ELEMENTS_DIR, f)) as Record<string, unknown>;
     for (const [name, v] of Object.entries(mod)) {
       if (typeof v === "object" && v !== null && typeof (v as AnyElementDescriptor).resource === "string" && typeof (v as AnyElementDescriptor).upsert === "function") {
-        if (f !== "registry.ts") found.push([`${f}:${name}`, v as AnyElementDescriptor]);
+        if (f !== "kinds.ts") found.push([`${f}:${name}`, v as AnyElementDescriptor]);
       }
     }
   }

@@ -1,9 +1,9 @@
 // What one pfSense element kind is, in one place: its spec's checks, its identity, its config.xml mapping (write,
 // read, remove), what pfSense's XMLRPC sync writes on the secondary, the apply section pfSense re-runs after an
 // edit, and the names its resource and component are registered under. Every kind is one file in this directory
-// ending in its descriptor, and one line in registry.ts; the generic provider (resources/element-provider.ts), the
-// generic resource and component, the cluster's plan and stages, `render` and the provider registry iterate the
-// registry. Pure: no I/O (the provider does the I/O a descriptor asks for, e.g. `peer`).
+// ending in its descriptor, and one line in kinds.ts (the registry of kinds); the generic provider
+// (resources/element-provider.ts), the generic resource and component, the cluster's plan and stages, `render` and
+// the provider registry iterate it. Pure: no I/O (the provider does the I/O a descriptor asks for, e.g. `peer`).
 import type { PfConfigDoc } from "../codec";
 import type { PfSchema } from "../version";
 import type { ApplySection } from "../remote/types";

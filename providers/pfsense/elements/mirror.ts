@@ -1,7 +1,7 @@
 // What pfSense's own XMLRPC sync writes on the secondary, so writing both nodes never fights the sync: each kind's
 // descriptor says it (`mirror`); without one the item is copied verbatim, as xmlrpc.php restore_config_section does
 // for filter/aliases/nat (full-replaced as sent: same tracker, same descr).
-import { ELEMENT_KINDS, type ElementItem } from "./registry";
+import { ELEMENT_KINDS, type ElementItem } from "./kinds";
 import type { AnyElementDescriptor, NodeRole } from "./descriptor";
 
 export { secondarySkew, type NodeRole } from "./descriptor";

@@ -1,9 +1,9 @@
 // The pfSense dynamic resource: one for every element kind, registered as `pulumi-nodejs:dynamic/pfsense-ha:pfsense:
-// <resource>:Resource` with the kind's provider (elements/registry.ts, each kind's descriptor). Inputs are
+// <resource>:Resource` with the kind's provider (elements/kinds.ts, each kind's descriptor). Inputs are
 // { endpoint, allowUnknownVersion?, spec } (+ peerEndpoint/role for a `peer` kind such as hasync).
 import * as pulumi from "../../pulumi-sdk";
 import type { AnyElementDescriptor, NodeRole } from "../elements/descriptor";
-import { ELEMENT_KINDS, type ElementKindName } from "../elements/registry";
+import { ELEMENT_KINDS, type ElementKindName } from "../elements/kinds";
 import type { SshEndpoint } from "../../ssh/types";
 import { ProviderRefResource } from "../../provider-ref";
 import { elementProvider } from "../../registry";
