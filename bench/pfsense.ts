@@ -4,7 +4,7 @@
 import { spawnSync } from "child_process";
 import { labExec, loadInventory, sshEndpointOf, type LabInventory } from "../lab/inventory";
 import { closeAllHosts, sshStats } from "../providers/ssh";
-import { carpVipProvider, firewallRuleProvider } from "../providers/pfsense/resources/dynamic";
+import { providerOf } from "../providers/pfsense/resources/dynamic";
 import { protocolStats, resetProtocolStats, setBatching } from "../providers/pfsense/remote";
 import { runCodecBench } from "./pfsense-codec";
 import { checkTargets, runBench } from "./targets";
@@ -46,11 +46,11 @@ async function run(inv: LabInventory, edits: number, batching: boolean): Promise
       // Half CARP VIPs, half filter rules, as the engine would create them: check, then create, all at once.
       const [provider, spec] =
         i % 2 === 0
-          ? [carpVipProvider, {
+          ? [providerOf("carpVip"), {
               interface: "lan", subnet: `192.168.1.${10 + (i >> 1)}`, subnetBits: 24, vhid: 1 + (i >> 1),
               advbase: 1, advskew: 0, password: "bench-secret-123", descr: `bench VIP ${i}`,
             }]
-          : [firewallRuleProvider, {
+          : [providerOf("filterRule"), {
               type: "pass", interface: "lan", ipprotocol: "inet", protocol: "tcp", source: { network: "lan" },
               destination: { network: "(self)", port: String(1000 + i) }, descr: `bench rule ${i}`,
               // A chain (each after the previous one), so every rule's read-back position is the one it asked for.

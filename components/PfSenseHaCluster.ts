@@ -17,7 +17,9 @@ import { clusterOutputsOf } from "./cluster-outputs";
 import { COMPONENT_TOKENS, componentOptions } from "./tokens";
 import type { ClusterOutputs } from "./outputs";
 import { OvsBridge } from "./OvsBridge";
-import { Alias, DhcpFailover, FirewallCarpVip, FirewallRule, Gateway, HaSyncConfig, Offloading, OneToOneNat, OutboundNatRule, PfSenseInterface, PortForward, VpnBinding } from "./pfsense";
+import { PfSenseElement } from "./pfsense";
+import { ELEMENT_KINDS, ELEMENT_KIND_NAMES } from "../providers/pfsense/elements/kinds";
+import type { ApplySection } from "../providers/pfsense/remote/types";
 import { firewallPlanOf, planKeyOf, secretsUsedBy, substituteSecrets, type PlanItem, type PlanItemKind, type SecretName } from "./plan";
 import { VxlanTunnel } from "./VxlanTunnel";
 import { tunnelPortName } from "../providers/ovs/naming";
@@ -26,21 +28,20 @@ import type { SshEndpoint } from "../providers/ssh/types";
 export const STAGES = ["fabric", "vms", "interfaces", "vips", "hasync", "rules", "dhcp"] as const;
 export type Stage = (typeof STAGES)[number];
 
-/** The stage each kind of plan item belongs to (the plan lists them in this order too). */
-export const STAGE_OF_KIND: Record<PlanItemKind, Stage> = {
-  offloading: "interfaces",
-  interface: "interfaces",
-  gateway: "interfaces",
-  carpVip: "vips",
-  haSync: "hasync",
-  alias: "rules",
-  filterRule: "rules",
-  outboundNat: "rules",
-  vpnBinding: "rules",
-  portForward: "rules",
-  oneToOne: "rules",
-  dhcpFailover: "dhcp",
+/** The stage of each apply section (a kind's stage follows from its descriptor's section). */
+export const STAGE_OF_SECTION: Record<ApplySection, Stage> = {
+  interfaces: "interfaces",
+  routing: "interfaces",
+  system: "interfaces",
+  vip: "vips",
+  hasync: "hasync",
+  filter: "rules",
+  vpn: "rules",
+  dhcp: "dhcp",
 };
+
+/** The stage each kind of plan item belongs to (the plan lists them in this order too). */
+export const STAGE_OF_KIND = Object.fromEntries(ELEMENT_KIND_NAMES.map((k) => [k, STAGE_OF_SECTION[ELEMENT_KINDS[k].section]])) as Record<PlanItemKind, Stage>;
 
 /**
  * The item with its secret references replaced by the secret values: a secret Output when it uses any (so the
@@ -61,15 +62,6 @@ export function resolveSecrets(
   return pulumi.secret(pulumi.all(values).apply((vs) => substituteSecrets(item, Object.fromEntries(used.map((n, i) => [n, vs[i]])))));
 }
 
-type ItemOf<K extends PlanItemKind> = Extract<PlanItem, { kind: K }>;
-
-function specOf<K extends PlanItemKind>(resolved: pulumi.Output<PlanItem>, kind: K): pulumi.Output<ItemOf<K>["spec"]> {
-  return resolved.apply((i): ItemOf<K>["spec"] => {
-    if (i.kind !== kind) throw new Error(`plan item ${i.key}: expected a ${kind}, got ${i.kind}`);
-    return (i as ItemOf<K>).spec as ItemOf<K>["spec"];
-  });
-}
-
 interface ElementArgs {
   role: FirewallRole;
   endpoint: pulumi.Input<SshEndpoint>;
@@ -79,35 +71,14 @@ interface ElementArgs {
   spec: pulumi.Output<PlanItem>;
 }
 
-/** The pfSense component (components/pfsense/) that writes one plan item. */
+/** The pfSense component (components/pfsense/) that writes one plan item: the component of its kind. */
 function elementComponent(name: string, item: PlanItem, a: ElementArgs, opts: pulumi.ComponentResourceOptions): pulumi.ComponentResource {
-  const common = { endpoint: a.endpoint, allowUnknownVersion: a.allowUnknownVersion };
-  switch (item.kind) {
-    case "interface":
-      return new PfSenseInterface(name, { ...common, spec: specOf(a.spec, "interface") }, opts);
-    case "gateway":
-      return new Gateway(name, { ...common, spec: specOf(a.spec, "gateway") }, opts);
-    case "carpVip":
-      return new FirewallCarpVip(name, { ...common, spec: specOf(a.spec, "carpVip") }, opts);
-    case "haSync":
-      return new HaSyncConfig(name, { ...common, spec: specOf(a.spec, "haSync"), role: a.role, peerEndpoint: a.peerEndpoint }, opts);
-    case "alias":
-      return new Alias(name, { ...common, spec: specOf(a.spec, "alias") }, opts);
-    case "filterRule":
-      return new FirewallRule(name, { ...common, spec: specOf(a.spec, "filterRule") }, opts);
-    case "outboundNat":
-      return new OutboundNatRule(name, { ...common, spec: specOf(a.spec, "outboundNat") }, opts);
-    case "dhcpFailover":
-      return new DhcpFailover(name, { ...common, spec: specOf(a.spec, "dhcpFailover") }, opts);
-    case "offloading":
-      return new Offloading(name, { ...common, spec: specOf(a.spec, "offloading") }, opts);
-    case "vpnBinding":
-      return new VpnBinding(name, { ...common, spec: specOf(a.spec, "vpnBinding") }, opts);
-    case "portForward":
-      return new PortForward(name, { ...common, spec: specOf(a.spec, "portForward") }, opts);
-    case "oneToOne":
-      return new OneToOneNat(name, { ...common, spec: specOf(a.spec, "oneToOne") }, opts);
-  }
+  const spec = a.spec.apply((i) => {
+    if (i.kind !== item.kind) throw new Error(`plan item ${i.key}: expected a ${item.kind}, got ${i.kind}`);
+    return i.spec;
+  });
+  const peer = ELEMENT_KINDS[item.kind].peer ? { role: a.role, peerEndpoint: a.peerEndpoint } : {};
+  return new PfSenseElement(item.kind, name, { endpoint: a.endpoint, allowUnknownVersion: a.allowUnknownVersion, spec, ...peer }, opts);
 }
 
 /**
@@ -285,15 +256,15 @@ export class PfSenseHaCluster extends pulumi.ComponentResource {
         const earlierInStage: pulumi.Resource[] = [];
         for (const item of plans[role].filter((i) => STAGE_OF_KIND[i.kind] === stage)) {
           const opts = after(stage);
-          const ordered = item.kind === "alias" || item.kind === "filterRule";
-          if (ordered || item.kind === "gateway") opts.dependsOn = [...(opts.dependsOn as pulumi.Resource[]), ...earlierInStage];
+          const d = ELEMENT_KINDS[item.kind];
+          if (d.waitsInStage) opts.dependsOn = [...(opts.dependsOn as pulumi.Resource[]), ...earlierInStage];
           const child = elementComponent(
             `${name}-${role}-${planKeyOf(item)}`,
             item,
             { role, endpoint, peerEndpoint, allowUnknownVersion: c.allowUnknownPfsenseVersion, spec: resolveSecrets(item, passwords, name) },
             opts,
           );
-          if (ordered || item.kind === "interface") earlierInStage.push(child);
+          if (d.awaitedInStage) earlierInStage.push(child);
           stages[stage].push(child);
         }
       }

@@ -10,19 +10,19 @@
 import { sha256 } from "../providers/digest";
 import type { ClusterConfig, FirewallRole, NetworkConfig } from "../config/types";
 import { dhcpNetworksOf, networkByRole, staticIpv6Of } from "../config/types";
-import { forNode, type NodeSpec } from "../providers/pfsense/elements/mirror";
-import type { InterfaceSpec } from "../providers/pfsense/elements/interface";
+import { forNode } from "../providers/pfsense/elements/mirror";
+import { ELEMENT_KIND_NAMES, type ElementItem, type ElementKindName } from "../providers/pfsense/elements/kinds";
 import { isVirtioDevice } from "../providers/pfsense/elements/offloading";
 
 export type SecretName = "carpPassword" | "xmlrpcPassword";
 
 /** One element to write. `key` is the stable, human-readable identity of the item (same on both nodes). */
-export type PlanItem = (NodeSpec | { kind: "interface"; spec: InterfaceSpec }) & { key: string };
+export type PlanItem = ElementItem & { key: string };
 
-export type PlanItemKind = PlanItem["kind"];
+export type PlanItemKind = ElementKindName;
 
-/** Apply order of the kinds (the cluster's stages follow it). */
-export const PLAN_KIND_ORDER: readonly PlanItemKind[] = ["interface", "gateway", "offloading", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "portForward", "oneToOne", "vpnBinding", "dhcpFailover"];
+/** Apply order of the kinds (the cluster's stages follow it): the registry's order. */
+export const PLAN_KIND_ORDER: readonly PlanItemKind[] = ELEMENT_KIND_NAMES;
 
 const SECRET_PREFIX = "<secret:";
 

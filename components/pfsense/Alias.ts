@@ -1,13 +1,11 @@
 // Alias component: one host/network alias on one firewall (e.g. both nodes' sync addresses), identified by name + descr marker.
-import type * as pulumi from "@pulumi/pulumi";
-import { ElementComponent } from "./element-component";
-import { AliasResource, type ElementResourceArgs } from "../../providers/pfsense/resources/dynamic";
-import type { AliasSpec } from "../../providers/pfsense/elements/alias";
+import type * as pulumi from "../../providers/pulumi-sdk";
+import { PfSenseElement, type ElementArgsOf } from "./element-component";
 
-export type AliasArgs = ElementResourceArgs<AliasSpec>;
+export type AliasArgs = ElementArgsOf<"alias">;
 
-export class Alias extends ElementComponent {
+export class Alias extends PfSenseElement<"alias"> {
   constructor(name: string, args: AliasArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("Alias", name, (o) => new AliasResource(name, args, o), opts);
+    super("alias", name, args, opts);
   }
 }

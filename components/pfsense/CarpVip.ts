@@ -5,10 +5,9 @@
 // spec, is secret.
 import { createHash } from "crypto";
 import * as pulumi from "../../providers/pulumi-sdk";
-import { ElementComponent } from "./element-component";
-import { CarpVipResource, type ElementResourceArgs } from "../../providers/pfsense/resources/dynamic";
-import type { CarpVipInputSpec } from "../../providers/pfsense/resources/dynamic";
-import type { CarpVipSpec } from "../../providers/pfsense/elements/carp-vip";
+import { PfSenseElement, type ElementArgsOf } from "./element-component";
+import { ElementResource } from "../../providers/pfsense/resources/dynamic";
+import type { CarpVipInputSpec, CarpVipSpec } from "../../providers/pfsense/elements/carp-vip";
 import { forNode } from "../../providers/pfsense/elements/mirror";
 import type { SshEndpoint } from "../../providers/ssh/types";
 import { COMPONENT_TOKENS, componentOptions } from "../tokens";
@@ -40,7 +39,7 @@ export interface CarpVipArgs {
 }
 
 /** One firewall, the spec as components/plan.ts makes it (for the secondary: forNode("secondary", …)'s spec). */
-export type FirewallCarpVipArgs = ElementResourceArgs<CarpVipInputSpec>;
+export type FirewallCarpVipArgs = ElementArgsOf<"carpVip", CarpVipInputSpec>;
 
 /** The VIP's pfSense `uniqid` for a component name: 13 hex characters like PHP's uniqid(), stable for the name. Pure. */
 export function carpVipUniqidOf(name: string): string {
@@ -63,11 +62,11 @@ export function carpVipSpecOf(name: string, a: { interface: string; address: str
 }
 
 /** The CARP VIP on one firewall (PfSenseHaCluster declares one per firewall and VIP). */
-export class FirewallCarpVip extends ElementComponent {
+export class FirewallCarpVip extends PfSenseElement<"carpVip"> {
   /** Same as identity. */
   readonly uniqid: pulumi.Output<string>;
   constructor(name: string, args: FirewallCarpVipArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("FirewallCarpVip", name, (o) => new CarpVipResource(name, args, o), opts);
+    super("carpVip", name, args, opts);
     this.uniqid = this.identity;
   }
 }
@@ -98,10 +97,10 @@ export class CarpVip extends pulumi.ComponentResource {
       );
     const common = { allowUnknownVersion: args.allowUnknownVersion };
     const child = { parent: this, dependsOn: opts?.dependsOn };
-    const primary = new CarpVipResource(`${name}-primary`, { ...common, endpoint: args.primary, spec: pulumi.secret(spec) }, child);
+    const primary = new ElementResource("carpVip", `${name}-primary`, { ...common, endpoint: args.primary, spec: pulumi.secret(spec) }, child);
     if (args.secondary !== undefined) {
       const mirrored = spec.apply((s) => forNode("secondary", { kind: "carpVip" as const, spec: s }).spec);
-      new CarpVipResource(`${name}-secondary`, { ...common, endpoint: args.secondary, spec: pulumi.secret(mirrored) }, child);
+      new ElementResource("carpVip", `${name}-secondary`, { ...common, endpoint: args.secondary, spec: pulumi.secret(mirrored) }, child);
     }
     this.uniqid = this.identity = primary.identity;
     this.configVersion = primary.configVersion;

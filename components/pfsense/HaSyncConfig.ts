@@ -1,12 +1,14 @@
 // HaSyncConfig component: pfsync on both nodes, XMLRPC settings on the primary only. With peerEndpoint, create/update refuse when the two firewalls report different config versions (XMLRPC sync would refuse).
-import type * as pulumi from "@pulumi/pulumi";
-import { ElementComponent } from "./element-component";
-import { HaSyncConfigResource, type HaSyncResourceArgs } from "../../providers/pfsense/resources/dynamic";
+import type * as pulumi from "../../providers/pulumi-sdk";
+import { PfSenseElement } from "./element-component";
+import type { PeerResourceArgs } from "../../providers/pfsense/resources/dynamic";
+import type { HaSyncSpec } from "../../providers/pfsense/elements/hasync";
 
-export type HaSyncConfigArgs = HaSyncResourceArgs;
+/** The firewall's endpoint and spec; with `peerEndpoint` (and `role`), the other firewall whose config version must match. */
+export type HaSyncConfigArgs = PeerResourceArgs<HaSyncSpec>;
 
-export class HaSyncConfig extends ElementComponent {
+export class HaSyncConfig extends PfSenseElement<"haSync"> {
   constructor(name: string, args: HaSyncConfigArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("HaSyncConfig", name, (o) => new HaSyncConfigResource(name, args, o), opts);
+    super("haSync", name, args, opts);
   }
 }

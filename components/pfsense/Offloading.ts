@@ -1,13 +1,11 @@
 // Offloading component: hardware checksum offloading disabled on one firewall with VirtIO NICs.
-import type * as pulumi from "@pulumi/pulumi";
-import { ElementComponent } from "./element-component";
-import { OffloadingResource, type ElementResourceArgs } from "../../providers/pfsense/resources/dynamic";
-import type { OffloadingSpec } from "../../providers/pfsense/elements/offloading";
+import type * as pulumi from "../../providers/pulumi-sdk";
+import { PfSenseElement, type ElementArgsOf } from "./element-component";
 
-export type OffloadingArgs = ElementResourceArgs<OffloadingSpec>;
+export type OffloadingArgs = ElementArgsOf<"offloading">;
 
-export class Offloading extends ElementComponent {
+export class Offloading extends PfSenseElement<"offloading"> {
   constructor(name: string, args: OffloadingArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("Offloading", name, (o) => new OffloadingResource(name, args, o), opts);
+    super("offloading", name, args, opts);
   }
 }

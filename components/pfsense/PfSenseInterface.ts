@@ -1,13 +1,11 @@
 // PfSenseInterface component: assignment and static IPv4 of wan/lan/optN on one firewall; a sync interface gets no blockpriv/blockbogons.
-import type * as pulumi from "@pulumi/pulumi";
-import { ElementComponent } from "./element-component";
-import { PfSenseInterfaceResource, type ElementResourceArgs } from "../../providers/pfsense/resources/dynamic";
-import type { InterfaceSpec } from "../../providers/pfsense/elements/interface";
+import type * as pulumi from "../../providers/pulumi-sdk";
+import { PfSenseElement, type ElementArgsOf } from "./element-component";
 
-export type PfSenseInterfaceArgs = ElementResourceArgs<InterfaceSpec>;
+export type PfSenseInterfaceArgs = ElementArgsOf<"interface">;
 
-export class PfSenseInterface extends ElementComponent {
+export class PfSenseInterface extends PfSenseElement<"interface"> {
   constructor(name: string, args: PfSenseInterfaceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("PfSenseInterface", name, (o) => new PfSenseInterfaceResource(name, args, o), opts);
+    super("interface", name, args, opts);
   }
 }

@@ -1,13 +1,11 @@
 // PortForward component: a port forward to a WAN CARP VIP with its linked filter rule, as pfSense's GUI adds it.
-import type * as pulumi from "@pulumi/pulumi";
-import { ElementComponent } from "./element-component";
-import { PortForwardResource, type ElementResourceArgs } from "../../providers/pfsense/resources/dynamic";
-import type { PortForwardSpec } from "../../providers/pfsense/elements/port-forward";
+import type * as pulumi from "../../providers/pulumi-sdk";
+import { PfSenseElement, type ElementArgsOf } from "./element-component";
 
-export type PortForwardArgs = ElementResourceArgs<PortForwardSpec>;
+export type PortForwardArgs = ElementArgsOf<"portForward">;
 
-export class PortForward extends ElementComponent {
+export class PortForward extends PfSenseElement<"portForward"> {
   constructor(name: string, args: PortForwardArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("PortForward", name, (o) => new PortForwardResource(name, args, o), opts);
+    super("portForward", name, args, opts);
   }
 }

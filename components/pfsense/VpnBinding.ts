@@ -1,13 +1,11 @@
 // VpnBinding component: an existing OpenVPN instance or IPsec phase 1 bound to a CARP VIP (interface _vip<uniqid>).
-import type * as pulumi from "@pulumi/pulumi";
-import { ElementComponent } from "./element-component";
-import { VpnBindingResource, type ElementResourceArgs } from "../../providers/pfsense/resources/dynamic";
-import type { VpnBindingSpec } from "../../providers/pfsense/elements/vpn-binding";
+import type * as pulumi from "../../providers/pulumi-sdk";
+import { PfSenseElement, type ElementArgsOf } from "./element-component";
 
-export type VpnBindingArgs = ElementResourceArgs<VpnBindingSpec>;
+export type VpnBindingArgs = ElementArgsOf<"vpnBinding">;
 
-export class VpnBinding extends ElementComponent {
+export class VpnBinding extends PfSenseElement<"vpnBinding"> {
   constructor(name: string, args: VpnBindingArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("VpnBinding", name, (o) => new VpnBindingResource(name, args, o), opts);
+    super("vpnBinding", name, args, opts);
   }
 }

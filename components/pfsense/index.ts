@@ -1,4 +1,6 @@
-// The pfSense HA components, one per element kind; each writes one element on one firewall.
+// The pfSense HA components: PfSenseElement writes one element of any kind on one firewall; the named ones are it
+// for their kind (CarpVip: a VIP on both firewalls of an existing pair).
+export { PfSenseElement, type ElementArgsOf } from "./element-component";
 export { PfSenseInterface, type PfSenseInterfaceArgs } from "./PfSenseInterface";
 export { CarpVip, FirewallCarpVip, carpVipSpecOf, carpVipUniqidOf, type CarpVipArgs, type FirewallCarpVipArgs } from "./CarpVip";
 export { HaSyncConfig, type HaSyncConfigArgs } from "./HaSyncConfig";

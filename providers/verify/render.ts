@@ -3,40 +3,16 @@
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { firewallPlanOf, substituteSecrets, type PlanItem, type SecretName } from "../../components/plan";
 import { buildConfigXml, parseConfigXml, type PfConfigDoc } from "../pfsense/codec";
-import { upsertAlias, upsertCarpVip, upsertDhcpFailover, upsertFilterRule, upsertGateway, upsertHaSync, upsertInterface, upsertOffloading, upsertOneToOne, upsertOutboundNat, upsertPortForward, upsertVpnBinding, type EditResult } from "../pfsense/elements";
+import { ELEMENT_KINDS, type AnyElementDescriptor, type EditResult } from "../pfsense/elements";
 import { schemaOf, type PfSchema } from "../pfsense/version";
 import { unifiedDiff } from "./line-diff";
 
 export const SECRET_MASK = "********";
 
-/** The same element edit the item's provider applies (resources/<kind>.ts upsert). */
+/** The same element edit the item's provider applies (its kind's descriptor's upsert). */
 export function applyPlanItem(doc: PfConfigDoc, item: PlanItem, schema: PfSchema): EditResult {
-  switch (item.kind) {
-    case "interface":
-      return upsertInterface(doc, item.spec);
-    case "carpVip":
-      return upsertCarpVip(doc, item.spec);
-    case "haSync":
-      return upsertHaSync(doc, item.spec, schema);
-    case "alias":
-      return upsertAlias(doc, item.spec);
-    case "filterRule":
-      return upsertFilterRule(doc, item.spec, schema);
-    case "outboundNat":
-      return upsertOutboundNat(doc, item.spec, schema);
-    case "dhcpFailover":
-      return upsertDhcpFailover(doc, item.spec);
-    case "gateway":
-      return upsertGateway(doc, item.spec);
-    case "offloading":
-      return upsertOffloading(doc, item.spec);
-    case "vpnBinding":
-      return upsertVpnBinding(doc, item.spec);
-    case "portForward":
-      return upsertPortForward(doc, item.spec, schema);
-    case "oneToOne":
-      return upsertOneToOne(doc, item.spec);
-  }
+  const d: AnyElementDescriptor = ELEMENT_KINDS[item.kind];
+  return d.upsert(doc, item.spec, schema);
 }
 
 // Secret-carrying elements of config.xml (CARP VIP and hasync passwords): masked in anything printed.

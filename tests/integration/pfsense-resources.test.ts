@@ -114,14 +114,14 @@ beforeAll(async () => {
   inv = loadInventory();
   for (const h of ["fw1", "fw2"]) ep[h] = sshEndpointOf(inv.hosts[h], inv);
   const providers: Record<string, object> = {
-    interface: dynamic.interfaceProvider,
-    carpVip: dynamic.carpVipProvider,
-    haSync: dynamic.haSyncProvider,
-    filterRule: dynamic.firewallRuleProvider,
-    alias: dynamic.aliasProvider,
-    outboundNat: dynamic.outboundNatProvider,
-    dhcpFailover: dynamic.dhcpFailoverProvider,
-    gateway: dynamic.gatewayProvider,
+    interface: dynamic.providerOf("interface"),
+    carpVip: dynamic.providerOf("carpVip"),
+    haSync: dynamic.providerOf("haSync"),
+    filterRule: dynamic.providerOf("filterRule"),
+    alias: dynamic.providerOf("alias"),
+    outboundNat: dynamic.providerOf("outboundNat"),
+    dhcpFailover: dynamic.providerOf("dhcpFailover"),
+    gateway: dynamic.providerOf("gateway"),
   };
   for (const [k, p] of Object.entries(providers)) P[k] = await serialized(p);
 });

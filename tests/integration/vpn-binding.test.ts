@@ -9,10 +9,12 @@ import { closeAllHosts } from "../../providers/ssh";
 import { loadInventory, type LabInventory } from "../../lab/inventory";
 import { verifyCluster } from "../../providers/verify/run";
 import type { ClusterConfig } from "../../config/types";
-import { vpnBindingProvider } from "../../providers/pfsense/resources/dynamic";
+import { providerOf } from "../../providers/pfsense/resources/dynamic";
 import { firewallPlanOf } from "../../components/plan";
 import { ConvergedPair, LAB_SECRETS, labStack, sh } from "../support/ha-lab";
 import { eventsSettled, labRecord } from "../support/pfsense-lab";
+
+const vpnBindingProvider = providerOf("vpnBinding");
 
 jest.setTimeout(180000);
 

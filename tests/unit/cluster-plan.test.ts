@@ -6,8 +6,8 @@ import {
   substituteSecrets, syncAliasNameOf, vipUniqidOf, type PlanItem,
 } from "../../components/plan";
 import {
-  validateAlias, validateCarpVip, validateDhcpFailoverSpec, validateFilterRule, validateGateway, validateHaSync, validateInterface,
-  validateOneToOne, validateOutboundNat, validatePortForward, validateVpnBinding,
+  ELEMENT_KINDS, validateAlias, validateCarpVip, validateDhcpFailoverSpec, validateFilterRule, validateGateway, validateHaSync,
+  validateInterface, validateOutboundNat, type AnyElementDescriptor,
 } from "../../providers/pfsense/elements";
 import { schemaForVersion } from "../../providers/pfsense/version";
 import { loadTopology, topologyNames } from "../support/engine-fixtures";
@@ -240,26 +240,13 @@ describe("plan details", () => {
 
 test("Pulumi.prod.example.yaml: both plans pass every element's input checks", () => {
   const c = validateStackFile(path.join(__dirname, "..", "..", "Pulumi.prod.example.yaml"), "prod").config as ClusterConfig;
-  const schema = schemaForVersion("23.3");
   for (const role of ROLES) {
     const items = firewallPlanOf(c, c.name, role).map((i) => substituteSecrets(i, { carpPassword: "x", xmlrpcPassword: "y" }));
     expect(new Set(items.map((i) => i.kind))).toEqual(new Set(PLAN_KIND_ORDER));
     for (const i of items) {
-      const check = (): void => {
-        switch (i.kind) {
-          case "interface": return validateInterface(i.spec);
-          case "carpVip": return validateCarpVip(i.spec);
-          case "haSync": return validateHaSync(i.spec, schema);
-          case "alias": return validateAlias(i.spec);
-          case "filterRule": return validateFilterRule(i.spec);
-          case "outboundNat": return validateOutboundNat(i.spec);
-          case "dhcpFailover": return validateDhcpFailoverSpec(i.spec);
-          case "gateway": return validateGateway(i.spec);
-          case "vpnBinding": return validateVpnBinding(i.spec);
-          case "portForward": return validatePortForward(i.spec);
-          case "oneToOne": return validateOneToOne(i.spec);
-        }
-      };
+      // the checks the item's provider runs (its kind's descriptor), with the firewall's role
+      const d: AnyElementDescriptor = ELEMENT_KINDS[i.kind];
+      const check = (): void => d.validate(i.spec, { endpoint: { host: "fw", username: "admin" }, spec: i.spec, role });
       expect(check).not.toThrow();
     }
   }

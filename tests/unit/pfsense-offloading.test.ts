@@ -5,9 +5,8 @@ import { readFileSync } from "fs";
 import { firewallPlanOf } from "../../components/plan";
 import { validateValues } from "../../config/load";
 import { buildConfigXml, parseConfigXml } from "../../providers/pfsense/codec";
-import { isVirtioDevice, readOffloading, upsertOffloading, validateOffloading } from "../../providers/pfsense/elements/offloading";
+import { isVirtioDevice, offloadingElement, readOffloading, upsertOffloading, validateOffloading } from "../../providers/pfsense/elements/offloading";
 import { snapshotSections, touchedSections } from "../../providers/pfsense/remote/sections";
-import { offloadingKind } from "../../providers/pfsense/resources/offloading";
 import { FACTORY_CONFIG_PATH } from "../fixtures/gen-large-config";
 import { TOPOLOGY_DIR, topologyValues } from "../fixtures/topologies";
 
@@ -27,7 +26,7 @@ test("the flag is written as the GUI's `true` (an empty element at the end of <s
 });
 
 test("a human's flag counts as ours; delete leaves it; only `true` is accepted", () => {
-  expect(offloadingKind.keptOnDelete?.({ spec: { disableChecksumOffloading: true } } as never)).toBe(true);
+  expect(offloadingElement.keptOnDelete?.({ disableChecksumOffloading: true })).toBe(true);
   expect(() => validateOffloading({ disableChecksumOffloading: false as never })).toThrow(/^disableChecksumOffloading: false is invalid; use true/);
 });
 

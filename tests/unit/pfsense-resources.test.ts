@@ -22,42 +22,42 @@ const SECRET = "carp-Secret-99";
 
 const specs: Record<string, { provider: Provider; spec: Props; identity: (s: Props) => unknown }> = {
   interface: {
-    provider: as(dynamic.interfaceProvider),
+    provider: as(dynamic.providerOf("interface")),
     spec: { name: "opt1", device: "vtnet2", descr: "SYNC", enable: true, ipaddr: "10.99.0.1", subnetBits: 24, sync: true },
     identity: (s) => s.name,
   },
   carpVip: {
-    provider: as(dynamic.carpVipProvider),
+    provider: as(dynamic.providerOf("carpVip")),
     spec: { interface: "lan", vhid: 10, advskew: 0, advbase: 1, password: SECRET, descr: "LAN VIP", subnet: "192.168.1.1", subnetBits: 24 },
     identity: (s) => s.uniqid,
   },
   haSync: {
-    provider: as(dynamic.haSyncProvider),
+    provider: as(dynamic.providerOf("haSync")),
     spec: { pfsyncInterface: "opt1", pfsyncPeerIp: "10.99.0.2", xmlrpc: { synchronizeToIp: "10.99.0.2", username: "admin", password: SECRET } },
     identity: () => "hasync",
   },
   filterRule: {
-    provider: as(dynamic.firewallRuleProvider),
+    provider: as(dynamic.providerOf("filterRule")),
     spec: { type: "pass", interface: "opt1", ipprotocol: "inet", protocol: "pfsync", source: { address: "pfha_sync" }, destination: { network: "(self)" }, descr: "pfsync", position: { top: true } },
     identity: (s) => s.tracker,
   },
   alias: {
-    provider: as(dynamic.aliasProvider),
+    provider: as(dynamic.providerOf("alias")),
     spec: { name: "pfha_sync", type: "host", addresses: ["10.99.0.1", "10.99.0.2"], descr: "sync" },
     identity: (s) => s.name,
   },
   outboundNat: {
-    provider: as(dynamic.outboundNatProvider),
+    provider: as(dynamic.providerOf("outboundNat")),
     spec: { key: "pfha-nat-lan", sourceNetwork: "192.168.1.0/24", interface: "wan", targetVip: "203.0.113.10", descr: "LAN" },
     identity: (s) => s.key,
   },
   dhcpFailover: {
-    provider: as(dynamic.dhcpFailoverProvider),
+    provider: as(dynamic.providerOf("dhcpFailover")),
     spec: { interface: "lan", rangeFrom: "192.168.1.100", rangeTo: "192.168.1.199", gateway: "192.168.1.1", dnsServers: ["192.168.1.1"], failoverPeerIp: "192.168.1.3", role: "primary", advskew: 0 },
     identity: (s) => s.interface,
   },
   gateway: {
-    provider: as(dynamic.gatewayProvider),
+    provider: as(dynamic.providerOf("gateway")),
     spec: { name: "PFHA_WANGW", interface: "wan", gateway: "203.0.113.1", weight: 1, descr: "upstream", defaultGateway: true },
     identity: (s) => s.name,
   },
@@ -185,7 +185,7 @@ describe("stableJson / specDrift", () => {
 });
 
 test("the serialized provider (require-from-string, as Pulumi's host loads it) checks and diffs the same way", async () => {
-  const text = (await pulumi.runtime.serializeFunction(() => dynamic.carpVipProvider, { allowSecrets: true })).text;
+  const text = (await pulumi.runtime.serializeFunction(() => dynamic.providerOf("carpVip"), { allowSecrets: true })).text;
   const p = requireFromString(text).handler();
   const c = await p.check({}, { endpoint, spec: { ...specs.carpVip.spec, vhid: 0 } });
   expect(c.failures).toEqual([{ property: "spec", reason: "CarpVip spec.vhid: 0 is invalid; use an integer from 1 to 255" }]);

@@ -133,9 +133,9 @@ interface ElementApi {
   diff(id: string, o: Props, n: Props): Promise<{ changes: boolean; replaces: string[] }>;
 }
 const providerOf: Record<string, ElementApi> = {
-  interface: pf.interfaceProvider, gateway: pf.gatewayProvider, carpVip: pf.carpVipProvider, haSync: pf.haSyncProvider,
-  alias: pf.aliasProvider, filterRule: pf.firewallRuleProvider, outboundNat: pf.outboundNatProvider, dhcpFailover: pf.dhcpFailoverProvider,
-  offloading: pf.offloadingProvider, vpnBinding: pf.vpnBindingProvider, portForward: pf.portForwardProvider, oneToOne: pf.oneToOneProvider,
+  interface: pf.providerOf("interface"), gateway: pf.providerOf("gateway"), carpVip: pf.providerOf("carpVip"), haSync: pf.providerOf("haSync"),
+  alias: pf.providerOf("alias"), filterRule: pf.providerOf("filterRule"), outboundNat: pf.providerOf("outboundNat"), dhcpFailover: pf.providerOf("dhcpFailover"),
+  offloading: pf.providerOf("offloading"), vpnBinding: pf.providerOf("vpnBinding"), portForward: pf.providerOf("portForward"), oneToOne: pf.providerOf("oneToOne"),
 } as unknown as Record<string, ElementApi>;
 
 describe("pfSense element providers: every result is a protobuf Struct", () => {
@@ -237,7 +237,7 @@ describe("refresh: gone (empty id) only when the element is gone", () => {
   });
 
   test("a read without prior state fails instead of answering gone", async () => {
-    await expect(pf.carpVipProvider.read("CarpVip:x", {} as never)).rejects.toThrow(/no prior state/);
+    await expect(pf.providerOf("carpVip").read("CarpVip:x", {} as never)).rejects.toThrow(/no prior state/);
   });
 });
 

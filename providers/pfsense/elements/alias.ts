@@ -4,6 +4,7 @@ import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, getPath, insertChild, leaf, removeChild, section, textIn } from "../codec-tree";
 import { ChangeLog, ElementInputError, checkIpv4, checkText, type EditResult } from "./common";
 import { markedDescr, markerKey, unmarkedDescr } from "./marker";
+import type { ElementDescriptor } from "./descriptor";
 
 export interface AliasSpec {
   name: string;
@@ -65,3 +66,21 @@ export function readAlias(doc: PfConfigDoc, name: string): AliasSpec | undefined
   const v = (k: string): string => textIn(doc, child(e, k)) ?? "";
   return { name, type: v("type") as AliasSpec["type"], addresses: v("address").split(" ").filter(Boolean), descr: unmarkedDescr(v("descr")) };
 }
+
+/** Alias: one host/network alias, identified by its name and the descr marker. Synced verbatim (restore_config_section). */
+export const aliasElement: ElementDescriptor<AliasSpec> = {
+  resource: "Alias",
+  provider: "alias",
+  component: { name: "Alias", previous: ["pfsense-ha:pfsense:AliasComponent"] },
+  section: "filter",
+  secretSpec: false,
+  waitsInStage: true,
+  awaitedInStage: true,
+  normalize: (_old, spec) => spec,
+  identity: (s) => s.name,
+  validate: (s) => validateAlias(s),
+  upsert: (doc, s) => upsertAlias(doc, s),
+  remove: (doc, s) => void removeAlias(doc, s.name),
+  read: (doc, s) => readAlias(doc, s.name),
+  secrets: () => [],
+};

@@ -3,6 +3,8 @@ import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, getPath, insertChild, leaf, removeChild, section, textIn } from "../codec-tree";
 import { ChangeLog, ElementInputError, checkPfIfName, checkInt, checkIpv4, checkSecret, checkText, type EditResult } from "./common";
 import { normalizeIpv6 } from "../../../config/ipv6";
+import { secondarySkew, type ElementDescriptor } from "./descriptor";
+import { newUniqid } from "./identity";
 
 export interface CarpVipSpec {
   /** 13 hex chars (PHP uniqid()), generated once by the caller and kept. */
@@ -92,3 +94,26 @@ export function readCarpVip(doc: PfConfigDoc, uniqid: string): CarpVipSpec | und
     password: v("password"), descr: v("descr"), subnet: v("subnet"), subnetBits: Number(v("subnet_bits")),
   };
 }
+
+/** A CARP VIP spec as a resource takes it: without a uniqid one is generated once (by check) and kept. */
+export type CarpVipInputSpec = Omit<CarpVipSpec, "uniqid"> & { uniqid?: string };
+
+/**
+ * CarpVip: one CARP VIP, identified by its uniqid, generated once when not given. The secondary's is what
+ * rc.filter_synchronize sends: the VIP section with advskew + 100, capped at 254, uniqid unchanged.
+ */
+export const carpVipElement: ElementDescriptor<CarpVipSpec> = {
+  resource: "CarpVip",
+  provider: "carpVip",
+  component: { name: "FirewallCarpVip", previous: ["pfsense-ha:pfsense:CarpVipComponent"] },
+  section: "vip",
+  secretSpec: true,
+  normalize: (old, spec) => ({ ...spec, uniqid: spec.uniqid || old?.uniqid || newUniqid() }),
+  identity: (s) => s.uniqid,
+  validate: (s) => validateCarpVip(s),
+  upsert: (doc, s) => upsertCarpVip(doc, s),
+  remove: (doc, s) => void removeCarpVip(doc, s.uniqid),
+  read: (doc, s) => readCarpVip(doc, s.uniqid),
+  secrets: (s) => [s.password],
+  mirror: (item) => ({ ...item, spec: { ...item.spec, advskew: secondarySkew(item.spec.advskew) } }),
+};

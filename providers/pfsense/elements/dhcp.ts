@@ -9,6 +9,7 @@ import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, getPath, hasFlag, insertChild, leaf, removeChild, textIn } from "../codec-tree";
 import { ChangeLog, ElementInputError, checkPfIfName, checkInt, checkIpv4, type EditResult } from "./common";
 import { ipv4ToInt, isIpv4 } from "../../../config/ipv4";
+import { secondarySkew, type ElementDescriptor } from "./descriptor";
 
 export interface DhcpFailoverSpec {
   interface: string;
@@ -146,3 +147,34 @@ export function readDhcpFailover(doc: PfConfigDoc, iface: string): Omit<DhcpFail
     ...(hasFlag(s, "enable") ? {} : { disabled: true as const }),
   };
 }
+
+/**
+ * DhcpFailover (name kept for existing stacks): one ISC DHCP server, identified by its interface. Skew rules are
+ * checked before any host is touched; the Kea refusal and the range inside the box's own subnet need its config.
+ * The secondary's is what rc.filter_synchronize (synchronizedhcpd) sends: the whole dhcpd section as is, except
+ * that a server with a failover_peerip gets the primary's own interface address as failover_peerip (`primaryIp`);
+ * a server without failover has none on either node.
+ */
+export const dhcpFailoverElement: ElementDescriptor<DhcpFailoverSpec, { primaryIp: string }> = {
+  resource: "DhcpFailover",
+  provider: "dhcpFailover",
+  component: { name: "DhcpFailover", previous: ["pfsense-ha:pfsense:DhcpFailoverComponent"] },
+  section: "dhcp",
+  secretSpec: false,
+  normalize: (_old, spec) => spec,
+  identity: (s) => s.interface,
+  validate: (s) => validateDhcpFailoverSpec(s),
+  upsert: (doc, s) => upsertDhcpFailover(doc, s),
+  remove: (doc, s) => void removeDhcpFailover(doc, s.interface),
+  read: (doc, s) => {
+    // Found while any of our keys is there: a peer removed by hand or the server switched off is drift, not gone.
+    const found = readDhcpFailover(doc, s.interface);
+    // role and skew are not stored in dhcpd (services.inc derives the role from the CARP skew): keep ours
+    return found === undefined ? undefined : { ...found, role: s.role, advskew: s.advskew };
+  },
+  secrets: () => [],
+  mirror: (item) => ({
+    ...item,
+    spec: { ...item.spec, ...(item.spec.failoverPeerIp !== undefined ? { failoverPeerIp: item.primaryIp } : {}), role: "secondary", advskew: secondarySkew(item.spec.advskew) },
+  }),
+};

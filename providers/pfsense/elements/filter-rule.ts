@@ -11,6 +11,8 @@ import { child, ensurePath, getPath, insertChild, kids, leaf, flag, removeChild,
 import type { PfSchema } from "../version";
 import { ChangeLog, ElementInputError, checkPfIfName, checkText, type EditResult } from "./common";
 import { markerKey, unmarkedDescr } from "./marker";
+import type { ElementDescriptor } from "./descriptor";
+import { newTracker } from "./identity";
 
 /** The filter-rule marker at the start of descr. */
 export const RULE_MARKER = "[pfha] ";
@@ -229,3 +231,27 @@ export function readFilterRule(doc: PfConfigDoc, tracker: string): FilterRuleSpe
   if (child(r, "protocol")) spec.protocol = v("protocol");
   return spec;
 }
+
+/** A filter rule spec as a resource takes it: without a tracker one is generated once (by check) and kept. */
+export type FilterRuleInputSpec = Omit<FilterRuleSpec, "tracker"> & { tracker?: string };
+
+/**
+ * FirewallRule: one filter rule, identified by its tracker (generated once when not given) and the descr marker;
+ * its position relative to the user's rules is part of the spec. Synced verbatim (same tracker, same descr).
+ */
+export const filterRuleElement: ElementDescriptor<FilterRuleSpec> = {
+  resource: "FirewallRule",
+  provider: "firewallRule",
+  component: { name: "FirewallRule", previous: ["pfsense-ha:pfsense:FirewallRuleComponent"] },
+  section: "filter",
+  secretSpec: false,
+  waitsInStage: true,
+  awaitedInStage: true,
+  normalize: (old, spec) => ({ ...spec, tracker: spec.tracker || old?.tracker || newTracker() }),
+  identity: (s) => s.tracker,
+  validate: (s) => validateFilterRule(s),
+  upsert: (doc, s, schema) => upsertFilterRule(doc, s, schema),
+  remove: (doc, s) => void removeFilterRule(doc, s.tracker),
+  read: (doc, s) => readFilterRule(doc, s.tracker),
+  secrets: () => [],
+};

@@ -8,6 +8,7 @@ import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, getPath, insertChild, leaf, removeChild, section, setValue, textIn } from "../codec-tree";
 import { ChangeLog, ElementInputError, checkPfIfName, checkInt, checkIpv4, checkText, type EditResult } from "./common";
 import { markedDescr, markerKey, unmarkedDescr } from "./marker";
+import type { ElementDescriptor } from "./descriptor";
 
 export interface GatewaySpec {
   /** gateway_item name, e.g. PFHA_WANGW: [A-Za-z0-9_], at most 31 (is_validaliasname). */
@@ -106,3 +107,25 @@ export function readGateway(doc: PfConfigDoc, name: string): GatewaySpec | undef
     defaultGateway: textIn(doc, getPath(doc.root, "gateways/defaultgw4")) === name,
   };
 }
+
+/**
+ * Gateway: one static IPv4 gateway, the interface's upstream and optionally the default, identified by its name and
+ * the descr marker. With synchronizestaticroutes rc.filter_synchronize sends the whole <gateways> section
+ * (gateway_item, defaultgw4), so the secondary gets the primary's gateway verbatim; <interfaces> is never synced:
+ * each node's interface <gateway> link is its own (written by both items).
+ */
+export const gatewayElement: ElementDescriptor<GatewaySpec> = {
+  resource: "Gateway",
+  provider: "gateway",
+  component: { name: "Gateway", previous: ["pfsense-ha:pfsense:GatewayComponent"] },
+  section: "routing",
+  secretSpec: false,
+  waitsInStage: true,
+  normalize: (_old, spec) => spec,
+  identity: (s) => s.name,
+  validate: (s) => validateGateway(s),
+  upsert: (doc, s) => upsertGateway(doc, s),
+  remove: (doc, s) => void removeGateway(doc, s.name),
+  read: (doc, s) => readGateway(doc, s.name),
+  secrets: () => [],
+};

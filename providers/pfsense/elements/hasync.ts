@@ -4,6 +4,9 @@ import type { PfConfigDoc } from "../codec";
 import { ensurePath, getPath, textIn, child } from "../codec-tree";
 import type { PfSchema } from "../version";
 import { ChangeLog, checkPfIfName, checkInt, checkIpv4, checkSecret, checkText, type EditResult } from "./common";
+import { ElementInputError } from "./common";
+import type { ElementDescriptor } from "./descriptor";
+import { newestSchema } from "../version";
 
 /** $checkbox_names in system_hasync.php, in its order (2.7.2); 2.8 adds synchronizekea6. */
 export const SYNC_OPTIONS_27 = [
@@ -117,3 +120,51 @@ export function removeHaSync(doc: PfConfigDoc, schema: PfSchema): boolean {
   for (const k of ["pfsyncenabled", "pfsyncpeerip", "pfsyncinterface", ...syncOptionsFor(schema), "synchronizetoip", "username", "password"]) log.flag(h, k, false);
   return log.result().changed;
 }
+
+/** Sync option names in pfSense's order (the newest schema knows them all), so reads compare equal. */
+function orderedOptions(options: string[]): string[] {
+  const known = syncOptionsFor(newestSchema());
+  return [...options].sort((a, b) => known.indexOf(a) - known.indexOf(b));
+}
+
+/**
+ * HaSyncConfig: pfsync on both nodes; XMLRPC target, credentials and sync options on the primary only. With the
+ * peer, create/update first check that both firewalls report the same config <version>: XMLRPC sync refuses to
+ * run otherwise. The secondary gets pfsync keys only, naming the primary as its peer (`primarySyncIp`), never
+ * synchronizetoip/username/password: xmlrpc.php auth() on a receiver whose synchronizetoip is the caller refuses
+ * ("Disallowing CARP sync loop").
+ */
+export const haSyncElement: ElementDescriptor<HaSyncSpec, { primarySyncIp: string }> = {
+  resource: "HaSyncConfig",
+  provider: "haSync",
+  component: { name: "HaSyncConfig", previous: ["pfsense-ha:pfsense:HaSyncConfigComponent"] },
+  section: "hasync",
+  secretSpec: true,
+  peer: true,
+  normalize: (_old, spec) => (spec.xmlrpc === undefined ? spec : { ...spec, xmlrpc: { ...spec.xmlrpc, disabledOptions: orderedOptions(spec.xmlrpc.disabledOptions ?? []) } }),
+  identity: () => "hasync",
+  validate: (s, i) => {
+    if (i.role !== undefined && i.role !== "primary" && i.role !== "secondary") throw new ElementInputError("role", i.role, "use primary or secondary");
+    if (i.role === "secondary" && s.xmlrpc !== undefined) {
+      throw new Error("xmlrpc: set on the secondary; XMLRPC sync runs from the primary only (the secondary refuses a sync loop): drop xmlrpc from the secondary's spec");
+    }
+    // the newest schema here; the box's own one is checked when the edit runs
+    validateHaSync(s, newestSchema());
+  },
+  upsert: (doc, s, schema) => upsertHaSync(doc, s, schema),
+  remove: (doc, _s, schema) => void removeHaSync(doc, schema),
+  read: (doc, s, schema) => {
+    const found = readHaSync(doc, schema);
+    // The port is not stored in <hasync>: it is the webGUI's, read as the XMLRPC client computes it.
+    if (found?.xmlrpc && s.xmlrpc?.webguiPort !== undefined) found.xmlrpc.webguiPort = xmlrpcPortOf(doc);
+    return found;
+  },
+  // pfsync switched off by hand while our settings are still there: drift (read as no pfsync interface), not gone.
+  partial: (doc) => {
+    const h = getPath(doc.root, "hasync");
+    if (h === undefined || (child(h, "pfsyncinterface") === undefined && child(h, "synchronizetoip") === undefined)) return undefined;
+    return { pfsyncInterface: "", pfsyncPeerIp: textIn(doc, child(h, "pfsyncpeerip")) ?? "" };
+  },
+  secrets: (s) => (s.xmlrpc ? [s.xmlrpc.password] : []),
+  mirror: (item) => ({ ...item, spec: { pfsyncInterface: item.spec.pfsyncInterface, pfsyncPeerIp: item.primarySyncIp } }),
+};

@@ -1,6 +1,9 @@
-// The pure HA element edits, one module per element kind (see each file for the pfSense source it mirrors).
+// The pure HA element edits, one module per element kind ending in its descriptor (see each file for the pfSense
+// source it mirrors), and the registry of the kinds.
 export * from "./common";
 export * from "./marker";
+export * from "./descriptor";
+export * from "./kinds";
 export * from "./carp-vip";
 export * from "./hasync";
 export * from "./filter-rule";
@@ -9,7 +12,7 @@ export * from "./outbound-nat";
 export * from "./dhcp";
 export * from "./interface";
 export * from "./gateway";
-export * from "./mirror";
+export { forNode, type NodeSpec } from "./mirror";
 export * from "./offloading";
 export * from "./vpn-binding";
 export * from "./port-forward";

@@ -4,6 +4,7 @@ import type { PfConfigDoc, PfElement } from "../codec";
 import { child, ensurePath, getPath, removeChild, textIn } from "../codec-tree";
 import { ChangeLog, ElementInputError, checkPfIfName, checkInt, checkIpv4, checkText, type EditResult } from "./common";
 import { normalizeIpv6 } from "../../../config/ipv6";
+import type { ElementDescriptor } from "./descriptor";
 
 export interface InterfaceSpec {
   /** wan, lan or optN. */
@@ -135,3 +136,37 @@ export function readIpv6Spec(doc: PfConfigDoc, name: string): string | Ipv6Stati
   if (others.length > 0) return `${found} with ${others.map((e) => e.tag).join(", ")}`;
   return { address: found, prefix: Number(textIn(doc, child(i, "subnetv6")) ?? "") };
 }
+
+/**
+ * PfSenseInterface: assignment and static IPv4 of wan/lan/optN, identified by its name. A sync interface must have
+ * blockpriv/blockbogons off; a human turning them back on reads as drift. <interfaces> is never synced: the cluster's
+ * plan gives each node its own device and addresses.
+ */
+export const interfaceElement: ElementDescriptor<InterfaceSpec> = {
+  resource: "PfSenseInterface",
+  provider: "interface",
+  component: { name: "PfSenseInterface", previous: ["pfsense-ha:pfsense:PfSenseInterfaceComponent"] },
+  section: "interfaces",
+  secretSpec: false,
+  awaitedInStage: true,
+  normalize: (_old, spec) => spec,
+  identity: (s) => s.name,
+  validate: (s) => validateInterface(s),
+  upsert: (doc, s) => upsertInterface(doc, s),
+  remove: (doc, s) => void removeInterface(doc, s.name),
+  keptOnDelete: (s) => !/^opt[0-9]+$/.test(s.name),
+  read: (doc, s) => {
+    const found = readInterface(doc, s.name);
+    if (found === undefined) return undefined;
+    const el = getPath(doc.root, `interfaces/${s.name}`);
+    const blocks = el !== undefined && (child(el, "blockpriv") !== undefined || child(el, "blockbogons") !== undefined);
+    // sync = what we enforce: off when a block flag is set on a sync interface; a non-sync one is never touched
+    const { mtu, ...rest } = found;
+    // An MTU we do not set (a 1500 network) is the human's: never drift.
+    const out: InterfaceSpec = { ...rest, ...(s.mtu !== undefined ? { mtu } : {}), sync: s.sync && !blocks };
+    // IPv6 "none" or static: any other IPv6 configuration found (a human set dhcp6/track6 again) reads as drift
+    if (s.ipv6 !== undefined) out.ipv6 = readIpv6Spec(doc, s.name) as InterfaceSpec["ipv6"];
+    return out;
+  },
+  secrets: () => [],
+};

@@ -9,6 +9,7 @@
 import type { PfConfigDoc } from "../codec";
 import { ensurePath, getPath } from "../codec-tree";
 import { ChangeLog, ElementInputError, type EditResult } from "./common";
+import type { ElementDescriptor } from "./descriptor";
 
 export interface OffloadingSpec {
   /** Always true: the stack only ever disables checksum offloading. */
@@ -38,3 +39,23 @@ export function readOffloading(doc: PfConfigDoc): OffloadingSpec | undefined {
 export function isVirtioDevice(device: string): boolean {
   return /^vtnet[0-9]+$/.test(device);
 }
+
+/**
+ * Offloading: the flag, one per firewall. Delete leaves it set (see above). Not synced by XMLRPC (System > Advanced
+ * is per node): the cluster's plan writes it on each node whose NICs are VirtIO.
+ */
+export const offloadingElement: ElementDescriptor<OffloadingSpec> = {
+  resource: "Offloading",
+  provider: "offloading",
+  component: { name: "Offloading", previous: ["pfsense-ha:pfsense:OffloadingComponent"] },
+  section: "system",
+  secretSpec: false,
+  normalize: (_old, spec) => spec,
+  identity: () => "system/disablechecksumoffloading",
+  validate: (s) => validateOffloading(s),
+  upsert: (doc, s) => upsertOffloading(doc, s),
+  remove: () => undefined,
+  keptOnDelete: () => true,
+  read: (doc) => readOffloading(doc),
+  secrets: () => [],
+};

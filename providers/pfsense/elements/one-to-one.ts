@@ -8,6 +8,7 @@ import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, section, textIn } from "../codec-tree";
 import { ChangeLog, checkPfIfName, checkIpv4, checkText, type EditResult } from "./common";
 import { checkKey, markedDescr, markerKey, unmarkedDescr } from "./marker";
+import type { ElementDescriptor } from "./descriptor";
 
 export interface OneToOneSpec {
   /** Marker key (identity), 1-40 of [A-Za-z0-9_.-]. */
@@ -71,3 +72,19 @@ export function readOneToOne(doc: PfConfigDoc, key: string): OneToOneSpec | unde
   const v = (k: string): string => textIn(doc, child(e, k)) ?? "";
   return { key, interface: v("interface"), external: v("external"), internal: textIn(doc, getPath(e, "source/address")) ?? "", descr: unmarkedDescr(v("descr")) };
 }
+
+/** OneToOneNat: a 1:1 mapping, identified by the descr marker key. <nat><onetoone> is synced verbatim with the nat section (same external VIP). */
+export const oneToOneElement: ElementDescriptor<OneToOneSpec> = {
+  resource: "OneToOneNat",
+  provider: "oneToOne",
+  component: { name: "OneToOneNat", previous: [] },
+  section: "filter",
+  secretSpec: false,
+  normalize: (_old, spec) => spec,
+  identity: (s) => s.key,
+  validate: (s) => validateOneToOne(s),
+  upsert: (doc, s) => upsertOneToOne(doc, s),
+  remove: (doc, s) => void removeOneToOne(doc, s.key),
+  read: (doc, s) => readOneToOne(doc, s.key),
+  secrets: () => [],
+};

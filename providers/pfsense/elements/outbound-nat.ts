@@ -7,6 +7,7 @@ import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, lea
 import type { PfSchema } from "../version";
 import { ChangeLog, ElementInputError, checkPfIfName, checkIpv4, checkText, type EditResult } from "./common";
 import { checkKey, markedDescr, markerKey, unmarkedDescr } from "./marker";
+import type { ElementDescriptor } from "./descriptor";
 
 export interface OutboundNatSpec {
   /** Stable identity, e.g. "lan". */
@@ -122,3 +123,24 @@ export function readOutboundNat(doc: PfConfigDoc, key: string): OutboundNatSpec 
   if (before.some((e) => e.tag === "rule" && markerKey(textIn(doc, child(e, "descr"))) === undefined)) out.position = "bottom";
   return out;
 }
+
+/** OutboundNatRule: hybrid outbound NAT + one manual rule, identified by the descr marker key; the target schema follows the box's config version. Synced verbatim. */
+export const outboundNatElement: ElementDescriptor<OutboundNatSpec> = {
+  resource: "OutboundNatRule",
+  provider: "outboundNat",
+  component: { name: "OutboundNatRule", previous: ["pfsense-ha:pfsense:OutboundNatRuleComponent"] },
+  section: "filter",
+  secretSpec: false,
+  normalize: (_old, spec) => spec,
+  identity: (s) => s.key,
+  validate: (s) => validateOutboundNat(s),
+  upsert: (doc, s, schema) => upsertOutboundNat(doc, s, schema),
+  remove: (doc, s) => void removeOutboundNat(doc, s.key),
+  read: (doc, s) => {
+    const found = readOutboundNat(doc, s.key);
+    // "bottom" holds wherever the rule is (it was appended); "top" is checked by the read (a manual rule above).
+    if (found && s.position !== undefined) found.position = s.position === "bottom" ? "bottom" : found.position ?? "top";
+    return found;
+  },
+  secrets: () => [],
+};

@@ -20,6 +20,7 @@ import type { PfSchema } from "../version";
 import { ChangeLog, ElementInputError, checkPfIfName, checkIpv4, checkText, type EditResult } from "./common";
 import { removeFilterRuleElement } from "./filter-rule";
 import { checkKey, markedDescr, markerKey, unmarkedDescr } from "./marker";
+import type { ElementDescriptor } from "./descriptor";
 
 /** The username make_config_revision_entry() stamps on the filter rule a port forward adds. */
 export const PORT_FORWARD_RULE_USER = "NAT Port Forward";
@@ -232,3 +233,23 @@ function validatedOrUndefined(spec: PortForwardSpec): PortForwardSpec | undefine
     return undefined;
   }
 }
+
+/**
+ * PortForward: a port forward with its linked filter rule, identified by the descr marker key; delete removes the
+ * NAT rule and the filter rule it added. Both are synced verbatim (synchronizenat, synchronizerules), keeping their
+ * associated-rule-id.
+ */
+export const portForwardElement: ElementDescriptor<PortForwardSpec> = {
+  resource: "PortForward",
+  provider: "portForward",
+  component: { name: "PortForward", previous: [] },
+  section: "filter",
+  secretSpec: false,
+  normalize: (_old, spec) => spec,
+  identity: (s) => s.key,
+  validate: (s) => validatePortForward(s),
+  upsert: (doc, s, schema) => upsertPortForward(doc, s, schema),
+  remove: (doc, s) => void removePortForward(doc, s.key),
+  read: (doc, s) => readPortForward(doc, s.key),
+  secrets: () => [],
+};

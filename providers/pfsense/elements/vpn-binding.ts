@@ -13,6 +13,7 @@
 import type { PfConfigDoc, PfElement } from "../codec";
 import { child, childrenByTag, getPath, removeChild, textIn } from "../codec-tree";
 import { ChangeLog, ElementInputError, checkInt, checkIpv4, type EditResult } from "./common";
+import type { ElementDescriptor } from "./descriptor";
 
 export type VpnKind = "openvpn" | "ipsec";
 
@@ -126,3 +127,24 @@ export function vpnInterfaceOf(doc: PfConfigDoc, vpn: VpnKind, id: number): stri
   const found = findVpnInstance(doc, vpn, id);
   return found === undefined ? undefined : (textIn(doc, child(found.el, "interface")) ?? "");
 }
+
+/**
+ * VpnBinding: a human's OpenVPN instance (by vpnid) or IPsec phase 1 (by ikeid) bound to a CARP VIP. Identity: the
+ * instance. Delete puts the instance's remembered interface back; the instance itself is never created or removed.
+ * With synchronizeopenvpn/synchronizeipsec the <openvpn> and <ipsec> sections are sent as is (the binding, its memo
+ * too, and the VIP uniqid it names are the same on the secondary).
+ */
+export const vpnBindingElement: ElementDescriptor<VpnBindingSpec> = {
+  resource: "VpnBinding",
+  provider: "vpnBinding",
+  component: { name: "VpnBinding", previous: [] },
+  section: "vpn",
+  secretSpec: false,
+  normalize: (_old, spec) => spec,
+  identity: (s) => `${s.vpn}/${s.id}`,
+  validate: (s) => validateVpnBinding(s),
+  upsert: (doc, s) => upsertVpnBinding(doc, s),
+  remove: (doc, s) => void removeVpnBinding(doc, s),
+  read: (doc, s) => readVpnBinding(doc, s.vpn, s.id),
+  secrets: () => [],
+};

@@ -1,38 +1,18 @@
-// The pfSense dynamic resources, one per element kind. Each provider object is captured by Pulumi's closure
-// serializer into `__provider`; inputs are { endpoint, allowUnknownVersion?, spec } (+ peerEndpoint/role for hasync).
+// The pfSense dynamic resource: one for every element kind, registered as `pulumi-nodejs:dynamic/pfsense-ha:pfsense:
+// <resource>:Resource` with the kind's provider (elements/kinds.ts, each kind's descriptor). Inputs are
+// { endpoint, allowUnknownVersion?, spec } (+ peerEndpoint/role for a `peer` kind such as hasync).
 import * as pulumi from "../../pulumi-sdk";
-import type { AliasSpec } from "../elements/alias";
-import type { CarpVipSpec } from "../elements/carp-vip";
-import type { DhcpFailoverSpec } from "../elements/dhcp";
-import type { FilterRuleSpec } from "../elements/filter-rule";
-import type { GatewaySpec } from "../elements/gateway";
-import type { HaSyncSpec } from "../elements/hasync";
-import type { InterfaceSpec } from "../elements/interface";
-import type { OutboundNatSpec } from "../elements/outbound-nat";
-import type { OffloadingSpec } from "../elements/offloading";
-import type { VpnBindingSpec } from "../elements/vpn-binding";
-import type { OneToOneSpec } from "../elements/one-to-one";
-import type { PortForwardSpec } from "../elements/port-forward";
+import type { AnyElementDescriptor, NodeRole } from "../elements/descriptor";
+import { ELEMENT_KINDS, type ElementKindName } from "../elements/kinds";
 import type { SshEndpoint } from "../../ssh/types";
 import { ProviderRefResource } from "../../provider-ref";
-import { PROVIDERS } from "../../registry";
+import { elementProvider } from "../../registry";
+import type { ElementProvider } from "./element-provider";
 
-export const interfaceProvider = PROVIDERS.interface;
-export const carpVipProvider = PROVIDERS.carpVip;
-export const haSyncProvider = PROVIDERS.haSync;
-export const firewallRuleProvider = PROVIDERS.firewallRule;
-export const aliasProvider = PROVIDERS.alias;
-export const outboundNatProvider = PROVIDERS.outboundNat;
-export const dhcpFailoverProvider = PROVIDERS.dhcpFailover;
-export const gatewayProvider = PROVIDERS.gateway;
-export const offloadingProvider = PROVIDERS.offloading;
-export const vpnBindingProvider = PROVIDERS.vpnBinding;
-export const portForwardProvider = PROVIDERS.portForward;
-export const oneToOneProvider = PROVIDERS.oneToOne;
-
-/** A CARP VIP or XMLRPC spec without its uniqid/tracker: generated once by check. */
-export type CarpVipInputSpec = Omit<CarpVipSpec, "uniqid"> & { uniqid?: string };
-export type FilterRuleInputSpec = Omit<FilterRuleSpec, "tracker"> & { tracker?: string };
+/** The provider implementation of a kind (what its resources' `__provider` reference loads). */
+export function providerOf(kind: ElementKindName): ElementProvider {
+  return elementProvider(ELEMENT_KINDS[kind].provider);
+}
 
 export interface ElementResourceArgs<S> {
   endpoint: pulumi.Input<SshEndpoint>;
@@ -40,103 +20,43 @@ export interface ElementResourceArgs<S> {
   spec: pulumi.Input<S>;
 }
 
-export interface HaSyncResourceArgs extends ElementResourceArgs<HaSyncSpec> {
+/** The arguments of a `peer` kind (hasync): the other firewall and this one's role. */
+export interface PeerResourceArgs<S> extends ElementResourceArgs<S> {
   peerEndpoint?: pulumi.Input<SshEndpoint>;
-  role?: pulumi.Input<"primary" | "secondary">;
+  role?: pulumi.Input<NodeRole>;
 }
 
-/** Secret in state, inputs and outputs alike: endpoints may hold key content or a password, some specs a password. */
-function elementProps(args: ElementResourceArgs<unknown>, secretSpec: boolean, extra: pulumi.Inputs = {}): pulumi.Inputs {
-  return {
-    ...extra,
-    endpoint: pulumi.secret(args.endpoint),
-    allowUnknownVersion: args.allowUnknownVersion ?? false,
-    spec: secretSpec ? pulumi.secret(args.spec) : args.spec,
-    identity: undefined,
-    configVersion: undefined,
-  };
+/** The type token module of a kind's resource: `pfsense-ha:pfsense:<resource>`. */
+export function resourceModuleOf(d: Pick<AnyElementDescriptor, "resource">): string {
+  return `pfsense-ha:pfsense:${d.resource}`;
 }
 
-function secretOutputs(secretSpec: boolean, extra: string[] = []): string[] {
-  return ["endpoint", ...extra, ...(secretSpec ? ["spec"] : [])];
-}
-
-/** Base of the element resources: `identity` = uniqid/tracker/name/key, `configVersion` = the box's <version>. */
-abstract class ElementResource extends ProviderRefResource {
+/**
+ * One element on one firewall. `identity` = uniqid/tracker/name/key, `configVersion` = the box's <version>. Secret
+ * in state, inputs and outputs alike: the endpoints (they may hold key content or a password) and, for a kind with
+ * `secretSpec`, the spec.
+ */
+export class ElementResource extends ProviderRefResource {
   declare readonly identity: pulumi.Output<string>;
   declare readonly configVersion: pulumi.Output<string>;
-}
 
-export class PfSenseInterfaceResource extends ElementResource {
-  constructor(name: string, args: ElementResourceArgs<InterfaceSpec>, opts?: pulumi.CustomResourceOptions) {
-    super("interface", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:PfSenseInterface");
-  }
-}
-
-export class CarpVipResource extends ElementResource {
-  constructor(name: string, args: ElementResourceArgs<CarpVipInputSpec>, opts?: pulumi.CustomResourceOptions) {
-    super("carpVip", name, elementProps(args, true), { ...opts, additionalSecretOutputs: secretOutputs(true) }, "pfsense-ha:pfsense:CarpVip");
-  }
-}
-
-export class HaSyncConfigResource extends ElementResource {
-  constructor(name: string, args: HaSyncResourceArgs, opts?: pulumi.CustomResourceOptions) {
-    const extra: pulumi.Inputs = { role: args.role };
-    if (args.peerEndpoint !== undefined) extra.peerEndpoint = pulumi.secret(args.peerEndpoint);
-    super("haSync", name, elementProps(args, true, extra), { ...opts, additionalSecretOutputs: secretOutputs(true, ["peerEndpoint"]) }, "pfsense-ha:pfsense:HaSyncConfig");
-  }
-}
-
-export class FirewallRuleResource extends ElementResource {
-  constructor(name: string, args: ElementResourceArgs<FilterRuleInputSpec>, opts?: pulumi.CustomResourceOptions) {
-    super("firewallRule", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:FirewallRule");
-  }
-}
-
-export class AliasResource extends ElementResource {
-  constructor(name: string, args: ElementResourceArgs<AliasSpec>, opts?: pulumi.CustomResourceOptions) {
-    super("alias", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Alias");
-  }
-}
-
-export class OutboundNatRuleResource extends ElementResource {
-  constructor(name: string, args: ElementResourceArgs<OutboundNatSpec>, opts?: pulumi.CustomResourceOptions) {
-    super("outboundNat", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:OutboundNatRule");
-  }
-}
-
-export class DhcpFailoverResource extends ElementResource {
-  constructor(name: string, args: ElementResourceArgs<DhcpFailoverSpec>, opts?: pulumi.CustomResourceOptions) {
-    super("dhcpFailover", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:DhcpFailover");
-  }
-}
-
-export class GatewayResource extends ElementResource {
-  constructor(name: string, args: ElementResourceArgs<GatewaySpec>, opts?: pulumi.CustomResourceOptions) {
-    super("gateway", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Gateway");
-  }
-}
-
-export class OffloadingResource extends ElementResource {
-  constructor(name: string, args: ElementResourceArgs<OffloadingSpec>, opts?: pulumi.CustomResourceOptions) {
-    super("offloading", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:Offloading");
-  }
-}
-
-export class VpnBindingResource extends ElementResource {
-  constructor(name: string, args: ElementResourceArgs<VpnBindingSpec>, opts?: pulumi.CustomResourceOptions) {
-    super("vpnBinding", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:VpnBinding");
-  }
-}
-
-export class PortForwardResource extends ElementResource {
-  constructor(name: string, args: ElementResourceArgs<PortForwardSpec>, opts?: pulumi.CustomResourceOptions) {
-    super("portForward", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:PortForward");
-  }
-}
-
-export class OneToOneNatResource extends ElementResource {
-  constructor(name: string, args: ElementResourceArgs<OneToOneSpec>, opts?: pulumi.CustomResourceOptions) {
-    super("oneToOne", name, elementProps(args, false), { ...opts, additionalSecretOutputs: secretOutputs(false) }, "pfsense-ha:pfsense:OneToOneNat");
+  constructor(kind: ElementKindName, name: string, args: PeerResourceArgs<unknown>, opts?: pulumi.CustomResourceOptions) {
+    const d: AnyElementDescriptor = ELEMENT_KINDS[kind];
+    const props: pulumi.Inputs = {};
+    const secret = ["endpoint"];
+    if (d.peer) {
+      props.role = args.role;
+      if (args.peerEndpoint !== undefined) props.peerEndpoint = pulumi.secret(args.peerEndpoint);
+      secret.push("peerEndpoint");
+    }
+    Object.assign(props, {
+      endpoint: pulumi.secret(args.endpoint),
+      allowUnknownVersion: args.allowUnknownVersion ?? false,
+      spec: d.secretSpec ? pulumi.secret(args.spec) : args.spec,
+      identity: undefined,
+      configVersion: undefined,
+    });
+    if (d.secretSpec) secret.push("spec");
+    super(d.provider, name, props, { ...opts, additionalSecretOutputs: secret }, resourceModuleOf(d));
   }
 }
