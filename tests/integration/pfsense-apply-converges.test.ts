@@ -3,11 +3,11 @@
 // dirty-subsystem marker, the GUI's "apply changes" banner), refresh reports it, and the next run applies it.
 import { readdirSync, readFileSync, readlinkSync } from "fs";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
-import { closeAllHosts, type SshEndpoint } from "../../providers/ssh";
+import { type SshEndpoint } from "../../providers/ssh";
 import { errorOf, waitFor } from "../support/async";
-import { changesOf, labRecord, reseedFirewall } from "../support/pfsense-lab";
+import { changesOf, labRecord, protocolFileHooks } from "../support/pfsense-lab";
 import { childrenByTag, ensurePath, kids, leaf, section, setFlag, setValue, valueOf } from "../../providers/pfsense/codec-tree";
-import { resetProtocolStats, setProtocolHooks, submitEdit } from "../../providers/pfsense/remote/queue";
+import { submitEdit } from "../../providers/pfsense/remote/queue";
 import type { ConfigEdit } from "../../providers/pfsense/remote/types";
 import { readPendingApply } from "../../providers/pfsense/resources/box";
 
@@ -19,10 +19,6 @@ async function onFw(script: string): Promise<string> {
   const r = await labExec(inv, FW, script);
   if (r.code !== 0) throw new Error(`fw1: ${script}: exit ${r.code}: ${r.stderr}`);
   return r.stdout;
-}
-
-async function resetFw(): Promise<void> {
-  await reseedFirewall(inv, FW, "fw2");
 }
 
 /** The pid of the install script's php running inside fw1 (its root is fw1's root, its command line ours). */
@@ -124,16 +120,7 @@ beforeAll(() => {
   ep = sshEndpointOf(inv.hosts[FW], inv);
 });
 
-beforeEach(async () => {
-  await resetFw();
-  resetProtocolStats();
-  setProtocolHooks({});
-});
-
-afterAll(async () => {
-  await closeAllHosts();
-  await resetFw();
-});
+protocolFileHooks(() => inv, FW, "fw2");
 
 // [section, the edit, the command pfSense runs in that section (slowed down so the kill lands there),
 //  pfSense's dirty-subsystem marker the GUI shows for it (none for hasync), a change the completed apply makes]

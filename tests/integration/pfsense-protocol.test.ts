@@ -5,13 +5,12 @@ import { readFileSync } from "fs";
 import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import { errorOf, waitFor } from "../support/async";
-import { changesOf, firewallIdle, labRecord, reseedFirewall, writeConfigCount, type LabRecordEntry } from "../support/pfsense-lab";
+import { changesOf, firewallIdle, labRecord, writeConfigCount, type LabRecordEntry, protocolFileHooks } from "../support/pfsense-lab";
 import type { SshEndpoint } from "../../providers/ssh";
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { childrenByTag, ensurePath, getPath, kids, leaf, section, textIn, valueOf } from "../../providers/pfsense/codec-tree";
 import {
   protocolStats,
-  resetProtocolStats,
   setProtocolHooks,
   submitEdit,
   type ConfigEdit,
@@ -28,11 +27,6 @@ async function onFw(script: string): Promise<string> {
   const r = await labExec(inv, FW, script);
   if (r.code !== 0) throw new Error(`labExec ${script}: ${r.code} ${r.stderr}`);
   return r.stdout;
-}
-
-/** Fresh seed config, empty apply log, no backups, no injected failures. */
-async function resetFw(): Promise<void> {
-  await reseedFirewall(inv, FW, "fw2");
 }
 
 function configOnFw(): PfConfigDoc {
@@ -90,17 +84,7 @@ beforeAll(() => {
   ep = sshEndpointOf(inv.hosts[FW], inv);
 });
 
-beforeEach(async () => {
-  await resetFw();
-  resetProtocolStats();
-  setProtocolHooks({});
-});
-
-afterAll(async () => {
-  setProtocolHooks({});
-  await closeAllHosts();
-  await resetFw();
-});
+protocolFileHooks(() => inv, FW, "fw2");
 
 test("one edit: installed with write_config naming the resource, then applied by pfSense's VIP code, backup kept", async () => {
   const version = await submitEdit(ep, vipEdit(1));

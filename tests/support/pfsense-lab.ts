@@ -2,6 +2,8 @@
 // each call of its PHP extension that changes the kernel, each event sent to check_reload_status.
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "fs";
 import { hostPath, labExec, type LabInventory } from "../../lab/inventory";
+import { resetProtocolStats, setProtocolHooks } from "../../providers/pfsense/remote/queue";
+import { closeAllHosts } from "../../providers/ssh";
 
 export interface LabRecordEntry {
   t: number;
@@ -165,4 +167,22 @@ export async function reseedFirewall(inv: LabInventory, host: string, peer: stri
 export async function reseedFirewalls(inv: LabInventory): Promise<void> {
   await reseedFirewall(inv, "fw1", "fw2");
   await reseedFirewall(inv, "fw2", "fw1");
+}
+
+/**
+ * The jest hooks of a file that drives one lab firewall (`host`, `peer` its HA peer) through the write protocol:
+ * before each test the firewall back to its seed config and the protocol's counters and test hooks cleared; after the
+ * file, SSH closed and the firewall reset once more.
+ */
+export function protocolFileHooks(inv: () => LabInventory, host: string, peer: string): void {
+  beforeEach(async () => {
+    await reseedFirewall(inv(), host, peer);
+    resetProtocolStats();
+    setProtocolHooks({});
+  });
+  afterAll(async () => {
+    setProtocolHooks({});
+    await closeAllHosts();
+    await reseedFirewall(inv(), host, peer);
+  });
 }
