@@ -4,7 +4,8 @@
 //   as Go encodes it: object values as JSON with sorted keys, PULUMI_CONFIG_SECRET_KEYS), against this file's
 //   ResourceMonitor + Engine gRPC server;
 // - every dynamic resource runs in Pulumi's real dynamic-provider host (`node @pulumi/pulumi/cmd/dynamic-provider
-//   ENGINE`, which prints its port), over gRPC, configured once, stopped as the engine stops plugins.
+//   ENGINE`, which prints its port), over gRPC, started while the program starts, configured once, stopped as the
+//   engine stops plugins.
 // The step logic follows the engine's sources (pkg/resource/deploy/step_generator.go, step_executor.go, step.go,
 // source_eval.go, pkg/resource/plugin/provider_plugin.go): Check with the old inputs -> Diff -> Create/Update/Same;
 // a replacement checks again without old inputs, then delete-before-replace or create-before-delete; deletes of
@@ -334,12 +335,14 @@ export class TestEngine {
       getRoot: () => root,
       setRoot: (urn: string) => (root = urn),
     });
-    const t0 = Date.now();
     let programMs: number;
     let programCpuMs: number;
     let printed: string;
     try {
-      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
+      // The host starts while the program does (the engine loads a provider plugin when the program registers the
+      // provider's first resource, and the program goes on meanwhile); the first step waits for it.
+      const t0 = Date.now();
+      this.startHost(addr);
       const exit = await this.runProgram(addr, preview, config);
       printed = exit.stdout + exit.stderr;
       programMs = Date.now() - t0;
@@ -363,10 +366,7 @@ export class TestEngine {
         }
       }
     } finally {
-      this.hostOutput = this.host?.output ?? "";
-      await this.host?.stop();
-      this.host = undefined;
-      server.forceShutdown();
+      await this.stopHost(server);
     }
     if (!preview) {
       const deleted = new Set(steps.filter((s) => s.op === "delete").map((s) => s.urn));
@@ -380,15 +380,31 @@ export class TestEngine {
     return { ok: !failure, error: failure, steps, state: this.state, logs, programMs, programCpuMs, console: consoleText };
   }
 
-  private host?: ProviderHost;
+  /** The provider host of the operation under way (started by startHost, stopped by stopHost). */
+  private host?: Promise<ProviderHost>;
   private hostOutput = "";
+
+  private startHost(addr: string): Promise<ProviderHost> {
+    this.host = ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
+    this.host.catch(() => undefined); // awaited by the first step that needs it; a failed start fails that step
+    return this.host;
+  }
+
+  /** The end of every operation: the host stopped as the engine stops a plugin (its output kept), the server shut. */
+  private async stopHost(server: grpcT.Server): Promise<void> {
+    const host = await this.host?.catch(() => undefined);
+    this.hostOutput = host?.output ?? "";
+    await host?.stop();
+    this.host = undefined;
+    server.forceShutdown();
+  }
 
   /** One custom resource: the engine's step generation and execution. */
   private async step(
     urn: string, type: string, news: Props, prior: StateResource | undefined, preview: boolean,
     steps: RunResult["steps"], pendingDeletes: StateResource[],
   ): Promise<{ id: string; inputs: Props; outputs: Props }> {
-    const host = this.host!;
+    const host = await this.host!;
     const check = async (olds: Props): Promise<Props> => {
       const req = new provproto.CheckRequest();
       req.setUrn(urn); req.setName(urn.split("::").pop()); req.setType(type);
@@ -451,7 +467,7 @@ export class TestEngine {
     const req = new provproto.DeleteRequest();
     req.setId(r.id); req.setUrn(r.urn); req.setName(r.urn.split("::").pop()); req.setType(r.type);
     req.setProperties(toStruct(unwrap(r.outputs) as Props)); req.setOldInputs(toStruct(unwrap(r.inputs) as Props));
-    await this.host!.call("delete", req);
+    await (await this.host!).call("delete", req);
   }
 
   /** pulumi refresh: Read every custom resource; empty id = gone; drift = Diff with old and new swapped. */
@@ -461,7 +477,7 @@ export class TestEngine {
     const next: StateResource[] = [];
     let failure: string | undefined;
     try {
-      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
+      const host = await this.startHost(addr);
       for (const r of this.state.resources) {
         if (!r.custom || failure) {
           next.push(r);
@@ -471,7 +487,7 @@ export class TestEngine {
           const req = new provproto.ReadRequest();
           req.setId(r.id); req.setUrn(r.urn); req.setName(r.urn.split("::").pop()); req.setType(r.type);
           req.setProperties(toStruct(unwrap(r.outputs) as Props)); req.setInputs(toStruct(unwrap(r.inputs) as Props));
-          const resp = await this.host.call("read", req);
+          const resp = await host.call("read", req);
           if (!resp.getId()) {
             steps.push({ urn: r.urn, op: "refresh-gone" });
             continue;
@@ -482,7 +498,7 @@ export class TestEngine {
           dreq.setId(resp.getId()); dreq.setUrn(r.urn); dreq.setName(r.urn.split("::").pop()); dreq.setType(r.type);
           // new inputs/outputs where the old are expected, the old inputs where the new are expected
           dreq.setOlds(toStruct(outputs)); dreq.setOldInputs(toStruct(unwrap(inputs) as Props)); dreq.setNews(toStruct(unwrap(r.inputs) as Props));
-          const d = await this.host.call("diff", dreq);
+          const d = await host.call("diff", dreq);
           const drift = d.getChanges() === provproto.DiffResponse.DiffChanges.DIFF_SOME || d.getReplacesList().length > 0;
           steps.push({ urn: r.urn, op: drift ? "refresh-drift" : "read" });
           next.push({ ...r, id: resp.getId(), outputs, inputs });
@@ -492,10 +508,7 @@ export class TestEngine {
         }
       }
     } finally {
-      this.hostOutput = this.host?.output ?? "";
-      await this.host?.stop();
-      this.host = undefined;
-      server.forceShutdown();
+      await this.stopHost(server);
     }
     this.state = { ...this.state, resources: next };
     return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0, programCpuMs: 0, console: `${this.hostOutput}\n${failure ?? ""}` };
@@ -508,7 +521,7 @@ export class TestEngine {
     let failure: string | undefined;
     const left = [...this.state.pendingDeletes, ...this.state.resources];
     try {
-      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
+      await this.startHost(addr);
       for (const r of [...left].reverse()) {
         try {
           if (r.custom) await this.deleteOne(r);
@@ -520,10 +533,7 @@ export class TestEngine {
         }
       }
     } finally {
-      this.hostOutput = this.host?.output ?? "";
-      await this.host?.stop();
-      this.host = undefined;
-      server.forceShutdown();
+      await this.stopHost(server);
     }
     this.state = { resources: left, pendingDeletes: [], outputs: left.length ? this.state.outputs : {} };
     return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0, programCpuMs: 0, console: `${this.hostOutput}\n${failure ?? ""}` };
