@@ -14,12 +14,15 @@
 // (empty id = gone) and a Diff with old and new swapped; destroy deletes everything in reverse order. The host does
 // not accept secrets (its Configure says so), so secrets are unwrapped before they go to it and the outputs of secret
 // inputs (and additionalSecretOutputs) are secret again; unknowns reach Check/Diff in a preview only; a URN
-// registered twice fails the deployment.
+// registered twice fails the deployment. A provider plugin this engine cannot run (Proxmox's) answers through a stand-in
+// when the test gives one (`plugins`, e.g. tests/support/proxmox-standin.ts), behind the same calls; without one its
+// resources can only be previewed.
 import { spawn, type ChildProcess } from "child_process";
 import * as crypto from "crypto";
 import * as path from "path";
 import * as readline from "readline";
 import type * as grpcT from "@grpc/grpc-js";
+import type { PluginStandIn } from "./proxmox-standin";
 
 const ROOT = path.join(__dirname, "..", "..");
 const PULUMI = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
@@ -93,6 +96,9 @@ export interface EngineOptions {
   env?: Record<string, string>;
   /** The program's directory (default: the project); its Pulumi.yaml gives the runtime options. */
   programDir?: string;
+  /** Stand-ins of provider plugins this engine cannot run, by package (e.g. `proxmoxve`: tests/support/proxmox-standin.ts).
+   * Without one, a plugin's resource can only be previewed (shown as a create, outputs unknown). */
+  plugins?: Record<string, PluginStandIn>;
 }
 
 // --- property values: JS <-> wire -------------------------------------------------------------------------------
@@ -186,6 +192,52 @@ class ProviderHost {
     const timer = setTimeout(() => this.proc.kill("SIGKILL"), 5000);
     await exited;
     clearTimeout(timer);
+  }
+}
+
+/** A provider plugin's stand-in behind the same calls as the host's gRPC client (requests and responses as protobuf). */
+class StandInHost {
+  constructor(private readonly p: PluginStandIn) {}
+
+  async call(method: string, req: any): Promise<any> {
+    const DiffChanges = provproto.DiffResponse.DiffChanges;
+    switch (method) {
+      case "check": {
+        const r = new provproto.CheckResponse();
+        r.setInputs(toStruct(this.p.check(fromStruct(req.getNews()))));
+        return r;
+      }
+      case "diff": {
+        const d = this.p.diff(fromStruct(req.getOlds()), fromStruct(req.getNews()));
+        const r = new provproto.DiffResponse();
+        r.setChanges(d.changes ? DiffChanges.DIFF_SOME : DiffChanges.DIFF_NONE);
+        r.setReplacesList(d.replaces);
+        return r;
+      }
+      case "create": {
+        const c = await this.p.create(req.getType(), fromStruct(req.getProperties()));
+        const r = new provproto.CreateResponse();
+        r.setId(c.id);
+        r.setProperties(toStruct(c.outputs));
+        return r;
+      }
+      case "read": {
+        const c = await this.p.read(req.getType(), req.getId(), fromStruct(req.getProperties()));
+        const r = new provproto.ReadResponse();
+        r.setId(c.id);
+        r.setProperties(toStruct(c.outputs));
+        return r;
+      }
+      case "update": {
+        const r = new provproto.UpdateResponse();
+        r.setProperties(toStruct(await this.p.update(req.getType(), req.getId(), fromStruct(req.getOlds()), fromStruct(req.getNews()))));
+        return r;
+      }
+      case "delete":
+        await this.p.delete(req.getType(), req.getId(), fromStruct(req.getProperties()));
+        return new emptyproto.Empty();
+    }
+    throw new Error(`${method}: not a provider call of the stand-in`);
   }
 }
 
@@ -308,7 +360,10 @@ export class TestEngine {
           return this.registerResponse(urn, "", r.outputs, [], req.getAcceptsecrets());
         }
         try {
-          if (!type.startsWith(DYNAMIC_PREFIX)) {
+          if (!type.startsWith(DYNAMIC_PREFIX) && this.opts.plugins?.[type.split(":")[0]] && req.getImportid()) {
+            throw new Error(`${urn}: the test engine does not import resources (import id ${req.getImportid()})`);
+          }
+          if (!type.startsWith(DYNAMIC_PREFIX) && !this.opts.plugins?.[type.split(":")[0]]) {
             // A resource of a provider plugin (Proxmox's, a Go binary this engine cannot run): in a preview it is
             // shown as the engine shows a create, its inputs as they came and every output unknown.
             if (!preview || prior) throw new Error(`${urn}: the test engine runs dynamic resources only (no provider plugin for ${type})`);
@@ -384,6 +439,14 @@ export class TestEngine {
   private host?: Promise<ProviderHost>;
   private hostOutput = "";
 
+  /** Who answers a resource type's provider calls: the dynamic-provider host, or a plugin's stand-in. */
+  private async hostFor(type: string): Promise<Pick<ProviderHost, "call">> {
+    if (type.startsWith(DYNAMIC_PREFIX)) return this.host!;
+    const standIn = this.opts.plugins?.[type.split(":")[0]];
+    if (!standIn) throw new Error(`the test engine runs dynamic resources only (no provider plugin for ${type})`);
+    return new StandInHost(standIn);
+  }
+
   private startHost(addr: string): Promise<ProviderHost> {
     this.host = ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
     this.host.catch(() => undefined); // awaited by the first step that needs it; a failed start fails that step
@@ -404,7 +467,7 @@ export class TestEngine {
     urn: string, type: string, news: Props, prior: StateResource | undefined, preview: boolean,
     steps: RunResult["steps"], pendingDeletes: StateResource[],
   ): Promise<{ id: string; inputs: Props; outputs: Props }> {
-    const host = await this.host!;
+    const host = await this.hostFor(type);
     const check = async (olds: Props): Promise<Props> => {
       const req = new provproto.CheckRequest();
       req.setUrn(urn); req.setName(urn.split("::").pop()); req.setType(type);
@@ -467,7 +530,7 @@ export class TestEngine {
     const req = new provproto.DeleteRequest();
     req.setId(r.id); req.setUrn(r.urn); req.setName(r.urn.split("::").pop()); req.setType(r.type);
     req.setProperties(toStruct(unwrap(r.outputs) as Props)); req.setOldInputs(toStruct(unwrap(r.inputs) as Props));
-    await (await this.host!).call("delete", req);
+    await (await this.hostFor(r.type)).call("delete", req);
   }
 
   /** pulumi refresh: Read every custom resource; empty id = gone; drift = Diff with old and new swapped. */
@@ -477,7 +540,7 @@ export class TestEngine {
     const next: StateResource[] = [];
     let failure: string | undefined;
     try {
-      const host = await this.startHost(addr);
+      await this.startHost(addr);
       for (const r of this.state.resources) {
         if (!r.custom || failure) {
           next.push(r);
@@ -487,6 +550,7 @@ export class TestEngine {
           const req = new provproto.ReadRequest();
           req.setId(r.id); req.setUrn(r.urn); req.setName(r.urn.split("::").pop()); req.setType(r.type);
           req.setProperties(toStruct(unwrap(r.outputs) as Props)); req.setInputs(toStruct(unwrap(r.inputs) as Props));
+          const host = await this.hostFor(r.type);
           const resp = await host.call("read", req);
           if (!resp.getId()) {
             steps.push({ urn: r.urn, op: "refresh-gone" });
