@@ -1,7 +1,8 @@
 // `npm run bench -- engine`: the dev stack through Pulumi's real language runtime + dynamic-provider host
 // (tests/support/pulumi-engine.ts) on the lab: up cold, up no-op, preview, refresh, destroy. Wall time per
 // operation (program start included), the state size, the largest serialized provider, and the SSH connections each
-// host accepted per operation (sshd's own log). --quick: exit 1 when a hard target fails (no-op up changes
+// host accepted per operation (sshd's own log). The no-op up runs three times (the line gives the median: one sample
+// says more about the shared machine's load than about the run). --quick: exit 1 when a hard target fails (no-op up changes
 // something, state > 2 MB, a provider > 50 KB, more than one SSH connection per host in one run, a preview that
 // connects).
 import { readFileSync } from "fs";
@@ -52,15 +53,17 @@ async function main(): Promise<void> {
     }
   };
   await run("up (cold)", () => engine.up());
-  await run("up (no-op)", () => engine.up());
+  for (let i = 1; i <= 3; i++) await run(`up (no-op) ${i}`, () => engine.up());
+  const noops = rows.filter((r) => r.op.startsWith("up (no-op)"));
+  rows.push({ ...[...noops].sort((a, b) => a.s - b.s)[1], op: "up (no-op)" });
   await run("preview", () => engine.preview());
   await run("refresh", () => engine.refresh());
   await run("destroy", () => engine.destroy());
 
   console.log(`load average ${require("os").loadavg().map((x: number) => x.toFixed(1)).join(" ")} on ${require("os").cpus().length} CPUs`);
-  console.log("operation    wall s  program wall s  program CPU s  SSH conn./host  changes");
+  console.log("operation      wall s  program wall s  program CPU s  SSH conn./host  changes");
   for (const r of rows) {
-    console.log(`${r.op.padEnd(11)} ${r.s.toFixed(2).padStart(7)}  ${r.programS.toFixed(2).padStart(14)}  ${r.programCpuS.toFixed(2).padStart(13)}  ${String(r.conns).padStart(14)}  ${String(r.changes).padStart(7)}`);
+    console.log(`${(r.op === "up (no-op)" ? "no-op med." : r.op).padEnd(13)} ${r.s.toFixed(2).padStart(7)}  ${r.programS.toFixed(2).padStart(14)}  ${r.programCpuS.toFixed(2).padStart(13)}  ${String(r.conns).padStart(14)}  ${String(r.changes).padStart(7)}`);
   }
   const by = (op: string) => rows.find((r) => r.op === op)!;
   const conns = Math.max(...rows.filter((r) => r.op !== "preview").map((r) => r.conns));
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
   );
   if (quick) {
     checkTargets("engine-bench", [
-      by("up (no-op)").changes > 0 && "the no-op up changed something",
+      rows.some((r) => r.op.startsWith("up (no-op)") && r.changes > 0) && "the no-op up changed something",
       stateKb > 2048 && `state ${stateKb.toFixed(0)} KB > 2 MB`,
       providerKb > 50 && `a __provider of ${providerKb.toFixed(0)} KB > 50 KB`,
       conns > 1 && `${conns} SSH connections to one host in one run (target 1)`,

@@ -3,7 +3,8 @@
 // the CLI encodes them, every dynamic resource checked by Pulumi's dynamic-provider host. A preview contacts no host
 // (the topologies' addresses are documentation addresses nobody answers on). The Proxmox VMs belong to
 // @muhlba91/pulumi-proxmoxve's provider plugin, a Go binary this engine cannot run: they are shown as the engine
-// shows a create, outputs unknown. The counts below are written out by hand from each topology's shape.
+// shows a create, outputs unknown (engine-vm-topology.test.ts deploys two-nic with the engine's stand-in of that
+// plugin). The counts below are written out by hand from each topology's shape.
 import { TestEngine, type RunResult } from "../support/pulumi-engine";
 import { TOPOLOGIES, topologyValues } from "../fixtures/topologies";
 

@@ -4,7 +4,8 @@
 //   as Go encodes it: object values as JSON with sorted keys, PULUMI_CONFIG_SECRET_KEYS), against this file's
 //   ResourceMonitor + Engine gRPC server;
 // - every dynamic resource runs in Pulumi's real dynamic-provider host (`node @pulumi/pulumi/cmd/dynamic-provider
-//   ENGINE`, which prints its port), over gRPC, configured once, stopped as the engine stops plugins.
+//   ENGINE`, which prints its port), over gRPC, started while the program starts, configured once, stopped as the
+//   engine stops plugins.
 // The step logic follows the engine's sources (pkg/resource/deploy/step_generator.go, step_executor.go, step.go,
 // source_eval.go, pkg/resource/plugin/provider_plugin.go): Check with the old inputs -> Diff -> Create/Update/Same;
 // a replacement checks again without old inputs, then delete-before-replace or create-before-delete; deletes of
@@ -13,12 +14,15 @@
 // (empty id = gone) and a Diff with old and new swapped; destroy deletes everything in reverse order. The host does
 // not accept secrets (its Configure says so), so secrets are unwrapped before they go to it and the outputs of secret
 // inputs (and additionalSecretOutputs) are secret again; unknowns reach Check/Diff in a preview only; a URN
-// registered twice fails the deployment.
+// registered twice fails the deployment. A provider plugin this engine cannot run (Proxmox's) answers through a stand-in
+// when the test gives one (`plugins`, e.g. tests/support/proxmox-standin.ts), behind the same calls; without one its
+// resources can only be previewed.
 import { spawn, type ChildProcess } from "child_process";
 import * as crypto from "crypto";
 import * as path from "path";
 import * as readline from "readline";
 import type * as grpcT from "@grpc/grpc-js";
+import type { PluginStandIn } from "./proxmox-standin";
 
 const ROOT = path.join(__dirname, "..", "..");
 const PULUMI = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
@@ -92,6 +96,9 @@ export interface EngineOptions {
   env?: Record<string, string>;
   /** The program's directory (default: the project); its Pulumi.yaml gives the runtime options. */
   programDir?: string;
+  /** Stand-ins of provider plugins this engine cannot run, by package (e.g. `proxmoxve`: tests/support/proxmox-standin.ts).
+   * Without one, a plugin's resource can only be previewed (shown as a create, outputs unknown). */
+  plugins?: Record<string, PluginStandIn>;
 }
 
 // --- property values: JS <-> wire -------------------------------------------------------------------------------
@@ -185,6 +192,52 @@ class ProviderHost {
     const timer = setTimeout(() => this.proc.kill("SIGKILL"), 5000);
     await exited;
     clearTimeout(timer);
+  }
+}
+
+/** A provider plugin's stand-in behind the same calls as the host's gRPC client (requests and responses as protobuf). */
+class StandInHost {
+  constructor(private readonly p: PluginStandIn) {}
+
+  async call(method: string, req: any): Promise<any> {
+    const DiffChanges = provproto.DiffResponse.DiffChanges;
+    switch (method) {
+      case "check": {
+        const r = new provproto.CheckResponse();
+        r.setInputs(toStruct(this.p.check(fromStruct(req.getNews()))));
+        return r;
+      }
+      case "diff": {
+        const d = this.p.diff(fromStruct(req.getOlds()), fromStruct(req.getNews()));
+        const r = new provproto.DiffResponse();
+        r.setChanges(d.changes ? DiffChanges.DIFF_SOME : DiffChanges.DIFF_NONE);
+        r.setReplacesList(d.replaces);
+        return r;
+      }
+      case "create": {
+        const c = await this.p.create(req.getType(), fromStruct(req.getProperties()));
+        const r = new provproto.CreateResponse();
+        r.setId(c.id);
+        r.setProperties(toStruct(c.outputs));
+        return r;
+      }
+      case "read": {
+        const c = await this.p.read(req.getType(), req.getId(), fromStruct(req.getProperties()));
+        const r = new provproto.ReadResponse();
+        r.setId(c.id);
+        r.setProperties(toStruct(c.outputs));
+        return r;
+      }
+      case "update": {
+        const r = new provproto.UpdateResponse();
+        r.setProperties(toStruct(await this.p.update(req.getType(), req.getId(), fromStruct(req.getOlds()), fromStruct(req.getNews()))));
+        return r;
+      }
+      case "delete":
+        await this.p.delete(req.getType(), req.getId(), fromStruct(req.getProperties()));
+        return new emptyproto.Empty();
+    }
+    throw new Error(`${method}: not a provider call of the stand-in`);
   }
 }
 
@@ -307,7 +360,10 @@ export class TestEngine {
           return this.registerResponse(urn, "", r.outputs, [], req.getAcceptsecrets());
         }
         try {
-          if (!type.startsWith(DYNAMIC_PREFIX)) {
+          if (!type.startsWith(DYNAMIC_PREFIX) && this.opts.plugins?.[type.split(":")[0]] && req.getImportid()) {
+            throw new Error(`${urn}: the test engine does not import resources (import id ${req.getImportid()})`);
+          }
+          if (!type.startsWith(DYNAMIC_PREFIX) && !this.opts.plugins?.[type.split(":")[0]]) {
             // A resource of a provider plugin (Proxmox's, a Go binary this engine cannot run): in a preview it is
             // shown as the engine shows a create, its inputs as they came and every output unknown.
             if (!preview || prior) throw new Error(`${urn}: the test engine runs dynamic resources only (no provider plugin for ${type})`);
@@ -334,12 +390,14 @@ export class TestEngine {
       getRoot: () => root,
       setRoot: (urn: string) => (root = urn),
     });
-    const t0 = Date.now();
     let programMs: number;
     let programCpuMs: number;
     let printed: string;
     try {
-      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
+      // The host starts while the program does (the engine loads a provider plugin when the program registers the
+      // provider's first resource, and the program goes on meanwhile); the first step waits for it.
+      const t0 = Date.now();
+      this.startHost(addr);
       const exit = await this.runProgram(addr, preview, config);
       printed = exit.stdout + exit.stderr;
       programMs = Date.now() - t0;
@@ -363,10 +421,7 @@ export class TestEngine {
         }
       }
     } finally {
-      this.hostOutput = this.host?.output ?? "";
-      await this.host?.stop();
-      this.host = undefined;
-      server.forceShutdown();
+      await this.stopHost(server);
     }
     if (!preview) {
       const deleted = new Set(steps.filter((s) => s.op === "delete").map((s) => s.urn));
@@ -380,15 +435,39 @@ export class TestEngine {
     return { ok: !failure, error: failure, steps, state: this.state, logs, programMs, programCpuMs, console: consoleText };
   }
 
-  private host?: ProviderHost;
+  /** The provider host of the operation under way (started by startHost, stopped by stopHost). */
+  private host?: Promise<ProviderHost>;
   private hostOutput = "";
+
+  /** Who answers a resource type's provider calls: the dynamic-provider host, or a plugin's stand-in. */
+  private async hostFor(type: string): Promise<Pick<ProviderHost, "call">> {
+    if (type.startsWith(DYNAMIC_PREFIX)) return this.host!;
+    const standIn = this.opts.plugins?.[type.split(":")[0]];
+    if (!standIn) throw new Error(`the test engine runs dynamic resources only (no provider plugin for ${type})`);
+    return new StandInHost(standIn);
+  }
+
+  private startHost(addr: string): Promise<ProviderHost> {
+    this.host = ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
+    this.host.catch(() => undefined); // awaited by the first step that needs it; a failed start fails that step
+    return this.host;
+  }
+
+  /** The end of every operation: the host stopped as the engine stops a plugin (its output kept), the server shut. */
+  private async stopHost(server: grpcT.Server): Promise<void> {
+    const host = await this.host?.catch(() => undefined);
+    this.hostOutput = host?.output ?? "";
+    await host?.stop();
+    this.host = undefined;
+    server.forceShutdown();
+  }
 
   /** One custom resource: the engine's step generation and execution. */
   private async step(
     urn: string, type: string, news: Props, prior: StateResource | undefined, preview: boolean,
     steps: RunResult["steps"], pendingDeletes: StateResource[],
   ): Promise<{ id: string; inputs: Props; outputs: Props }> {
-    const host = this.host!;
+    const host = await this.hostFor(type);
     const check = async (olds: Props): Promise<Props> => {
       const req = new provproto.CheckRequest();
       req.setUrn(urn); req.setName(urn.split("::").pop()); req.setType(type);
@@ -451,7 +530,7 @@ export class TestEngine {
     const req = new provproto.DeleteRequest();
     req.setId(r.id); req.setUrn(r.urn); req.setName(r.urn.split("::").pop()); req.setType(r.type);
     req.setProperties(toStruct(unwrap(r.outputs) as Props)); req.setOldInputs(toStruct(unwrap(r.inputs) as Props));
-    await this.host!.call("delete", req);
+    await (await this.hostFor(r.type)).call("delete", req);
   }
 
   /** pulumi refresh: Read every custom resource; empty id = gone; drift = Diff with old and new swapped. */
@@ -461,7 +540,7 @@ export class TestEngine {
     const next: StateResource[] = [];
     let failure: string | undefined;
     try {
-      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
+      await this.startHost(addr);
       for (const r of this.state.resources) {
         if (!r.custom || failure) {
           next.push(r);
@@ -471,7 +550,8 @@ export class TestEngine {
           const req = new provproto.ReadRequest();
           req.setId(r.id); req.setUrn(r.urn); req.setName(r.urn.split("::").pop()); req.setType(r.type);
           req.setProperties(toStruct(unwrap(r.outputs) as Props)); req.setInputs(toStruct(unwrap(r.inputs) as Props));
-          const resp = await this.host.call("read", req);
+          const host = await this.hostFor(r.type);
+          const resp = await host.call("read", req);
           if (!resp.getId()) {
             steps.push({ urn: r.urn, op: "refresh-gone" });
             continue;
@@ -482,7 +562,7 @@ export class TestEngine {
           dreq.setId(resp.getId()); dreq.setUrn(r.urn); dreq.setName(r.urn.split("::").pop()); dreq.setType(r.type);
           // new inputs/outputs where the old are expected, the old inputs where the new are expected
           dreq.setOlds(toStruct(outputs)); dreq.setOldInputs(toStruct(unwrap(inputs) as Props)); dreq.setNews(toStruct(unwrap(r.inputs) as Props));
-          const d = await this.host.call("diff", dreq);
+          const d = await host.call("diff", dreq);
           const drift = d.getChanges() === provproto.DiffResponse.DiffChanges.DIFF_SOME || d.getReplacesList().length > 0;
           steps.push({ urn: r.urn, op: drift ? "refresh-drift" : "read" });
           next.push({ ...r, id: resp.getId(), outputs, inputs });
@@ -492,10 +572,7 @@ export class TestEngine {
         }
       }
     } finally {
-      this.hostOutput = this.host?.output ?? "";
-      await this.host?.stop();
-      this.host = undefined;
-      server.forceShutdown();
+      await this.stopHost(server);
     }
     this.state = { ...this.state, resources: next };
     return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0, programCpuMs: 0, console: `${this.hostOutput}\n${failure ?? ""}` };
@@ -508,7 +585,7 @@ export class TestEngine {
     let failure: string | undefined;
     const left = [...this.state.pendingDeletes, ...this.state.resources];
     try {
-      this.host = await ProviderHost.start(addr, this.env(), this.opts.programDir ?? ROOT);
+      await this.startHost(addr);
       for (const r of [...left].reverse()) {
         try {
           if (r.custom) await this.deleteOne(r);
@@ -520,10 +597,7 @@ export class TestEngine {
         }
       }
     } finally {
-      this.hostOutput = this.host?.output ?? "";
-      await this.host?.stop();
-      this.host = undefined;
-      server.forceShutdown();
+      await this.stopHost(server);
     }
     this.state = { resources: left, pendingDeletes: [], outputs: left.length ? this.state.outputs : {} };
     return { ok: !failure, error: failure, steps, state: this.state, logs: [], programMs: 0, programCpuMs: 0, console: `${this.hostOutput}\n${failure ?? ""}` };

@@ -1,0 +1,156 @@
+// A seed topology with pfSense VMs (two-nic: both firewalls cloned from a template) end to end through the REAL
+// parts of a deployment (tests/support/pulumi-engine.ts: Pulumi's Node language runtime and dynamic-provider host),
+// on this lab instance (PFHA_LAB_ID): up, no-op up, an edit (updates only), refresh after a hand edit on a VM and on
+// a firewall (drift shown, the next up repairs it), destroy (nothing of ours left). The VMs belong to the proxmoxve
+// provider plugin, which cannot run here: the test engine's stand-in (tests/support/proxmox-standin.ts) keeps each
+// VM as a qm config file on its Proxmox node. The topology is placed on the lab: its hosts are the lab's (SSH from
+// the lab inventory), the lab's userspace OVS datapath, the lab's webGUI port, and the WAN uplink eno1 exists on
+// both nodes (a veth made here: the lab has no physical NIC); the networks, VMs and firewall settings are the seed's.
+import * as fs from "fs";
+import * as path from "path";
+import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
+import { TestEngine, type RunResult } from "../support/pulumi-engine";
+import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
+import { reseedFirewall } from "../support/pfsense-lab";
+import { setIn, topologyValues } from "../fixtures/topologies";
+
+jest.setTimeout(1800000);
+const LAB_ID = String(Number(process.env.PFHA_LAB_ID ?? 0));
+const ROOT = path.join(__dirname, "..", "..");
+const SECRET_KEYS = ["pfsense-ha:carpPassword", "pfsense-ha:xmlrpcPassword"];
+const VM_FILE = { pve1: `${QM_DIR}/201.conf`, pve2: `${QM_DIR}/202.conf` };
+
+/** two-nic on the lab (see the header); `edit` changes the values further. */
+function labValues(edit?: (v: Record<string, unknown>) => void): Record<string, unknown> {
+  const v = topologyValues("two-nic");
+  v["pfsense-ha:labInventory"] = "lab/.state/lab${PFHA_LAB_ID}/inventory.json";
+  setIn(v, "proxmox.datapathType", "netdev");
+  for (const i of [0, 1]) {
+    setIn(v, `proxmox.nodes.${i}.ssh`, { lab: `pve${i + 1}` });
+    setIn(v, `proxmox.nodes.${i}.underlayAddress`, undefined);
+  }
+  setIn(v, "firewalls.primary.ssh", { lab: "fw1" });
+  setIn(v, "firewalls.secondary.ssh", { lab: "fw2" });
+  setIn(v, "hasync", { webguiPort: 80 });
+  edit?.(v);
+  return JSON.parse(JSON.stringify(v)) as Record<string, unknown>; // undefined values dropped, as YAML has none
+}
+
+function ops(r: RunResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of r.steps) out[s.op] = (out[s.op] ?? 0) + 1;
+  return out;
+}
+const changed = (r: RunResult) => r.steps.filter((s) => s.op !== "same" && s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+
+async function sh(inv: LabInventory, host: string, script: string): Promise<string> {
+  const r = await labExec(inv, host, script);
+  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The VMs as qm config files (written out by hand from the seed: vmIds 201/202, 2 cores and 2048 MB by default,
+ * WAN on vmbr0, LAN on the VXLAN bridge vmbr1 at its MTU 1450, Proxmox firewall off). */
+const VM_CONF = (name: string, hex: string, memory = 2048) => `#pfSense HA node managed by pfsense-ha
+cores: 2
+cpu: host
+memory: ${memory}
+name: ${name}
+net0: virtio=BC:24:11:00:${hex}:00,bridge=vmbr0,firewall=0
+net1: virtio=BC:24:11:00:${hex}:01,bridge=vmbr1,firewall=0,mtu=1450
+onboot: 1
+ostype: other
+status: running
+`;
+
+describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime and provider host", () => {
+  let inv: LabInventory;
+  let engine: TestEngine;
+  const expectOk = (r: RunResult) => expect({ ok: r.ok, error: r.error }).toEqual({ ok: true, error: undefined });
+  const vmFiles = async () => ({ pve1: await sh(inv, "pve1", `cat ${VM_FILE.pve1} 2>/dev/null || true`), pve2: await sh(inv, "pve2", `cat ${VM_FILE.pve2} 2>/dev/null || true`) });
+
+  beforeAll(async () => {
+    inv = loadInventory(Number(LAB_ID));
+    for (const h of ["pve1", "pve2"]) {
+      await sh(inv, h, "for b in vmbr0 vmbr1 vmbr2; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.d/pfsense-ha " +
+        `${QM_DIR}/201.conf ${QM_DIR}/202.conf; ip link show eno1 >/dev/null 2>&1 || ip link add eno1 type veth peer name eno1-peer; ip link set eno1 up; ip link set eno1-peer up`);
+    }
+    // the lab's qm stand-in on pve2, for the hand edit below
+    fs.copyFileSync(path.join(ROOT, "tests", "fixtures", "lab", "qm"), path.join(inv.hosts.pve2.rootDir, "usr/local/sbin/qm"));
+    fs.chmodSync(path.join(inv.hosts.pve2.rootDir, "usr/local/sbin/qm"), 0o755);
+    await reseedFirewall(inv, "fw1", "fw2");
+    await reseedFirewall(inv, "fw2", "fw1");
+    engine = new TestEngine({ stack: "two-nic", config: labValues(), secretKeys: SECRET_KEYS, env: { PFHA_LAB_ID: LAB_ID }, plugins: { proxmoxve: proxmoxStandIn(inv) } });
+  });
+
+  afterAll(async () => {
+    for (const h of ["pve1", "pve2"]) await labExec(inv, h, "ip link del eno1 2>/dev/null; rm -f /usr/local/sbin/qm");
+  });
+
+  test("up: every resource of the topology's shape created, the VMs on their nodes, the fabric and both firewalls configured", async () => {
+    const r = await engine.up();
+    expectOk(r);
+    // the preview's counts for two-nic (engine-topologies.test.ts): 4 bridges, 2 VXLAN nodes, 2 VMs, 22 pfSense elements
+    expect(ops(r)).toEqual({ create: 30 });
+    expect(await vmFiles()).toEqual({ pve1: VM_CONF("fw1", "C9"), pve2: VM_CONF("fw2", "CA") });
+    for (const h of ["pve1", "pve2"]) {
+      expect((await sh(inv, h, "ovs-vsctl list-br")).split("\n").filter(Boolean)).toEqual(expect.arrayContaining(["vmbr0", "vmbr1"]));
+      expect(await sh(inv, h, "ovs-vsctl list-ports vmbr0")).toContain("eno1");
+    }
+    for (const fw of ["fw1", "fw2"]) expect(await sh(inv, fw, "cat /cf/conf/config.xml")).toContain("<subnet>172.16.10.1</subnet>");
+  });
+
+  test("no-op up: no changes, the VM files byte-identical", async () => {
+    const before = await vmFiles();
+    const r = await engine.up();
+    expectOk(r);
+    expect(changed(r)).toEqual([]);
+    expect(ops(r)).toEqual({ same: 30 });
+    expect(await vmFiles()).toEqual(before);
+  });
+
+  test("an edit (the primary VM's memory): one update, the VM's file rewritten, nothing else touched", async () => {
+    const values = labValues((v) => setIn(v, "firewalls.primary.vm.memoryMb", 4096));
+    const r = await engine.up({ config: values });
+    expectOk(r);
+    expect(changed(r)).toEqual(["update ha-fw-primary-vm"]);
+    expect(await vmFiles()).toEqual({ pve1: VM_CONF("fw1", "C9", 4096), pve2: VM_CONF("fw2", "CA") });
+    // back to the seed: one update again
+    const back = await engine.up();
+    expectOk(back);
+    expect(changed(back)).toEqual(["update ha-fw-primary-vm"]);
+    expect((await vmFiles()).pve1).toBe(VM_CONF("fw1", "C9"));
+  });
+
+  test("hand edits on a VM (its LAN NIC moved to vmbr0 with qm set) and on a firewall (the LAN VIP): refresh shows both, the next up repairs both", async () => {
+    await sh(inv, "pve2", "qm set 202 --net1 virtio=BC:24:11:00:CA:01,bridge=vmbr0,firewall=0,mtu=1450");
+    await sh(inv, "fw1", "sed -i 's#<subnet>172.16.10.1</subnet>#<subnet>172.16.10.9</subnet>#' /cf/conf/config.xml");
+    const refreshed = await engine.refresh();
+    expectOk(refreshed);
+    expect(refreshed.steps.filter((s) => s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort()).toEqual(
+      ["refresh-drift ha-fw-secondary-vm", "refresh-drift ha-primary-vip-lan-2"],
+    );
+    const r = await engine.up();
+    expectOk(r);
+    expect(changed(r).sort()).toEqual(["update ha-fw-secondary-vm", "update ha-primary-vip-lan-2"]);
+    expect((await vmFiles()).pve2).toBe(VM_CONF("fw2", "CA"));
+    expect(await sh(inv, "fw1", "cat /cf/conf/config.xml")).not.toContain("172.16.10.9");
+    expect(ops(await engine.refresh())).toEqual({ read: 30 });
+    expect(changed(await engine.up())).toEqual([]);
+  });
+
+  test("destroy: nothing of ours left (VMs, bridges, stanzas, the firewalls' VIPs)", async () => {
+    const r = await engine.destroy();
+    expectOk(r);
+    expect(engine.state.resources).toEqual([]);
+    expect(await vmFiles()).toEqual({ pve1: "", pve2: "" });
+    for (const h of ["pve1", "pve2"]) {
+      const brs = (await sh(inv, h, "ovs-vsctl list-br")).split("\n");
+      expect(brs).not.toContain("vmbr0");
+      expect(brs).not.toContain("vmbr1");
+      // no stanza of ours (our tunnels file may stay, with its header only)
+      expect(await sh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null || true")).not.toMatch(/^iface (vmbr[01]|vx)/m);
+    }
+    for (const fw of ["fw1", "fw2"]) expect(await sh(inv, fw, "cat /cf/conf/config.xml")).not.toContain("<subnet>172.16.10.1</subnet>");
+  });
+});
