@@ -23,14 +23,14 @@ const VM_FILE = { pve1: `${QM_DIR}/201.conf`, pve2: `${QM_DIR}/202.conf` };
 /** two-nic on the lab (see the header); `edit` changes the values further. */
 function labValues(edit?: (v: Record<string, unknown>) => void): Record<string, unknown> {
   const v = topologyValues("two-nic");
-  v["pfsense-ha:labInventory"] = "lab/.state/lab${PFHA_LAB_ID}/inventory.json";
+  v["pfsense-ha:inventory"] = "lab/.state/lab${PFHA_LAB_ID}/hosts.json";
   setIn(v, "proxmox.datapathType", "netdev");
   for (const i of [0, 1]) {
-    setIn(v, `proxmox.nodes.${i}.ssh`, { lab: `pve${i + 1}` });
+    setIn(v, `proxmox.nodes.${i}.ssh`, { inventory: `pve${i + 1}` });
     setIn(v, `proxmox.nodes.${i}.underlayAddress`, undefined);
   }
-  setIn(v, "firewalls.primary.ssh", { lab: "fw1" });
-  setIn(v, "firewalls.secondary.ssh", { lab: "fw2" });
+  setIn(v, "firewalls.primary.ssh", { inventory: "fw1" });
+  setIn(v, "firewalls.secondary.ssh", { inventory: "fw2" });
   setIn(v, "hasync", { webguiPort: 80 });
   edit?.(v);
   return JSON.parse(JSON.stringify(v)) as Record<string, unknown>; // undefined values dropped, as YAML has none
