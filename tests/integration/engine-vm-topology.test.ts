@@ -12,56 +12,16 @@ import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { TestEngine, type RunResult } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
 import { reseedFirewall } from "../support/pfsense-lab";
-import { setIn, topologyValues } from "../fixtures/topologies";
+import { changed, labTopologyValues, ops, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
 const LAB_ID = String(Number(process.env.PFHA_LAB_ID ?? 0));
 const ROOT = path.join(__dirname, "..", "..");
-const SECRET_KEYS = ["pfsense-ha:carpPassword", "pfsense-ha:xmlrpcPassword"];
 const VM_FILE = { pve1: `${QM_DIR}/201.conf`, pve2: `${QM_DIR}/202.conf` };
-
-/** two-nic on the lab (see the header); `edit` changes the values further. */
-function labValues(edit?: (v: Record<string, unknown>) => void): Record<string, unknown> {
-  const v = topologyValues("two-nic");
-  v["pfsense-ha:inventory"] = "lab/.state/lab${PFHA_LAB_ID}/hosts.json";
-  setIn(v, "proxmox.datapathType", "netdev");
-  for (const i of [0, 1]) {
-    setIn(v, `proxmox.nodes.${i}.ssh`, { inventory: `pve${i + 1}` });
-    setIn(v, `proxmox.nodes.${i}.underlayAddress`, undefined);
-  }
-  setIn(v, "firewalls.primary.ssh", { inventory: "fw1" });
-  setIn(v, "firewalls.secondary.ssh", { inventory: "fw2" });
-  setIn(v, "hasync", { webguiPort: 80 });
-  edit?.(v);
-  return JSON.parse(JSON.stringify(v)) as Record<string, unknown>; // undefined values dropped, as YAML has none
-}
-
-function ops(r: RunResult): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of r.steps) out[s.op] = (out[s.op] ?? 0) + 1;
-  return out;
-}
-const changed = (r: RunResult) => r.steps.filter((s) => s.op !== "same" && s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
-
-async function sh(inv: LabInventory, host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, script);
-  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** The VMs as qm config files (written out by hand from the seed: vmIds 201/202, 2 cores and 2048 MB by default,
- * WAN on vmbr0, LAN on the VXLAN bridge vmbr1 at its MTU 1450, Proxmox firewall off). */
-const VM_CONF = (name: string, hex: string, memory = 2048) => `#pfSense HA node managed by pfsense-ha
-cores: 2
-cpu: host
-memory: ${memory}
-name: ${name}
-net0: virtio=BC:24:11:00:${hex}:00,bridge=vmbr0,firewall=0
-net1: virtio=BC:24:11:00:${hex}:01,bridge=vmbr1,firewall=0,mtu=1450
-onboot: 1
-ostype: other
-status: running
-`;
+const NETS = [{ bridge: "vmbr0" }, { bridge: "vmbr1", mtu: 1450 }];
+const VM_CONF = (name: string, vmId: number, memory = 2048) => vmConf({ name, vmId, memory, nets: NETS });
+const labValues = (edit?: (v: Record<string, unknown>) => void) => labTopologyValues("two-nic", edit);
 
 describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime and provider host", () => {
   let inv: LabInventory;
@@ -92,7 +52,7 @@ describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime an
     expectOk(r);
     // the preview's counts for two-nic (engine-topologies.test.ts): 4 bridges, 2 VXLAN nodes, 2 VMs, 22 pfSense elements
     expect(ops(r)).toEqual({ create: 30 });
-    expect(await vmFiles()).toEqual({ pve1: VM_CONF("fw1", "C9"), pve2: VM_CONF("fw2", "CA") });
+    expect(await vmFiles()).toEqual({ pve1: VM_CONF("fw1", 201), pve2: VM_CONF("fw2", 202) });
     for (const h of ["pve1", "pve2"]) {
       expect((await sh(inv, h, "ovs-vsctl list-br")).split("\n").filter(Boolean)).toEqual(expect.arrayContaining(["vmbr0", "vmbr1"]));
       expect(await sh(inv, h, "ovs-vsctl list-ports vmbr0")).toContain("eno1");
@@ -114,12 +74,12 @@ describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime an
     const r = await engine.up({ config: values });
     expectOk(r);
     expect(changed(r)).toEqual(["update ha-fw-primary-vm"]);
-    expect(await vmFiles()).toEqual({ pve1: VM_CONF("fw1", "C9", 4096), pve2: VM_CONF("fw2", "CA") });
+    expect(await vmFiles()).toEqual({ pve1: VM_CONF("fw1", 201, 4096), pve2: VM_CONF("fw2", 202) });
     // back to the seed: one update again
     const back = await engine.up();
     expectOk(back);
     expect(changed(back)).toEqual(["update ha-fw-primary-vm"]);
-    expect((await vmFiles()).pve1).toBe(VM_CONF("fw1", "C9"));
+    expect((await vmFiles()).pve1).toBe(VM_CONF("fw1", 201));
   });
 
   test("hand edits on a VM (its LAN NIC moved to vmbr0 with qm set) and on a firewall (the LAN VIP): refresh shows both, the next up repairs both", async () => {
@@ -133,7 +93,7 @@ describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime an
     const r = await engine.up();
     expectOk(r);
     expect(changed(r).sort()).toEqual(["update ha-fw-secondary-vm", "update ha-primary-vip-lan-2"]);
-    expect((await vmFiles()).pve2).toBe(VM_CONF("fw2", "CA"));
+    expect((await vmFiles()).pve2).toBe(VM_CONF("fw2", 202));
     expect(await sh(inv, "fw1", "cat /cf/conf/config.xml")).not.toContain("172.16.10.9");
     expect(ops(await engine.refresh())).toEqual({ read: 30 });
     expect(changed(await engine.up())).toEqual([]);

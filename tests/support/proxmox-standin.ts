@@ -5,7 +5,9 @@
 // the file the lab's `qm` stand-in (tests/fixtures/lab/qm) reads, with qm config's lines plus "status: ...".
 // Check returns the inputs; Diff compares the inputs with the old state (node, VM id, clone source = replace);
 // Create/Update write the file (Create refuses a VM id that is taken, as Proxmox does); Read parses it back into the
-// state (a hand edit is drift); Delete removes it. The id is the VM id, stable across updates.
+// state (a hand edit is drift); Delete removes it. The id is the VM id, stable across updates. A Read by the import
+// id "<nodeName>/<vmId>" (the engine's import step: a VM made by hand, adopted) reads the VM from that node's file
+// and returns its inputs too, as the provider's importer does; an import id with no such VM reads as gone.
 import { labExec, type LabInventory } from "../../lab/inventory";
 
 type Props = Record<string, unknown>;
@@ -17,7 +19,8 @@ export interface PluginStandIn {
   check(news: Props): Props;
   diff(olds: Props, news: Props): { changes: boolean; replaces: string[] };
   create(type: string, inputs: Props): Promise<{ id: string; outputs: Props }>;
-  read(type: string, id: string, props: Props): Promise<{ id: string; outputs: Props }>;
+  /** `inputs` only for a read by an import id (the engine's import step). */
+  read(type: string, id: string, props: Props): Promise<{ id: string; outputs: Props; inputs?: Props }>;
   update(type: string, id: string, olds: Props, news: Props): Promise<Props>;
   delete(type: string, id: string, props: Props): Promise<void>;
 }
@@ -29,6 +32,13 @@ const REPLACE_KEYS = ["nodeName", "vmId", "clone"];
 const canon = (v: unknown): string =>
   JSON.stringify(v, (_k, x: unknown) =>
     x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Props)[k]])) : x);
+
+interface Disk {
+  interface?: string;
+  datastoreId?: string;
+  cache?: string;
+  size?: number;
+}
 
 interface Nic {
   bridge?: string;
@@ -53,6 +63,12 @@ export function qmConfigOf(p: Props): string {
   if (cpu.type !== undefined) lines.push(`cpu: ${String(cpu.type)}`);
   if (memory.dedicated !== undefined) lines.push(`memory: ${Number(memory.dedicated)}`);
   lines.push(`name: ${String(p.name ?? `VM${vmId}`)}`);
+  for (const d of (p.disks ?? []) as Disk[]) {
+    const opts = [`${d.datastoreId ?? "local-lvm"}:vm-${vmId}-disk-0`];
+    if (d.cache !== undefined) opts.push(`cache=${d.cache}`);
+    if (d.size !== undefined) opts.push(`size=${d.size}G`);
+    lines.push(`${d.interface ?? "scsi0"}: ${opts.join(",")}`);
+  }
   ((p.networkDevices ?? []) as Nic[]).forEach((n, i) => {
     const opts = [`${n.model ?? "virtio"}=${n.macAddress ?? macOf(vmId, i)}`, `bridge=${String(n.bridge)}`, `firewall=${n.firewall ? 1 : 0}`];
     if (n.mtu !== undefined) opts.push(`mtu=${n.mtu}`);
@@ -74,6 +90,19 @@ export function propsOfQmConfig(text: string, props: Props): Props {
   }
   const out: Props = { ...props };
   if (kv.has("name")) out.name = kv.get("name");
+  const description = text.split("\n").filter((l) => l.startsWith("#")).map((l) => l.slice(1));
+  if (description.length) out.description = description.join("\n");
+  const disks: Disk[] = [];
+  for (const [k, v] of kv) {
+    if (!/^(scsi|virtio|sata|ide)\d+$/.test(k)) continue;
+    const [volume, ...rest] = v.split(",");
+    const opt = Object.fromEntries(rest.map((f) => f.split("=") as [string, string]));
+    const disk: Disk = { interface: k, datastoreId: volume.split(":")[0] };
+    if (opt.cache !== undefined) disk.cache = opt.cache;
+    if (opt.size !== undefined) disk.size = Number(opt.size.replace(/G$/, ""));
+    disks.push(disk);
+  }
+  if (disks.length) out.disks = disks;
   if (kv.has("cores") || kv.has("cpu")) {
     const cpu = { ...((props.cpu ?? {}) as Props) };
     if (kv.has("cores")) cpu.cores = Number(kv.get("cores"));
@@ -94,6 +123,7 @@ export function propsOfQmConfig(text: string, props: Props): Props {
   }
   out.networkDevices = nics;
   if (kv.has("onboot")) out.onBoot = kv.get("onboot") === "1";
+  if (kv.has("ostype")) out.operatingSystem = { ...((props.operatingSystem ?? {}) as Props), type: kv.get("ostype") };
   out.started = kv.get("status") === "running";
   return out;
 }
@@ -134,10 +164,13 @@ export function proxmoxStandIn(inv: LabInventory): PluginStandIn {
     },
     async read(type, id, props) {
       only(type);
-      const f = fileOf({ ...props, vmId: Number(id) });
+      const imported = /^([A-Za-z0-9-]+)\/(\d+)$/.exec(id);
+      const known = imported ? { nodeName: imported[1], vmId: Number(imported[2]) } : { ...props, vmId: Number(id) };
+      const f = fileOf(known);
       const r = await labExec(inv, f.node, `cat ${f.path} 2>/dev/null`);
       if (r.code !== 0) return { id: "", outputs: {} };
-      return { id, outputs: propsOfQmConfig(r.stdout, props) };
+      const outputs = propsOfQmConfig(r.stdout, known);
+      return imported ? { id: String(known.vmId), outputs, inputs: outputs } : { id, outputs };
     },
     async update(type, id, _olds, news) {
       only(type);

@@ -11,7 +11,12 @@
 // a replacement checks again without old inputs, then delete-before-replace or create-before-delete; deletes of
 // resources gone from the program run after the program, in reverse dependency order; the first failed step
 // cancels the deployment (later registrations fail, no deletes run, the state keeps what was done); refresh is Read
-// (empty id = gone) and a Diff with old and new swapped; destroy deletes everything in reverse order. The host does
+// (empty id = gone) and a Diff with old and new swapped; destroy deletes everything in reverse order. An `import`
+// resource option (with no old resource adopted under that id) is an import step (step.go ImportStep.Apply): Read by
+// the import id ("resource '<id>' does not exist" when the read finds nothing), the read inputs and outputs become the
+// old state, then the usual Check with those olds and Diff: no change = the import only, changes = an update after
+// the import, a replacement is refused ("previously-imported resources that still specify an ID may not be
+// replaced", step_generator.go); `retainOnDelete` resources leave the state on delete without the provider's Delete. The host does
 // not accept secrets (its Configure says so), so secrets are unwrapped before they go to it and the outputs of secret
 // inputs (and additionalSecretOutputs) are secret again; unknowns reach Check/Diff in a preview only; a URN
 // registered twice fails the deployment. A provider plugin this engine cannot run (Proxmox's) answers through a stand-in
@@ -57,6 +62,11 @@ export interface StateResource {
   inputs: Props;
   outputs: Props;
   secretKeys: string[];
+  /** The import id it was adopted under (the `import` resource option); a later registration with the same id is
+   * not imported again. */
+  importId?: string;
+  /** `retainOnDelete`: a delete (destroy, or gone from the program) drops it from the state without the provider's Delete. */
+  retainOnDelete?: boolean;
 }
 
 export interface StackState {
@@ -68,7 +78,7 @@ export interface StackState {
 
 export const emptyState = (): StackState => ({ resources: [], pendingDeletes: [], outputs: {} });
 
-export type StepOp = "create" | "update" | "same" | "replace" | "delete" | "read" | "refresh-drift" | "refresh-gone";
+export type StepOp = "create" | "update" | "same" | "replace" | "delete" | "import" | "read" | "refresh-drift" | "refresh-gone";
 
 export interface RunResult {
   ok: boolean;
@@ -226,6 +236,7 @@ class StandInHost {
         const r = new provproto.ReadResponse();
         r.setId(c.id);
         r.setProperties(toStruct(c.outputs));
+        if (c.inputs) r.setInputs(toStruct(c.inputs));
         return r;
       }
       case "update": {
@@ -360,9 +371,6 @@ export class TestEngine {
           return this.registerResponse(urn, "", r.outputs, [], req.getAcceptsecrets());
         }
         try {
-          if (!type.startsWith(DYNAMIC_PREFIX) && this.opts.plugins?.[type.split(":")[0]] && req.getImportid()) {
-            throw new Error(`${urn}: the test engine does not import resources (import id ${req.getImportid()})`);
-          }
           if (!type.startsWith(DYNAMIC_PREFIX) && !this.opts.plugins?.[type.split(":")[0]]) {
             // A resource of a provider plugin (Proxmox's, a Go binary this engine cannot run): in a preview it is
             // shown as the engine shows a create, its inputs as they came and every output unknown.
@@ -373,8 +381,21 @@ export class TestEngine {
             return this.registerResponse(urn, "", {}, [], req.getAcceptsecrets());
           }
           const secretKeys = [...new Set([...Object.keys(news).filter((k) => containsSecret(news[k])), ...additionalSecrets])];
-          const r = await this.step(urn, type, unwrap(news) as Props, prior, preview, steps, pendingDeletes);
-          const res: StateResource = { urn, type, custom, parent, dependencies, id: r.id, inputs: r.inputs, outputs: r.outputs, secretKeys };
+          const importId: string = req.getImportid();
+          const retainOnDelete = req.getRetainondelete() === true || undefined;
+          // the engine's isImport: an import id, and no old resource already adopted under it
+          let imported = false;
+          if (importId && (!prior || (prior.importId ?? prior.id) !== importId)) {
+            if (prior) throw new Error(`${urn}: the test engine does not import over an existing resource (import id ${importId})`);
+            prior = { ...(await this.importOne(urn, type, importId)), parent, dependencies, secretKeys };
+            steps.push({ urn, op: "import" });
+            imported = true;
+          }
+          const r = await this.step(urn, type, unwrap(news) as Props, prior, preview, steps, pendingDeletes, imported);
+          const res: StateResource = {
+            urn, type, custom, parent, dependencies, id: r.id, inputs: r.inputs, outputs: r.outputs, secretKeys,
+            ...(importId ? { importId } : {}), ...(retainOnDelete ? { retainOnDelete } : {}),
+          };
           done.push(res);
           return this.registerResponse(urn, r.id, r.outputs, secretKeys, req.getAcceptsecrets());
         } catch (e) {
@@ -411,7 +432,7 @@ export class TestEngine {
         const gone = [...pendingDeletes, ...old.resources.filter((r) => !seen.has(r.urn))];
         for (const r of [...gone].reverse()) {
           try {
-            if (r.custom) await this.deleteOne(r);
+            if (r.custom && !r.retainOnDelete) await this.deleteOne(r);
             steps.push({ urn: r.urn, op: "delete" });
             pendingDeletes.splice(pendingDeletes.indexOf(r), 1);
           } catch (e) {
@@ -465,7 +486,7 @@ export class TestEngine {
   /** One custom resource: the engine's step generation and execution. */
   private async step(
     urn: string, type: string, news: Props, prior: StateResource | undefined, preview: boolean,
-    steps: RunResult["steps"], pendingDeletes: StateResource[],
+    steps: RunResult["steps"], pendingDeletes: StateResource[], imported = false,
   ): Promise<{ id: string; inputs: Props; outputs: Props }> {
     const host = await this.hostFor(type);
     const check = async (olds: Props): Promise<Props> => {
@@ -501,8 +522,15 @@ export class TestEngine {
     const DiffChanges = provproto.DiffResponse.DiffChanges;
     const changed = diff.getChanges() === DiffChanges.DIFF_SOME || replaces.length > 0 || (diff.getChanges() === DiffChanges.DIFF_UNKNOWN && !deepEqual(prior.inputs, inputs));
     if (!changed) {
-      steps.push({ urn, op: "same" });
+      if (!imported) steps.push({ urn, op: "same" }); // an import without changes is the import step only
       return { id: prior.id!, inputs, outputs: prior.outputs };
+    }
+    if (replaces.length > 0 && imported) {
+      const shown = (k: string) => `${k}: ${JSON.stringify(unwrap(prior.inputs[k]))} => ${JSON.stringify(inputs[k])}`;
+      const message = `${urn}: previously-imported resources that still specify an ID may not be replaced; please remove the \`import\` declaration from your program;\n${replaces.map(shown).join("\n")}`;
+      if (!preview) throw new Error(message);
+      steps.push({ urn, op: "replace", detail: message }); // a warning in a preview
+      return { id: prior.id!, inputs, outputs: inputs };
     }
     if (replaces.length > 0) {
       const fresh = await check({}); // a replacement is checked again without the old inputs
@@ -524,6 +552,18 @@ export class TestEngine {
     ureq.setOlds(toStruct(unwrap(prior.outputs) as Props)); ureq.setNews(toStruct(inputs)); ureq.setOldInputs(toStruct(unwrap(prior.inputs) as Props));
     const u = await host.call("update", ureq);
     return { id: prior.id!, inputs, outputs: fromStruct(u.getProperties()) };
+  }
+
+  /** The import step: Read by the import id, with no properties (step.go ImportStep.Apply). */
+  private async importOne(urn: string, type: string, importId: string): Promise<Omit<StateResource, "parent" | "dependencies" | "secretKeys">> {
+    const req = new provproto.ReadRequest();
+    req.setId(importId); req.setUrn(urn); req.setName(urn.split("::").pop()); req.setType(type);
+    const resp = await (await this.hostFor(type)).call("read", req);
+    if (!resp.getId() || !resp.getProperties()) throw new Error(`${urn}: resource '${importId}' does not exist`);
+    if (!resp.getInputs()) {
+      throw new Error(`${urn}: provider does not support importing resources; please try updating the '${type.split(":")[0]}' plugin`);
+    }
+    return { urn, type, custom: true, id: resp.getId() || importId, inputs: fromStruct(resp.getInputs()), outputs: fromStruct(resp.getProperties()), importId };
   }
 
   private async deleteOne(r: StateResource): Promise<void> {
@@ -588,7 +628,7 @@ export class TestEngine {
       await this.startHost(addr);
       for (const r of [...left].reverse()) {
         try {
-          if (r.custom) await this.deleteOne(r);
+          if (r.custom && !r.retainOnDelete) await this.deleteOne(r);
           steps.push({ urn: r.urn, op: "delete" });
           left.splice(left.indexOf(r), 1);
         } catch (e) {

@@ -1,0 +1,61 @@
+// A seed topology (tests/fixtures/topologies) placed on this lab instance for runs through the test engine
+// (tests/support/pulumi-engine.ts): its hosts are the lab's (SSH from the lab inventory), the lab's userspace OVS
+// datapath, the lab's webGUI port; the networks, VMs and firewall settings are the seed's. Plus the step counts and
+// host commands the end-to-end topology tests check with.
+import { labExec, type LabInventory } from "../../lab/inventory";
+import type { RunResult } from "./pulumi-engine";
+import { setIn, topologyValues } from "../fixtures/topologies";
+
+export const SECRET_KEYS = ["pfsense-ha:carpPassword", "pfsense-ha:xmlrpcPassword"];
+
+/** Seed `seed` on the lab, its node i on lab host pve<i+1>; `edit` changes the values further. */
+export function labTopologyValues(seed: string, edit?: (v: Record<string, unknown>) => void): Record<string, unknown> {
+  const v = topologyValues(seed);
+  v["pfsense-ha:inventory"] = "lab/.state/lab${PFHA_LAB_ID}/hosts.json";
+  setIn(v, "proxmox.datapathType", "netdev");
+  const nodes = (v["pfsense-ha:cluster"] as { proxmox: { nodes: unknown[] } }).proxmox.nodes;
+  nodes.forEach((_n, i) => {
+    setIn(v, `proxmox.nodes.${i}.ssh`, { inventory: `pve${i + 1}` });
+    setIn(v, `proxmox.nodes.${i}.underlayAddress`, undefined);
+  });
+  setIn(v, "firewalls.primary.ssh", { inventory: "fw1" });
+  setIn(v, "firewalls.secondary.ssh", { inventory: "fw2" });
+  setIn(v, "hasync", { webguiPort: 80 });
+  edit?.(v);
+  return JSON.parse(JSON.stringify(v)) as Record<string, unknown>; // undefined values dropped, as YAML has none
+}
+
+/** How many steps of each op a run made. */
+export function ops(r: RunResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of r.steps) out[s.op] = (out[s.op] ?? 0) + 1;
+  return out;
+}
+
+/** The steps that changed something, as "op name". */
+export const changed = (r: RunResult): string[] => r.steps.filter((s) => s.op !== "same" && s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+
+/** A command on a lab host; its stdout, or an error with its stderr. */
+export async function sh(inv: LabInventory, host: string, script: string): Promise<string> {
+  const r = await labExec(inv, host, script);
+  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A pfSense VM's qm config file as the seeds declare it (2 cores, 2048 MB and a 16 GB disk by default, WAN on
+ * vmbr0, then the other networks' bridges with the VXLAN ones at MTU 1450, Proxmox firewall off), written out by
+ * hand: `nets` are the NICs' bridges (and MTUs) in NIC order. */
+export function vmConf(o: { name: string; vmId: number; memory?: number; nets: { bridge: string; mtu?: number }[] }): string {
+  const hex = o.vmId.toString(16).toUpperCase().padStart(2, "0");
+  return `#pfSense HA node managed by pfsense-ha
+cores: 2
+cpu: host
+memory: ${o.memory ?? 2048}
+name: ${o.name}
+scsi0: local-lvm:vm-${o.vmId}-disk-0,cache=writeback,size=16G
+${o.nets.map((n, i) => `net${i}: virtio=BC:24:11:00:${hex}:0${i},bridge=${n.bridge},firewall=0${n.mtu ? `,mtu=${n.mtu}` : ""}`).join("\n")}
+onboot: 1
+ostype: other
+status: running
+`;
+}
