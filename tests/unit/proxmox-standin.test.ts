@@ -1,5 +1,6 @@
 // The test engine's stand-in of the proxmoxve provider (tests/support/proxmox-standin.ts): the qm config file it
-// writes for a VM's inputs, what it reads back (a hand edit = drift), and what its Diff calls a replacement.
+// writes for a VM's inputs, what it reads back (a hand edit = drift), a read by import id, and what its Diff calls a
+// replacement.
 import { labExec, type LabInventory } from "../../lab/inventory";
 import { propsOfQmConfig, proxmoxStandIn, qmConfigOf } from "../support/proxmox-standin";
 
@@ -13,6 +14,7 @@ const INPUTS = {
   clone: { vmId: 9000, full: true },
   cpu: { type: "host", cores: 2 },
   memory: { dedicated: 2048 },
+  disks: [{ interface: "scsi0", cache: "writeback", size: 16, datastoreId: "local-lvm" }],
   networkDevices: [
     { bridge: "vmbr0", model: "virtio", firewall: false },
     { bridge: "vmbr1", model: "virtio", firewall: false, mtu: 1450 },
@@ -27,6 +29,7 @@ cores: 2
 cpu: host
 memory: 2048
 name: fw1
+scsi0: local-lvm:vm-201-disk-0,cache=writeback,size=16G
 net0: virtio=BC:24:11:00:C9:00,bridge=vmbr0,firewall=0
 net1: virtio=BC:24:11:00:C9:01,bridge=vmbr1,firewall=0,mtu=1450
 onboot: 1
@@ -68,4 +71,16 @@ test("create refuses a VM id that is taken and a node that is not a Proxmox node
   expect(exec).toHaveBeenCalledTimes(1);
   await expect(p.create("proxmoxve:index/vmLegacy:VmLegacy", { ...INPUTS, nodeName: "fw1" })).rejects.toThrow("nodeName: fw1 is not a Proxmox node of lab 1");
   expect(exec).toHaveBeenCalledTimes(1);
+});
+
+test("a read by the import id <node>/<vmid> (an adopted VM made by hand): the VM id as id, the file's settings as inputs and outputs", async () => {
+  const exec = labExec as jest.MockedFunction<typeof labExec>;
+  exec.mockReset();
+  exec.mockResolvedValueOnce({ code: 0, stdout: FILE, stderr: "" });
+  const p = proxmoxStandIn({ id: 1, hosts: { pve1: { role: "proxmox" } } } as unknown as LabInventory);
+  const { clone: _clone, ...declared } = INPUTS;
+  expect(await p.read("proxmoxve:index/vmLegacy:VmLegacy", "pve1/201", {})).toEqual({ id: "201", outputs: declared, inputs: declared });
+  expect(exec).toHaveBeenCalledWith(expect.anything(), "pve1", "cat /var/lib/pfha-lab-qm/201.conf 2>/dev/null");
+  exec.mockResolvedValueOnce({ code: 1, stdout: "", stderr: "" });
+  expect(await p.read("proxmoxve:index/vmLegacy:VmLegacy", "pve1/203", {})).toEqual({ id: "", outputs: {} });
 });
