@@ -20,9 +20,9 @@ const ROOT = path.join(__dirname, "..", "..");
 const SEED = "wan-lan-sync";
 /** wan-lan-sync's NICs: WAN on vmbr0; LAN (MTU 1500 declared) on vmbr1, SYNC on vmbr2 (VXLAN over the 9000 underlay). */
 const NETS = [{ bridge: "vmbr0" }, { bridge: "vmbr1" }, { bridge: "vmbr2", mtu: 8950 }];
-const CLONED = vmConf({ name: "fw1", vmId: 201, nets: NETS });
+const CLONED = vmConf({ name: "fw1", vmId: 201, mac: "BC:24:11:00:C9", nets: NETS });
 /** The VM a human made on pve2 before the stack existed (what adopt: 202 takes over). */
-const HUMANS = vmConf({ name: "fw2", vmId: 202, nets: NETS });
+const HUMANS = vmConf({ name: "fw2", vmId: 202, mac: "BC:24:11:00:CA", nets: NETS });
 const ALL = 38; // the preview's count for wan-lan-sync (engine-topologies.test.ts)
 const labValues = (edit?: (v: Record<string, unknown>) => void) => labTopologyValues(SEED, edit);
 
@@ -91,7 +91,7 @@ describe("seed topology wan-lan-sync (one cloned, one adopted pfSense VM) throug
     const r = await engine.up({ config: labValues((v) => setIn(v, "firewalls.secondary.vm", { adopt: 202, memoryMb: 4096 })) });
     expectOk(r);
     expect(changed(r)).toEqual(["update ha-fw-secondary-vm"]);
-    expect(await vmFiles()).toEqual({ pve1: CLONED, pve2: vmConf({ name: "fw2", vmId: 202, memory: 4096, nets: NETS }) });
+    expect(await vmFiles()).toEqual({ pve1: CLONED, pve2: vmConf({ name: "fw2", vmId: 202, mac: "BC:24:11:00:CA", memory: 4096, nets: NETS }) });
     const back = await engine.up();
     expectOk(back);
     expect(changed(back)).toEqual(["update ha-fw-secondary-vm"]);

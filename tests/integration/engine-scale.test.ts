@@ -3,18 +3,17 @@
 // stay on pve1/pve2, every node gets the three bridges and its share of each network's mesh, the stack's `vxlan`
 // output names the real ports; a no-op up changes nothing; dropping pve3 from the config removes its bridges and
 // every port towards it; destroy leaves nothing. The lab goes back to its node count afterwards.
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { labExec, labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory } from "../../lab/inventory";
+import { labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory } from "../../lab/inventory";
+import { labUp as labUpWith, ops, sh } from "../support/engine-topology";
 import { reseedFirewalls } from "../support/pfsense-lab";
 import { TestEngine, type RunResult } from "../support/pulumi-engine";
 
 jest.setTimeout(1800000);
 const ID = labIdFromEnv();
 const ROOT = path.join(__dirname, "..", "..");
-const LAB_SH = path.join(ROOT, "lab", "lab.sh");
 const SECRETS = { "pfsense-ha:carpPassword": "engine-scale-carp-3", "pfsense-ha:xmlrpcPassword": "engine-scale-xmlrpc-3" };
 const BRIDGES = ["vmbr0", "vmbr1", "vmbr2"];
 const NODES3 = ["pve1", "pve2", "pve3"];
@@ -32,23 +31,6 @@ function devConfig(nodes: string[]): Record<string, unknown> {
   const cluster = structuredClone(doc.config["pfsense-ha:cluster"]) as { proxmox: { nodes: unknown[] } };
   cluster.proxmox.nodes = nodes.map((n) => ({ name: n, ssh: { inventory: n } }));
   return { ...doc.config, "pfsense-ha:cluster": cluster, ...SECRETS };
-}
-
-function labUp(nodes: number): void {
-  const r = spawnSync("bash", [LAB_SH, "up"], { env: { ...process.env, PFHA_LAB_ID: String(ID), PFHA_LAB_NODES: String(nodes) }, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`PFHA_LAB_NODES=${nodes} lab.sh up failed: ${r.stderr}`);
-}
-
-function ops(r: RunResult): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of r.steps) out[s.op] = (out[s.op] ?? 0) + 1;
-  return out;
-}
-
-async function sh(inv: LabInventory, host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, script);
-  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
 }
 
 /** Tunnel ports per bridge on host h, as OVS lists them. */
@@ -73,7 +55,7 @@ beforeAll(async () => {
   } catch {
     before = 2;
   }
-  labUp(Math.max(before, 3));
+  labUpWith(ID, Math.max(before, 3));
   inv = loadInventory(ID);
   await reseedFirewalls(inv); // whatever an earlier file left on the firewalls
   for (const h of NODES3) {
@@ -86,7 +68,7 @@ afterAll(async () => {
   try {
     if (engine?.state.resources.length) await engine.destroy();
   } finally {
-    labUp(before);
+    labUpWith(ID, before);
   }
 });
 

@@ -20,7 +20,8 @@ const LAB_ID = String(Number(process.env.PFHA_LAB_ID ?? 0));
 const ROOT = path.join(__dirname, "..", "..");
 const VM_FILE = { pve1: `${QM_DIR}/201.conf`, pve2: `${QM_DIR}/202.conf` };
 const NETS = [{ bridge: "vmbr0" }, { bridge: "vmbr1", mtu: 1450 }];
-const VM_CONF = (name: string, vmId: number, memory = 2048) => vmConf({ name, vmId, memory, nets: NETS });
+const MAC: Record<number, string> = { 201: "BC:24:11:00:C9", 202: "BC:24:11:00:CA" };
+const VM_CONF = (name: string, vmId: number, memory = 2048) => vmConf({ name, vmId, mac: MAC[vmId], memory, nets: NETS });
 const labValues = (edit?: (v: Record<string, unknown>) => void) => labTopologyValues("two-nic", edit);
 
 describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime and provider host", () => {

@@ -44,18 +44,25 @@ export async function sh(inv: LabInventory, host: string, script: string): Promi
 
 /** A pfSense VM's qm config file as the seeds declare it (2 cores, 2048 MB and a 16 GB disk by default, WAN on
  * vmbr0, then the other networks' bridges with the VXLAN ones at MTU 1450, Proxmox firewall off), written out by
- * hand: `nets` are the NICs' bridges (and MTUs) in NIC order. */
-export function vmConf(o: { name: string; vmId: number; memory?: number; nets: { bridge: string; mtu?: number }[] }): string {
-  const hex = o.vmId.toString(16).toUpperCase().padStart(2, "0");
+ * hand: `mac` the NICs' MAC without its last byte (the NIC index), `nets` the NICs' bridges (and MTUs) in NIC order. */
+export function vmConf(o: { name: string; vmId: number; mac: string; memory?: number; nets: { bridge: string; mtu?: number }[] }): string {
   return `#pfSense HA node managed by pfsense-ha
 cores: 2
 cpu: host
 memory: ${o.memory ?? 2048}
 name: ${o.name}
 scsi0: local-lvm:vm-${o.vmId}-disk-0,cache=writeback,size=16G
-${o.nets.map((n, i) => `net${i}: virtio=BC:24:11:00:${hex}:0${i},bridge=${n.bridge},firewall=0${n.mtu ? `,mtu=${n.mtu}` : ""}`).join("\n")}
+${o.nets.map((n, i) => `net${i}: virtio=${o.mac}:0${i},bridge=${n.bridge},firewall=0${n.mtu ? `,mtu=${n.mtu}` : ""}`).join("\n")}
 onboot: 1
 ostype: other
 status: running
 `;
+}
+
+/** `lab.sh up` of lab `id` with `nodes` Proxmox nodes (a lab that is up is re-upped to that count). */
+export function labUp(id: number, nodes: number): void {
+  const { spawnSync } = require("child_process") as typeof import("child_process");
+  const labSh = require("path").join(__dirname, "..", "..", "lab", "lab.sh") as string;
+  const r = spawnSync("bash", [labSh, "up"], { env: { ...process.env, PFHA_LAB_ID: String(id), PFHA_LAB_NODES: String(nodes) }, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`PFHA_LAB_NODES=${nodes} lab.sh up failed: ${r.stderr}`);
 }

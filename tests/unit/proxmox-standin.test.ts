@@ -78,7 +78,8 @@ test("a read by the import id <node>/<vmid> (an adopted VM made by hand): the VM
   exec.mockReset();
   exec.mockResolvedValueOnce({ code: 0, stdout: FILE, stderr: "" });
   const p = proxmoxStandIn({ id: 1, hosts: { pve1: { role: "proxmox" } } } as unknown as LabInventory);
-  const { clone: _clone, ...declared } = INPUTS;
+  const declared: Record<string, unknown> = { ...INPUTS }; // a VM made by hand: no clone source
+  delete declared.clone;
   expect(await p.read("proxmoxve:index/vmLegacy:VmLegacy", "pve1/201", {})).toEqual({ id: "201", outputs: declared, inputs: declared });
   expect(exec).toHaveBeenCalledWith(expect.anything(), "pve1", "cat /var/lib/pfha-lab-qm/201.conf 2>/dev/null");
   exec.mockResolvedValueOnce({ code: 1, stdout: "", stderr: "" });
