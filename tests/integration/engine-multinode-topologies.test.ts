@@ -26,12 +26,12 @@ const SEEDS = [
     nodes: 3,
     bridges: ["vmbr0", "vmbr1", "vmbr2", "vmbr3"],
     all: 55,
-    // NICs in the written order wan, lan, dmz, sync; the VXLAN ones at 1500 - 50
+    // NICs: WAN, LAN, SYNC first, then dmz (the README's order); the VXLAN ones at 1500 - 50
     vms: {
       primary: { node: "pve1", name: "fw1", vmId: 301, mac: "BC:24:11:01:2D" },
       secondary: { node: "pve3", name: "fw2", vmId: 302, mac: "BC:24:11:01:2E" },
     },
-    nets: [{ bridge: "vmbr0" }, { bridge: "vmbr1", mtu: 1450 }, { bridge: "vmbr3", mtu: 1450 }, { bridge: "vmbr2", mtu: 1450 }],
+    nets: [{ bridge: "vmbr0" }, { bridge: "vmbr1", mtu: 1450 }, { bridge: "vmbr2", mtu: 1450 }, { bridge: "vmbr3", mtu: 1450 }],
     vip: { element: "ha-primary-vip-lan-2", subnet: "10.20.0.1" },
   },
 ] as const;
@@ -99,10 +99,10 @@ describe.each(SEEDS)("seed topology $seed on $nodes lab nodes through Pulumi's r
     await sh(inv, "fw1", `sed -i 's#${vipLine}#<subnet>10.20.0.9</subnet>#' /cf/conf/config.xml`);
     const refreshed = await engine.refresh();
     expectOk(refreshed);
-    expect(changed(refreshed).sort()).toEqual([`refresh-drift ${s.vip.element}`, "refresh-drift ha-fw-secondary-vm"]);
+    expect(changed(refreshed).sort()).toEqual(["refresh-drift ha-fw-secondary-vm", `refresh-drift ${s.vip.element}`]);
     const r = await engine.up();
     expectOk(r);
-    expect(changed(r).sort()).toEqual([`update ${s.vip.element}`, "update ha-fw-primary-vm", "update ha-fw-secondary-vm"]);
+    expect(changed(r).sort()).toEqual(["update ha-fw-primary-vm", "update ha-fw-secondary-vm", `update ${s.vip.element}`]);
     expect(await vmFiles()).toEqual({ primary: conf(s.vms.primary), secondary: conf(s.vms.secondary) });
     expect(await sh(inv, "fw1", "cat /cf/conf/config.xml")).toContain(vipLine);
   });
