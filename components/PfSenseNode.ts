@@ -10,8 +10,9 @@ export type PfSenseVm =
   /** Full clone of a pfSense template (installed, SSH enabled, key present) on a named Proxmox node. */
   | ({ mode: "clone"; templateVmId: number; /** default true: a linked clone would tie the VM to the template. */ full?: boolean } & VmSizing)
   /**
-   * Take over an existing VM: Pulumi imports it (`import` option, id "<proxmoxNode>/<vmId>") on the first `up`; the
-   * declared sizing/NICs must match the live VM or the import fails showing the difference. From then on Pulumi
+   * Take over an existing VM: Pulumi imports it (`import` option, id "<proxmoxNode>/<vmId>") on the first `up`. Where
+   * the declared sizing/NICs differ from the live VM, the same `up` updates the VM to them right after the import (a
+   * preview shows the import and the update); a difference that would replace the VM is refused. From then on Pulumi
    * manages it like a cloned one, except that `destroy` (or removing it from config) leaves the VM in place
    * (retainOnDelete), since this stack did not create it.
    */
