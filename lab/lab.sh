@@ -157,6 +157,8 @@ setup_host_fs() {
   m="$(root_of "$h")"; ns="$(ns_of "$h")"; f="$(mntns_of "$h")"; u="$(utsns_of "$h")"
   mkdir -p "$d/upper" "$d/work" "$m" "$d/run" "$d/tmp"
   chmod 1777 "$d/tmp"
+  # PHP's compiled scripts (OPcache file cache, see 99-pfha-lab.ini), per host; emptied when the pfSense tree changes
+  mkdir -p "$d/tmp/pfha-opcache"
   # A host set up by an older lab.sh (root at $d/merged, or no UTS ns) is rebuilt: same netns, addresses and
   # upper dir, fresh mounts and daemons.
   local want_v="" why="it was set up by an older lab.sh"
@@ -165,6 +167,7 @@ setup_host_fs() {
     if mountpoint -q "$f" && [[ "$(cat "$d/pfsense-version" 2>/dev/null)" != "$want_v" ]]; then
       why="it ran pfSense $(cat "$d/pfsense-version" 2>/dev/null || echo '(stand-ins)'), now $want_v: config.xml is seeded afresh"
       rm -f "$m/cf/conf/config.xml" "$d/tmp/config.cache" "$STATE/carp-bus/$h.json"
+      rm -rf "$d/tmp/pfha-opcache" && mkdir -p "$d/tmp/pfha-opcache"
     fi
   fi
   if mountpoint -q "$d/merged" || { [[ -n "$want_v" ]] && mountpoint -q "$f" && [[ "$(cat "$d/pfsense-version" 2>/dev/null)" != "$want_v" ]]; } ||
