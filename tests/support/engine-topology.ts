@@ -12,6 +12,7 @@ export const SECRET_KEYS = ["pfsense-ha:carpPassword", "pfsense-ha:xmlrpcPasswor
 export function labTopologyValues(seed: string, edit?: (v: Record<string, unknown>) => void): Record<string, unknown> {
   const v = topologyValues(seed);
   v["pfsense-ha:inventory"] = "lab/.state/lab${PFHA_LAB_ID}/hosts.json";
+  delete v["pfsense-ha:sshPrivateKey"]; // a seed's stand-in key: the lab's hosts take the inventory's key
   setIn(v, "proxmox.datapathType", "netdev");
   const nodes = (v["pfsense-ha:cluster"] as { proxmox: { nodes: unknown[] } }).proxmox.nodes;
   nodes.forEach((_n, i) => {
@@ -20,6 +21,12 @@ export function labTopologyValues(seed: string, edit?: (v: Record<string, unknow
   });
   setIn(v, "firewalls.primary.ssh", { inventory: "fw1" });
   setIn(v, "firewalls.secondary.ssh", { inventory: "fw2" });
+  // devices a seed names (igb0…) are the lab firewalls' vtnet0..2, in the seed's order (WAN, LAN, SYNC)
+  const fws = (v["pfsense-ha:cluster"] as { firewalls: Record<string, { interfaces?: Record<string, string> }> }).firewalls;
+  for (const role of ["primary", "secondary"]) {
+    const given = fws[role].interfaces;
+    if (given) setIn(v, `firewalls.${role}.interfaces`, Object.fromEntries(Object.keys(given).map((n, i) => [n, `vtnet${i}`])));
+  }
   setIn(v, "hasync", { webguiPort: 80 });
   edit?.(v);
   return JSON.parse(JSON.stringify(v)) as Record<string, unknown>; // undefined values dropped, as YAML has none
@@ -58,6 +65,12 @@ ostype: other
 status: running
 `;
 }
+
+/** Make `name` (a pfSense extension function or a FreeBSD command the lab stands in) fail once on lab firewall
+ * `host` (docs/development.md: /tmp/pfha-lab-fail); `clearFailures` removes what did not fire. */
+export const injectFailure = (inv: LabInventory, host: string, name: string): Promise<string> =>
+  sh(inv, host, `mkdir -p /tmp/pfha-lab-fail && echo once > /tmp/pfha-lab-fail/${name}`);
+export const clearFailures = (inv: LabInventory, host: string): Promise<string> => sh(inv, host, "rm -rf /tmp/pfha-lab-fail");
 
 /** `lab.sh up` of lab `id` with `nodes` Proxmox nodes (a lab that is up is re-upped to that count). */
 export function labUp(id: number, nodes: number): void {
