@@ -44,7 +44,7 @@ integration() { # <lab id> <pfSense version> [jest args...]
 # the resources, the XMLRPC sync, DHCP, IPv6, verify, the e2e run through the engine) on the 24.1 tree, then, on 2.7.2,
 # the files listed in LANE2_272. Lane 1: every other file on 2.7.2.
 ON_BOTH=(pfsense-lab pfsense-protocol pfsense-resources pfsense-sync pfsense-dhcp pfsense-ipv6 verify engine-e2e)
-LANE2_272=(pfsense-sync secrets-state pve-network ssh-transport ovs-faults engine-topologies offloading engine-adopt-topology)
+LANE2_272=(secrets-state pve-network ssh-transport ovs-faults engine-topologies offloading engine-adopt-topology engine-multinode-topologies)
 files() { local f; for f in "$@"; do echo "tests/integration/$f.test.ts"; done; }
 lane2() {
   set -e
