@@ -2,9 +2,9 @@
 // language runtime and its provider run by the real dynamic-provider host. The provider logs each call it gets, so
 // these tests see the order of the engine's calls. No lab needed.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { SECRET_SIG, TestEngine, UNKNOWN, type RunResult } from "../support/pulumi-engine";
+import { scratchDir } from "../support/scratch";
 
 jest.setTimeout(600000);
 const DIR = path.join(__dirname, "..", "fixtures", "engine-program");
@@ -12,7 +12,7 @@ const DIR = path.join(__dirname, "..", "fixtures", "engine-program");
 type Call = { call: string; name: string; olds?: boolean; news?: Record<string, unknown>; inputs?: Record<string, unknown> };
 
 function setup(extra: Record<string, unknown> = {}) {
-  const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pfha-engine-")), "calls.jsonl");
+  const log = path.join(scratchDir("engine"), "calls.jsonl");
   const config = { "engine-check:case": "chain", "engine-check:log": log, "engine-check:secret": "s3cret-value", ...extra };
   const engine = new TestEngine({ project: "engine-check", stack: "t", config, secretKeys: ["engine-check:secret"], programDir: DIR });
   const calls = (): Call[] => {

@@ -4,13 +4,13 @@
 // small project in a temp directory holding a copy of the loader.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { scratchDir } from "../support/scratch";
 
 const ROOT = path.join(__dirname, "..", "..");
 
 function project(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-loader-"));
+  const dir = scratchDir("loader");
   fs.mkdirSync(path.join(dir, "bin"));
   fs.copyFileSync(path.join(ROOT, "bin", "load.js"), path.join(dir, "bin", "load.js"));
   fs.mkdirSync(path.join(dir, "providers"));

@@ -4,10 +4,10 @@
 // Also: the dev stack's host inventory follows PFHA_LAB_ID.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { validateValues } from "../../config/load";
+import { scratchDir } from "../support/scratch";
 
 const ROOT = path.join(__dirname, "..", "..");
 const SCHEMA = path.join(ROOT, "..", "shared", "upstream", "pulumi-engine", "sdk", "go", "common", "workspace", "project.json");
@@ -27,7 +27,7 @@ function stackFiles(): string[] {
 
 let checker = "";
 beforeAll(() => {
-  checker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pfha-yamlcheck-")), "yamlcheck");
+  checker = path.join(scratchDir("yamlcheck"), "yamlcheck");
   execFileSync("go", ["build", "-o", checker, "main.go"], {
     cwd: path.join(__dirname, "..", "support", "yaml-check"),
     env: { ...process.env, GO111MODULE: "off", GOPATH: "/usr/share/gocode", GOFLAGS: "", GOCACHE: path.join(path.dirname(checker), "cache") },
@@ -98,7 +98,7 @@ describe("the dev stack follows PFHA_LAB_ID", () => {
   test.each([["14", "lab/.state/lab14/hosts.json"], [undefined, "lab/.state/lab0/hosts.json"]])("PFHA_LAB_ID=%s reads %s", (id, file) => {
     if (id === undefined) delete process.env.PFHA_LAB_ID;
     else process.env.PFHA_LAB_ID = id;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-devlab-"));
+    const dir = scratchDir("devlab");
     const r = validateValues(dev(), dir, { allowMissingSecrets: true });
     expect(r.problems).toEqual([
       {
@@ -112,7 +112,7 @@ describe("the dev stack follows PFHA_LAB_ID", () => {
 
   test("validates against a hosts.json as the lab writes it", () => {
     process.env.PFHA_LAB_ID = "14";
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-devlab-"));
+    const dir = scratchDir("devlab");
     fs.mkdirSync(path.join(dir, "lab", ".state", "lab14"), { recursive: true });
     const fp = (c: string) => `SHA256:${c.repeat(43)}`;
     const key = "/lab/.state/lab14/id_ed25519";
