@@ -140,13 +140,23 @@ setup_switch() {
   ip link set "$OP_IF" up
 }
 
+# The MAC of a host's NIC: the same every time the host is created (02:fa:<lab>:<host octet>:<NIC>:00, locally
+# administered). A host removed and added again (a lab re-upped to fewer, then more nodes) keeps its MACs, so the
+# neighbour entries the others still hold for it (the root namespace's, the other nodes' on the underlay) stay right;
+# with a new random MAC they would black-hole its address until they expire (up to a minute).
+host_mac() { # host ifname
+  local nic
+  case "$2" in eth0) nic=0 ;; eth1) nic=1 ;; vtnet*) nic=$((16 + ${2#vtnet})) ;; *) die "host_mac: unknown NIC $2" ;; esac
+  printf '02:fa:%02x:%02x:%02x:00' "$N" "$(octet_of "$1")" "$nic"
+}
+
 # veth $2 inside host $1 with peer $3 on switch bridge $4
 host_link() {
   local h="$1" ifname="$2" peer="$3" br="$4" ns
   ns="$(ns_of "$h")"
   if ! ip -n "$ns" link show "$ifname" >/dev/null 2>&1; then
     ip -n "$SW_NS" link del "$peer" 2>/dev/null || true
-    ip link add "$ifname" netns "$ns" type veth peer name "$peer" netns "$SW_NS"
+    ip link add "$ifname" netns "$ns" address "$(host_mac "$h" "$ifname")" type veth peer name "$peer" netns "$SW_NS"
   fi
   ip -n "$SW_NS" link set "$peer" master "$br" up
   ip -n "$ns" link set "$ifname" up
@@ -475,6 +485,7 @@ remove_hosts() {
       if mountpoint -q "$f" 2>/dev/null; then umount "$f" 2>/dev/null || umount -l "$f"; fi
     done
     if [[ -e "/run/netns/$ns" ]]; then ip netns del "$ns"; fi
+    ip neigh del "$MGMT_NET.$(octet_of "$h")" dev "$OP_IF" 2>/dev/null || true # (a lab.sh before fixed MACs)
   done
   for h in "$@"; do rmdir "$(root_of "$h")" "$MNT/$h" 2>/dev/null || true; done
 }

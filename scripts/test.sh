@@ -56,16 +56,27 @@ lane2() {
   integration "$PFHA_LAB_ID2" 2.7.2 "$@" $(files "${LANE2_272[@]}")
 }
 phase "jest (integration, 2 lanes)"
+# Each lane's output is also kept, so a failed run ends with the failing files and tests of both lanes together.
+LOGS="$(mktemp -d "${TMPDIR:-/tmp}/pfha-test-logs-XXXXXX")"
 set -m # lane 2 in its own process group, so the trap can stop all of it
-( lane2 "$@" ) > >(sed -u "s/^/[lab $PFHA_LAB_ID2] /") 2>&1 & # its lines stream as they come, marked with its lab
+( lane2 "$@" ) > >(tee "$LOGS/lane2" | sed -u "s/^/[lab $PFHA_LAB_ID2] /") 2>&1 & # its lines stream as they come, marked with its lab
 LANE2_PID=$!
 set +m
 ignore=(); for f in "${LANE2_272[@]}"; do ignore+=("--testPathIgnorePatterns=/$f\\.test\\.ts\$"); done
 LANE1_OK=0
 echo "== jest (integration, lab $PFHA_LAB_ID, pfSense 2.7.2) (at ${SECONDS} s)"
-integration "$PFHA_LAB_ID" 2.7.2 "${ignore[@]}" "$@" || LANE1_OK=$?
+integration "$PFHA_LAB_ID" 2.7.2 "${ignore[@]}" "$@" 2>&1 | tee "$LOGS/lane1" || LANE1_OK=$?
 LANE2_OK=0; wait "$LANE2_PID" || LANE2_OK=$?; LANE2_PID=
-(( LANE1_OK == 0 && LANE2_OK == 0 )) || { echo "integration failed: lab $PFHA_LAB_ID exit $LANE1_OK, lab $PFHA_LAB_ID2 exit $LANE2_OK" >&2; exit 1; }
+if (( LANE1_OK != 0 || LANE2_OK != 0 )); then
+  phase "integration failed: lab $PFHA_LAB_ID exit $LANE1_OK, lab $PFHA_LAB_ID2 exit $LANE2_OK; what failed"
+  sleep 1 # lane 2's log is written by a tee that may still be flushing
+  for lane in 1 2; do # jest's "FAIL <file>" lines, then each failed test ("  ● ...") with the first lines of its error
+    { grep -a -E '^(== jest|FAIL |Tests: )' "$LOGS/lane$lane"; grep -a -A8 '^  ● ' "$LOGS/lane$lane" | head -120; } |
+      sed "s/^/[lane $lane] /" || true
+  done
+  rm -rf "$LOGS"; exit 1
+fi
+rm -rf "$LOGS"
 export PFHA_LAB_ID PFHA_PFSENSE_VERSION=2.7.2
 # Reduced benchmarks: fail on hard targets (a no-op OVS run changes nothing, one SSH connection per host, 100 batched
 # pfSense edits = one install + one apply, codec under 300 MB); wall-time ratios are printed, not enforced (noisy CI).
