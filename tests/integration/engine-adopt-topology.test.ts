@@ -11,7 +11,7 @@ import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { TestEngine, type RunResult } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
 import { reseedFirewall } from "../support/pfsense-lab";
-import { changed, labTopologyValues, ops, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { changed, expectFailureMidRunConverges, labTopologyValues, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
 import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
@@ -107,6 +107,10 @@ describe("seed topology wan-lan-sync (one cloned, one adopted pfSense VM) throug
     expectOk(r);
     expect(changed(r)).toEqual(["update ha-fw-secondary-vm"]);
     expect((await vmFiles()).pve2).toBe(HUMANS);
+  });
+
+  test("an apply failure injected on fw1 mid-run (the LAN VIP renamed): the run stops there, fw1's config.xml rolled back; the next up converges, then a no-op", async () => {
+    await expectFailureMidRunConverges(engine, inv, labValues(renameLanVip), { element: "ha-primary-vip-lan-2", peer: "ha-secondary-vip-lan-2" }, ALL);
   });
 
   test("destroy: ours gone (the cloned VM, bridges, stanzas, VIPs), the adopted VM left in place (retainOnDelete)", async () => {

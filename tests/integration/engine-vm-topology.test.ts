@@ -12,7 +12,7 @@ import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { TestEngine, type RunResult } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
 import { reseedFirewall } from "../support/pfsense-lab";
-import { changed, labTopologyValues, ops, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { changed, expectFailureMidRunConverges, labTopologyValues, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
 import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
@@ -98,6 +98,10 @@ describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime an
     expect(await sh(inv, "fw1", "cat /cf/conf/config.xml")).not.toContain("172.16.10.9");
     expect(ops(await engine.refresh())).toEqual({ read: 30 });
     expect(changed(await engine.up())).toEqual([]);
+  });
+
+  test("an apply failure injected on fw1 mid-run (the LAN VIP renamed): the run stops there, fw1's config.xml rolled back; the next up converges, then a no-op", async () => {
+    await expectFailureMidRunConverges(engine, inv, labValues(renameLanVip), { element: "ha-primary-vip-lan-2", peer: "ha-secondary-vip-lan-2" }, 30);
   });
 
   test("destroy: nothing of ours left (VMs, bridges, stanzas, the firewalls' VIPs)", async () => {

@@ -3,7 +3,7 @@
 // datapath, the lab's webGUI port; the networks, VMs and firewall settings are the seed's. Plus the step counts and
 // host commands the end-to-end topology tests check with.
 import { labExec, type LabInventory } from "../../lab/inventory";
-import type { RunResult } from "./pulumi-engine";
+import type { RunResult, TestEngine } from "./pulumi-engine";
 import { setIn, topologyValues } from "../fixtures/topologies";
 
 export const SECRET_KEYS = ["pfsense-ha:carpPassword", "pfsense-ha:xmlrpcPassword"];
@@ -71,6 +71,43 @@ status: running
 export const injectFailure = (inv: LabInventory, host: string, name: string): Promise<string> =>
   sh(inv, host, `mkdir -p /tmp/pfha-lab-fail && echo once > /tmp/pfha-lab-fail/${name}`);
 export const clearFailures = (inv: LabInventory, host: string): Promise<string> => sh(inv, host, "rm -rf /tmp/pfha-lab-fail");
+
+/** The description the failure case below gives the LAN VIP. */
+export const RENAMED_VIP = "LAN VIP renamed";
+/** The seed's values with the LAN VIP renamed (an update of the LAN VIP on both firewalls). */
+export const renameLanVip = (v: Record<string, unknown>): void => setIn(v, "networks.lan.vip.description", RENAMED_VIP);
+
+/**
+ * A failure injected mid-run: pfSense's `pfSense_interface_deladdress` fails once on fw1 while `values` (with
+ * `renameLanVip`) are applied. The run stops at that step with the rollback's message; nothing else changed, nothing
+ * deleted; fw1's config.xml is as before (but for the rollback's own revision note). The next up with the same
+ * values applies what the failed run did not, then a no-op up changes nothing. `vip`: the LAN VIP's element names on
+ * fw1 and fw2; `all`: the seed's resource count.
+ */
+export async function expectFailureMidRunConverges(
+  engine: TestEngine, inv: LabInventory, values: Record<string, unknown>, vip: { element: string; peer: string }, all: number,
+): Promise<void> {
+  const config = (fw: string) => sh(inv, fw, "cat /cf/conf/config.xml");
+  const withoutRevision = (xml: string) => xml.replace(/<revision>[\s\S]*?<\/revision>/, "<revision/>");
+  const before = withoutRevision(await config("fw1"));
+  await injectFailure(inv, "fw1", "pfSense_interface_deladdress");
+  const failed = await engine.up({ config: values }).finally(() => clearFailures(inv, "fw1"));
+  expect(failed.ok).toBe(false);
+  expect(failed.error).toMatch(/^update: ssh root@[\d.]+:22: apply failed: pfha-lab: injected failure in pfSense_interface_deladdress\(\) \(the previous config was restored and re-applied\)/);
+  // the engine stopped at the failed step (fw2's update may have run beside it): no other change, no delete
+  expect(changed(failed).filter((c) => c !== `update ${vip.peer}`)).toEqual([`update ${vip.element}`]);
+  expect(ops(failed).same ?? 0).toBeLessThan(all - 1);
+  expect(withoutRevision(await config("fw1"))).toBe(before);
+
+  const r = await engine.up({ config: values });
+  expect({ ok: r.ok, error: r.error }).toEqual({ ok: true, error: undefined });
+  const pending = [`update ${vip.element}`, ...(changed(failed).includes(`update ${vip.peer}`) ? [] : [`update ${vip.peer}`])];
+  expect(changed(r)).toEqual(pending);
+  for (const fw of ["fw1", "fw2"]) expect(await config(fw)).toContain(RENAMED_VIP);
+  const again = await engine.up({ config: values });
+  expect({ ok: again.ok, error: again.error }).toEqual({ ok: true, error: undefined });
+  expect(ops(again)).toEqual({ same: all });
+}
 
 /** `lab.sh up` of lab `id` with `nodes` Proxmox nodes (a lab that is up is re-upped to that count). */
 export function labUp(id: number, nodes: number): void {
