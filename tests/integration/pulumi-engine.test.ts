@@ -9,7 +9,7 @@ import { scratchDir } from "../support/scratch";
 jest.setTimeout(600000);
 const DIR = path.join(__dirname, "..", "fixtures", "engine-program");
 
-type Call = { call: string; name: string; olds?: boolean; news?: Record<string, unknown>; inputs?: Record<string, unknown> };
+type Call = { call: string; name: string; olds?: boolean; news?: Record<string, unknown>; inputs?: Record<string, unknown>; t0?: number; t1?: number };
 
 function setup(extra: Record<string, unknown> = {}) {
   const log = path.join(scratchDir("engine"), "calls.jsonl");
@@ -94,6 +94,46 @@ test("refresh: Read, then a Diff with old and new swapped (drift); an empty id d
   expect(c.filter((x) => x.endsWith(" a"))).toEqual(["read a", "diff a"]);
   expect(c.filter((x) => x.endsWith(" gone"))).toEqual(["read gone"]);
   expect(engine.state.resources.some((x) => x.urn.endsWith("::gone"))).toBe(false);
+});
+
+test("destroy as the engine schedules it: dependents first, the deletes that do not depend on each other at once (a component's dependents before its children)", async () => {
+  const { engine, calls } = setup({ "engine-check:case": "fan" });
+  expect((await engine.up()).ok).toBe(true);
+  calls();
+  const r = await engine.destroy();
+  expect(r.ok).toBe(true);
+  const del = Object.fromEntries(calls().filter((c) => c.call === "delete").map((c) => [c.name, c]));
+  expect(Object.keys(del).sort()).toEqual(["a", "b1", "b2", "d"]);
+  // d depends on the component `group`, whose child b2 is: d goes first; b1 and b2 overlap; a once both are gone
+  expect(del.d.t1!).toBeLessThanOrEqual(del.b2.t0!);
+  expect(del.b1.t0!).toBeLessThan(del.b2.t1!);
+  expect(del.b2.t0!).toBeLessThan(del.b1.t1!);
+  expect(del.a.t0!).toBeGreaterThanOrEqual(Math.max(del.b1.t1!, del.b2.t1!));
+  expect(ops(r).slice(-1)).toEqual(["delete engine-check-t"]);
+  expect(engine.state.resources).toEqual([]);
+});
+
+test("a failed delete: the deletes running beside it finish, no later one starts, the state keeps what is left", async () => {
+  const { engine, calls } = setup({ "engine-check:case": "fan", "engine-check:failDeleteB2": true });
+  expect((await engine.up()).ok).toBe(true);
+  calls();
+  const r = await engine.destroy();
+  expect(r.ok).toBe(false);
+  expect(r.error).toContain("delete of b2 failed as asked");
+  expect(seq(calls()).sort()).toEqual(["delete b1", "delete b2", "delete d"]);
+  // b1 ran beside b2 (a serial engine, in reverse order, would have stopped at b2 before b1); a never started
+  expect(engine.state.resources.filter((x) => x.custom).map((x) => x.urn.split("::").pop())).toEqual(["a", "b2"]);
+});
+
+test("refresh reads every resource at once", async () => {
+  const { engine, calls } = setup({ "engine-check:case": "fan" });
+  expect((await engine.up()).ok).toBe(true);
+  calls();
+  expect((await engine.refresh()).ok).toBe(true);
+  const reads = calls().filter((c) => c.call === "read");
+  expect(reads.map((c) => c.name).sort()).toEqual(["a", "b1", "b2", "d"]);
+  expect(Math.max(...reads.map((c) => c.t0!))).toBeLessThan(Math.min(...reads.map((c) => c.t1!)));
+  await engine.destroy();
 });
 
 test("destroy deletes dependents first; a URN registered twice fails the deployment", async () => {

@@ -9,9 +9,12 @@
 // The step logic follows the engine's sources (pkg/resource/deploy/step_generator.go, step_executor.go, step.go,
 // source_eval.go, pkg/resource/plugin/provider_plugin.go): Check with the old inputs -> Diff -> Create/Update/Same;
 // a replacement checks again without old inputs, then delete-before-replace or create-before-delete; deletes of
-// resources gone from the program run after the program, in reverse dependency order; the first failed step
-// cancels the deployment (later registrations fail, no deletes run, the state keeps what was done); refresh is Read
-// (empty id = gone) and a Diff with old and new swapped; destroy deletes everything in reverse order. An `import`
+// resources gone from the program run after the program, scheduled as the engine schedules them (ScheduleDeletes:
+// antichains of resources none of the others still to delete depends on, dependents first, each antichain run in
+// parallel, the next one once it is done; a failure lets the steps already running finish and starts no more); the
+// first failed step cancels the deployment (later registrations fail, no deletes run, the state keeps what was
+// done); refresh is every Read at once (ExecuteParallel: empty id = gone) and a Diff with old and new swapped;
+// destroy deletes everything in antichains as above. An `import`
 // resource option (with no old resource adopted under that id) is an import step (step.go ImportStep.Apply): Read by
 // the import id ("resource '<id>' does not exist" when the read finds nothing), the read inputs and outputs become the
 // old state, then the usual Check with those olds and Diff: no change = the import only, changes = an update after
@@ -67,6 +70,32 @@ export interface StateResource {
   importId?: string;
   /** `retainOnDelete`: a delete (destroy, or gone from the program) drops it from the state without the provider's Delete. */
   retainOnDelete?: boolean;
+}
+
+/**
+ * The engine's delete schedule (step_generator.go ScheduleDeletes, with graph.DependenciesOf): antichains, the first
+ * to run first. A resource is deleted once nothing still to delete depends on it; what it depends on is its
+ * `dependencies`, its parent and, for a component among its dependencies, every resource under that component.
+ */
+export function scheduleDeletes(condemned: StateResource[], all: StateResource[]): StateResource[][] {
+  const children = new Map<string, StateResource[]>();
+  for (const r of all) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  const under = (urn: string): string[] => (children.get(urn) ?? []).flatMap((c) => [c.urn, ...under(c.urn)]);
+  const custom = new Map(all.map((r) => [r.urn, r.custom]));
+  const dependenciesOf = (r: StateResource): Set<string> => new Set([
+    ...r.dependencies.flatMap((d) => (custom.get(d) === false ? [d, ...under(d)] : [d])),
+    ...(r.parent ? [r.parent] : []),
+  ]);
+  const left = new Set(condemned.map((r) => r.urn));
+  const deps = new Map(condemned.map((r) => [r.urn, dependenciesOf(r)]));
+  const backwards: StateResource[][] = [];
+  while (left.size > 0) {
+    const chain = condemned.filter((r) => left.has(r.urn) && ![...deps.get(r.urn)!].some((d) => d !== r.urn && left.has(d)));
+    if (chain.length === 0) throw new Error(`a dependency cycle among ${[...left].join(", ")}`);
+    for (const r of chain) left.delete(r.urn);
+    backwards.push(chain);
+  }
+  return backwards.reverse();
 }
 
 export interface StackState {
@@ -430,16 +459,12 @@ export class TestEngine {
       // Deletes only after a successful program run (never after a failure: the engine cancels).
       if (!failure && !preview) {
         const gone = [...pendingDeletes, ...old.resources.filter((r) => !seen.has(r.urn))];
-        for (const r of [...gone].reverse()) {
-          try {
-            if (r.custom && !r.retainOnDelete) await this.deleteOne(r);
-            steps.push({ urn: r.urn, op: "delete" });
-            pendingDeletes.splice(pendingDeletes.indexOf(r), 1);
-          } catch (e) {
-            fail(e);
-            break;
-          }
+        const deletes = await this.deleteAll(gone, [...old.resources, ...pendingDeletes]);
+        for (const d of deletes.deleted) {
+          steps.push({ urn: d.urn, op: "delete" });
+          if (pendingDeletes.includes(d)) pendingDeletes.splice(pendingDeletes.indexOf(d), 1);
         }
+        if (deletes.failure !== undefined) fail(new Error(deletes.failure));
       }
     } finally {
       await this.stopHost(server);
@@ -566,6 +591,25 @@ export class TestEngine {
     return { urn, type, custom: true, id: resp.getId() || importId, inputs: fromStruct(resp.getInputs()), outputs: fromStruct(resp.getProperties()), importId };
   }
 
+  /** `condemned` deleted antichain by antichain (scheduleDeletes), each antichain at once; after a failure the steps
+   * already running finish and no more start. The deleted ones in the order they were deleted, and the first failure. */
+  private async deleteAll(condemned: StateResource[], all: StateResource[]): Promise<{ deleted: StateResource[]; failure?: string }> {
+    const deleted: StateResource[] = [];
+    let failure: string | undefined;
+    for (const chain of scheduleDeletes(condemned, all)) {
+      await Promise.all(chain.map(async (r) => {
+        try {
+          if (r.custom && !r.retainOnDelete) await this.deleteOne(r);
+          deleted.push(r);
+        } catch (e) {
+          failure ??= e instanceof Error ? e.message : String(e);
+        }
+      }));
+      if (failure !== undefined) break;
+    }
+    return { deleted, failure };
+  }
+
   private async deleteOne(r: StateResource): Promise<void> {
     const req = new provproto.DeleteRequest();
     req.setId(r.id); req.setUrn(r.urn); req.setName(r.urn.split("::").pop()); req.setType(r.type);
@@ -581,21 +625,17 @@ export class TestEngine {
     let failure: string | undefined;
     try {
       await this.startHost(addr);
-      for (const r of this.state.resources) {
-        if (!r.custom || failure) {
-          next.push(r);
-          continue;
-        }
+      // Every Read at once, as the engine's refresh hands all its steps to the step executor in one antichain;
+      // the state keeps its order, a resource whose Read failed stays as it was.
+      const results = await Promise.all(this.state.resources.map(async (r): Promise<{ keep?: StateResource; step?: RunResult["steps"][number] }> => {
+        if (!r.custom) return { keep: r };
         try {
           const req = new provproto.ReadRequest();
           req.setId(r.id); req.setUrn(r.urn); req.setName(r.urn.split("::").pop()); req.setType(r.type);
           req.setProperties(toStruct(unwrap(r.outputs) as Props)); req.setInputs(toStruct(unwrap(r.inputs) as Props));
           const host = await this.hostFor(r.type);
           const resp = await host.call("read", req);
-          if (!resp.getId()) {
-            steps.push({ urn: r.urn, op: "refresh-gone" });
-            continue;
-          }
+          if (!resp.getId()) return { step: { urn: r.urn, op: "refresh-gone" } };
           const outputs = fromStruct(resp.getProperties());
           const inputs = resp.getInputs() ? fromStruct(resp.getInputs()) : r.inputs;
           const dreq = new provproto.DiffRequest();
@@ -604,13 +644,14 @@ export class TestEngine {
           dreq.setOlds(toStruct(outputs)); dreq.setOldInputs(toStruct(unwrap(inputs) as Props)); dreq.setNews(toStruct(unwrap(r.inputs) as Props));
           const d = await host.call("diff", dreq);
           const drift = d.getChanges() === provproto.DiffResponse.DiffChanges.DIFF_SOME || d.getReplacesList().length > 0;
-          steps.push({ urn: r.urn, op: drift ? "refresh-drift" : "read" });
-          next.push({ ...r, id: resp.getId(), outputs, inputs });
+          return { keep: { ...r, id: resp.getId(), outputs, inputs }, step: { urn: r.urn, op: drift ? "refresh-drift" : "read" } };
         } catch (e) {
-          failure = e instanceof Error ? e.message : String(e);
-          next.push(r);
+          failure ??= e instanceof Error ? e.message : String(e);
+          return { keep: r };
         }
-      }
+      }));
+      next.push(...results.flatMap((x) => (x.keep ? [x.keep] : [])));
+      for (const x of results) if (x.step) steps.push(x.step);
     } finally {
       await this.stopHost(server);
     }
@@ -626,16 +667,12 @@ export class TestEngine {
     const left = [...this.state.pendingDeletes, ...this.state.resources];
     try {
       await this.startHost(addr);
-      for (const r of [...left].reverse()) {
-        try {
-          if (r.custom && !r.retainOnDelete) await this.deleteOne(r);
-          steps.push({ urn: r.urn, op: "delete" });
-          left.splice(left.indexOf(r), 1);
-        } catch (e) {
-          failure = e instanceof Error ? e.message : String(e);
-          break;
-        }
+      const deletes = await this.deleteAll([...left], [...left]);
+      for (const d of deletes.deleted) {
+        steps.push({ urn: d.urn, op: "delete" });
+        left.splice(left.indexOf(d), 1);
       }
+      failure = deletes.failure;
     } finally {
       await this.stopHost(server);
     }
