@@ -221,7 +221,10 @@ describe("a real XMLRPC sync", () => {
 });
 
 describe("installs on the secondary while the primary syncs (xmlrpc.php writes back the $config it loaded at its start)", () => {
-  const ROUNDS = 20;
+  // On 2.7.2 no sync has ever reverted an install here (0 in each of 4 runs of 20 rounds: its xmlrpc.php leaves too
+  // short a window between loading config.xml and writing it back), so the rounds there only show that nothing is
+  // lost under load; on 24.1 a sync reverts 6 to 14 installs per 20 rounds, which the protocol installs again.
+  const ROUNDS = (process.env.PFHA_PFSENSE_VERSION ?? "2.7.2") === "2.7.2" ? 4 : 20;
   const PER_ROUND = 2;
 
   test(`${ROUNDS} rounds of real XMLRPC syncs concurrent with installs on the secondary: nothing lost`, async () => {
