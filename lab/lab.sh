@@ -96,7 +96,7 @@ pf_mounted_tree() {
 require_root() { [[ $EUID -eq 0 ]] || die "must run as root (it creates network namespaces and mounts)"; }
 require_tools() {
   local t
-  for t in ip nsenter unshare chroot sshd ssh-keygen ovsdb-server ovs-vswitchd ovs-vsctl ovsdb-tool ifup php; do
+  for t in ip nsenter unshare chroot sshd ssh-keygen ovsdb-server ovs-vswitchd ovs-vsctl ovsdb-tool ifup php gcc; do
     command -v "$t" >/dev/null || die "'$t' not found: install the Debian packages with scripts/install.sh"
   done
 }
@@ -325,6 +325,17 @@ EOF
     die "ifup -a failed in $h: see $STATE/hosts/$h/ifup.log"
 }
 
+# The firewalls' sleep shim, built once per version of its source (in the lab folder, shared by every lab).
+sleep_shim() {
+  local src="$LAB_DIR/pfsense-standin/src/pfha-sleep.c" out
+  out="$LAB_DIR/.state/pfha-sleep-$(sha256sum "$src" | cut -c1-12).so"
+  if [[ ! -f "$out" ]]; then
+    gcc -O2 -shared -fPIC -Wall -Wextra -Werror -o "$out.tmp.$$" "$src" || die "cannot build $src with gcc"
+    mv "$out.tmp.$$" "$out"
+  fi
+  echo "$out"
+}
+
 setup_fw() {
   local h="$1" m
   m="$(root_of "$h")"
@@ -334,6 +345,12 @@ setup_fw() {
   mkdir -p "$m/cf/conf" "$m/usr/local/share/pfha-lab"
   [[ -L "$m/conf" ]] || { rm -rf "$m/conf"; ln -s /cf/conf "$m/conf"; }
   install -m 0644 "$REPO_DIR/tests/fixtures/pfsense-factory-config.xml" "$m/usr/local/share/pfha-lab/pfsense-factory-config.xml"
+  # pfSense's sleep()/usleep() wait for FreeBSD's kernel and daemons, which the lab stands in and which answer at
+  # once: in the firewall's PHP they last PFHA_LAB_SLEEP_SCALE (default 0.05) of the time asked, recorded in
+  # /var/log/pfha-lab/sleep.log (lab/pfsense-standin/src/pfha-sleep.c; 1 = real time).
+  install -D -m 0755 "$(sleep_shim)" "$m/usr/local/lib/pfha-lab/pfha-sleep.so"
+  echo /usr/local/lib/pfha-lab/pfha-sleep.so >"$m/etc/ld.so.preload"
+  echo "${PFHA_LAB_SLEEP_SCALE:-0.05}" >"$m/usr/local/share/pfha-lab/sleep-scale"
   if [[ ! -f "$m/cf/conf/config.xml" ]]; then # seed once: a re-run of up keeps what the providers wrote
     if [[ -f "$m/usr/local/share/pfha-lab/seed.php" ]]; then
       in_host "$h" php /usr/local/share/pfha-lab/seed.php "$h" "$(peer_of "$h")" ||

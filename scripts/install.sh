@@ -11,10 +11,11 @@ cd "$PFHA_ROOT"
 # (pve-common, loaded from the upstream tree with the stubs in tests/support/pve/) runs in the lab tests;
 # golang-go + golang-gopkg-yaml.v3-dev: the tests build a checker that reads the stack files with the CLI's YAML parser.
 # isc-dhcp-server: ISC's own dhcpd checks (-t, never serves) the dhcpd.conf pfSense generates in the lab.
+# gcc + libc6-dev: the lab builds its firewalls' sleep shim (lab/pfsense-standin/src/pfha-sleep.c).
 DEB_PACKAGES=(openvswitch-switch openssh-server openssh-client php-cli php8.2-xml php8.2-mbstring php8.2-xmlrpc php8.2-cgi
   ifupdown2 ansible iproute2 util-linux procps iputils-ping git
   perl libjson-perl libclone-perl libstring-shellquote-perl libnet-ip-perl libnetaddr-ip-perl golang-go golang-gopkg-yaml.v3-dev
-  isc-dhcp-server)
+  isc-dhcp-server gcc libc6-dev)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
