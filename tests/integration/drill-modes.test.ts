@@ -24,6 +24,7 @@ const QM_CONF = ["boot: order=scsi0", "cores: 2", "memory: 2048", "name: fw1", .
 let inv: LabInventory;
 let config: ClusterConfig;
 let stackFile: string;
+let stackDir: string;
 let pair: ConvergedPair;
 let server: ChildProcess | undefined;
 
@@ -102,7 +103,7 @@ async function carpAllow(host: string): Promise<string> {
 
 beforeAll(async () => {
   inv = loadInventory();
-  ({ file: stackFile, config } = labStack(inv, "drilllab"));
+  ({ file: stackFile, dir: stackDir, config } = labStack(inv, "drilllab"));
   pair = new ConvergedPair(inv, config);
   await pair.up();
   server = spawn("ip", ["netns", "exec", inv.hosts.pve2.netns, "/usr/bin/python3", path.join(ROOT, "tests", "fixtures", "lab", "http-keepalive.py"), inv.hosts.pve2.address, String(HTTP_PORT)], { stdio: "ignore" });
@@ -116,7 +117,7 @@ afterAll(async () => {
   if (server?.pid) process.kill(server.pid, "SIGTERM");
   await closeAllHosts();
   await pair?.down();
-  if (stackFile) fs.rmSync(path.dirname(stackFile), { recursive: true, force: true });
+  if (stackDir) fs.rmSync(stackDir, { recursive: true, force: true });
 });
 
 test("carp-disable: sysctl net.inet.carp.allow=0 on the primary, takeover, =1, failback; the probe saw no loss and kept its session", async () => {

@@ -2,7 +2,8 @@
 // (tests/support/pulumi-engine.ts): its hosts are the lab's (SSH from the lab inventory), the lab's userspace OVS
 // datapath, the lab's webGUI port; the networks, VMs and firewall settings are the seed's. Plus the step counts and
 // host commands the end-to-end topology tests check with.
-import { labExec, type LabInventory } from "../../lab/inventory";
+import type { LabInventory } from "../../lab/inventory";
+import { sh } from "./ha-lab";
 import type { RunResult, TestEngine } from "./pulumi-engine";
 import { setIn, topologyValues } from "../fixtures/topologies";
 
@@ -42,12 +43,8 @@ export function ops(r: RunResult): Record<string, number> {
 /** The steps that changed something, as "op name". */
 export const changed = (r: RunResult): string[] => r.steps.filter((s) => s.op !== "same" && s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
 
-/** A command on a lab host; its stdout, or an error with its stderr. */
-export async function sh(inv: LabInventory, host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, script);
-  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+/** A command on a lab host (the lab tests' one helper for it); its stdout, or an error with its stderr. */
+export { sh };
 
 /** A pfSense VM's qm config file as the seeds declare it (2 cores, 2048 MB and a 16 GB disk by default, WAN on
  * vmbr0, then the other networks' bridges with the VXLAN ones at MTU 1450, Proxmox firewall off), written out by

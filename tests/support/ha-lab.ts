@@ -21,6 +21,7 @@ export const ROOT = path.join(__dirname, "..", "..");
 export const LAB_SECRETS = { carpPassword: "carp-Lab-S3cret", xmlrpcPassword: "xmlrpc-Lab-S3cret" };
 const ROLES: FirewallRole[] = ["primary", "secondary"];
 
+/** A command on a lab host (its script on the standard input of `sh`); its stdout, or an error with its stderr. */
 export async function sh(inv: LabInventory, host: string, script: string): Promise<string> {
   const r = await labExec(inv, host, "sh", { stdin: script });
   if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
