@@ -15,26 +15,25 @@ tsc -p examples/workload-stack # the example consumer stack (output contract) co
 # tarball by tests/unit/example-library-stack.test.ts in the unit tests below.
 phase "lint"; eslint .
 export PFHA_LAB_ID="${PFHA_LAB_ID:-0}"
-# Two more labs run the other lanes of integration files at the same time (their own namespaces and addresses).
+# A second lab runs the second lane of integration files at the same time (its own namespaces and addresses).
 export PFHA_LAB_ID2="${PFHA_LAB_ID2:-$(( (PFHA_LAB_ID + 1) % 64 ))}"
-export PFHA_LAB_ID3="${PFHA_LAB_ID3:-$(( (PFHA_LAB_ID + 2) % 64 ))}"
-LAB_IDS=("$PFHA_LAB_ID" "$PFHA_LAB_ID2" "$PFHA_LAB_ID3")
-[[ "$(printf '%s\n' "${LAB_IDS[@]}" | sort -u | wc -l)" == 3 ]] ||
-  { echo "PFHA_LAB_ID, PFHA_LAB_ID2 and PFHA_LAB_ID3 must differ (${LAB_IDS[*]})" >&2; exit 2; }
-JOBS=() # name:pid of each job started below
+[[ "$PFHA_LAB_ID2" != "$PFHA_LAB_ID" ]] || { echo "PFHA_LAB_ID2 must differ from PFHA_LAB_ID" >&2; exit 2; }
 cleanup() {
   phase "lab down"
-  local j; for j in "${JOBS[@]}"; do kill -- "-${j#*:}" 2>/dev/null || true; done
-  local id; for id in "${LAB_IDS[@]}"; do PFHA_LAB_ID="$id" bash lab/lab.sh down || true; done
+  [[ -z "${LANE2_PID:-}" ]] || kill -- "-$LANE2_PID" 2>/dev/null || true
+  PFHA_LAB_ID="$PFHA_LAB_ID" bash lab/lab.sh down || true
+  PFHA_LAB_ID="$PFHA_LAB_ID2" bash lab/lab.sh down || true
 }
 trap cleanup EXIT
-phase "lab up (labs ${LAB_IDS[*]})"
+phase "lab up (labs $PFHA_LAB_ID and $PFHA_LAB_ID2)"
 PFHA_PFSENSE_VERSION=2.7.2 bash lab/lab.sh up
 PFHA_LAB_ID="$PFHA_LAB_ID2" PFHA_PFSENSE_VERSION=24.1 bash lab/lab.sh up
-PFHA_LAB_ID="$PFHA_LAB_ID3" PFHA_PFSENSE_VERSION=2.7.2 bash lab/lab.sh up
+# Unit tests in parallel. Two workers on two cores (jest's default is cores - 1: one worker): many unit files wait on
+# child processes.
+phase "jest (unit)"; jest --ci --maxWorkers=2 --selectProjects unit "$@"
 
 # Integration tests: one file at a time per lab (the files of a lane share its hosts: fw1's config.xml, pve1's OVS,
-# and each file resets what it uses), three labs at once. Files run in path order (tests/support/sequencer.js), so
+# and each file resets what it uses), two labs at once. Files run in path order (tests/support/sequencer.js), so
 # every run, here and on CI, runs them in the same order. --forceExit: a failed file's leftover handle (an SSH
 # session, a child process) must not hold the run open until CI's limit; the labs are torn down by the trap.
 integration() { # <lab id> <pfSense version> [jest args...]
@@ -43,19 +42,10 @@ integration() { # <lab id> <pfSense version> [jest args...]
 }
 # The lab's firewalls run pfSense's own code. Lane 2: the suites that drive pfSense (the boundary, the write protocol,
 # the resources, the XMLRPC sync, DHCP, IPv6, verify, the e2e run through the engine) on the 24.1 tree, then, on 2.7.2,
-# the files listed in LANE2_272. Lane 3: the files in LANE3_272 on 2.7.2. Lane 1: every other file on 2.7.2. The
-# lists keep the three lanes near the same length (each file's time in the last full run: docs/development.md).
+# the files listed in LANE2_272. Lane 1: every other file on 2.7.2.
 ON_BOTH=(pfsense-lab pfsense-protocol pfsense-resources pfsense-sync pfsense-dhcp pfsense-ipv6 verify engine-e2e)
-LANE2_272=(engine-adopt-topology engine-topologies offloading)
-LANE3_272=(drill-modes engine-multinode-topologies engine-vm-topology ovs-faults pulumi-engine pve-network secrets-state
-  ssh-transport upgrade verify-ha-state vpn-binding)
+LANE2_272=(secrets-state pve-network ssh-transport ovs-faults engine-topologies offloading engine-adopt-topology engine-multinode-topologies)
 files() { local f; for f in "$@"; do echo "tests/integration/$f.test.ts"; done; }
-lane1() {
-  local ignore=() f
-  for f in "${LANE2_272[@]}" "${LANE3_272[@]}"; do ignore+=("--testPathIgnorePatterns=/$f\\.test\\.ts\$"); done
-  echo "== jest (integration, lab $PFHA_LAB_ID, pfSense 2.7.2) (at ${SECONDS} s)"
-  integration "$PFHA_LAB_ID" 2.7.2 "${ignore[@]}" "$@"
-}
 lane2() {
   set -e
   echo "== jest (integration, lab $PFHA_LAB_ID2, pfSense 24.1) (at ${SECONDS} s)"
@@ -65,44 +55,28 @@ lane2() {
   echo "== jest (integration, lab $PFHA_LAB_ID2, pfSense 2.7.2) (at ${SECONDS} s)"
   integration "$PFHA_LAB_ID2" 2.7.2 "$@" $(files "${LANE2_272[@]}")
 }
-lane3() {
-  echo "== jest (integration, lab $PFHA_LAB_ID3, pfSense 2.7.2) (at ${SECONDS} s)"
-  integration "$PFHA_LAB_ID3" 2.7.2 "$@" $(files "${LANE3_272[@]}")
-}
-# The unit tests run beside the lanes, on one worker: the lanes mostly wait on their labs.
-unit() { jest --ci --maxWorkers=1 --selectProjects unit "$@"; }
-
-# Each job's output streams as it comes, each line marked with its job, and is also kept, so a failed run ends with
-# the failing files and tests of every job together.
+phase "jest (integration, 2 lanes)"
+# Each lane's output is also kept, so a failed run ends with the failing files and tests of both lanes together.
 LOGS="$(mktemp -d "${TMPDIR:-/tmp}/pfha-test-logs-XXXXXX")"
-start() { # <name> <function> [args...]: the job in its own process group, so the trap can stop all of it
-  local name="$1"; shift
-  set -m
-  ( "$@" ) > >(tee "$LOGS/$name" | sed -u "s/^/[$name] /") 2>&1 &
-  JOBS+=("$name:$!")
-  set +m
-}
-phase "jest (unit, and integration in 3 lanes)"
-start unit unit "$@"
-start "lab $PFHA_LAB_ID" lane1 "$@"
-start "lab $PFHA_LAB_ID2" lane2 "$@"
-start "lab $PFHA_LAB_ID3" lane3 "$@"
-failed=()
-for j in "${JOBS[@]}"; do
-  rc=0; wait "${j#*:}" || rc=$?
-  (( rc == 0 )) || failed+=("${j%%:*} (exit $rc)")
-done
-JOBS=()
-if ((${#failed[@]})); then
-  phase "failed: ${failed[*]}; what failed"
-  sleep 1 # the logs are written by tees that may still be flushing
-  for f in "$LOGS"/*; do # jest's "FAIL <file>" lines, then each failed test ("  ● ...") with the first lines of its error
-    { grep -a -E '^(== jest|FAIL |Tests: )' "$f"; grep -a -A8 '^  ● ' "$f" | head -120; } | sed "s/^/[${f##*/}] /" || true
+set -m # lane 2 in its own process group, so the trap can stop all of it
+( lane2 "$@" ) > >(tee "$LOGS/lane2" | sed -u "s/^/[lab $PFHA_LAB_ID2] /") 2>&1 & # its lines stream as they come, marked with its lab
+LANE2_PID=$!
+set +m
+ignore=(); for f in "${LANE2_272[@]}"; do ignore+=("--testPathIgnorePatterns=/$f\\.test\\.ts\$"); done
+LANE1_OK=0
+echo "== jest (integration, lab $PFHA_LAB_ID, pfSense 2.7.2) (at ${SECONDS} s)"
+integration "$PFHA_LAB_ID" 2.7.2 "${ignore[@]}" "$@" 2>&1 | tee "$LOGS/lane1" || LANE1_OK=$?
+LANE2_OK=0; wait "$LANE2_PID" || LANE2_OK=$?; LANE2_PID=
+if (( LANE1_OK != 0 || LANE2_OK != 0 )); then
+  phase "integration failed: lab $PFHA_LAB_ID exit $LANE1_OK, lab $PFHA_LAB_ID2 exit $LANE2_OK; what failed"
+  sleep 1 # lane 2's log is written by a tee that may still be flushing
+  for lane in 1 2; do # jest's "FAIL <file>" lines, then each failed test ("  ● ...") with the first lines of its error
+    { grep -a -E '^(== jest|FAIL |Tests: )' "$LOGS/lane$lane"; grep -a -A8 '^  ● ' "$LOGS/lane$lane" | head -120; } |
+      sed "s/^/[lane $lane] /" || true
   done
   rm -rf "$LOGS"; exit 1
 fi
 rm -rf "$LOGS"
-phase "tests passed"
 export PFHA_LAB_ID PFHA_PFSENSE_VERSION=2.7.2
 # Reduced benchmarks: fail on hard targets (a no-op OVS run changes nothing, one SSH connection per host, 100 batched
 # pfSense edits = one install + one apply, codec under 300 MB); wall-time ratios are printed, not enforced (noisy CI).
