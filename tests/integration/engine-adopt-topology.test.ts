@@ -3,7 +3,7 @@
 // (tests/support/pulumi-engine.ts: Pulumi's Node language runtime and dynamic-provider host; the proxmoxve plugin's
 // stand-in keeps VMs as qm config files), on this lab instance (PFHA_LAB_ID): an adopt of a VM that is not there and
 // an adopt whose declared sizing differs (previews), up (the human's VM imported), no-op up, an edit (updates only),
-// refresh after a hand edit on the adopted VM (drift shown, the next up repairs it), destroy (ours gone, the adopted
+// refresh after hand edits on the adopted VM and on a firewall (drift shown, the next up repairs them), destroy (ours gone, the adopted
 // VM left where it was). Placed on the lab as tests/support/engine-topology.ts says; the WAN uplink eno1 is a veth.
 import * as fs from "fs";
 import * as path from "path";
@@ -98,15 +98,17 @@ describe("seed topology wan-lan-sync (one cloned, one adopted pfSense VM) throug
     expect((await vmFiles()).pve2).toBe(HUMANS);
   });
 
-  test("a hand edit on the adopted VM (its SYNC NIC moved to vmbr0 with qm set): refresh shows it, the next up repairs it", async () => {
+  test("hand edits on the adopted VM (its SYNC NIC moved to vmbr0 with qm set) and on a firewall (the LAN VIP): refresh shows both, the next up repairs both", async () => {
     await sh(inv, "pve2", "qm set 202 --net2 virtio=BC:24:11:00:CA:02,bridge=vmbr0,firewall=0,mtu=8950");
+    await sh(inv, "fw1", "sed -i 's#<subnet>172.16.10.1</subnet>#<subnet>172.16.10.9</subnet>#' /cf/conf/config.xml");
     const refreshed = await engine.refresh();
     expectOk(refreshed);
-    expect(changed(refreshed)).toEqual(["refresh-drift ha-fw-secondary-vm"]);
+    expect(changed(refreshed).sort()).toEqual(["refresh-drift ha-fw-secondary-vm", "refresh-drift ha-primary-vip-lan-2"]);
     const r = await engine.up();
     expectOk(r);
-    expect(changed(r)).toEqual(["update ha-fw-secondary-vm"]);
+    expect(changed(r).sort()).toEqual(["update ha-fw-secondary-vm", "update ha-primary-vip-lan-2"]);
     expect((await vmFiles()).pve2).toBe(HUMANS);
+    expect(await sh(inv, "fw1", "cat /cf/conf/config.xml")).not.toContain("172.16.10.9");
   });
 
   test("an apply failure injected on fw1 mid-run (the LAN VIP renamed): the run stops there, fw1's config.xml rolled back; the next up converges, then a no-op", async () => {
