@@ -8,10 +8,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
-import { TestEngine, type RunResult } from "../support/pulumi-engine";
+import { TestEngine } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
 import { reseedFirewall } from "../support/pfsense-lab";
-import { changed, expectFailureMidRunConverges, labTopologyValues, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { changed, expectFailureMidRunConverges, expectOk, labTopologyValues, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
 import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
@@ -31,7 +31,6 @@ describe("seed topology wan-lan-sync (one cloned, one adopted pfSense VM) throug
   let engine: TestEngine;
   const newEngine = (values = labValues()) =>
     new TestEngine({ stack: SEED, config: values, secretKeys: SECRET_KEYS, env: { PFHA_LAB_ID: LAB_ID }, plugins: { proxmoxve: proxmoxStandIn(inv) } });
-  const expectOk = (r: RunResult) => expect({ ok: r.ok, error: r.error }).toEqual({ ok: true, error: undefined });
   const vmFiles = async () => ({
     pve1: await sh(inv, "pve1", `cat ${QM_DIR}/201.conf 2>/dev/null || true`),
     pve2: await sh(inv, "pve2", `cat ${QM_DIR}/202.conf 2>/dev/null || true`),

@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
+import { expectOk } from "../support/engine-topology";
 import { TestEngine, unwrap, type RunResult } from "../support/pulumi-engine";
 import { changesOf, eventsSettled, labRecord, reseedFirewall, setAdminPassword } from "../support/pfsense-lab";
 import { clusterFromProgramConfig } from "../../config/load";
@@ -119,7 +120,6 @@ async function hostFiles(inv: LabInventory): Promise<Record<string, string>> {
 describe("the dev stack through Pulumi's language runtime and dynamic-provider host", () => {
   let inv: LabInventory;
   let engine: TestEngine;
-  const expectOk = (r: RunResult) => expect({ ok: r.ok, error: r.error }).toEqual({ ok: true, error: undefined });
 
   beforeAll(async () => {
     inv = loadInventory(Number(LAB_ID));

@@ -10,10 +10,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { labExec, labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory } from "../../lab/inventory";
-import { TestEngine, type RunResult } from "../support/pulumi-engine";
+import { TestEngine } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
 import { reseedFirewall } from "../support/pfsense-lab";
-import { changed, clearFailures, expectFailureMidRunConverges, labTopologyValues, labUp, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { changed, clearFailures, expectFailureMidRunConverges, expectOk, labTopologyValues, labUp, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
 import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
@@ -87,7 +87,6 @@ describe.each(SEEDS)("seed topology $seed on $nodes lab nodes through Pulumi's r
     secondary: await sh(inv, vms.secondary.node, `cat ${vmFile(vms.secondary)} 2>/dev/null || true`),
   });
   const conf = (vm: Vm, memory?: number) => vmConf({ ...vm, memory, nets: [...s.vms!.nets] });
-  const expectOk = (r: RunResult) => expect({ ok: r.ok, error: r.error }).toEqual({ ok: true, error: undefined });
   const vipLine = `<subnet>${s.vip.subnet}</subnet>`;
   const edited = (v: Record<string, unknown>) => setIn(v, s.edit.at, s.edit.value);
   const failing = (v: Record<string, unknown>) => { edited(v); renameLanVip(v); };

@@ -7,9 +7,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory } from "../../lab/inventory";
-import { labUp as labUpWith, ops, sh } from "../support/engine-topology";
+import { expectOk, labUp, ops, sh } from "../support/engine-topology";
 import { reseedFirewalls } from "../support/pfsense-lab";
-import { TestEngine, type RunResult } from "../support/pulumi-engine";
+import { TestEngine } from "../support/pulumi-engine";
 
 jest.setTimeout(1800000);
 const ID = labIdFromEnv();
@@ -47,7 +47,6 @@ async function portsOf(inv: LabInventory, h: string): Promise<Record<string, str
 let inv: LabInventory;
 let before = 2;
 let engine: TestEngine;
-const expectOk = (r: RunResult) => expect({ ok: r.ok, error: r.error }).toEqual({ ok: true, error: undefined });
 
 beforeAll(async () => {
   try {
@@ -55,7 +54,7 @@ beforeAll(async () => {
   } catch {
     before = 2;
   }
-  labUpWith(ID, Math.max(before, 3));
+  labUp(ID, Math.max(before, 3));
   inv = loadInventory(ID);
   await reseedFirewalls(inv); // whatever an earlier file left on the firewalls
   for (const h of NODES3) {
@@ -68,7 +67,7 @@ afterAll(async () => {
   try {
     if (engine?.state.resources.length) await engine.destroy();
   } finally {
-    labUpWith(ID, before);
+    labUp(ID, before);
   }
 });
 

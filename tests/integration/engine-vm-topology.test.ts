@@ -9,10 +9,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
-import { TestEngine, type RunResult } from "../support/pulumi-engine";
+import { TestEngine } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
 import { reseedFirewall } from "../support/pfsense-lab";
-import { changed, expectFailureMidRunConverges, labTopologyValues, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { changed, expectFailureMidRunConverges, expectOk, labTopologyValues, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
 import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
@@ -27,7 +27,6 @@ const labValues = (edit?: (v: Record<string, unknown>) => void) => labTopologyVa
 describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime and provider host", () => {
   let inv: LabInventory;
   let engine: TestEngine;
-  const expectOk = (r: RunResult) => expect({ ok: r.ok, error: r.error }).toEqual({ ok: true, error: undefined });
   const vmFiles = async () => ({ pve1: await sh(inv, "pve1", `cat ${VM_FILE.pve1} 2>/dev/null || true`), pve2: await sh(inv, "pve2", `cat ${VM_FILE.pve2} 2>/dev/null || true`) });
 
   beforeAll(async () => {

@@ -40,6 +40,9 @@ export function ops(r: RunResult): Record<string, number> {
   return out;
 }
 
+/** The run succeeded (shown with its error when it did not). */
+export const expectOk = (r: RunResult): void => expect({ ok: r.ok, error: r.error }).toEqual({ ok: true, error: undefined });
+
 /** The steps that changed something, as "op name". */
 export const changed = (r: RunResult): string[] => r.steps.filter((s) => s.op !== "same" && s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
 
@@ -97,12 +100,12 @@ export async function expectFailureMidRunConverges(
   expect(withoutRevision(await config("fw1"))).toBe(before);
 
   const r = await engine.up({ config: values });
-  expect({ ok: r.ok, error: r.error }).toEqual({ ok: true, error: undefined });
+  expectOk(r);
   const pending = [`update ${vip.element}`, ...(changed(failed).includes(`update ${vip.peer}`) ? [] : [`update ${vip.peer}`])];
   expect(changed(r)).toEqual(pending);
   for (const fw of ["fw1", "fw2"]) expect(await config(fw)).toContain(RENAMED_VIP);
   const again = await engine.up({ config: values });
-  expect({ ok: again.ok, error: again.error }).toEqual({ ok: true, error: undefined });
+  expectOk(again);
   expect(ops(again)).toEqual({ same: all });
 }
 
