@@ -21,6 +21,7 @@ export PFHA_LAB_ID2="${PFHA_LAB_ID2:-$(( (PFHA_LAB_ID + 1) % 64 ))}"
 cleanup() {
   phase "lab down"
   [[ -z "${LANE2_PID:-}" ]] || kill -- "-$LANE2_PID" 2>/dev/null || true
+  [[ -z "${LOGS:-}" ]] || rm -rf "$LOGS"
   PFHA_LAB_ID="$PFHA_LAB_ID" bash lab/lab.sh down || true
   PFHA_LAB_ID="$PFHA_LAB_ID2" bash lab/lab.sh down || true
 }
@@ -56,7 +57,8 @@ lane2() {
   integration "$PFHA_LAB_ID2" 2.7.2 "$@" $(files "${LANE2_272[@]}")
 }
 phase "jest (integration, 2 lanes)"
-# Each lane's output is also kept, so a failed run ends with the failing files and tests of both lanes together.
+# Each lane's output is also kept (removed by the trap), so a failed run ends with the failing files and tests of both
+# lanes together.
 LOGS="$(mktemp -d "${TMPDIR:-/tmp}/pfha-test-logs-XXXXXX")"
 set -m # lane 2 in its own process group, so the trap can stop all of it
 ( lane2 "$@" ) > >(tee "$LOGS/lane2" | sed -u "s/^/[lab $PFHA_LAB_ID2] /") 2>&1 & # its lines stream as they come, marked with its lab
@@ -74,9 +76,8 @@ if (( LANE1_OK != 0 || LANE2_OK != 0 )); then
     { grep -a -E '^(== jest|FAIL |Tests: )' "$LOGS/lane$lane"; grep -a -A8 '^  ● ' "$LOGS/lane$lane" | head -120; } |
       sed "s/^/[lane $lane] /" || true
   done
-  rm -rf "$LOGS"; exit 1
+  exit 1
 fi
-rm -rf "$LOGS"
 export PFHA_LAB_ID PFHA_PFSENSE_VERSION=2.7.2
 # Reduced benchmarks: fail on hard targets (a no-op OVS run changes nothing, one SSH connection per host, 100 batched
 # pfSense edits = one install + one apply, codec under 300 MB); wall-time ratios are printed, not enforced (noisy CI).
