@@ -5,18 +5,14 @@
 // an adopt whose declared sizing differs (previews), up (the human's VM imported), no-op up, an edit (updates only),
 // refresh after hand edits on the adopted VM and on a firewall (drift shown, the next up repairs them), destroy (ours gone, the adopted
 // VM left where it was). Placed on the lab as tests/support/engine-topology.ts says; the WAN uplink eno1 is a veth.
-import * as fs from "fs";
-import * as path from "path";
 import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
 import { TestEngine } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
-import { reseedFirewall } from "../support/pfsense-lab";
-import { changed, expectFailureMidRunConverges, expectOk, labTopologyValues, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { changed, cleanSeedHosts, expectFailureMidRunConverges, expectOk, labTopologyValues, ops, prepareSeedHosts, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
 import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
 const LAB_ID = String(Number(process.env.PFHA_LAB_ID ?? 0));
-const ROOT = path.join(__dirname, "..", "..");
 const SEED = "wan-lan-sync";
 /** wan-lan-sync's NICs: WAN on vmbr0; LAN (MTU 1500 declared) on vmbr1, SYNC on vmbr2 (VXLAN over the 9000 underlay). */
 const NETS = [{ bridge: "vmbr0" }, { bridge: "vmbr1" }, { bridge: "vmbr2", mtu: 8950 }];
@@ -38,20 +34,13 @@ describe("seed topology wan-lan-sync (one cloned, one adopted pfSense VM) throug
 
   beforeAll(async () => {
     inv = loadInventory(Number(LAB_ID));
-    for (const h of ["pve1", "pve2"]) {
-      await sh(inv, h, "for b in vmbr0 vmbr1 vmbr2; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.d/pfsense-ha " +
-        `${QM_DIR}/201.conf ${QM_DIR}/202.conf ${QM_DIR}/203.conf; ip link show eno1 >/dev/null 2>&1 || ip link add eno1 type veth peer name eno1-peer; ip link set eno1 up; ip link set eno1-peer up`);
-    }
-    fs.copyFileSync(path.join(ROOT, "tests", "fixtures", "lab", "qm"), path.join(inv.hosts.pve2.rootDir, "usr/local/sbin/qm"));
-    fs.chmodSync(path.join(inv.hosts.pve2.rootDir, "usr/local/sbin/qm"), 0o755);
+    await prepareSeedHosts(inv, { nodes: ["pve1", "pve2"], bridges: ["vmbr0", "vmbr1", "vmbr2"], qmFiles: ["201.conf", "202.conf", "203.conf"], qmHost: "pve2" });
     await labExec(inv, "pve2", `mkdir -p ${QM_DIR} && cat > ${QM_DIR}/202.conf`, { stdin: HUMANS });
-    await reseedFirewall(inv, "fw1", "fw2");
-    await reseedFirewall(inv, "fw2", "fw1");
     engine = newEngine();
   });
 
   afterAll(async () => {
-    for (const h of ["pve1", "pve2"]) await labExec(inv, h, `ip link del eno1 2>/dev/null; rm -f /usr/local/sbin/qm ${QM_DIR}/202.conf`);
+    await cleanSeedHosts(inv, ["pve1", "pve2"], `${QM_DIR}/202.conf`);
   });
 
   test("adopt of a VM that is not there: the import fails naming the resource and the import id, nothing created", async () => {

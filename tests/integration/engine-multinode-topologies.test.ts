@@ -7,18 +7,14 @@
 // the next up repairs both), destroy (nothing of ours left: bridges, interfaces.d stanzas, VIPs, VM files). Placed
 // on the lab as tests/support/engine-topology.ts says (a seed's firewall devices, igb0…, are the lab's vtnet0..2);
 // the WAN uplink eno1 is a veth on every node.
-import * as fs from "fs";
-import * as path from "path";
-import { labExec, labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory } from "../../lab/inventory";
+import { labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory } from "../../lab/inventory";
 import { TestEngine } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
-import { reseedFirewall } from "../support/pfsense-lab";
-import { changed, clearFailures, expectFailureMidRunConverges, expectOk, labTopologyValues, labUp, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { changed, cleanSeedHosts, clearFailures, expectFailureMidRunConverges, expectOk, labTopologyValues, prepareSeedHosts, labUp, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
 import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
 const ID = labIdFromEnv();
-const ROOT = path.join(__dirname, "..", "..");
 
 interface Vm { node: string; name: string; vmId: number; mac: string }
 interface Seed {
@@ -96,23 +92,13 @@ describe.each(SEEDS)("seed topology $seed on $nodes lab nodes through Pulumi's r
     nodesBefore = labProxmoxNodes(loadInventory(ID)).length;
     if (nodesBefore !== s.nodes) labUp(ID, s.nodes);
     inv = loadInventory(ID);
-    for (const h of nodes) {
-      await sh(inv, h, `for b in ${s.bridges.join(" ")}; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.d/pfsense-ha ` +
-        `${QM_DIR}/*.conf; ip link show eno1 >/dev/null 2>&1 || ip link add eno1 type veth peer name eno1-peer; ip link set eno1 up; ip link set eno1-peer up`);
-    }
-    if (s.vms) {
-      const qm = path.join(inv.hosts[s.vms.secondary.node].rootDir, "usr/local/sbin/qm");
-      fs.copyFileSync(path.join(ROOT, "tests", "fixtures", "lab", "qm"), qm);
-      fs.chmodSync(qm, 0o755);
-    }
-    await reseedFirewall(inv, "fw1", "fw2");
-    await reseedFirewall(inv, "fw2", "fw1");
+    await prepareSeedHosts(inv, { nodes, bridges: s.bridges, qmFiles: ["*.conf"], qmHost: s.vms?.secondary.node });
     engine = new TestEngine({ stack: s.seed, config: labTopologyValues(s.seed), secretKeys: SECRET_KEYS, env: { PFHA_LAB_ID: String(ID) }, plugins: { proxmoxve: proxmoxStandIn(inv) } });
   });
 
   afterAll(async () => {
     await clearFailures(inv, "fw1");
-    for (const h of nodes) await labExec(inv, h, "ip link del eno1 2>/dev/null; rm -f /usr/local/sbin/qm");
+    await cleanSeedHosts(inv, nodes);
     if (nodesBefore !== s.nodes) labUp(ID, nodesBefore);
   });
 

@@ -6,18 +6,14 @@
 // VM as a qm config file on its Proxmox node. The topology is placed on the lab: its hosts are the lab's (SSH from
 // the lab inventory), the lab's userspace OVS datapath, the lab's webGUI port, and the WAN uplink eno1 exists on
 // both nodes (a veth made here: the lab has no physical NIC); the networks, VMs and firewall settings are the seed's.
-import * as fs from "fs";
-import * as path from "path";
-import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
+import { loadInventory, type LabInventory } from "../../lab/inventory";
 import { TestEngine } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
-import { reseedFirewall } from "../support/pfsense-lab";
-import { changed, expectFailureMidRunConverges, expectOk, labTopologyValues, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { changed, cleanSeedHosts, expectFailureMidRunConverges, expectOk, labTopologyValues, ops, prepareSeedHosts, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
 import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
 const LAB_ID = String(Number(process.env.PFHA_LAB_ID ?? 0));
-const ROOT = path.join(__dirname, "..", "..");
 const VM_FILE = { pve1: `${QM_DIR}/201.conf`, pve2: `${QM_DIR}/202.conf` };
 const NETS = [{ bridge: "vmbr0" }, { bridge: "vmbr1", mtu: 1450 }];
 const MAC: Record<number, string> = { 201: "BC:24:11:00:C9", 202: "BC:24:11:00:CA" };
@@ -31,20 +27,13 @@ describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime an
 
   beforeAll(async () => {
     inv = loadInventory(Number(LAB_ID));
-    for (const h of ["pve1", "pve2"]) {
-      await sh(inv, h, "for b in vmbr0 vmbr1 vmbr2; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.d/pfsense-ha " +
-        `${QM_DIR}/201.conf ${QM_DIR}/202.conf; ip link show eno1 >/dev/null 2>&1 || ip link add eno1 type veth peer name eno1-peer; ip link set eno1 up; ip link set eno1-peer up`);
-    }
     // the lab's qm stand-in on pve2, for the hand edit below
-    fs.copyFileSync(path.join(ROOT, "tests", "fixtures", "lab", "qm"), path.join(inv.hosts.pve2.rootDir, "usr/local/sbin/qm"));
-    fs.chmodSync(path.join(inv.hosts.pve2.rootDir, "usr/local/sbin/qm"), 0o755);
-    await reseedFirewall(inv, "fw1", "fw2");
-    await reseedFirewall(inv, "fw2", "fw1");
+    await prepareSeedHosts(inv, { nodes: ["pve1", "pve2"], bridges: ["vmbr0", "vmbr1", "vmbr2"], qmFiles: ["201.conf", "202.conf"], qmHost: "pve2" });
     engine = new TestEngine({ stack: "two-nic", config: labValues(), secretKeys: SECRET_KEYS, env: { PFHA_LAB_ID: LAB_ID }, plugins: { proxmoxve: proxmoxStandIn(inv) } });
   });
 
   afterAll(async () => {
-    for (const h of ["pve1", "pve2"]) await labExec(inv, h, "ip link del eno1 2>/dev/null; rm -f /usr/local/sbin/qm");
+    await cleanSeedHosts(inv, ["pve1", "pve2"]);
   });
 
   test("up: every resource of the topology's shape created, the VMs on their nodes, the fabric and both firewalls configured", async () => {

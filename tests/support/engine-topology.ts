@@ -2,8 +2,12 @@
 // (tests/support/pulumi-engine.ts): its hosts are the lab's (SSH from the lab inventory), the lab's userspace OVS
 // datapath, the lab's webGUI port; the networks, VMs and firewall settings are the seed's. Plus the step counts and
 // host commands the end-to-end topology tests check with.
-import type { LabInventory } from "../../lab/inventory";
-import { sh } from "./ha-lab";
+import * as fs from "fs";
+import * as path from "path";
+import { labExec, type LabInventory } from "../../lab/inventory";
+import { ROOT, sh } from "./ha-lab";
+import { reseedFirewall } from "./pfsense-lab";
+import { QM_DIR } from "./proxmox-standin";
 import type { RunResult, TestEngine } from "./pulumi-engine";
 import { setIn, topologyValues } from "../fixtures/topologies";
 
@@ -64,6 +68,31 @@ onboot: 1
 ostype: other
 status: running
 `;
+}
+
+/**
+ * The lab made ready for a seed: on each Proxmox node of `nodes`, no bridge of `bridges`, none of our stanzas and no
+ * qm config file named in `qmFiles` (under QM_DIR; `*.conf` for all), and the WAN uplink eno1 present (a veth: the
+ * lab has no physical NIC); the lab's qm stand-in (tests/fixtures/lab/qm, for hand edits with `qm set`) on `qmHost`;
+ * both firewalls reseeded. `cleanSeedHosts` undoes what is added here.
+ */
+export async function prepareSeedHosts(inv: LabInventory, o: { nodes: string[]; bridges: string[]; qmFiles: string[]; qmHost?: string }): Promise<void> {
+  for (const h of o.nodes) {
+    await sh(inv, h, `for b in ${o.bridges.join(" ")}; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.d/pfsense-ha ` +
+      `${o.qmFiles.map((f) => `${QM_DIR}/${f}`).join(" ")}; ip link show eno1 >/dev/null 2>&1 || ip link add eno1 type veth peer name eno1-peer; ip link set eno1 up; ip link set eno1-peer up`);
+  }
+  if (o.qmHost) {
+    const qm = path.join(inv.hosts[o.qmHost].rootDir, "usr/local/sbin/qm");
+    fs.copyFileSync(path.join(ROOT, "tests", "fixtures", "lab", "qm"), qm);
+    fs.chmodSync(qm, 0o755);
+  }
+  await reseedFirewall(inv, "fw1", "fw2");
+  await reseedFirewall(inv, "fw2", "fw1");
+}
+
+/** What `prepareSeedHosts` added to the nodes removed (eno1, the qm stand-in), and the paths in `extra`. */
+export async function cleanSeedHosts(inv: LabInventory, nodes: string[], extra = ""): Promise<void> {
+  for (const h of nodes) await labExec(inv, h, `ip link del eno1 2>/dev/null; rm -f /usr/local/sbin/qm${extra ? ` ${extra}` : ""}`);
 }
 
 /** Make `name` (a pfSense extension function or a FreeBSD command the lab stands in) fail once on lab firewall
