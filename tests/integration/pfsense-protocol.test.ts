@@ -140,6 +140,23 @@ test("hash conflict: a human edit between read and install is kept, ours is retr
   expect(protocolStats().conflicts).toBe(1);
 });
 
+test("a writer that never pauses: the batch gives up after MAX_ATTEMPTS with a clear error; the writer's config stays, ours is not half-written", async () => {
+  let writes = 0;
+  setProtocolHooks({
+    afterRead: async () => {
+      writes++;
+      await onFw(`php -r 'require_once("config.inc"); $config["system"]["timezone"]="Etc/GMT+${writes % 12}"; write_config("busy writer");'`);
+    },
+  });
+  const msg = await errorOf(submitEdit(ep, vipEdit(4)));
+  expect(msg).toMatch(/^ssh root@[^:]+:\d+: config\.xml kept changing .* while we wrote it \(12 attempts in \d+\.\d s\): another writer is busy; retry when it is done$/);
+  expect(writes).toBe(12);
+  expect(protocolStats()).toMatchObject({ conflicts: 12, installs: 0 });
+  const doc = configOnFw();
+  expect(valueOf(doc, getPath(doc.root, "system")!, "timezone")).toBe(`Etc/GMT+${12 % 12}`);
+  expect(vips(doc).has("pfhatest00004")).toBe(false);
+});
+
 test("50 edits submitted concurrently: all 50 land with far fewer than 50 installs", async () => {
   const results = await Promise.all(Array.from({ length: 50 }, (_, i) => submitEdit(ep, vipEdit(100 + i))));
   expect(results).toHaveLength(50);

@@ -237,7 +237,14 @@ describe("installs on the secondary while the primary syncs (xmlrpc.php writes b
     // Each install: the secondary's own pfsync host id (hasync is never synced: only the secondary writes it) and
     // one more probe item under a root element of its own (kept by pfSense, never synced): a sync that loaded
     // config.xml before the install and wrote after it drops both.
-    const install = (round: number, i: number): Promise<string> =>
+    const retriesPerInstall: number[] = []; // conflicts + reverts each install went through before it landed
+    const install = async (round: number, i: number): Promise<void> => {
+      const s0 = protocolStats();
+      await installOnce(round, i);
+      const s1 = protocolStats();
+      retriesPerInstall.push(s1.conflicts - s0.conflicts + s1.reapplies - s0.reapplies);
+    };
+    const installOnce = (round: number, i: number): Promise<string> =>
       submitEdit(ep, {
         label: `sync-race r${round}.${i}`,
         edit: (doc) => {
@@ -274,7 +281,8 @@ describe("installs on the secondary while the primary syncs (xmlrpc.php writes b
     const stats = protocolStats();
     console.log(
       `sync race: ${ROUNDS} rounds x ${PER_ROUND} installs on the secondary, ${syncs} XMLRPC syncs from the primary; ` +
-        `installs ${stats.installs}, reverted by a sync and installed again ${stats.reapplies}, lost per round ${JSON.stringify(lostPerRound)}`,
+        `installs ${stats.installs}, reverted by a sync and installed again ${stats.reapplies}, conflicts ${stats.conflicts}, ` +
+        `retries per install ${JSON.stringify(retriesPerInstall)}, lost per round ${JSON.stringify(lostPerRound)}`,
     );
     expect(syncs).toBeGreaterThanOrEqual(ROUNDS); // the syncs really ran throughout
     expect(xmlrpcWrites[xmlrpcWrites.length - 1]).toBeGreaterThan(0); // and wrote the secondary's config

@@ -3,9 +3,7 @@
 // other package of this project's node_modules) are symlinks into this project's node_modules, where npm has
 // installed the lockfile's versions; Node resolves them through their real paths, so one copy of each is loaded.
 import { execFileSync } from "child_process";
-import { createHash } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 
 export const ROOT = path.join(__dirname, "..", "..");
@@ -15,7 +13,9 @@ export const ROOT = path.join(__dirname, "..", "..");
  * files in parallel, and a build must not rewrite dist/ while another file packs it.
  */
 export function buildAndPack(dir: string): string {
-  const lock = path.join(os.tmpdir(), `pfha-pack-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}.lock`);
+  // The lock file lives in the checkout (beside the compile cache), so nothing is left in /tmp.
+  const lock = path.join(ROOT, "node_modules", ".cache", "pack.lock");
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
   const script = `npm run --silent build >/dev/null && npm pack --silent --pack-destination "$1"`;
   const out = execFileSync("flock", [lock, "bash", "-c", script, "pack", dir], { cwd: ROOT, encoding: "utf8" });
   const file = path.join(dir, out.trim().split("\n").pop() ?? "");

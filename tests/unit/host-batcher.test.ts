@@ -1,8 +1,10 @@
 // The one per-host batcher (providers/ssh/batcher.ts) that OVS changes and config.xml edits both queue on: which
 // items form one batch, on which host, and how each item gets its own result or error. Timers are Jest's fake
-// timers, so the windows are exact, not raced against a loaded machine.
+// timers, so the windows are exact, not raced against a loaded machine. The pause
+// before a config.xml batch tries again (session.ts retryDelayMs) is checked here too.
 import { submitToHost, type HostBatch, type HostBatcher } from "../../providers/ssh/batcher";
 import type { SshEndpoint, SshHost } from "../../providers/ssh/types";
+import { retryDelayMs } from "../../providers/pfsense/remote/session";
 
 interface Recorded {
   hostId: string;
@@ -206,4 +208,14 @@ test("maxItems 1 (the benchmarks' no-batching baseline) runs each item as its ow
     [60, ["b"]],
     [60, ["c"]],
   ]);
+});
+
+describe("the pause before a config.xml batch tries again (retryDelayMs): random, doubling, capped", () => {
+  test("none before the first attempt; at most 200, 400, 800 ms before attempts 2-4; never more than 1.6 s", () => {
+    const top = (): number => 0.9999;
+    expect(retryDelayMs(1, top)).toBe(0);
+    expect([2, 3, 4, 5, 6, 12].map((a) => retryDelayMs(a, top))).toEqual([199, 399, 799, 1599, 1599, 1599]);
+    expect([2, 5, 12].map((a) => retryDelayMs(a, () => 0))).toEqual([0, 0, 0]);
+    expect(retryDelayMs(3, () => 0.5)).toBe(200);
+  });
 });

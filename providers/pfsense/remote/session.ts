@@ -16,7 +16,22 @@ import { snapshotSections, touchedSections } from "./sections";
 import type { BatchStats, ConfigEdit, InstallReport, ProtocolHooks } from "./types";
 import { schemaForVersion, versionOf } from "../version";
 
-export const MAX_ATTEMPTS = 5;
+/**
+ * Attempts of one batch before it gives up on another writer. Each conflict (config.xml changed between our read and
+ * our install) or revert (an XMLRPC sync wrote back a copy loaded before our install) costs one. A secondary under a
+ * continuous stream of syncs fails about one attempt in three (pfsense-sync.test.ts prints the figures), so five were
+ * too few there; twelve, with the backoff below, give up only when something writes config.xml without pause.
+ */
+export const MAX_ATTEMPTS = 12;
+
+/**
+ * The pause before attempt `attempt` (2..MAX_ATTEMPTS): a random time up to 100 ms x 2^(attempt-1), at most 1.6 s,
+ * so a retry does not fall into the same phase of a periodic writer (a sync loop) each time.
+ */
+export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
+  if (attempt <= 1) return 0;
+  return Math.floor(random() * Math.min(1600, 100 * 2 ** (attempt - 1)));
+}
 export const PHP = "/usr/local/bin/php";
 
 /** Each edit's own outcome: the config version it was written to, or its error. */
@@ -49,7 +64,9 @@ export async function runBatch(host: SshHost, edits: ConfigEdit[], opts: BatchOp
 async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOptions): Promise<EditOutcome[]> {
   const { stats, hooks } = opts;
   count(stats, "batches");
+  const started = Date.now();
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    await sleep(retryDelayMs(attempt));
     const raw = await host.readFile(CONFIG_PATH);
     count(stats, "roundTrips");
     await hooks?.afterRead?.(opts.hostKey, attempt);
@@ -127,7 +144,7 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
     });
   }
   throw new Error(
-    `${opts.hostLabel}: config.xml kept changing (or our install kept being reverted by XMLRPC syncs) while we wrote it (${MAX_ATTEMPTS} attempts): ` +
+    `${opts.hostLabel}: config.xml kept changing (or our install kept being reverted by XMLRPC syncs) while we wrote it (${MAX_ATTEMPTS} attempts in ${((Date.now() - started) / 1000).toFixed(1)} s): ` +
       `another writer is busy; retry when it is done`,
   );
 }
