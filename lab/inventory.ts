@@ -156,6 +156,16 @@ export function labExecArgv(inv: LabInventory, hostName: string, script: string)
   ];
 }
 
+/**
+ * `sh -c script` inside a lab host (labExec): its stdout, or an error naming the host, the script, the exit code and
+ * stderr. The one way tests run a command on a lab host when they only need its output.
+ */
+export async function labSh(inv: LabInventory, hostName: string, script: string, timeoutMs = 120000): Promise<string> {
+  const r = await labExec(inv, hostName, script, { timeoutMs });
+  if (r.code !== 0) throw new Error(`${hostName}: ${script}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
 /** Run `sh -c script` inside a lab host without SSH (tests use it to arrange and inspect host state). */
 export function labExec(
   inv: LabInventory,

@@ -6,12 +6,12 @@ import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { ClusterConfig } from "../../config/types";
-import { hostPath, loadInventory, type LabInventory } from "../../lab/inventory";
+import { hostPath, loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import { runDrill, type DrillProbeOptions } from "../../providers/verify/drill";
 import { verifyCluster } from "../../providers/verify/run";
 import { waitFor } from "../support/async";
-import { ConvergedPair, LAB_SECRETS, labStack, ROOT, sh } from "../support/ha-lab";
+import { ConvergedPair, LAB_SECRETS, labStack, ROOT } from "../support/ha-lab";
 
 jest.setTimeout(90000);
 
@@ -80,7 +80,7 @@ class LabHypervisor {
     const netns = inv.hosts.fw1.netns;
     if (next.running !== this.state.running) spawnSync("ip", ["netns", "exec", netns, "ip", "link", "set", "eth0", next.running ? "up" : "down"]);
     const advertise = next.running && !next.linkDown;
-    if (advertise !== (this.state.running && !this.state.linkDown)) await sh(inv, "fw1", `sysctl net.inet.carp.allow=${advertise ? 1 : 0} >/dev/null`);
+    if (advertise !== (this.state.running && !this.state.linkDown)) await labSh(inv, "fw1", `sysctl net.inet.carp.allow=${advertise ? 1 : 0} >/dev/null`);
     this.state = next;
   }
 }
@@ -98,7 +98,7 @@ async function failedChecks(): Promise<string[]> {
 }
 
 async function carpAllow(host: string): Promise<string> {
-  return (await sh(inv, host, "sysctl -n net.inet.carp.allow")).trim();
+  return (await labSh(inv, host, "sysctl -n net.inet.carp.allow")).trim();
 }
 
 beforeAll(async () => {

@@ -5,10 +5,10 @@
 // an adopt whose declared sizing differs (previews), up (the human's VM imported), no-op up, an edit (updates only),
 // refresh after hand edits on the adopted VM and on a firewall (drift shown, the next up repairs them), destroy (ours gone, the adopted
 // VM left where it was). Placed on the lab as tests/support/engine-topology.ts says; the WAN uplink eno1 is a veth.
-import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
+import { labExec, loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { TestEngine } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
-import { changed, cleanSeedHosts, expectFailureMidRunConverges, expectOk, labTopologyValues, ops, prepareSeedHosts, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { changed, cleanSeedHosts, expectFailureMidRunConverges, expectOk, labTopologyValues, ops, prepareSeedHosts, renameLanVip, SECRET_KEYS, vmConf } from "../support/engine-topology";
 import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
@@ -28,8 +28,8 @@ describe("seed topology wan-lan-sync (one cloned, one adopted pfSense VM) throug
   const newEngine = (values = labValues()) =>
     new TestEngine({ stack: SEED, config: values, secretKeys: SECRET_KEYS, env: { PFHA_LAB_ID: LAB_ID }, plugins: { proxmoxve: proxmoxStandIn(inv) } });
   const vmFiles = async () => ({
-    pve1: await sh(inv, "pve1", `cat ${QM_DIR}/201.conf 2>/dev/null || true`),
-    pve2: await sh(inv, "pve2", `cat ${QM_DIR}/202.conf 2>/dev/null || true`),
+    pve1: await labSh(inv, "pve1", `cat ${QM_DIR}/201.conf 2>/dev/null || true`),
+    pve2: await labSh(inv, "pve2", `cat ${QM_DIR}/202.conf 2>/dev/null || true`),
   });
 
   beforeAll(async () => {
@@ -65,7 +65,7 @@ describe("seed topology wan-lan-sync (one cloned, one adopted pfSense VM) throug
     expect(await vmFiles()).toEqual({ pve1: CLONED, pve2: HUMANS });
     const vm = engine.state.resources.find((x) => x.urn.endsWith("::ha-fw-secondary-vm"));
     expect({ id: vm?.id, importId: vm?.importId, retainOnDelete: vm?.retainOnDelete }).toEqual({ id: "202", importId: "pve2/202", retainOnDelete: true });
-    for (const h of ["pve1", "pve2"]) expect((await sh(inv, h, "ovs-vsctl list-br")).split("\n").filter(Boolean)).toEqual(expect.arrayContaining(["vmbr0", "vmbr1", "vmbr2"]));
+    for (const h of ["pve1", "pve2"]) expect((await labSh(inv, h, "ovs-vsctl list-br")).split("\n").filter(Boolean)).toEqual(expect.arrayContaining(["vmbr0", "vmbr1", "vmbr2"]));
   });
 
   test("no-op up: no changes (the adopted VM not imported again)", async () => {
@@ -87,8 +87,8 @@ describe("seed topology wan-lan-sync (one cloned, one adopted pfSense VM) throug
   });
 
   test("hand edits on the adopted VM (its SYNC NIC moved to vmbr0 with qm set) and on a firewall (the LAN VIP): refresh shows both, the next up repairs both", async () => {
-    await sh(inv, "pve2", "qm set 202 --net2 virtio=BC:24:11:00:CA:02,bridge=vmbr0,firewall=0,mtu=8950");
-    await sh(inv, "fw1", "sed -i 's#<subnet>172.16.10.1</subnet>#<subnet>172.16.10.9</subnet>#' /cf/conf/config.xml");
+    await labSh(inv, "pve2", "qm set 202 --net2 virtio=BC:24:11:00:CA:02,bridge=vmbr0,firewall=0,mtu=8950");
+    await labSh(inv, "fw1", "sed -i 's#<subnet>172.16.10.1</subnet>#<subnet>172.16.10.9</subnet>#' /cf/conf/config.xml");
     const refreshed = await engine.refresh();
     expectOk(refreshed);
     expect(changed(refreshed).sort()).toEqual(["refresh-drift ha-fw-secondary-vm", "refresh-drift ha-primary-vip-lan-2"]);
@@ -96,7 +96,7 @@ describe("seed topology wan-lan-sync (one cloned, one adopted pfSense VM) throug
     expectOk(r);
     expect(changed(r).sort()).toEqual(["update ha-fw-secondary-vm", "update ha-primary-vip-lan-2"]);
     expect((await vmFiles()).pve2).toBe(HUMANS);
-    expect(await sh(inv, "fw1", "cat /cf/conf/config.xml")).not.toContain("172.16.10.9");
+    expect(await labSh(inv, "fw1", "cat /cf/conf/config.xml")).not.toContain("172.16.10.9");
   });
 
   test("an apply failure injected on fw1 mid-run (the LAN VIP renamed): the run stops there, fw1's config.xml rolled back; the next up converges, then a no-op", async () => {
@@ -109,10 +109,10 @@ describe("seed topology wan-lan-sync (one cloned, one adopted pfSense VM) throug
     expect(engine.state.resources).toEqual([]);
     expect(await vmFiles()).toEqual({ pve1: "", pve2: HUMANS });
     for (const h of ["pve1", "pve2"]) {
-      const brs = (await sh(inv, h, "ovs-vsctl list-br")).split("\n");
+      const brs = (await labSh(inv, h, "ovs-vsctl list-br")).split("\n");
       for (const b of ["vmbr0", "vmbr1", "vmbr2"]) expect(brs).not.toContain(b);
-      expect(await sh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null || true")).not.toMatch(/^iface (vmbr[012]|vx)/m);
+      expect(await labSh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null || true")).not.toMatch(/^iface (vmbr[012]|vx)/m);
     }
-    for (const fw of ["fw1", "fw2"]) expect(await sh(inv, fw, "cat /cf/conf/config.xml")).not.toContain("<subnet>172.16.10.1</subnet>");
+    for (const fw of ["fw1", "fw2"]) expect(await labSh(inv, fw, "cat /cf/conf/config.xml")).not.toContain("<subnet>172.16.10.1</subnet>");
   });
 });

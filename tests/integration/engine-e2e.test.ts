@@ -11,7 +11,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
+import { labSh, loadInventory, type LabInventory } from "../../lab/inventory";
 import { expectOk } from "../support/engine-topology";
 import { TestEngine, unwrap, type RunResult } from "../support/pulumi-engine";
 import { changesOf, eventsSettled, labRecord, reseedFirewall, setAdminPassword } from "../support/pfsense-lab";
@@ -55,11 +55,6 @@ function ops(r: RunResult): Record<string, number> {
 }
 const short = (urn: string) => urn.split("::").pop();
 
-async function sh(inv: LabInventory, host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, script);
-  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** The cluster the program builds from this config (object values as the CLI hands them: JSON text). */
 function clusterOf(config: Record<string, unknown>): ClusterConfig {
@@ -108,11 +103,11 @@ function expected(item: PlanItem): unknown {
 /** Everything the run writes, to show that a no-op up leaves the hosts byte-identical. */
 async function hostFiles(inv: LabInventory): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const h of ["pve1", "pve2"]) out[h] = await sh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null; ovs-vsctl show");
+  for (const h of ["pve1", "pve2"]) out[h] = await labSh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null; ovs-vsctl show");
   // config.xml and what pfSense changed (its background event scripts done first: their completion lines come late)
   for (const h of ["fw1", "fw2"]) {
     await eventsSettled(inv, h);
-    out[h] = (await sh(inv, h, "cat /cf/conf/config.xml")) + changesOf(labRecord(inv, h)).join("\n");
+    out[h] = (await labSh(inv, h, "cat /cf/conf/config.xml")) + changesOf(labRecord(inv, h)).join("\n");
   }
   return out;
 }
@@ -127,7 +122,7 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     // Start from hosts without anything of ours (an earlier run may have left the fabric) and factory-fresh
     // firewalls with empty command records.
     for (const h of ["pve1", "pve2"]) {
-      await sh(inv, h, `for b in ${BRIDGES.join(" ")}; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.new /etc/network/interfaces.d/pfsense-ha`);
+      await labSh(inv, h, `for b in ${BRIDGES.join(" ")}; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.new /etc/network/interfaces.d/pfsense-ha`);
     }
     await reseedFirewall(inv, "fw1", "fw2");
     await reseedFirewall(inv, "fw2", "fw1");
@@ -137,30 +132,30 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     const r = await engine.preview();
     expectOk(r);
     expect(ops(r)).toEqual({ create: 38 });
-    expect(await sh(inv, "pve1", "ovs-vsctl list-br")).not.toContain("vmbr1");
+    expect(await labSh(inv, "pve1", "ovs-vsctl list-br")).not.toContain("vmbr1");
     expect(engine.state.resources).toEqual([]);
   });
 
   test("a failure mid-run (pending GUI network changes on pve2): the engine stops, no pfSense step runs; the next up converges", async () => {
-    await sh(inv, "pve2", "cp /etc/network/interfaces /etc/network/interfaces.new");
+    await labSh(inv, "pve2", "cp /etc/network/interfaces /etc/network/interfaces.new");
     const failed = await engine.up();
     expect(failed.ok).toBe(false);
     expect(failed.error).toContain("pve2: Proxmox has pending network changes");
     // nothing after the failure: no pfSense element was written, no delete ran
     expect(failed.steps.filter((s) => s.urn.includes(":pfsense:"))).toEqual([]);
     expect(ops(failed).delete).toBeUndefined();
-    expect(await sh(inv, "fw1", "cat /cf/conf/config.xml")).not.toContain("172.16.10.1<");
+    expect(await labSh(inv, "fw1", "cat /cf/conf/config.xml")).not.toContain("172.16.10.1<");
     const kept = engine.state.resources.filter((x) => x.custom).map((x) => short(x.urn));
     expect(kept.every((n) => n?.endsWith("-pve1-bridge") || n?.endsWith("-pve1"))).toBe(true);
 
-    await sh(inv, "pve2", "rm /etc/network/interfaces.new");
+    await labSh(inv, "pve2", "rm /etc/network/interfaces.new");
     const r = await engine.up();
     expectOk(r);
     expect(ops(r).create + (ops(r).same ?? 0)).toBe(38);
     expect(ops(r).create).toBe(38 - kept.length);
-    for (const h of ["pve1", "pve2"]) expect((await sh(inv, h, "ovs-vsctl list-br")).split("\n")).toEqual(expect.arrayContaining(BRIDGES));
-    expect(await sh(inv, "fw1", "cat /cf/conf/config.xml")).toContain("<subnet>172.16.10.1</subnet>");
-    expect(await sh(inv, "fw2", "cat /cf/conf/config.xml")).toContain("<subnet>172.16.10.1</subnet>");
+    for (const h of ["pve1", "pve2"]) expect((await labSh(inv, h, "ovs-vsctl list-br")).split("\n")).toEqual(expect.arrayContaining(BRIDGES));
+    expect(await labSh(inv, "fw1", "cat /cf/conf/config.xml")).toContain("<subnet>172.16.10.1</subnet>");
+    expect(await labSh(inv, "fw2", "cat /cf/conf/config.xml")).toContain("<subnet>172.16.10.1</subnet>");
   });
 
   test("the converged state lists its dependencies before each resource (the engine's create order)", () => {
@@ -174,19 +169,19 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     const vxlan = unwrap(engine.state.outputs.vxlan) as Record<string, { ports: Record<string, string[]> }>;
     for (const h of ["pve1", "pve2"]) {
       for (const br of BRIDGES) {
-        await sh(inv, h, `ovs-vsctl br-exists ${br}`);
-        expect(await sh(inv, h, "cat /etc/network/interfaces")).toMatch(new RegExp(`iface ${br}\\b[^\\n]*\\n(?:[ \\t]+[^\\n]*\\n)*?[ \\t]+ovs_type OVSBridge`));
+        await labSh(inv, h, `ovs-vsctl br-exists ${br}`);
+        expect(await labSh(inv, h, "cat /etc/network/interfaces")).toMatch(new RegExp(`iface ${br}\\b[^\\n]*\\n(?:[ \\t]+[^\\n]*\\n)*?[ \\t]+ovs_type OVSBridge`));
       }
-      const keys = await sh(inv, h, "ovs-vsctl --bare --columns=options find Interface type=vxlan");
+      const keys = await labSh(inv, h, "ovs-vsctl --bare --columns=options find Interface type=vxlan");
       for (const k of ["1000", "1001", "1002"]) expect(keys).toContain(`key=${k}`);
-      const names = (await sh(inv, h, "ovs-vsctl --bare --columns=name find Interface type=vxlan")).split(/\s+/).filter(Boolean).sort();
+      const names = (await labSh(inv, h, "ovs-vsctl --bare --columns=name find Interface type=vxlan")).split(/\s+/).filter(Boolean).sort();
       expect(Object.values(vxlan).flatMap((v) => v.ports[h]).sort()).toEqual(names);
     }
   });
 
   test.each(["primary", "secondary"] as const)("%s's config.xml holds every element of its plan, exactly once", async (role) => {
     const cluster = clusterOf(devConfig());
-    const doc = parseConfigXml(await sh(inv, FW[role], "cat /cf/conf/config.xml"));
+    const doc = parseConfigXml(await labSh(inv, FW[role], "cat /cf/conf/config.xml"));
     const plan = firewallPlanOf(cluster, cluster.name, role);
     expect(plan.map((i) => i.kind)).toEqual(expect.arrayContaining(["interface", "gateway", "carpVip", "haSync", "alias", "filterRule", "outboundNat", "dhcpFailover"]));
     for (const item of plan) expect({ key: item.key, value: readBack(doc, item) }).toEqual({ key: item.key, value: expected(item) });
@@ -200,8 +195,8 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
   });
 
   test("the nodes mirror each other as XMLRPC sync would: skews +100, swapped peers, XMLRPC only on the primary", async () => {
-    const fw1 = await sh(inv, "fw1", "cat /cf/conf/config.xml");
-    const fw2 = await sh(inv, "fw2", "cat /cf/conf/config.xml");
+    const fw1 = await labSh(inv, "fw1", "cat /cf/conf/config.xml");
+    const fw2 = await labSh(inv, "fw2", "cat /cf/conf/config.xml");
     expect(fw1.match(/<advskew>\d+<\/advskew>/g)).toEqual(["<advskew>0</advskew>", "<advskew>0</advskew>"]);
     expect(fw2.match(/<advskew>\d+<\/advskew>/g)).toEqual(["<advskew>100</advskew>", "<advskew>100</advskew>"]);
     expect(fw1).toContain("<pfsyncpeerip>172.16.255.2</pfsyncpeerip>");
@@ -214,7 +209,7 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
   });
 
   test.each(["fw1", "fw2"])("%s has the WAN upstream gateway as its default route and the DHCP range inside the LAN subnet", async (host) => {
-    const x = await sh(inv, host, "cat /cf/conf/config.xml");
+    const x = await labSh(inv, host, "cat /cf/conf/config.xml");
     const doc = parseConfigXml(x);
     // the same gateway on both nodes (what XMLRPC sync copies with synchronizestaticroutes)
     // (the 24.x tree's own apply also stores the WAN's dynamic gateways WAN_DHCP/WAN_DHCP6 between ours and the default)
@@ -240,7 +235,7 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
       return `${stage}: ${at >= 0 ? "applied" : "missing"}`;
     });
     expect(found).toEqual(STAGE_APPLY.map(([stage]) => `${stage}: applied`));
-    const record = await sh(inv, host, "cat /var/log/pfha-lab/apply.log");
+    const record = await labSh(inv, host, "cat /var/log/pfha-lab/apply.log");
     for (const secret of Object.values(SECRETS)) expect(record).not.toContain(secret);
   });
 
@@ -282,35 +277,35 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     expectOk(r);
     expect(Object.keys(ops(r)).sort()).toEqual(["same", "update"]);
     expect(r.steps.filter((s) => s.op === "update").map((s) => short(s.urn)).sort()).toEqual(["ha-primary-if-lan", "ha-secondary-if-lan"]);
-    expect(await sh(inv, "fw1", "cat /cf/conf/config.xml")).toContain("<descr><![CDATA[Office]]></descr>");
+    expect(await labSh(inv, "fw1", "cat /cf/conf/config.xml")).toContain("<descr><![CDATA[Office]]></descr>");
     const back = await engine.up();
     expectOk(back);
     expect(ops(back).update).toBe(2);
   });
 
   test("a hand edit on an OVS host: refresh shows the drift, the next up repairs it", async () => {
-    const port = (await sh(inv, "pve1", "ovs-vsctl --bare --columns=name find port external_ids:pfsense-ha-tunnel=ha-vx-lan")).trim();
+    const port = (await labSh(inv, "pve1", "ovs-vsctl --bare --columns=name find port external_ids:pfsense-ha-tunnel=ha-vx-lan")).trim();
     expect(port).toMatch(/^vx/);
-    await sh(inv, "pve1", `ovs-vsctl del-port ${port}`);
+    await labSh(inv, "pve1", `ovs-vsctl del-port ${port}`);
     const refreshed = await engine.refresh();
     expectOk(refreshed);
     expect(refreshed.steps.filter((s) => s.op !== "read").map((s) => [short(s.urn), s.op])).toEqual([["ha-vx-lan-pve1", "refresh-drift"]]);
     const r = await engine.up();
     expectOk(r);
     expect(r.steps.filter((s) => s.op !== "same").map((s) => [short(s.urn), s.op])).toEqual([["ha-vx-lan-pve1", "update"]]);
-    expect(await sh(inv, "pve1", "ovs-vsctl list-ports vmbr1")).toContain(port);
+    expect(await labSh(inv, "pve1", "ovs-vsctl list-ports vmbr1")).toContain(port);
     expect(ops(await engine.refresh())).toEqual({ read: 38 });
   });
 
   test("a hand edit on a firewall (the LAN VIP's address): refresh shows the drift, the next up repairs it", async () => {
-    await sh(inv, "fw1", "sed -i 's#<subnet>172.16.10.1</subnet>#<subnet>172.16.10.9</subnet>#' /cf/conf/config.xml");
+    await labSh(inv, "fw1", "sed -i 's#<subnet>172.16.10.1</subnet>#<subnet>172.16.10.9</subnet>#' /cf/conf/config.xml");
     const refreshed = await engine.refresh();
     expectOk(refreshed);
     expect(refreshed.steps.filter((s) => s.op !== "read").map((s) => [short(s.urn), s.op])).toEqual([["ha-primary-vip-lan-2", "refresh-drift"]]);
     const r = await engine.up();
     expectOk(r);
     expect(r.steps.filter((s) => s.op !== "same").map((s) => [short(s.urn), s.op])).toEqual([["ha-primary-vip-lan-2", "update"]]);
-    const x = await sh(inv, "fw1", "cat /cf/conf/config.xml");
+    const x = await labSh(inv, "fw1", "cat /cf/conf/config.xml");
     expect(x).toContain("<subnet>172.16.10.1</subnet>");
     expect(x).not.toContain("172.16.10.9");
   });
@@ -324,13 +319,13 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     expect(order.indexOf("ha-vx-lan-pve1")).toBeLessThan(order.indexOf("ha-br-lan-pve1-bridge"));
     expect(order[order.length - 1]).toBe("pfsense-ha-dev");
     for (const h of ["pve1", "pve2"]) {
-      const brs = (await sh(inv, h, "ovs-vsctl list-br")).split("\n");
+      const brs = (await labSh(inv, h, "ovs-vsctl list-br")).split("\n");
       for (const b of BRIDGES) expect(brs).not.toContain(b);
       // no stanza of ours (our tunnels file may stay, with its header only)
-      expect(await sh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null || true")).not.toMatch(/^iface (vmbr[012]|vx)/m);
+      expect(await labSh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null || true")).not.toMatch(/^iface (vmbr[012]|vx)/m);
     }
     for (const h of ["fw1", "fw2"]) {
-      const x = await sh(inv, h, "cat /cf/conf/config.xml");
+      const x = await labSh(inv, h, "cat /cf/conf/config.xml");
       expect(x).not.toContain("<subnet>172.16.10.1</subnet>");
       expect(x).not.toContain("<pfsyncenabled>");
       expect(x).not.toContain("<failover_peerip>");

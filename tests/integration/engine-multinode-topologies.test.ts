@@ -7,10 +7,10 @@
 // the next up repairs both), destroy (nothing of ours left: bridges, interfaces.d stanzas, VIPs, VM files). Placed
 // on the lab as tests/support/engine-topology.ts says (a seed's firewall devices, igb0…, are the lab's vtnet0..2);
 // the WAN uplink eno1 is a veth on every node.
-import { labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory } from "../../lab/inventory";
+import { labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { TestEngine } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
-import { changed, cleanSeedHosts, clearFailures, expectFailureMidRunConverges, expectOk, labTopologyValues, prepareSeedHosts, labUp, ops, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { changed, cleanSeedHosts, clearFailures, expectFailureMidRunConverges, expectOk, labTopologyValues, prepareSeedHosts, labUp, ops, renameLanVip, SECRET_KEYS, vmConf } from "../support/engine-topology";
 import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
@@ -79,14 +79,14 @@ describe.each(SEEDS)("seed topology $seed on $nodes lab nodes through Pulumi's r
   const nodes = Array.from({ length: s.nodes }, (_x, i) => `pve${i + 1}`);
   const vmFile = (vm: { vmId: number }) => `${QM_DIR}/${vm.vmId}.conf`;
   const vmFiles = async (vms: NonNullable<Seed["vms"]>) => ({
-    primary: await sh(inv, vms.primary.node, `cat ${vmFile(vms.primary)} 2>/dev/null || true`),
-    secondary: await sh(inv, vms.secondary.node, `cat ${vmFile(vms.secondary)} 2>/dev/null || true`),
+    primary: await labSh(inv, vms.primary.node, `cat ${vmFile(vms.primary)} 2>/dev/null || true`),
+    secondary: await labSh(inv, vms.secondary.node, `cat ${vmFile(vms.secondary)} 2>/dev/null || true`),
   });
   const conf = (vm: Vm, memory?: number) => vmConf({ ...vm, memory, nets: [...s.vms!.nets] });
   const vipLine = `<subnet>${s.vip.subnet}</subnet>`;
   const edited = (v: Record<string, unknown>) => setIn(v, s.edit.at, s.edit.value);
   const failing = (v: Record<string, unknown>) => { edited(v); renameLanVip(v); };
-  const fwConfig = (fw: string) => sh(inv, fw, "cat /cf/conf/config.xml");
+  const fwConfig = (fw: string) => labSh(inv, fw, "cat /cf/conf/config.xml");
 
   beforeAll(async () => {
     nodesBefore = labProxmoxNodes(loadInventory(ID)).length;
@@ -107,7 +107,7 @@ describe.each(SEEDS)("seed topology $seed on $nodes lab nodes through Pulumi's r
     expectOk(r);
     expect(ops(r)).toEqual({ create: s.all });
     if (s.vms) expect(await vmFiles(s.vms)).toEqual({ primary: conf(s.vms.primary), secondary: conf(s.vms.secondary) });
-    for (const h of nodes) expect((await sh(inv, h, "ovs-vsctl list-br")).split("\n").filter(Boolean)).toEqual(expect.arrayContaining([...s.bridges]));
+    for (const h of nodes) expect((await labSh(inv, h, "ovs-vsctl list-br")).split("\n").filter(Boolean)).toEqual(expect.arrayContaining([...s.bridges]));
     for (const fw of ["fw1", "fw2"]) expect(await fwConfig(fw)).toContain(vipLine);
   });
 
@@ -130,17 +130,17 @@ describe.each(SEEDS)("seed topology $seed on $nodes lab nodes through Pulumi's r
   });
 
   test("hand edits on a Proxmox node and on a firewall (the LAN VIP): refresh shows both, the next up (the seed again) repairs both and undoes the edits", async () => {
-    const shown = await sh(inv, s.nodeEdit.host, s.nodeEdit.probe);
-    await sh(inv, s.nodeEdit.host, s.nodeEdit.script);
-    expect(await sh(inv, s.nodeEdit.host, s.nodeEdit.probe)).not.toEqual(shown);
-    await sh(inv, "fw1", `sed -i 's#${vipLine}#<subnet>${s.vip.subnet.replace(/\.1$/, ".9")}</subnet>#' /cf/conf/config.xml`);
+    const shown = await labSh(inv, s.nodeEdit.host, s.nodeEdit.probe);
+    await labSh(inv, s.nodeEdit.host, s.nodeEdit.script);
+    expect(await labSh(inv, s.nodeEdit.host, s.nodeEdit.probe)).not.toEqual(shown);
+    await labSh(inv, "fw1", `sed -i 's#${vipLine}#<subnet>${s.vip.subnet.replace(/\.1$/, ".9")}</subnet>#' /cf/conf/config.xml`);
     const refreshed = await engine.refresh();
     expectOk(refreshed);
     expect(changed(refreshed).sort()).toEqual([`refresh-drift ${s.nodeEdit.drift}`, `refresh-drift ${s.vip.element}`].sort());
     const r = await engine.up();
     expectOk(r);
     expect(changed(r).sort()).toEqual(s.repaired);
-    expect(await sh(inv, s.nodeEdit.host, s.nodeEdit.probe)).toEqual(shown);
+    expect(await labSh(inv, s.nodeEdit.host, s.nodeEdit.probe)).toEqual(shown);
     if (s.vms) expect(await vmFiles(s.vms)).toEqual({ primary: conf(s.vms.primary), secondary: conf(s.vms.secondary) });
     expect(await fwConfig("fw1")).toContain(vipLine);
   });
@@ -150,10 +150,10 @@ describe.each(SEEDS)("seed topology $seed on $nodes lab nodes through Pulumi's r
     expectOk(r);
     expect(engine.state.resources).toEqual([]);
     for (const h of nodes) {
-      expect(await sh(inv, h, `ls ${QM_DIR}/*.conf 2>/dev/null || true`)).toBe("");
-      const brs = (await sh(inv, h, "ovs-vsctl list-br")).split("\n");
+      expect(await labSh(inv, h, `ls ${QM_DIR}/*.conf 2>/dev/null || true`)).toBe("");
+      const brs = (await labSh(inv, h, "ovs-vsctl list-br")).split("\n");
       for (const b of s.bridges) expect(brs).not.toContain(b);
-      expect(await sh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null || true")).not.toMatch(/^iface (vmbr\d|vx)/m);
+      expect(await labSh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null || true")).not.toMatch(/^iface (vmbr\d|vx)/m);
     }
     for (const fw of ["fw1", "fw2"]) expect(await fwConfig(fw)).not.toContain(vipLine);
   });

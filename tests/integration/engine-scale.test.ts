@@ -6,8 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory } from "../../lab/inventory";
-import { expectOk, labUp, ops, sh } from "../support/engine-topology";
+import { labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory, labSh } from "../../lab/inventory";
+import { expectOk, labUp, ops } from "../support/engine-topology";
 import { reseedFirewalls } from "../support/pfsense-lab";
 import { TestEngine } from "../support/pulumi-engine";
 
@@ -37,7 +37,7 @@ function devConfig(nodes: string[]): Record<string, unknown> {
 async function portsOf(inv: LabInventory, h: string): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const b of BRIDGES) {
-    const text = await sh(inv, h, `ovs-vsctl br-exists ${b} && ovs-vsctl list-ports ${b} || true`);
+    const text = await labSh(inv, h, `ovs-vsctl br-exists ${b} && ovs-vsctl list-ports ${b} || true`);
     const ports = text.split("\n").filter((p) => p.startsWith("vx"));
     if (text.trim() !== "" || ports.length) out[b] = ports.sort();
   }
@@ -58,7 +58,7 @@ beforeAll(async () => {
   inv = loadInventory(ID);
   await reseedFirewalls(inv); // whatever an earlier file left on the firewalls
   for (const h of NODES3) {
-    await sh(inv, h, `for b in ${BRIDGES.join(" ")}; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.new /etc/network/interfaces.d/pfsense-ha`);
+    await labSh(inv, h, `for b in ${BRIDGES.join(" ")}; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.new /etc/network/interfaces.d/pfsense-ha`);
   }
   engine = new TestEngine({ stack: "dev", config: devConfig(NODES3), secretKeys: Object.keys(SECRETS), env: { PFHA_LAB_ID: String(ID) } });
 });
@@ -105,11 +105,11 @@ test("pve3 dropped from the config: its bridges and tunnels are deleted, and eve
   expect(await portsOf(inv, "pve1")).toEqual({ vmbr0: ["vx3o42w2-vdu65w"], vmbr1: ["vxl6t94y-vdu65w"], vmbr2: ["vxduqn9d-vdu65w"] });
   expect(await portsOf(inv, "pve2")).toEqual({ vmbr0: ["vx3o42w2-5io1xk"], vmbr1: ["vxl6t94y-5io1xk"], vmbr2: ["vxduqn9d-5io1xk"] });
   expect(await portsOf(inv, "pve3")).toEqual({});
-  for (const h of ["pve1", "pve2"]) expect(await sh(inv, h, "cat /etc/network/interfaces.d/pfsense-ha")).not.toMatch(/whthmi/);
+  for (const h of ["pve1", "pve2"]) expect(await labSh(inv, h, "cat /etc/network/interfaces.d/pfsense-ha")).not.toMatch(/whthmi/);
 });
 
 test("destroy leaves no bridge of ours", async () => {
   const r = await engine.destroy();
   expectOk(r);
-  for (const h of NODES3) expect((await sh(inv, h, "ovs-vsctl list-br")).trim()).toBe("br-underlay");
+  for (const h of NODES3) expect((await labSh(inv, h, "ovs-vsctl list-br")).trim()).toBe("br-underlay");
 });

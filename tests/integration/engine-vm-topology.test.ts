@@ -6,10 +6,10 @@
 // VM as a qm config file on its Proxmox node. The topology is placed on the lab: its hosts are the lab's (SSH from
 // the lab inventory), the lab's userspace OVS datapath, the lab's webGUI port, and the WAN uplink eno1 exists on
 // both nodes (a veth made here: the lab has no physical NIC); the networks, VMs and firewall settings are the seed's.
-import { loadInventory, type LabInventory } from "../../lab/inventory";
+import { loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { TestEngine } from "../support/pulumi-engine";
 import { proxmoxStandIn, QM_DIR } from "../support/proxmox-standin";
-import { changed, cleanSeedHosts, expectFailureMidRunConverges, expectOk, labTopologyValues, ops, prepareSeedHosts, renameLanVip, SECRET_KEYS, sh, vmConf } from "../support/engine-topology";
+import { changed, cleanSeedHosts, expectFailureMidRunConverges, expectOk, labTopologyValues, ops, prepareSeedHosts, renameLanVip, SECRET_KEYS, vmConf } from "../support/engine-topology";
 import { setIn } from "../fixtures/topologies";
 
 jest.setTimeout(1800000);
@@ -23,7 +23,7 @@ const labValues = (edit?: (v: Record<string, unknown>) => void) => labTopologyVa
 describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime and provider host", () => {
   let inv: LabInventory;
   let engine: TestEngine;
-  const vmFiles = async () => ({ pve1: await sh(inv, "pve1", `cat ${VM_FILE.pve1} 2>/dev/null || true`), pve2: await sh(inv, "pve2", `cat ${VM_FILE.pve2} 2>/dev/null || true`) });
+  const vmFiles = async () => ({ pve1: await labSh(inv, "pve1", `cat ${VM_FILE.pve1} 2>/dev/null || true`), pve2: await labSh(inv, "pve2", `cat ${VM_FILE.pve2} 2>/dev/null || true`) });
 
   beforeAll(async () => {
     inv = loadInventory(Number(LAB_ID));
@@ -43,10 +43,10 @@ describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime an
     expect(ops(r)).toEqual({ create: 30 });
     expect(await vmFiles()).toEqual({ pve1: VM_CONF("fw1", 201), pve2: VM_CONF("fw2", 202) });
     for (const h of ["pve1", "pve2"]) {
-      expect((await sh(inv, h, "ovs-vsctl list-br")).split("\n").filter(Boolean)).toEqual(expect.arrayContaining(["vmbr0", "vmbr1"]));
-      expect(await sh(inv, h, "ovs-vsctl list-ports vmbr0")).toContain("eno1");
+      expect((await labSh(inv, h, "ovs-vsctl list-br")).split("\n").filter(Boolean)).toEqual(expect.arrayContaining(["vmbr0", "vmbr1"]));
+      expect(await labSh(inv, h, "ovs-vsctl list-ports vmbr0")).toContain("eno1");
     }
-    for (const fw of ["fw1", "fw2"]) expect(await sh(inv, fw, "cat /cf/conf/config.xml")).toContain("<subnet>172.16.10.1</subnet>");
+    for (const fw of ["fw1", "fw2"]) expect(await labSh(inv, fw, "cat /cf/conf/config.xml")).toContain("<subnet>172.16.10.1</subnet>");
   });
 
   test("no-op up: no changes, the VM files byte-identical", async () => {
@@ -72,8 +72,8 @@ describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime an
   });
 
   test("hand edits on a VM (its LAN NIC moved to vmbr0 with qm set) and on a firewall (the LAN VIP): refresh shows both, the next up repairs both", async () => {
-    await sh(inv, "pve2", "qm set 202 --net1 virtio=BC:24:11:00:CA:01,bridge=vmbr0,firewall=0,mtu=1450");
-    await sh(inv, "fw1", "sed -i 's#<subnet>172.16.10.1</subnet>#<subnet>172.16.10.9</subnet>#' /cf/conf/config.xml");
+    await labSh(inv, "pve2", "qm set 202 --net1 virtio=BC:24:11:00:CA:01,bridge=vmbr0,firewall=0,mtu=1450");
+    await labSh(inv, "fw1", "sed -i 's#<subnet>172.16.10.1</subnet>#<subnet>172.16.10.9</subnet>#' /cf/conf/config.xml");
     const refreshed = await engine.refresh();
     expectOk(refreshed);
     expect(refreshed.steps.filter((s) => s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort()).toEqual(
@@ -83,7 +83,7 @@ describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime an
     expectOk(r);
     expect(changed(r).sort()).toEqual(["update ha-fw-secondary-vm", "update ha-primary-vip-lan-2"]);
     expect((await vmFiles()).pve2).toBe(VM_CONF("fw2", 202));
-    expect(await sh(inv, "fw1", "cat /cf/conf/config.xml")).not.toContain("172.16.10.9");
+    expect(await labSh(inv, "fw1", "cat /cf/conf/config.xml")).not.toContain("172.16.10.9");
     expect(ops(await engine.refresh())).toEqual({ read: 30 });
     expect(changed(await engine.up())).toEqual([]);
   });
@@ -98,12 +98,12 @@ describe("seed topology two-nic (cloned pfSense VMs) through Pulumi's runtime an
     expect(engine.state.resources).toEqual([]);
     expect(await vmFiles()).toEqual({ pve1: "", pve2: "" });
     for (const h of ["pve1", "pve2"]) {
-      const brs = (await sh(inv, h, "ovs-vsctl list-br")).split("\n");
+      const brs = (await labSh(inv, h, "ovs-vsctl list-br")).split("\n");
       expect(brs).not.toContain("vmbr0");
       expect(brs).not.toContain("vmbr1");
       // no stanza of ours (our tunnels file may stay, with its header only)
-      expect(await sh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null || true")).not.toMatch(/^iface (vmbr[01]|vx)/m);
+      expect(await labSh(inv, h, "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null || true")).not.toMatch(/^iface (vmbr[01]|vx)/m);
     }
-    for (const fw of ["fw1", "fw2"]) expect(await sh(inv, fw, "cat /cf/conf/config.xml")).not.toContain("<subnet>172.16.10.1</subnet>");
+    for (const fw of ["fw1", "fw2"]) expect(await labSh(inv, fw, "cat /cf/conf/config.xml")).not.toContain("<subnet>172.16.10.1</subnet>");
   });
 });

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { hostPath, labExec, labIdFromEnv, loadInventory, type LabInventory } from "../../lab/inventory";
+import { hostPath, labExec, labIdFromEnv, loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 
 jest.setTimeout(120000);
 
@@ -16,15 +16,9 @@ const MAIN_ID = labIdFromEnv();
 const SCRATCH_ID = Number(process.env.PFHA_LAB_SCRATCH_ID ?? String((MAIN_ID + 32) % 64));
 const HOSTS = ["pve1", "pve2", "fw1", "fw2"];
 
-function labSh(id: number, ...args: string[]): { code: number; stdout: string; stderr: string } {
+function labCli(id: number, ...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync("bash", [LAB_SH, ...args], { env: { ...process.env, PFHA_LAB_ID: String(id) }, encoding: "utf8" });
   return { code: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
-}
-
-async function sh(inv: LabInventory, host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, script);
-  if (r.code !== 0) throw new Error(`${host}: '${script}' exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
 }
 
 /** Pids of the daemons lab.sh started, read inside each host. */
@@ -34,7 +28,7 @@ async function daemonPids(inv: LabInventory): Promise<Record<string, string>> {
     const files = inv.hosts[h].role === "proxmox"
       ? "/run/sshd.pid /run/openvswitch/ovsdb-server.pid /run/openvswitch/ovs-vswitchd.pid"
       : "/run/sshd.pid /run/check_reload_status.pid /run/pfha-webgui.pid";
-    pids[h] = (await sh(inv, h, `cat ${files}`)).trim().replace(/\s+/g, " ");
+    pids[h] = (await labSh(inv, h, `cat ${files}`)).trim().replace(/\s+/g, " ");
   }
   return pids;
 }
@@ -58,7 +52,7 @@ describe(`lab ${MAIN_ID}`, () => {
   let tmp: string;
 
   beforeAll(() => {
-    const up = labSh(MAIN_ID, "up");
+    const up = labCli(MAIN_ID, "up");
     if (up.code !== 0) throw new Error(`lab.sh up failed: ${up.stderr}`);
     inv = loadInventory(MAIN_ID);
     tmp = mkdtempSync(path.join(tmpdir(), "pfha-lab-test-"));
@@ -77,7 +71,7 @@ describe(`lab ${MAIN_ID}`, () => {
   });
 
   test("status succeeds and reports every daemon alive", () => {
-    const st = labSh(MAIN_ID, "status");
+    const st = labCli(MAIN_ID, "status");
     expect(st.code).toBe(0);
     for (const h of HOSTS) expect(st.stdout).toMatch(new RegExp(`^${h} .*sshd=alive`, "m"));
     expect(st.stdout.match(/ovsdb=alive vswitchd=alive/g)).toHaveLength(2);
@@ -105,40 +99,40 @@ describe(`lab ${MAIN_ID}`, () => {
 
   test("up again on a running lab is idempotent: same daemons, no duplicated addresses or ports", async () => {
     const before = await daemonPids(inv);
-    const again = labSh(MAIN_ID, "up");
+    const again = labCli(MAIN_ID, "up");
     expect(again.code).toBe(0);
     expect(await daemonPids(inv)).toEqual(before);
     expect(loadInventory(MAIN_ID)).toEqual(inv);
-    const addrs = await sh(inv, "pve1", "ip -4 -o addr show | awk '{print $2, $4}'");
+    const addrs = await labSh(inv, "pve1", "ip -4 -o addr show | awk '{print $2, $4}'");
     expect(addrs.trim().split("\n").sort()).toEqual(
       ["br-underlay " + inv.hosts.pve1.underlayAddress + "/24", `eth0 ${inv.hosts.pve1.address}/24`, "lo 127.0.0.1/8"].sort(),
     );
-    expect((await sh(inv, "pve1", "ovs-vsctl list-ports br-underlay")).trim()).toBe("eth1");
+    expect((await labSh(inv, "pve1", "ovs-vsctl list-ports br-underlay")).trim()).toBe("eth1");
   });
 
   test("hosts are isolated: a file in fw1's /tmp or /etc is neither in fw2 nor on the machine; own hostnames", async () => {
     const token = `pfha-iso-${process.pid}-${Date.now()}`;
-    await sh(inv, "fw1", `echo ${token} > /tmp/${token}; echo ${token} > /etc/${token}`);
-    expect((await sh(inv, "fw1", `cat /tmp/${token}`)).trim()).toBe(token);
+    await labSh(inv, "fw1", `echo ${token} > /tmp/${token}; echo ${token} > /etc/${token}`);
+    expect((await labSh(inv, "fw1", `cat /tmp/${token}`)).trim()).toBe(token);
     const inFw2 = await labExec(inv, "fw2", `ls /tmp/${token} /etc/${token}`);
     expect(inFw2.code).not.toBe(0);
     expect(existsSync(`/tmp/${token}`)).toBe(false);
     expect(existsSync(`/etc/${token}`)).toBe(false);
     expect(existsSync(hostPath(inv, "fw1", `/etc/${token}`))).toBe(true);
-    await sh(inv, "fw1", `rm -f /tmp/${token} /etc/${token}`);
-    for (const h of HOSTS) expect((await sh(inv, h, "hostname")).trim()).toBe(h);
+    await labSh(inv, "fw1", `rm -f /tmp/${token} /etc/${token}`);
+    for (const h of HOSTS) expect((await labSh(inv, h, "hostname")).trim()).toBe(h);
   });
 
   test("the firewalls have /conf -> /cf/conf with config.xml and share the CARP bus", async () => {
     for (const h of ["fw1", "fw2"]) {
-      expect((await sh(inv, h, "readlink /conf")).trim()).toBe("/cf/conf");
-      expect(await sh(inv, h, "head -c 200 /conf/config.xml")).toMatch(/<pfsense>/);
+      expect((await labSh(inv, h, "readlink /conf")).trim()).toBe("/cf/conf");
+      expect(await labSh(inv, h, "head -c 200 /conf/config.xml")).toMatch(/<pfsense>/);
       expect(existsSync(hostPath(inv, h, "/usr/local/share/pfha-lab/pfsense-factory-config.xml"))).toBe(true);
     }
     const token = `bus-${process.pid}-${Date.now()}`;
-    await sh(inv, "fw1", `echo ${token} > /var/run/pfha-carp/${token}.test`);
-    expect((await sh(inv, "fw2", `cat /var/run/pfha-carp/${token}.test`)).trim()).toBe(token);
-    await sh(inv, "fw2", `rm -f /var/run/pfha-carp/${token}.test`);
+    await labSh(inv, "fw1", `echo ${token} > /var/run/pfha-carp/${token}.test`);
+    expect((await labSh(inv, "fw2", `cat /var/run/pfha-carp/${token}.test`)).trim()).toBe(token);
+    await labSh(inv, "fw2", `rm -f /var/run/pfha-carp/${token}.test`);
   });
 
   test("the Proxmox stand-ins run OVS with a netdev br-underlay built by ifupdown2 from /etc/network/interfaces", async () => {
@@ -146,14 +140,14 @@ describe(`lab ${MAIN_ID}`, () => {
       const ifaces = readFileSync(hostPath(inv, h, "/etc/network/interfaces"), "utf8");
       expect(ifaces).toMatch(/iface br-underlay inet static\n\taddress [0-9.]+\/24\n\tovs_type OVSBridge/);
       expect(ifaces).toMatch(/^source \/etc\/network\/interfaces\.d\/\*$/m);
-      expect((await sh(inv, h, "ovs-vsctl get bridge br-underlay datapath_type")).trim()).toBe("netdev");
+      expect((await labSh(inv, h, "ovs-vsctl get bridge br-underlay datapath_type")).trim()).toBe("netdev");
     }
-    await sh(inv, "pve1", `ping -c 2 -W 2 ${inv.hosts.pve2.underlayAddress}`);
+    await labSh(inv, "pve1", `ping -c 2 -W 2 ${inv.hosts.pve2.underlayAddress}`);
   });
 
   test("the underlay carries VXLAN between the two Proxmox stand-ins (userspace datapath)", async () => {
     const setup = (self: string, peer: string, ip: string) =>
-      sh(inv, self, [
+      labSh(inv, self, [
         "ovs-vsctl -- --may-exist add-br pfhavx -- set bridge pfhavx datapath_type=netdev",
         `ovs-vsctl -- --may-exist add-port pfhavx vxt -- set interface vxt type=vxlan options:remote_ip=${inv.hosts[peer].underlayAddress} options:key=4242`,
         "ovs-vsctl -- --may-exist add-port pfhavx vxin -- set interface vxin type=internal",
@@ -168,13 +162,13 @@ describe(`lab ${MAIN_ID}`, () => {
       expect(ping.stdout).toMatch(/[1-3] received/);
       expect(ping.code).toBe(0);
       // Not a shortcut through the mgmt network: the underlay is the only path and the tunnel port saw the packets.
-      const stats = await sh(inv, "pve1", "ovs-ofctl dump-ports pfhavx vxt");
+      const stats = await labSh(inv, "pve1", "ovs-ofctl dump-ports pfhavx vxt");
       expect(Number(/tx pkts=(\d+)/.exec(stats)?.[1] ?? "0")).toBeGreaterThanOrEqual(3);
     } finally {
       await cleanup("pve1");
       await cleanup("pve2");
     }
-    expect((await sh(inv, "pve1", "ovs-vsctl list-br")).trim()).toBe("br-underlay");
+    expect((await labSh(inv, "pve1", "ovs-vsctl list-br")).trim()).toBe("br-underlay");
   });
 });
 
@@ -183,29 +177,29 @@ describe(`scratch lab ${SCRATCH_ID}: ovs-reset and down`, () => {
 
   beforeAll(() => {
     if (SCRATCH_ID === MAIN_ID) throw new Error("PFHA_LAB_SCRATCH_ID must differ from PFHA_LAB_ID");
-    const up = labSh(SCRATCH_ID, "up");
+    const up = labCli(SCRATCH_ID, "up");
     if (up.code !== 0) throw new Error(`lab.sh up (scratch) failed: ${up.stderr}`);
     inv = loadInventory(SCRATCH_ID);
   });
   afterAll(() => {
-    labSh(SCRATCH_ID, "down");
+    labCli(SCRATCH_ID, "down");
   });
 
   test("ovs-reset empties the OVS database and restarts the daemons; ifup -a rebuilds the underlay", async () => {
-    expect((await sh(inv, "pve2", "ovs-vsctl list-br")).trim()).toBe("br-underlay");
-    const before = (await sh(inv, "pve2", "cat /run/openvswitch/ovs-vswitchd.pid")).trim();
-    const reset = labSh(SCRATCH_ID, "ovs-reset", "pve2");
+    expect((await labSh(inv, "pve2", "ovs-vsctl list-br")).trim()).toBe("br-underlay");
+    const before = (await labSh(inv, "pve2", "cat /run/openvswitch/ovs-vswitchd.pid")).trim();
+    const reset = labCli(SCRATCH_ID, "ovs-reset", "pve2");
     expect(reset.code).toBe(0);
-    expect((await sh(inv, "pve2", "ovs-vsctl list-br")).trim()).toBe("");
-    expect((await sh(inv, "pve2", "cat /run/openvswitch/ovs-vswitchd.pid")).trim()).not.toBe(before);
-    expect(labSh(SCRATCH_ID, "status").code).toBe(0);
-    await sh(inv, "pve2", "ifup -a");
-    expect((await sh(inv, "pve2", "ovs-vsctl list-ports br-underlay")).trim()).toBe("eth1");
-    await sh(inv, "pve2", `ping -c 2 -W 2 ${inv.hosts.pve1.underlayAddress}`);
+    expect((await labSh(inv, "pve2", "ovs-vsctl list-br")).trim()).toBe("");
+    expect((await labSh(inv, "pve2", "cat /run/openvswitch/ovs-vswitchd.pid")).trim()).not.toBe(before);
+    expect(labCli(SCRATCH_ID, "status").code).toBe(0);
+    await labSh(inv, "pve2", "ifup -a");
+    expect((await labSh(inv, "pve2", "ovs-vsctl list-ports br-underlay")).trim()).toBe("eth1");
+    await labSh(inv, "pve2", `ping -c 2 -W 2 ${inv.hosts.pve1.underlayAddress}`);
   });
 
   test("ovs-reset refuses a pfSense host", () => {
-    const r = labSh(SCRATCH_ID, "ovs-reset", "fw1");
+    const r = labCli(SCRATCH_ID, "ovs-reset", "fw1");
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/not a Proxmox host/);
   });
@@ -215,10 +209,10 @@ describe(`scratch lab ${SCRATCH_ID}: ovs-reset and down`, () => {
     const mine = readFileSync(owner, "utf8");
     writeFileSync(owner, "/elsewhere/lab/.state/lab" + SCRATCH_ID + "\n");
     try {
-      const r = labSh(SCRATCH_ID, "down");
+      const r = labCli(SCRATCH_ID, "down");
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain(`lab ${SCRATCH_ID} was brought up from another checkout (/elsewhere/lab/.state/lab${SCRATCH_ID})`);
-      expect(labSh(SCRATCH_ID, "status").code).toBe(0);
+      expect(labCli(SCRATCH_ID, "status").code).toBe(0);
     } finally {
       writeFileSync(owner, mine);
     }
@@ -227,7 +221,7 @@ describe(`scratch lab ${SCRATCH_ID}: ovs-reset and down`, () => {
   test("down removes namespaces, processes, mounts, the operator veth and the state dir", async () => {
     const pids = Object.values(await daemonPids(inv)).join(" ").split(" ");
     expect(pids.length).toBe(12); // sshd + ovsdb + vswitchd per pve, sshd + check_reload_status + webGUI per fw
-    const down = labSh(SCRATCH_ID, "down");
+    const down = labCli(SCRATCH_ID, "down");
     expect(down.code).toBe(0);
     const prefix = `pfha${SCRATCH_ID}-`;
     const netns = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
@@ -244,7 +238,7 @@ describe(`scratch lab ${SCRATCH_ID}: ovs-reset and down`, () => {
     }
     expect(spawnSync("ip", ["link", "show", `pfha${SCRATCH_ID}-op`]).status).not.toBe(0);
     expect(existsSync(inv.stateDir)).toBe(false);
-    expect(labSh(SCRATCH_ID, "status").code).not.toBe(0);
+    expect(labCli(SCRATCH_ID, "status").code).not.toBe(0);
     expect(() => loadInventory(SCRATCH_ID)).toThrow(`lab ${SCRATCH_ID} is not up: run \`PFHA_LAB_ID=${SCRATCH_ID} npm run lab -- up\``);
   });
 });

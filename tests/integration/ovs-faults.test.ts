@@ -2,7 +2,7 @@
 // a hung ovsdb-server, a node without Open vSwitch. Each must end in a clear message naming the node and what
 // happened, with the node's temp folders removed.
 import { readFileSync } from "fs";
-import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
+import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory, labSh } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import { OvsBridgeProvider } from "../../providers/ovs/bridgeProvider";
 import { forgetOvsState } from "../../providers/ovs/host-batch";
@@ -24,11 +24,7 @@ const inputs = (extra: Partial<OvsBridgeInputs> = {}): OvsBridgeInputs => ({
   ...extra,
 });
 
-async function sh(script: string): Promise<string> {
-  const r = await labExec(inv, H, script, { timeoutMs: 120000 });
-  if (r.code !== 0) throw new Error(`${H}: ${script} -> ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (script: string): Promise<string> => labSh(inv, H, script);
 /** Processes of this lab node only (its network namespace), whose command line matches `re`. */
 function nodePids(re: RegExp): number[] {
   const out = labPidsOfNetns(inv.hosts[H].netns!);

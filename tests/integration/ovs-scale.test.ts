@@ -6,10 +6,10 @@
 import { spawnSync } from "child_process";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { hostPath, labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory } from "../../lab/inventory";
+import { hostPath, labIdFromEnv, labProxmoxNodes, loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { optionOf, parseInterfacesFile } from "../../providers/ovs/interfaces-file";
 import { parseInterfaces, parsePorts } from "../../providers/ovs/json";
-import { acceptedPerHost, converge, fabricFingerprint, labSh, meshResources, wipeMesh, type MeshNetwork, type MeshState } from "../support/ovs-mesh";
+import { acceptedPerHost, converge, fabricFingerprint, meshResources, wipeMesh, type MeshNetwork, type MeshState } from "../support/ovs-mesh";
 
 jest.setTimeout(300000);
 

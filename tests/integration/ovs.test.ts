@@ -2,7 +2,7 @@
 // Provider methods run from the serialized `__provider` text, loaded with require-from-string as Pulumi's host does.
 import { readFileSync } from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
+import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory, labSh } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import { parseInterfacesFile, proxmoxProblems, optionOf } from "../../providers/ovs/interfaces-file";
 import { parseInterfaces, parsePorts, parseBridges } from "../../providers/ovs/json";
@@ -33,12 +33,7 @@ const NODES = ["pve1", "pve2"] as const;
 const BR = "vmbrt1";
 const TUN = "lan";
 
-async function sh(host: string, script: string): Promise<string> {
-  // labExec's stdin write can hit EPIPE when the script exits first (seen under load): one retry for read-only use.
-  const r = await labExec(inv, host, script, { timeoutMs: 120000 }).catch(() => labExec(inv, host, script, { timeoutMs: 120000 }));
-  if (r.code !== 0) throw new Error(`${host}: ${script} -> ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (host: string, script: string): Promise<string> => labSh(inv, host, script);
 const file = (host: string, p: string) => {
   try {
     return readFileSync(hostPath(inv, host, p), "utf8");

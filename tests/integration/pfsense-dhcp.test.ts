@@ -7,13 +7,13 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
-import { hostPath, loadInventory, type LabInventory } from "../../lab/inventory";
+import { hostPath, loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { parseConfigXml } from "../../providers/pfsense/codec";
 import { getPath } from "../../providers/pfsense/codec-tree";
 import { closeAllHosts } from "../../providers/ssh";
 import { renderFirewall } from "../../providers/verify/render";
 import { haStateExpectationsOf } from "../../providers/verify/ha-state";
-import { labStack, writeFirewallPlans, type StackValues, sh as labSh } from "../support/ha-lab";
+import { labStack, writeFirewallPlans, type StackValues } from "../support/ha-lab";
 import { eventsSettled, labRecord, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 
 jest.setTimeout(120000);

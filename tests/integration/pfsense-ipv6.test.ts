@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import { vipUniqidOf } from "../../components/plan";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
-import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
+import { labExec, loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { child, childrenByTag, getPath, textIn, valueOf } from "../../providers/pfsense/codec-tree";
 import { submitEdit } from "../../providers/pfsense/remote";
@@ -16,7 +16,7 @@ import { expectationsOf } from "../../providers/verify/desired";
 import { evaluate } from "../../providers/verify/evaluate";
 import { firewallProbeScript, parseFirewallProbe } from "../../providers/verify/probe";
 import { renderFirewall } from "../../providers/verify/render";
-import { labStack, writeFirewallPlans, sh as labSh } from "../support/ha-lab";
+import { labStack, writeFirewallPlans } from "../support/ha-lab";
 import { changesOf, eventsSettled, labRecord, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 
 jest.setTimeout(120000);

@@ -5,9 +5,9 @@
 import { createHash } from "crypto";
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
-import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
+import { labExec, loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { changesOf, labRecord, reseedFirewalls } from "../support/pfsense-lab";
-import { sh as labSh } from "../support/ha-lab";
+
 
 jest.setTimeout(60000);
 

@@ -5,14 +5,14 @@
 // xmlrpcPassword failing both the sync and verify's XMLRPC check.
 import * as fs from "fs";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
-import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
+import { labExec, loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { parseConfigXml } from "../../providers/pfsense/codec";
 import { child, childrenByTag, ensurePath, flag, getPath, insertChild, leaf, removeChild, section, setValue, valueOf } from "../../providers/pfsense/codec-tree";
 import { protocolStats, resetProtocolStats, submitEdit } from "../../providers/pfsense/remote";
 import { closeAllHosts } from "../../providers/ssh";
 import { firewallProbeScript, parseFirewallProbe, splitSections } from "../../providers/verify/probe";
 import { renderFirewall } from "../../providers/verify/render";
-import { labStack, writeFirewallPlans, sh as labSh } from "../support/ha-lab";
+import { labStack, writeFirewallPlans } from "../support/ha-lab";
 import { eventsSettled, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 
 jest.setTimeout(120000);

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import { firewallPlanOf, type PlanItem } from "../../components/plan";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
-import { labExec, loadInventory, type LabInventory } from "../../lab/inventory";
+import { labExec, loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { buildConfigXml, parseConfigXml, type PfConfigDoc, type PfElement } from "../../providers/pfsense/codec";
 import { child, childrenByTag, getPath, textIn } from "../../providers/pfsense/codec-tree";
 import { removeOneToOne, removePortForward, type OneToOneSpec, type PortForwardSpec } from "../../providers/pfsense/elements";
@@ -16,7 +16,7 @@ import { inboundNatChecks, inboundNatExpectationsOf } from "../../providers/veri
 import type { Observations } from "../../providers/verify/observations";
 import { firewallProbeScript, parseFirewallProbe } from "../../providers/verify/probe";
 import { renderFirewall } from "../../providers/verify/render";
-import { labStack, writeFirewallPlans, type StackValues, sh as labSh } from "../support/ha-lab";
+import { labStack, writeFirewallPlans, type StackValues } from "../support/ha-lab";
 import { eventsSettled, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 
 jest.setTimeout(180000);

@@ -4,7 +4,7 @@
 // through the GUI on our bridges survives our updates and refreshes.
 import { spawnSync } from "child_process";
 import { readFileSync } from "fs";
-import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory } from "../../lab/inventory";
+import { hostPath, labExec, loadInventory, sshEndpointOf, type LabInventory, labSh } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import { OvsBridgeProvider } from "../../providers/ovs/bridgeProvider";
 import { VxlanNodeProvider } from "../../providers/ovs/tunnelProvider";
@@ -22,11 +22,7 @@ const H = "pve1";
 const provider = new OvsBridgeProvider();
 type Outs = OvsBridgeState & { created: boolean };
 
-async function sh(script: string): Promise<string> {
-  const r = await labExec(inv, H, script, { timeoutMs: 120000 });
-  if (r.code !== 0) throw new Error(`${H}: ${script} -> ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (script: string): Promise<string> => labSh(inv, H, script);
 const mainFile = () => readFileSync(hostPath(inv, H, "/etc/network/interfaces"), "utf8");
 const stanzaOf = (text: string, name: string) => parseInterfacesFile(text).stanzas.find((s) => s.name === name);
 const inputs = (name: string, extra: Partial<OvsBridgeInputs> = {}): OvsBridgeInputs => ({

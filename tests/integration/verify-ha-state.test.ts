@@ -2,11 +2,11 @@
 // (the lab runs no dhcpd, so the test writes dhcpd's records), pf states compared between the nodes (the lab's pfctl
 // has none: a warning), config-sync freshness from both config.xml revisions.
 import * as fs from "fs";
-import { loadInventory, type LabInventory } from "../../lab/inventory";
+import { loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { closeAllHosts } from "../../providers/ssh";
 import { verifyCluster } from "../../providers/verify/run";
 import type { ClusterConfig } from "../../config/types";
-import { ConvergedPair, LAB_SECRETS, labStack, sh } from "../support/ha-lab";
+import { ConvergedPair, LAB_SECRETS, labStack } from "../support/ha-lab";
 
 jest.setTimeout(90000);
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const fw of ["fw1", "fw2"]) await sh(inv, fw, `rm -f ${LEASES}`);
+  for (const fw of ["fw1", "fw2"]) await labSh(inv, fw, `rm -f ${LEASES}`);
   await closeAllHosts();
   await pair?.down();
   fs.rmSync(stackDir, { recursive: true, force: true });
@@ -36,7 +36,7 @@ const rows = async (prefix: string) =>
   (await verifyCluster(config, { windowS: 1, secrets: LAB_SECRETS })).checks.filter((c) => c.check.startsWith(prefix)).map((c) => [c.node, c.found, c.status]);
 
 test("no lease file: a warning per firewall, not a failure", async () => {
-  for (const fw of ["fw1", "fw2"]) await sh(inv, fw, `rm -f ${LEASES}`);
+  for (const fw of ["fw1", "fw2"]) await labSh(inv, fw, `rm -f ${LEASES}`);
   expect(await rows("dhcp failover")).toEqual([
     ["fw1 (primary)", `no ${LEASES}`, "warn"],
     ["fw2 (secondary)", `no ${LEASES}`, "warn"],
@@ -44,12 +44,12 @@ test("no lease file: a warning per firewall, not a failure", async () => {
 });
 
 test("dhcpd's last record decides: normal on both passes; the secondary's partner interrupted fails", async () => {
-  for (const fw of ["fw1", "fw2"]) await sh(inv, fw, `mkdir -p /var/dhcpd/var/db && printf '%s\\n' '${record("startup", "unknown-state")}' '${record("normal", "normal")}' > ${LEASES}`);
+  for (const fw of ["fw1", "fw2"]) await labSh(inv, fw, `mkdir -p /var/dhcpd/var/db && printf '%s\\n' '${record("startup", "unknown-state")}' '${record("normal", "normal")}' > ${LEASES}`);
   expect(await rows("dhcp failover")).toEqual([
     ["fw1 (primary)", "my normal, partner normal", "pass"],
     ["fw2 (secondary)", "my normal, partner normal", "pass"],
   ]);
-  await sh(inv, "fw2", `printf '%s\\n' '${record("communications-interrupted", "normal")}' >> ${LEASES}`);
+  await labSh(inv, "fw2", `printf '%s\\n' '${record("communications-interrupted", "normal")}' >> ${LEASES}`);
   expect(await rows("dhcp failover")).toEqual([
     ["fw1 (primary)", "my normal, partner normal", "pass"],
     ["fw2 (secondary)", "my communications-interrupted, partner normal", "fail"],
@@ -59,7 +59,7 @@ test("dhcpd's last record decides: normal on both passes; the secondary's partne
 test("pf states: the lab's pfctl has none, so the replication check warns; config-sync freshness reads both revisions", async () => {
   expect(await rows("pfsync states replicated")).toEqual([["cluster", "the primary has no states", "warn"]]);
   // a change on the secondary after the primary's last one: the secondary is fresher
-  await sh(inv, "fw2", "php -r 'require_once(\"config.inc\"); $GLOBALS[\"config\"] = parse_config(true); sleep(1); write_config(\"test: a later revision on the secondary\");'");
+  await labSh(inv, "fw2", "php -r 'require_once(\"config.inc\"); $GLOBALS[\"config\"] = parse_config(true); sleep(1); write_config(\"test: a later revision on the secondary\");'");
   const [fresh] = await rows("config sync freshness");
   expect(fresh[2]).toBe("pass");
   expect(fresh[1]).toMatch(/^secondary \d+ s after the primary$/);

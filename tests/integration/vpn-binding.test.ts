@@ -6,12 +6,12 @@
 // puts the human's interface back.
 import * as fs from "fs";
 import { closeAllHosts } from "../../providers/ssh";
-import { loadInventory, type LabInventory } from "../../lab/inventory";
+import { loadInventory, type LabInventory, labSh } from "../../lab/inventory";
 import { verifyCluster } from "../../providers/verify/run";
 import type { ClusterConfig } from "../../config/types";
 import { providerOf } from "../../providers/pfsense/resources/dynamic";
 import { firewallPlanOf } from "../../components/plan";
-import { ConvergedPair, LAB_SECRETS, labStack, sh } from "../support/ha-lab";
+import { ConvergedPair, LAB_SECRETS, labStack } from "../support/ha-lab";
 import { eventsSettled, labRecord } from "../support/pfsense-lab";
 
 const vpnBindingProvider = providerOf("vpnBinding");
@@ -46,7 +46,7 @@ write_config("human: OpenVPN server and IPsec tunnel on WAN");
 `;
 
 async function seed(fw: string): Promise<void> {
-  await sh(inv, fw, `cat > /tmp/pfha-vpn-seed.php <<'EOF'\n${SEED}\nEOF\nphp /tmp/pfha-vpn-seed.php && rm /tmp/pfha-vpn-seed.php`);
+  await labSh(inv, fw, `cat > /tmp/pfha-vpn-seed.php <<'EOF'\n${SEED}\nEOF\nphp /tmp/pfha-vpn-seed.php && rm /tmp/pfha-vpn-seed.php`);
 }
 
 beforeAll(async () => {
@@ -88,17 +88,17 @@ test("before: the human's instances are on the WAN interface, and verify says th
 
 test("after converge: both firewalls' instances are on the VIP; pfSense's openvpn config listens on it; MASTER only runs it", async () => {
   const ref = vipRef();
-  for (const fw of ["fw1", "fw2"]) await sh(inv, fw, "rm -f /var/log/pfha-lab/apply.log");
+  for (const fw of ["fw1", "fw2"]) await labSh(inv, fw, "rm -f /var/log/pfha-lab/apply.log");
   await pair.convergeFirewalls();
   for (const fw of ["fw1", "fw2"]) {
-    const xml = await sh(inv, fw, "cat /cf/conf/config.xml");
+    const xml = await labSh(inv, fw, "cat /cf/conf/config.xml");
     expect(xml).toContain(`\t\t\t<interface>${ref}</interface>\n\t\t\t<ipaddr>192.0.2.10</ipaddr>`);
     expect(xml).toContain("\t\t\t<pfha_previous_interface>wan</pfha_previous_interface>\n\t\t\t<pfha_previous_ipaddr></pfha_previous_ipaddr>\n\t\t</openvpn-server>");
     expect(xml).toContain(`\t\t\t<interface>${ref}</interface>\n\t\t\t<remote-gateway>203.0.113.5</remote-gateway>`);
     // openvpn.inc openvpn_reconfigure(): `local` is the instance's ipaddr
-    expect(await sh(inv, fw, "grep -E '^(local|lport|proto) ' /var/etc/openvpn/server1/config.ovpn")).toBe("proto udp4\nlocal 192.0.2.10\nlport 1194\n");
+    expect(await labSh(inv, fw, "grep -E '^(local|lport|proto) ' /var/etc/openvpn/server1/config.ovpn")).toBe("proto udp4\nlocal 192.0.2.10\nlport 1194\n");
     // ipsec.inc ipsec_configure(): the tunnel's local address is the VIP's
-    expect(await sh(inv, fw, "grep -E 'local_addrs' /var/etc/ipsec/swanctl.conf | tr -d '\\t '")).toBe("local_addrs=192.0.2.10\n");
+    expect(await labSh(inv, fw, "grep -E 'local_addrs' /var/etc/ipsec/swanctl.conf | tr -d '\\t '")).toBe("local_addrs=192.0.2.10\n");
   }
   const started = (fw: string) => labRecord(inv, fw).filter((e) => e.cmd === "openvpn").map((e) => e.args.join(" "));
   expect(started("fw1")).toEqual(["--config /var/etc/openvpn/server1/config.ovpn"]);
@@ -112,13 +112,13 @@ test("after converge: both firewalls' instances are on the VIP; pfSense's openvp
 });
 
 test("a vpnid the firewall does not have fails naming it and the fix, and nothing is written", async () => {
-  const before = await sh(inv, "fw1", "sha256sum /cf/conf/config.xml");
+  const before = await labSh(inv, "fw1", "sha256sum /cf/conf/config.xml");
   const endpoint = config.firewalls.primary.ssh;
   const spec = { vpn: "openvpn", id: 7, vipUniqid: vipRef().slice(4), vipAddress: "192.0.2.10" };
   await expect(vpnBindingProvider.create({ endpoint, spec } as never)).rejects.toThrow(
     /vpnid: 7 is not an OpenVPN server or client on this firewall .*create the instance in VPN > OpenVPN .* or fix cluster\.vpn\.openvpn\[\]\.vpnid/,
   );
-  expect(await sh(inv, "fw1", "sha256sum /cf/conf/config.xml")).toBe(before);
+  expect(await labSh(inv, "fw1", "sha256sum /cf/conf/config.xml")).toBe(before);
 });
 
 test("delete restores the human's interface on both firewalls, and OpenVPN listens on the WAN address again", async () => {
@@ -130,12 +130,12 @@ test("delete restores the human's interface on both firewalls, and OpenVPN liste
     }
   }
   for (const fw of ["fw1", "fw2"]) {
-    const xml = await sh(inv, fw, "cat /cf/conf/config.xml");
+    const xml = await labSh(inv, fw, "cat /cf/conf/config.xml");
     expect(xml).not.toContain(`<interface>${ref}</interface>`);
     expect(xml).not.toContain("pfha_previous");
     expect(xml).toContain("\t\t\t<interface>wan</interface>\n\t\t\t<ipaddr></ipaddr>");
     const wanIp = fw === "fw1" ? "192.0.2.2" : "192.0.2.3";
-    expect(await sh(inv, fw, "grep -E '^local ' /var/etc/openvpn/server1/config.ovpn")).toBe(`local ${wanIp}\n`);
+    expect(await labSh(inv, fw, "grep -E '^local ' /var/etc/openvpn/server1/config.ovpn")).toBe(`local ${wanIp}\n`);
   }
   expect((await vpnChecks()).map((c) => c.found)).toEqual(["wan (-)", "wan (-)", "wan (-)", "wan (-)"]);
 });

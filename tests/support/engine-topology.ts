@@ -4,8 +4,8 @@
 // host commands the end-to-end topology tests check with.
 import * as fs from "fs";
 import * as path from "path";
-import { labExec, type LabInventory } from "../../lab/inventory";
-import { ROOT, sh } from "./ha-lab";
+import { labExec, labSh, type LabInventory } from "../../lab/inventory";
+import { ROOT } from "./ha-lab";
 import { reseedFirewall } from "./pfsense-lab";
 import { QM_DIR } from "./proxmox-standin";
 import type { RunResult, TestEngine } from "./pulumi-engine";
@@ -50,9 +50,6 @@ export const expectOk = (r: RunResult): void => expect({ ok: r.ok, error: r.erro
 /** The steps that changed something, as "op name". */
 export const changed = (r: RunResult): string[] => r.steps.filter((s) => s.op !== "same" && s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
 
-/** A command on a lab host (the lab tests' one helper for it); its stdout, or an error with its stderr. */
-export { sh };
-
 /** A pfSense VM's qm config file as the seeds declare it (2 cores, 2048 MB and a 16 GB disk by default, WAN on
  * vmbr0, then the other networks' bridges with the VXLAN ones at MTU 1450, Proxmox firewall off), written out by
  * hand: `mac` the NICs' MAC without its last byte (the NIC index), `nets` the NICs' bridges (and MTUs) in NIC order. */
@@ -78,7 +75,7 @@ status: running
  */
 export async function prepareSeedHosts(inv: LabInventory, o: { nodes: string[]; bridges: string[]; qmFiles: string[]; qmHost?: string }): Promise<void> {
   for (const h of o.nodes) {
-    await sh(inv, h, `for b in ${o.bridges.join(" ")}; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.d/pfsense-ha ` +
+    await labSh(inv, h, `for b in ${o.bridges.join(" ")}; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.d/pfsense-ha ` +
       `${o.qmFiles.map((f) => `${QM_DIR}/${f}`).join(" ")}; ip link show eno1 >/dev/null 2>&1 || ip link add eno1 type veth peer name eno1-peer; ip link set eno1 up; ip link set eno1-peer up`);
   }
   if (o.qmHost) {
@@ -98,8 +95,8 @@ export async function cleanSeedHosts(inv: LabInventory, nodes: string[], extra =
 /** Make `name` (a pfSense extension function or a FreeBSD command the lab stands in) fail once on lab firewall
  * `host` (docs/development.md: /tmp/pfha-lab-fail); `clearFailures` removes what did not fire. */
 export const injectFailure = (inv: LabInventory, host: string, name: string): Promise<string> =>
-  sh(inv, host, `mkdir -p /tmp/pfha-lab-fail && echo once > /tmp/pfha-lab-fail/${name}`);
-export const clearFailures = (inv: LabInventory, host: string): Promise<string> => sh(inv, host, "rm -rf /tmp/pfha-lab-fail");
+  labSh(inv, host, `mkdir -p /tmp/pfha-lab-fail && echo once > /tmp/pfha-lab-fail/${name}`);
+export const clearFailures = (inv: LabInventory, host: string): Promise<string> => labSh(inv, host, "rm -rf /tmp/pfha-lab-fail");
 
 /** The description the failure case below gives the LAN VIP. */
 export const RENAMED_VIP = "LAN VIP renamed";
@@ -116,7 +113,7 @@ export const renameLanVip = (v: Record<string, unknown>): void => setIn(v, "netw
 export async function expectFailureMidRunConverges(
   engine: TestEngine, inv: LabInventory, values: Record<string, unknown>, vip: { element: string; peer: string }, all: number,
 ): Promise<void> {
-  const config = (fw: string) => sh(inv, fw, "cat /cf/conf/config.xml");
+  const config = (fw: string) => labSh(inv, fw, "cat /cf/conf/config.xml");
   const withoutRevision = (xml: string) => xml.replace(/<revision>[\s\S]*?<\/revision>/, "<revision/>");
   const before = withoutRevision(await config("fw1"));
   await injectFailure(inv, "fw1", "pfSense_interface_deladdress");
@@ -141,7 +138,7 @@ export async function expectFailureMidRunConverges(
 /** `lab.sh up` of lab `id` with `nodes` Proxmox nodes (a lab that is up is re-upped to that count). */
 export function labUp(id: number, nodes: number): void {
   const { spawnSync } = require("child_process") as typeof import("child_process");
-  const labSh = require("path").join(__dirname, "..", "..", "lab", "lab.sh") as string;
-  const r = spawnSync("bash", [labSh, "up"], { env: { ...process.env, PFHA_LAB_ID: String(id), PFHA_LAB_NODES: String(nodes) }, encoding: "utf8" });
+  const labScript = require("path").join(__dirname, "..", "..", "lab", "lab.sh") as string;
+  const r = spawnSync("bash", [labScript, "up"], { env: { ...process.env, PFHA_LAB_ID: String(id), PFHA_LAB_NODES: String(nodes) }, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`PFHA_LAB_NODES=${nodes} lab.sh up failed: ${r.stderr}`);
 }

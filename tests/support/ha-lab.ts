@@ -9,7 +9,7 @@ import * as YAML from "yaml";
 import { firewallPlanOf, substituteSecrets } from "../../components/plan";
 import { validateStackFile } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
-import { labExec, type LabInventory } from "../../lab/inventory";
+import { labSh, type LabInventory } from "../../lab/inventory";
 import { tunnelPortName } from "../../providers/ovs/naming";
 import { submitEdit } from "../../providers/pfsense/remote";
 import { schemaOf } from "../../providers/pfsense/version";
@@ -20,13 +20,6 @@ import { reseedFirewalls, setAdminPassword } from "./pfsense-lab";
 export const ROOT = path.join(__dirname, "..", "..");
 export const LAB_SECRETS = { carpPassword: "carp-Lab-S3cret", xmlrpcPassword: "xmlrpc-Lab-S3cret" };
 const ROLES: FirewallRole[] = ["primary", "secondary"];
-
-/** A command on a lab host (its script on the standard input of `sh`); its stdout, or an error with its stderr. */
-export async function sh(inv: LabInventory, host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, "sh", { stdin: script });
-  if (r.code !== 0) throw new Error(`${host}: ${script}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 export function ipNetns(netns: string, args: string[]): void {
   const r = spawnSync("ip", ["netns", "exec", netns, ...args], { encoding: "utf8" });
@@ -89,21 +82,21 @@ export async function buildLabFabric(inv: LabInventory, config: ClusterConfig, p
         cmds.push(`ovs-vsctl add-port ${n.bridge} ${port} -- set interface ${port} type=vxlan options:remote_ip=${peer.underlayAddress} options:key=${n.vxlan?.key} bfd:enable=true`);
       }
     }
-    await sh(inv, node.name, cmds.join(" && "));
+    await labSh(inv, node.name, cmds.join(" && "));
   }
 }
 
 /** The stretched networks' bridges gone from every node. */
 export async function removeLabFabric(inv: LabInventory, config: ClusterConfig): Promise<void> {
   for (const node of config.proxmox.nodes) {
-    await sh(inv, node.name, config.networks.filter((x) => x.vxlan).map((n) => `ovs-vsctl --if-exists del-br ${n.bridge}`).join(" && "));
+    await labSh(inv, node.name, config.networks.filter((x) => x.vxlan).map((n) => `ovs-vsctl --if-exists del-br ${n.bridge}`).join(" && "));
   }
 }
 
 /** Every BFD session on every node up in both directions (not just the first one: CI saw the other side in "init"). */
 export async function waitForBfd(inv: LabInventory, config: ClusterConfig): Promise<void> {
   const settled = async (host: string): Promise<boolean> => {
-    const out = await sh(inv, host, "ovs-vsctl --format=json --columns=bfd_status list interface");
+    const out = await labSh(inv, host, "ovs-vsctl --format=json --columns=bfd_status list interface");
     return out.includes('"remote_state","up"') && !/"(state|remote_state)","(init|down|admin_down)"/.test(out);
   };
   await waitFor(async () => {

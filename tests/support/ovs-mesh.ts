@@ -4,7 +4,7 @@
 // share of a mesh after that node's bridge of the network, as PfSenseHaCluster's dependsOn says), then the deletes
 // in reverse order (tunnels, then bridges). Used by tests/integration/ovs-scale.test.ts and bench/ovs-scale.ts.
 import { readFileSync } from "fs";
-import { hostPath, labExec, labProxmoxNodes, sshEndpointOf, type LabInventory } from "../../lab/inventory";
+import { hostPath, labExec, labProxmoxNodes, sshEndpointOf, type LabInventory, labSh } from "../../lab/inventory";
 import { OvsBridgeProvider } from "../../providers/ovs/bridgeProvider";
 import { forgetOvsState } from "../../providers/ovs/host-batch";
 import { VxlanNodeProvider } from "../../providers/ovs/tunnelProvider";
@@ -175,13 +175,6 @@ export function acceptedPerHost(inv: LabInventory, hosts: readonly string[]): Re
       return [h, (text.match(/Accepted publickey/g) ?? []).length];
     }),
   );
-}
-
-/** Run `sh -c script` inside a lab host; throw with its stderr when it fails. */
-export async function labSh(inv: LabInventory, host: string, script: string): Promise<string> {
-  const r = await labExec(inv, host, script, { timeoutMs: 120000 });
-  if (r.code !== 0) throw new Error(`${host}: ${script} -> ${r.code}: ${r.stderr}`);
-  return r.stdout;
 }
 
 /**
