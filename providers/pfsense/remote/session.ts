@@ -65,12 +65,17 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
   const { stats, hooks } = opts;
   count(stats, "batches");
   const started = Date.now();
+  let receiver = false; // the node receives XMLRPC syncs (known from the first read)
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    await sleep(retryDelayMs(attempt));
-    const raw = await host.readFile(CONFIG_PATH);
+    // A retry on a node that receives syncs starts right after the next sync's write (see readUnderSyncLock): an
+    // install made then lands before the following sync loads config.xml, where a random moment under a stream of
+    // syncs falls inside one about one time in three and, on a loaded machine, nearly always.
+    if (!receiver) await sleep(retryDelayMs(attempt));
+    const raw = receiver && attempt > 1 ? await readUnderSyncLock(host, SYNC_WRITE_WAIT_MS) : await host.readFile(CONFIG_PATH);
     count(stats, "roundTrips");
     await hooks?.afterRead?.(opts.hostKey, attempt);
     const doc = parseBoxConfig(raw.toString("utf8"), opts.hostLabel);
+    receiver = !isSyncSource(doc);
     const version = versionOf(doc);
     const before = snapshotSections(doc);
     const outcomes: EditOutcome[] = edits.map((e) => editOne(doc, e, version, opts.hostLabel));
@@ -127,9 +132,8 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
     // batch is replayed on it (edits are idempotent). If the replay changes anything, a sync reverted us and the
     // batch is installed again on the fresh document (the sync's own changes kept). A sync that starts after our
     // install loads our config and keeps it. The primary (it sends syncs, none come in) reads back at once.
-    const receivesSyncs = !isSyncSource(doc);
-    if (receivesSyncs) await sleep(protocolSyncSettleMs());
-    const after = parseBoxConfig((receivesSyncs ? await readUnderSyncLock(host) : await host.readFile(CONFIG_PATH)).toString("utf8"), opts.hostLabel);
+    if (receiver) await sleep(protocolSyncSettleMs());
+    const after = parseBoxConfig((receiver ? await readUnderSyncLock(host) : await host.readFile(CONFIG_PATH)).toString("utf8"), opts.hostLabel);
     count(stats, "roundTrips");
     if (reverted(after, landed)) {
       count(stats, "reapplies");
@@ -149,12 +153,25 @@ async function runBatchOrThrow(host: SshHost, edits: ConfigEdit[], opts: BatchOp
   );
 }
 
+/** How long a retry on a node that receives syncs waits for the next sync's write before it reads anyway. */
+export const SYNC_WRITE_WAIT_MS = 1200;
+
 /**
  * config.xml read while holding pfSense's lock('xmlrpc') shared: an XMLRPC sync holding it (from before its merge to
- * after its write) is waited for, so what is read is never older than a sync that had already reached its merge.
+ * after its write and apply) is waited for, so what is read is never older than a sync that had already reached its
+ * merge. With `awaitWriteMs`, the read first waits (at most that long) for config.xml to be replaced (write_config()
+ * renames a new file into place), so under a stream of syncs it comes right after one has written and released the
+ * lock: the primary then needs a whole round (its script, the first XMLRPC call, xmlrpc.php's includes) before the
+ * next sync loads config.xml. The wait uses time_nanosleep, which the lab's scaling of sleep()/usleep() leaves alone.
  */
-async function readUnderSyncLock(host: SshHost): Promise<Buffer> {
-  const php = `$f = fopen(${JSON.stringify(XMLRPC_LOCK_PATH)}, "c"); if ($f === false || !flock($f, LOCK_SH)) exit(3); @chmod(${JSON.stringify(XMLRPC_LOCK_PATH)}, 0666); exit(readfile(${JSON.stringify(CONFIG_PATH)}) === false ? 4 : 0);`;
+async function readUnderSyncLock(host: SshHost, awaitWriteMs = 0): Promise<Buffer> {
+  const path = JSON.stringify(CONFIG_PATH);
+  const awaitWrite =
+    awaitWriteMs > 0
+      ? `$id = function () { clearstatcache(); $s = @stat(${path}); return $s === false ? "" : "{$s["ino"]}:{$s["size"]}:{$s["mtime"]}"; }; ` +
+        `$s0 = $id(); $end = microtime(true) + ${awaitWriteMs / 1000}; while (microtime(true) < $end && $id() === $s0) time_nanosleep(0, 20000000); `
+      : "";
+  const php = `${awaitWrite}$f = fopen(${JSON.stringify(XMLRPC_LOCK_PATH)}, "c"); if ($f === false || !flock($f, LOCK_SH)) exit(3); @chmod(${JSON.stringify(XMLRPC_LOCK_PATH)}, 0666); exit(readfile(${path}) === false ? 4 : 0);`;
   const r = await host.exec(`${PHP} -r ${shq(php)}`, { timeoutMs: 300000 });
   if (r.code !== 0) throw new Error(`reading ${CONFIG_PATH} under ${XMLRPC_LOCK_PATH} failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`);
   return Buffer.from(r.stdout, "utf8");
