@@ -18,15 +18,17 @@ import { schemaForVersion, versionOf } from "../version";
 
 /**
  * Attempts of one batch before it gives up on another writer. Each conflict (config.xml changed between our read and
- * our install) or revert (an XMLRPC sync wrote back a copy loaded before our install) costs one. A secondary under a
- * continuous stream of syncs fails about one attempt in three (pfsense-sync.test.ts prints the figures), so five were
- * too few there; twelve, with the backoff below, give up only when something writes config.xml without pause.
+ * our install) or revert (an XMLRPC sync wrote back a copy loaded before our install) costs one. Under syncs sent back
+ * to back, an attempt at a random moment is lost about one time in three on an idle machine and nearly always on a
+ * loaded one (pfsense-sync.test.ts prints the figures), so a retry on a node that receives syncs waits for the gap
+ * after a sync (readUnderSyncLock) and other retries pause at random (retryDelayMs). Twelve attempts then give up only
+ * when something writes config.xml without pause.
  */
 export const MAX_ATTEMPTS = 12;
 
 /**
- * The pause before attempt `attempt` (2..MAX_ATTEMPTS): a random time up to 100 ms x 2^(attempt-1), at most 1.6 s,
- * so a retry does not fall into the same phase of a periodic writer (a sync loop) each time.
+ * The pause before attempt `attempt` (2..MAX_ATTEMPTS) on a node that receives no syncs: a random time up to
+ * 100 ms x 2^(attempt-1), at most 1.6 s, so a retry does not meet another periodic writer in the same phase each time.
  */
 export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
   if (attempt <= 1) return 0;
