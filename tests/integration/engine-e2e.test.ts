@@ -12,9 +12,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { labSh, loadInventory, type LabInventory } from "../../lab/inventory";
-import { expectOk } from "../support/engine-topology";
-import { TestEngine, unwrap, type RunResult } from "../support/pulumi-engine";
-import { changesOf, eventsSettled, labRecord, reseedFirewall, setAdminPassword } from "../support/pfsense-lab";
+import { expectOk, ops } from "../support/engine-topology";
+import { TestEngine, unwrap } from "../support/pulumi-engine";
+import { changesOf, eventsSettled, labRecord, reseedFirewalls, setAdminPassword } from "../support/pfsense-lab";
 import { clusterFromProgramConfig } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { firewallPlanOf, substituteSecrets, type PlanItem } from "../../components/plan";
@@ -48,13 +48,7 @@ function devConfig(): Record<string, unknown> {
   return { ...doc.config, ...SECRETS };
 }
 
-function ops(r: RunResult): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of r.steps) out[s.op] = (out[s.op] ?? 0) + 1;
-  return out;
-}
 const short = (urn: string) => urn.split("::").pop();
-
 
 /** The cluster the program builds from this config (object values as the CLI hands them: JSON text). */
 function clusterOf(config: Record<string, unknown>): ClusterConfig {
@@ -124,8 +118,7 @@ describe("the dev stack through Pulumi's language runtime and dynamic-provider h
     for (const h of ["pve1", "pve2"]) {
       await labSh(inv, h, `for b in ${BRIDGES.join(" ")}; do ovs-vsctl --if-exists del-br $b; done; rm -f /etc/network/interfaces.new /etc/network/interfaces.d/pfsense-ha`);
     }
-    await reseedFirewall(inv, "fw1", "fw2");
-    await reseedFirewall(inv, "fw2", "fw1");
+    await reseedFirewalls(inv);
   });
 
   test("preview: every resource is a create, nothing runs on the hosts", async () => {

@@ -6,6 +6,7 @@
 // shows a create, outputs unknown (engine-vm-topology.test.ts deploys two-nic with the engine's stand-in of that
 // plugin). The counts below are written out by hand from each topology's shape.
 import { TestEngine, type RunResult } from "../support/pulumi-engine";
+import { expectOk } from "../support/engine-topology";
 import { TOPOLOGIES, topologyValues } from "../fixtures/topologies";
 
 jest.setTimeout(600000);
@@ -58,7 +59,7 @@ describe.each(TOPOLOGIES)("seed topology %s: a preview through Pulumi's runtime 
   });
 
   test("succeeds, every step a create", () => {
-    expect({ ok: r.ok, error: r.error }).toEqual({ ok: true, error: undefined });
+    expectOk(r);
     expect([...new Set(r.steps.map((s) => s.op))]).toEqual(["create"]);
   });
 

@@ -14,6 +14,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { TestEngine, unwrap, type RunResult } from "../support/pulumi-engine";
 import { reseedFirewalls } from "../support/pfsense-lab";
+import { expectOk } from "../support/engine-topology";
 import { loadInventory, labExec, type LabInventory } from "../../lab/inventory";
 
 jest.setTimeout(1200000);
@@ -104,7 +105,7 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
   });
 
   test("the run succeeds, and every secret reached the resources (so the checks below can fail)", () => {
-    expect({ ok: first.ok, error: first.error }).toEqual({ ok: true, error: undefined });
+    expectOk(first);
     const everythingPlain = JSON.stringify(engine.state.resources.map((r) => unwrap(r.inputs)));
     expect(leakedSecrets(everythingPlain, secrets).sort()).toEqual(Object.keys(secrets).sort());
   });
@@ -171,7 +172,7 @@ describe("secrets stay secret: state, outputs, logs, host files, errors", () => 
     const before = engine.state.resources.length;
     const gone = await engine.destroy();
     destroyed = gone.ok;
-    expect({ ok: gone.ok, error: gone.error }).toEqual({ ok: true, error: undefined });
+    expectOk(gone);
     expect(gone.steps.filter((s) => s.op === "delete")).toHaveLength(before);
     expect(leakedSecrets(gone.console, secrets)).toEqual([]);
   });

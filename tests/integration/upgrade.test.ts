@@ -10,7 +10,8 @@ import * as path from "path";
 import { parse } from "yaml";
 import { labExec, loadInventory } from "../../lab/inventory";
 import { reseedFirewalls } from "../support/pfsense-lab";
-import { TestEngine, type RunResult } from "../support/pulumi-engine";
+import { expectOk, ops } from "../support/engine-topology";
+import { TestEngine } from "../support/pulumi-engine";
 
 jest.setTimeout(1800000);
 const LAB_ID = String(Number(process.env.PFHA_LAB_ID ?? 0));
@@ -26,11 +27,6 @@ function devConfig(): Record<string, unknown> {
   return { ...doc.config, ...SECRETS, "pfsense-ha:labInventory": path.join(ROOT, "lab", ".state", `lab${LAB_ID}`, "inventory.json") };
 }
 
-function ops(r: RunResult): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of r.steps) out[s.op] = (out[s.op] ?? 0) + 1;
-  return out;
-}
 
 let before: string;
 beforeAll(async () => {
@@ -48,7 +44,7 @@ test("the dev stack created by the earlier program: the current program changes 
   const common = { stack: "dev", config: devConfig(), secretKeys: Object.keys(SECRETS), env: { PFHA_LAB_ID: LAB_ID } };
   const old = new TestEngine({ ...common, programDir: before });
   const created = await old.up();
-  expect({ ok: created.ok, error: created.error }).toEqual({ ok: true, error: undefined });
+  expectOk(created);
   const oldUrns = old.state.resources.map((r) => r.urn);
   expect(oldUrns.filter((u) => u.includes("::pfsense-ha:cluster:PfSenseHaCluster")).length).toBeGreaterThan(30);
 
@@ -56,7 +52,7 @@ test("the dev stack created by the earlier program: the current program changes 
   now.state = old.state;
   const upgraded = await now.up();
   try {
-    expect({ ok: upgraded.ok, error: upgraded.error }).toEqual({ ok: true, error: undefined });
+    expectOk(upgraded);
     const o = ops(upgraded);
     expect({ create: o.create ?? 0, delete: o.delete ?? 0, replace: o.replace ?? 0 }).toEqual({ create: 0, delete: 0, replace: 0 });
     expect((o.same ?? 0) + (o.update ?? 0)).toBe(old.state.resources.filter((r) => r.custom).length);
@@ -69,6 +65,6 @@ test("the dev stack created by the earlier program: the current program changes 
     expect(ops(again)).toEqual({ same: (o.same ?? 0) + (o.update ?? 0) });
   } finally {
     const d = await now.destroy();
-    expect({ ok: d.ok, error: d.error }).toEqual({ ok: true, error: undefined });
+    expectOk(d);
   }
 });

@@ -2,11 +2,12 @@
 // (tests/support/pulumi-engine.ts): its hosts are the lab's (SSH from the lab inventory), the lab's userspace OVS
 // datapath, the lab's webGUI port; the networks, VMs and firewall settings are the seed's. Plus the step counts and
 // host commands the end-to-end topology tests check with.
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { labExec, labSh, type LabInventory } from "../../lab/inventory";
 import { ROOT } from "./ha-lab";
-import { reseedFirewall } from "./pfsense-lab";
+import { reseedFirewalls } from "./pfsense-lab";
 import { QM_DIR } from "./proxmox-standin";
 import type { RunResult, TestEngine } from "./pulumi-engine";
 import { setIn, topologyValues } from "../fixtures/topologies";
@@ -83,8 +84,7 @@ export async function prepareSeedHosts(inv: LabInventory, o: { nodes: string[]; 
     fs.copyFileSync(path.join(ROOT, "tests", "fixtures", "lab", "qm"), qm);
     fs.chmodSync(qm, 0o755);
   }
-  await reseedFirewall(inv, "fw1", "fw2");
-  await reseedFirewall(inv, "fw2", "fw1");
+  await reseedFirewalls(inv);
 }
 
 /** What `prepareSeedHosts` added to the nodes removed (eno1, the qm stand-in), and the paths in `extra`. */
@@ -137,8 +137,6 @@ export async function expectFailureMidRunConverges(
 
 /** `lab.sh up` of lab `id` with `nodes` Proxmox nodes (a lab that is up is re-upped to that count). */
 export function labUp(id: number, nodes: number): void {
-  const { spawnSync } = require("child_process") as typeof import("child_process");
-  const labScript = require("path").join(__dirname, "..", "..", "lab", "lab.sh") as string;
-  const r = spawnSync("bash", [labScript, "up"], { env: { ...process.env, PFHA_LAB_ID: String(id), PFHA_LAB_NODES: String(nodes) }, encoding: "utf8" });
+  const r = spawnSync("bash", [path.join(ROOT, "lab", "lab.sh"), "up"], { env: { ...process.env, PFHA_LAB_ID: String(id), PFHA_LAB_NODES: String(nodes) }, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`PFHA_LAB_NODES=${nodes} lab.sh up failed: ${r.stderr}`);
 }

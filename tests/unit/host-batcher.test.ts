@@ -1,7 +1,7 @@
 // The one per-host batcher (providers/ssh/batcher.ts) that OVS changes and config.xml edits both queue on: which
 // items form one batch, on which host, and how each item gets its own result or error. Timers are Jest's fake
-// timers, so the windows are exact, not raced against a loaded machine. The pause
-// before a config.xml batch tries again (session.ts retryDelayMs) is checked here too.
+// timers, so the windows are exact, not raced against a loaded machine. The pause before a config.xml batch tries
+// again (session.ts retryDelayMs) is checked here too.
 import { submitToHost, type HostBatch, type HostBatcher } from "../../providers/ssh/batcher";
 import type { SshEndpoint, SshHost } from "../../providers/ssh/types";
 import { retryDelayMs } from "../../providers/pfsense/remote/session";

@@ -173,7 +173,8 @@ async function readUnderSyncLock(host: SshHost, awaitWriteMs = 0): Promise<Buffe
       ? `$id = function () { clearstatcache(); $s = @stat(${path}); return $s === false ? "" : "{$s["ino"]}:{$s["size"]}:{$s["mtime"]}"; }; ` +
         `$s0 = $id(); $end = microtime(true) + ${awaitWriteMs / 1000}; while (microtime(true) < $end && $id() === $s0) time_nanosleep(0, 20000000); `
       : "";
-  const php = `${awaitWrite}$f = fopen(${JSON.stringify(XMLRPC_LOCK_PATH)}, "c"); if ($f === false || !flock($f, LOCK_SH)) exit(3); @chmod(${JSON.stringify(XMLRPC_LOCK_PATH)}, 0666); exit(readfile(${path}) === false ? 4 : 0);`;
+  const lock = JSON.stringify(XMLRPC_LOCK_PATH);
+  const php = `${awaitWrite}$f = fopen(${lock}, "c"); if ($f === false || !flock($f, LOCK_SH)) exit(3); @chmod(${lock}, 0666); exit(readfile(${path}) === false ? 4 : 0);`;
   const r = await host.exec(`${PHP} -r ${shq(php)}`, { timeoutMs: 300000 });
   if (r.code !== 0) throw new Error(`reading ${CONFIG_PATH} under ${XMLRPC_LOCK_PATH} failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`);
   return Buffer.from(r.stdout, "utf8");
