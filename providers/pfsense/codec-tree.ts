@@ -153,7 +153,22 @@ export function removeChild(parent: PfElement, el: PfElement): boolean {
 
 /** Deep copy (used to snapshot before an edit). */
 export function cloneElement(el: PfElement): PfElement {
-  return { tag: el.tag, raw: el.raw, cdata: el.cdata, children: el.children === null ? null : el.children.map(cloneElement) };
+  return { tag: el.tag, children: el.children === null ? null : el.children.map(cloneElement), raw: el.raw, cdata: el.cdata };
+}
+
+/**
+ * Whether two elements hold the same content: tags, values and children in order. Whether a value is written inside
+ * CDATA is not content (pfSense reads both the same). Independent of how the objects were made (parsed, built, cloned).
+ */
+export function sameElement(a: PfElement, b: PfElement): boolean {
+  if (a.tag !== b.tag || a.raw !== b.raw) return false;
+  if (a.children === null || b.children === null) return a.children === b.children;
+  return sameElements(a.children, b.children);
+}
+
+/** sameElement for two lists, pairwise in order. */
+export function sameElements(a: readonly PfElement[], b: readonly PfElement[]): boolean {
+  return a.length === b.length && a.every((el, i) => sameElement(el, b[i]));
 }
 
 /** Plain object view: values decoded, list tags always arrays, sections as objects (for reads and drift). */

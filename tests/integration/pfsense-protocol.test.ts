@@ -9,6 +9,8 @@ import { changesOf, firewallIdle, labRecord, writeConfigCount, type LabRecordEnt
 import type { SshEndpoint } from "../../providers/ssh";
 import { parseConfigXml, type PfConfigDoc } from "../../providers/pfsense/codec";
 import { childrenByTag, ensurePath, getPath, kids, leaf, section, textIn, valueOf } from "../../providers/pfsense/codec-tree";
+import { upsertFilterRule, upsertOutboundNat, upsertPortForward } from "../../providers/pfsense/elements";
+import { schemaOf } from "../../providers/pfsense/version";
 import {
   protocolStats,
   setProtocolHooks,
@@ -123,6 +125,18 @@ test("an edit that changes nothing costs no install and no apply", async () => {
   await submitEdit(ep, vipEdit(2));
   expect(changesOf(applyLog()).length).toBe(before);
   expect(protocolStats().installs).toBe(1);
+});
+
+test("rules with pfSense's save stamps (filter rule, outbound NAT, port forward) install once each: the read-back finds them in place", async () => {
+  const kinds: ConfigEdit[] = [
+    { label: "FirewallRule 4000000001 (create)", edit: (d) => upsertFilterRule(d, { tracker: "4000000001", type: "pass", interface: "lan", ipprotocol: "inet", protocol: "tcp", source: { any: true }, destination: { network: "(self)", port: "443" }, descr: "test", position: { top: true } }, schemaOf(d)) },
+    { label: "OutboundNat lan (create)", edit: (d) => upsertOutboundNat(d, { key: "lan", sourceNetwork: "192.168.1.0/24", interface: "wan", targetVip: "192.168.1.101", descr: "test" }, schemaOf(d)) },
+    { label: "PortForward pfha-pf-web (create)", edit: (d) => upsertPortForward(d, { key: "pfha-pf-web", associatedRuleId: "nat_6b0db76005fa75.09573240", tracker: "4123456789", interface: "wan", protocol: "tcp", destination: "192.0.2.10", externalPort: "8443", target: "192.168.1.10", localPort: "443", descr: "test" }, schemaOf(d)) },
+  ];
+  for (const k of kinds) await submitEdit(ep, k);
+  // Per batch: read, upload, install + apply, read back. A replay of the edit on the document read back that changed
+  // anything (a rule re-stamped) would count as reverted by a sync: a second attempt, after waiting for a sync's write.
+  expect(protocolStats()).toEqual({ batches: 3, installs: 3, applies: 3, conflicts: 0, reapplies: 0, roundTrips: 12 });
 });
 
 test("hash conflict: a human edit between read and install is kept, ours is retried and lands", async () => {

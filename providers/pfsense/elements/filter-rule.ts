@@ -7,7 +7,7 @@
 // (filter.inc shift_separators()) when a rule is inserted or removed.
 import { stampedChildren, withoutStamps } from "./revision-entry";
 import type { PfConfigDoc, PfElement } from "../codec";
-import { child, ensurePath, getPath, insertChild, kids, leaf, flag, removeChild, section, textIn } from "../codec-tree";
+import { child, ensurePath, getPath, insertChild, kids, leaf, flag, removeChild, sameElement, section, textIn } from "../codec-tree";
 import type { PfSchema } from "../version";
 import { ChangeLog, ElementInputError, checkPfIfName, checkText, type EditResult } from "./common";
 import { markerKey, unmarkedDescr } from "./marker";
@@ -92,11 +92,6 @@ function build(doc: PfConfigDoc, spec: FilterRuleSpec, schema: PfSchema): PfElem
   return section("rule", els);
 }
 
-/** Canonical text of a rule element (for comparing ours with what we want). */
-function fingerprint(el: PfElement): string {
-  return JSON.stringify(el, (k, val: unknown) => (k === "cdata" ? undefined : val));
-}
-
 // Trackers are digits and interface names [a-z0-9]: their raw text is their value, so compare raw (no decoding:
 // a 10,000-rule config is scanned per edit).
 function rawOf(el: PfElement, tag: string): string | undefined {
@@ -177,7 +172,7 @@ export function upsertFilterRule(doc: PfConfigDoc, spec: FilterRuleSpec, schema:
     return log.result();
   }
   // created/updated are the save's stamps, not the rule: compared without them, a changed rule keeps `created`.
-  if (fingerprint({ ...existing, children: withoutStamps(existing) }) !== fingerprint(want)) {
+  if (!sameElement({ ...existing, children: withoutStamps(existing) }, want)) {
     existing.children = stampedChildren(doc, kids(want), existing);
     log.note("fields updated");
   }

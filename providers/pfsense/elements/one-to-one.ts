@@ -5,7 +5,7 @@
 // The save writes no created/updated stamps and no filter rule: traffic to the inside host still needs a pass rule
 // (pfSense filters after the translation, on the inside address). Identity: the descr marker.
 import type { PfConfigDoc, PfElement } from "../codec";
-import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, section, textIn } from "../codec-tree";
+import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, sameElements, section, textIn } from "../codec-tree";
 import { ChangeLog, checkPfIfName, checkIpv4, checkText, type EditResult } from "./common";
 import { checkKey, markedDescr, markerKey, unmarkedDescr } from "./marker";
 import type { ElementDescriptor } from "./descriptor";
@@ -53,7 +53,7 @@ export function upsertOneToOne(doc: PfConfigDoc, spec: OneToOneSpec): EditResult
     const last = kids(nat).map((e) => e.tag).lastIndexOf("onetoone");
     insertChild(nat, want, last === -1 ? kids(nat).length : last + 1);
     log.note("created");
-  } else if (JSON.stringify(kids(existing)) !== JSON.stringify(kids(want))) {
+  } else if (!sameElements(kids(existing), kids(want))) {
     existing.children = kids(want);
     log.note("fields updated");
   }

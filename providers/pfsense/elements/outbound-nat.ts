@@ -3,7 +3,7 @@
 // only; 2.7.1+ (upgrade_229_to_230) adds <target_subnet></target_subnet>. Identity: the descr marker.
 import { stampedChildren, withoutStamps } from "./revision-entry";
 import type { PfConfigDoc, PfElement } from "../codec";
-import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, section, textIn } from "../codec-tree";
+import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, sameElement, section, textIn } from "../codec-tree";
 import type { PfSchema } from "../version";
 import { ChangeLog, ElementInputError, checkPfIfName, checkIpv4, checkText, type EditResult } from "./common";
 import { checkKey, markedDescr, markerKey, unmarkedDescr } from "./marker";
@@ -64,8 +64,6 @@ function build(doc: PfConfigDoc, spec: OutboundNatSpec, schema: PfSchema): PfEle
   return section("rule", els);
 }
 
-const same = (a: PfElement, b: PfElement): boolean => JSON.stringify(a) === JSON.stringify(b);
-
 export function upsertOutboundNat(doc: PfConfigDoc, spec: OutboundNatSpec, schema: PfSchema): EditResult {
   validateOutboundNat(spec);
   const log = new ChangeLog(doc, `outbound-nat ${spec.key}`);
@@ -83,7 +81,7 @@ export function upsertOutboundNat(doc: PfConfigDoc, spec: OutboundNatSpec, schem
     return log.result();
   }
   // created/updated are the save's stamps, not the rule: compared without them, a changed rule keeps `created`.
-  if (!same({ ...existing, children: withoutStamps(existing) }, want)) {
+  if (!sameElement({ ...existing, children: withoutStamps(existing) }, want)) {
     existing.children = stampedChildren(doc, kids(want), existing);
     log.note("fields updated");
   }

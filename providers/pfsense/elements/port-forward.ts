@@ -15,7 +15,7 @@
 // delete does (delete_id()), and moves the separators below them up (shift_separators()).
 import { revisionEntry, stampedChildren, withoutStamps } from "./revision-entry";
 import type { PfConfigDoc, PfElement } from "../codec";
-import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, section, textIn } from "../codec-tree";
+import { child, childrenByTag, ensurePath, flag, getPath, insertChild, kids, leaf, removeChild, sameElements, section, textIn } from "../codec-tree";
 import type { PfSchema } from "../version";
 import { ChangeLog, ElementInputError, checkPfIfName, checkIpv4, checkText, type EditResult } from "./common";
 import { removeFilterRuleElement } from "./filter-rule";
@@ -132,8 +132,6 @@ function linkedCreated(doc: PfConfigDoc): PfElement {
   return e;
 }
 
-const same = (a: PfElement[], b: PfElement[]): boolean => JSON.stringify(a) === JSON.stringify(b);
-
 /** Index after the last <tag> child of `parent` (where PHP's `$list[] = $x` puts it in the dump), else the end. */
 function appendIndex(parent: PfElement, tag: string): number {
   const last = kids(parent).map((e) => e.tag).lastIndexOf(tag);
@@ -161,7 +159,7 @@ export function upsertPortForward(doc: PfConfigDoc, spec: PortForwardSpec, schem
     want.children = stampedChildren(doc, kids(want), undefined);
     insertChild(nat, want, appendIndex(nat, "rule"));
     log.note("created");
-  } else if (!same(withoutStamps(existing), kids(want))) {
+  } else if (!sameElements(withoutStamps(existing), kids(want))) {
     existing.children = stampedChildren(doc, kids(want), existing);
     log.note("fields updated");
   }
@@ -172,7 +170,7 @@ export function upsertPortForward(doc: PfConfigDoc, spec: PortForwardSpec, schem
     const filter = ensurePath(doc.root, "filter");
     insertChild(filter, wantRule, appendIndex(filter, "rule"));
     log.note("linked filter rule created");
-  } else if (!same(withoutStamps(linked), kids(wantRule))) {
+  } else if (!sameElements(withoutStamps(linked), kids(wantRule))) {
     // the GUI edits the linked rule in place and stamps nothing on it
     linked.children = [...kids(wantRule), ...kids(linked).filter((c) => c.tag === "created" || c.tag === "updated")];
     log.note("linked filter rule updated");
@@ -219,7 +217,7 @@ export function readPortForward(doc: PfConfigDoc, key: string): PortForwardSpec 
   const linked = id ? findLinked(doc, id) : undefined;
   if (linked !== undefined) {
     const tracker = textIn(doc, child(linked, "tracker")) ?? "";
-    const asBuilt = tracker !== "" && validatedOrUndefined({ ...spec, tracker }) !== undefined && same(withoutStamps(linked), kids(buildLinked(doc, { ...spec, tracker })));
+    const asBuilt = tracker !== "" && validatedOrUndefined({ ...spec, tracker }) !== undefined && sameElements(withoutStamps(linked), kids(buildLinked(doc, { ...spec, tracker })));
     spec.tracker = asBuilt ? tracker : `${tracker} (changed)`;
   }
   return spec;

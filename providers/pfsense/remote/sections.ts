@@ -1,7 +1,7 @@
 // Which apply sections an edit touched: compare the built text of each config subtree before and after.
 import type { PfConfigDoc, PfElement } from "../codec";
-import { child } from "../codec-tree";
-import type { ApplySection } from "./types";
+import { child, cloneElement } from "../codec-tree";
+import type { ApplySection, ConfigEdit } from "./types";
 
 /** Config root tags whose change needs each apply section. */
 const SECTION_TAGS: Record<ApplySection, string[]> = {
@@ -50,4 +50,20 @@ export function touchedSections(before: Map<string, string>, after: PfConfigDoc)
     if (k.startsWith("interfaces/") && before.get(k) !== now.get(k)) interfaces.push(k.slice("interfaces/".length));
   }
   return { sections, interfaces };
+}
+
+/**
+ * True when replaying the landed edits on the document read back after an install changes it: the install was
+ * reverted (an XMLRPC sync wrote over it). Edits are idempotent, so on a document that kept our install the replay
+ * changes nothing; it runs on a copy, so the document read back is left as it was.
+ */
+export function reverted(after: PfConfigDoc, landed: readonly ConfigEdit[]): boolean {
+  const replay: PfConfigDoc = { ...after, root: cloneElement(after.root) };
+  const before = snapshotSections(replay);
+  try {
+    for (const e of landed) e.edit(replay);
+  } catch {
+    return false; // the edit no longer fits (e.g. a human's clash): verify() reports it
+  }
+  return touchedSections(before, replay).sections.length > 0;
 }

@@ -12,7 +12,7 @@ import { redactedError } from "../../ssh/redact";
 import { messageOf } from "../../error-message";
 import { buildInstallScript, CONFIG_PATH, EXIT_CONFLICT, PENDING_PATH, parseInstallReport, revisionDescription, type InstallParams } from "./install-script";
 import { parseBoxConfig, parsePendingApply } from "./pending";
-import { snapshotSections, touchedSections } from "./sections";
+import { reverted, snapshotSections, touchedSections } from "./sections";
 import type { BatchStats, ConfigEdit, InstallReport, ProtocolHooks } from "./types";
 import { schemaForVersion, versionOf } from "../version";
 
@@ -184,18 +184,6 @@ async function readUnderSyncLock(host: SshHost, awaitWriteMs = 0): Promise<Buffe
 function isSyncSource(doc: PfConfigDoc): boolean {
   const h = getPath(doc.root, "hasync/synchronizetoip");
   return (textIn(doc, h) ?? "").trim() !== "";
-}
-
-/** True when replaying the landed edits on the document read back changes it: our install was reverted. */
-function reverted(after: PfConfigDoc, landed: ConfigEdit[]): boolean {
-  const replay: PfConfigDoc = { ...after, root: cloneElement(after.root) };
-  const before = snapshotSections(replay);
-  try {
-    for (const e of landed) e.edit(replay);
-  } catch {
-    return false; // the edit no longer fits (e.g. a human's clash): verify() reports it
-  }
-  return touchedSections(before, replay).sections.length > 0;
 }
 
 function sleep(ms: number): Promise<void> {
