@@ -19,7 +19,13 @@ async function main() {
     if (sf.containsSecrets) throw new Error(`build: the reference of provider ${name} captures a secret`);
     refs[name] = sf.text;
   }
-  fs.writeFileSync(path.join(dist, "provider-refs.json"), JSON.stringify(refs, null, 1) + "\n");
+  // Rewritten only when it changed, and then by a rename: a lab test may be loading it while the unit tests rebuild
+  // (scripts/test.sh runs both at once), and it must read either the old file or the new one, whole.
+  const file = path.join(dist, "provider-refs.json");
+  const text = JSON.stringify(refs, null, 1) + "\n";
+  if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return;
+  fs.writeFileSync(`${file}.tmp-${process.pid}`, text);
+  fs.renameSync(`${file}.tmp-${process.pid}`, file);
 }
 main().catch((e) => {
   console.error(e instanceof Error ? e.message : String(e));

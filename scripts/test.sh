@@ -1,37 +1,60 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, compiles the program (dist/: what Pulumi's runtime and the provider host
-# load), type-checks, lints, brings the lab up, runs every jest test
-# (unit + integration against the lab), and always brings the lab down again.
+# load) while two labs come up, then runs the lab tests in two lanes with the type check, lint and unit tests beside
+# them, and always brings the labs down again. It fails if any of the three failed, and ends with what failed.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PFHA_ROOT"
 SECONDS=0
 phase() { echo "== $* (at ${SECONDS} s)"; } # each phase's start, so its duration shows in the log
 bash scripts/install.sh
-phase "build"; npm run --silent build
-phase "typecheck"; tsc --noEmit -p .
-tsc -p examples/workload-stack # the example consumer stack (output contract) compiles too
-# examples/library-stack (the library used by another program) is type-checked and previewed against the packed
-# tarball by tests/unit/example-library-stack.test.ts in the unit tests below.
-phase "lint"; eslint .
 export PFHA_LAB_ID="${PFHA_LAB_ID:-0}"
 # A second lab runs the second lane of integration files at the same time (its own namespaces and addresses).
 export PFHA_LAB_ID2="${PFHA_LAB_ID2:-$(( (PFHA_LAB_ID + 1) % 64 ))}"
 [[ "$PFHA_LAB_ID2" != "$PFHA_LAB_ID" ]] || { echo "PFHA_LAB_ID2 must differ from PFHA_LAB_ID" >&2; exit 2; }
+stop_group() { [[ -z "${1:-}" ]] || kill -- "-$1" 2>/dev/null || true; }
 cleanup() {
   phase "lab down"
-  [[ -z "${LANE2_PID:-}" ]] || kill -- "-$LANE2_PID" 2>/dev/null || true
+  stop_group "${LABS_PID:-}"; stop_group "${LANE2_PID:-}"; stop_group "${CHECKS_PID:-}"
   [[ -z "${LOGS:-}" ]] || rm -rf "$LOGS"
   PFHA_LAB_ID="$PFHA_LAB_ID" bash lab/lab.sh down || true
   PFHA_LAB_ID="$PFHA_LAB_ID2" bash lab/lab.sh down || true
 }
 trap cleanup EXIT
-phase "lab up (labs $PFHA_LAB_ID and $PFHA_LAB_ID2)"
-PFHA_PFSENSE_VERSION=2.7.2 bash lab/lab.sh up
-PFHA_LAB_ID="$PFHA_LAB_ID2" PFHA_PFSENSE_VERSION=24.1 bash lab/lab.sh up
-# Unit tests in parallel. Two workers on two cores (jest's default is cores - 1: one worker): many unit files wait on
-# child processes.
-phase "jest (unit)"; jest --ci --maxWorkers=2 --selectProjects unit "$@"
+# Each background job's output is also kept (removed by the trap), so a failed run ends with what failed in each.
+LOGS="$(mktemp -d "${TMPDIR:-/tmp}/pfha-test-logs-XXXXXX")"
+set -m # each background job in its own process group, so the trap can stop all of it
+
+# The build (dist/: what Pulumi's runtime and the provider host load in the lab tests) while both labs come up: the
+# labs need nothing built.
+phase "build, and lab up (labs $PFHA_LAB_ID and $PFHA_LAB_ID2)"
+( PFHA_PFSENSE_VERSION=2.7.2 bash lab/lab.sh up && PFHA_LAB_ID="$PFHA_LAB_ID2" PFHA_PFSENSE_VERSION=24.1 bash lab/lab.sh up ) > "$LOGS/labs" 2>&1 &
+LABS_PID=$!
+npm run --silent build
+LABS_OK=0; wait "$LABS_PID" || LABS_OK=$?; LABS_PID=
+cat "$LOGS/labs"
+(( LABS_OK == 0 )) || { phase "lab up failed (exit $LABS_OK)"; exit 1; }
+
+# The checks that need no lab (type check, lint, unit tests) run beside the lab tests, at a lower CPU priority: the
+# lab tests leave about a seventh of the two cores idle (waiting on their hosts), which the checks fill, so they
+# finish well before the lab tests without slowing them much. One jest worker for the unit tests, for the same
+# reason. Their lines are marked [checks].
+checks() {
+  set -e
+  renice -n 5 -p "$BASHPID" > /dev/null
+  echo "== typecheck (at ${SECONDS} s)"
+  tsc --noEmit -p .
+  tsc -p examples/workload-stack # the example consumer stack (output contract) compiles too
+  # examples/library-stack (the library used by another program) is type-checked and previewed against the packed
+  # tarball by tests/unit/example-library-stack.test.ts in the unit tests below.
+  echo "== lint (at ${SECONDS} s)"
+  eslint .
+  echo "== jest (unit) (at ${SECONDS} s)"
+  jest --ci --maxWorkers=1 --selectProjects unit "$@"
+  echo "== checks done (at ${SECONDS} s)"
+}
+( checks "$@" ) > >(tee "$LOGS/checks" | sed -u "s/^/[checks] /") 2>&1 &
+CHECKS_PID=$!
 
 # Integration tests: one file at a time per lab (the files of a lane share its hosts: fw1's config.xml, pve1's OVS,
 # and each file resets what it uses), two labs at once. Files run in path order (tests/support/sequencer.js), so
@@ -63,10 +86,6 @@ lane2() {
   PFHA_LAB_ID="$PFHA_LAB_ID2" PFHA_PFSENSE_VERSION=2.7.2 bash bench/run.sh pfsense --quick
 }
 phase "jest (integration, 2 lanes)"
-# Each lane's output is also kept (removed by the trap), so a failed run ends with the failing files and tests of both
-# lanes together.
-LOGS="$(mktemp -d "${TMPDIR:-/tmp}/pfha-test-logs-XXXXXX")"
-set -m # lane 2 in its own process group, so the trap can stop all of it
 ( lane2 "$@" ) > >(tee "$LOGS/lane2" | sed -u "s/^/[lab $PFHA_LAB_ID2] /") 2>&1 & # its lines stream as they come, marked with its lab
 LANE2_PID=$!
 set +m
@@ -75,13 +94,22 @@ LANE1_OK=0
 echo "== jest (integration, lab $PFHA_LAB_ID, pfSense 2.7.2) (at ${SECONDS} s)"
 integration "$PFHA_LAB_ID" 2.7.2 "${ignore[@]}" "$@" 2>&1 | tee "$LOGS/lane1" || LANE1_OK=$?
 LANE2_OK=0; wait "$LANE2_PID" || LANE2_OK=$?; LANE2_PID=
-if (( LANE1_OK != 0 || LANE2_OK != 0 )); then
-  phase "integration failed: lab $PFHA_LAB_ID exit $LANE1_OK, lab $PFHA_LAB_ID2 exit $LANE2_OK; what failed"
-  sleep 1 # lane 2's log is written by a tee that may still be flushing
+CHECKS_OK=0; wait "$CHECKS_PID" || CHECKS_OK=$?; CHECKS_PID=
+if (( LANE1_OK != 0 || LANE2_OK != 0 || CHECKS_OK != 0 )); then
+  phase "failed: lab $PFHA_LAB_ID exit $LANE1_OK, lab $PFHA_LAB_ID2 exit $LANE2_OK, checks exit $CHECKS_OK; what failed"
+  sleep 1 # the logs are written by tees that may still be flushing
   for lane in 1 2; do # jest's "FAIL <file>" lines, then each failed test ("  ● ...") with the first lines of its error
     { grep -a -E '^(== jest|FAIL |Tests: )' "$LOGS/lane$lane"; grep -a -A8 '^  ● ' "$LOGS/lane$lane" | head -120; } |
       sed "s/^/[lane $lane] /" || true
   done
+  # the checks: a type or lint error is the end of their log; a unit test failure is shown as the lanes' are
+  if (( CHECKS_OK != 0 )); then
+    if grep -a -q '^== jest (unit)' "$LOGS/checks"; then
+      { grep -a -E '^(FAIL |Tests: )' "$LOGS/checks"; grep -a -A8 '^  ● ' "$LOGS/checks" | head -120; } | sed "s/^/[checks] /" || true
+    else
+      tail -n 40 "$LOGS/checks" | sed "s/^/[checks] /"
+    fi
+  fi
   exit 1
 fi
 phase "done"
