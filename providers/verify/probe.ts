@@ -74,8 +74,23 @@ export function mtuPingCommand(p: MtuPingProbe): string {
   return shCommand(["/sbin/ping", "-D", "-c", 2, "-t", 2, "-s", p.size, p.address]);
 }
 
+/** Where the MTU pings write while the other reads run: a private folder made by mktemp, removed when the script ends. */
+const PING_DIR = "$pfha_pings";
+
 export function firewallProbeScript(opts: { xmlrpc: boolean; dhcpFailover?: boolean; mtuPings?: MtuPingProbe[]; natRules?: boolean }): string {
+  const pings = opts.mtuPings ?? [];
+  // The MTU pings take a second or two each (two probes, one a second): they all start first, in the background,
+  // each into its own file, and their sections print them in order once they are done. Three networks then cost
+  // about one second instead of three, and the reads below run meanwhile.
+  const start =
+    pings.length === 0
+      ? []
+      : [
+          `pfha_pings=$(mktemp -d /tmp/pfha-verify.XXXXXX) || exit 1; trap 'rm -rf "${PING_DIR}"' EXIT`,
+          ...pings.map((p, i) => `{ ${mtuPingCommand(p)}; echo "${RC}$?"; } > "${PING_DIR}/${i}" 2>&1 &`),
+        ];
   const parts = [
+    ...start,
     section("ifconfig", "/sbin/ifconfig -a 2>&1"),
     section("carp.allow", "/sbin/sysctl -n net.inet.carp.allow 2>&1"),
     section("pfctl", "/sbin/pfctl -si 2>&1"),
@@ -86,7 +101,8 @@ export function firewallProbeScript(opts: { xmlrpc: boolean; dhcpFailover?: bool
     parts.push(section("dhcpd.leases", `if [ -f ${shq(DHCPD_LEASES)} ]; then grep -A4 '^failover peer' ${shq(DHCPD_LEASES)}; else echo ${NO_FILE}; fi`));
   }
   if (opts.xmlrpc) parts.push(section("xmlrpc", `/usr/local/bin/php -r ${shq(XMLRPC_PHP)} 2>&1`));
-  for (const p of opts.mtuPings ?? []) parts.push(section(`mtu ${p.network} ${p.size} ${p.address}`, `${mtuPingCommand(p)} 2>&1; echo "${RC}$?"`));
+  if (pings.length > 0) parts.push("wait");
+  pings.forEach((p, i) => parts.push(section(`mtu ${p.network} ${p.size} ${p.address}`, `cat "${PING_DIR}/${i}"`)));
   // Last, so the file's bytes are everything after its marker line, unchanged.
   parts.push(section("config", `cat ${CONFIG_PATH}`));
   return parts.join("\n") + "\n";

@@ -244,10 +244,31 @@ describe("MTU end to end: a don't-fragment ping at each stretched network's MTU,
 
   test("the command is FreeBSD's ping with DF set and payload = MTU - 28, every value quoted; bad values are refused", () => {
     expect(mtuPingCommand({ network: "sync", size: 8922, address: "172.16.255.2" })).toBe("/sbin/ping -D -c 2 -t 2 -s 8922 172.16.255.2");
-    expect(firewallProbeScript({ xmlrpc: false, mtuPings: [{ network: "lan", size: 1472, address: "172.16.10.3" }] }))
-      .toContain("echo '@@pfha mtu lan 1472 172.16.10.3'; /sbin/ping -D -c 2 -t 2 -s 1472 172.16.10.3 2>&1; echo \"pfha:rc $?\"");
     expect(() => mtuPingCommand({ network: "lan", size: 1472, address: "1.2.3.4; reboot" })).toThrow(/mtu ping lan: "1.2.3.4; reboot" is not an IP address/);
     expect(() => mtuPingCommand({ network: "lan", size: 70000, address: "172.16.10.3" })).toThrow(/size 70000 is invalid/);
+  });
+
+  test("the pings start first, all at once in the background, each into its own file; their sections print them in order after the other reads", () => {
+    const script = firewallProbeScript({
+      xmlrpc: false,
+      mtuPings: [{ network: "lan", size: 1472, address: "172.16.10.3" }, { network: "sync", size: 8922, address: "172.16.255.2" }],
+    });
+    expect(script).toBe([
+      `pfha_pings=$(mktemp -d /tmp/pfha-verify.XXXXXX) || exit 1; trap 'rm -rf "$pfha_pings"' EXIT`,
+      `{ /sbin/ping -D -c 2 -t 2 -s 1472 172.16.10.3; echo "pfha:rc $?"; } > "$pfha_pings/0" 2>&1 &`,
+      `{ /sbin/ping -D -c 2 -t 2 -s 8922 172.16.255.2; echo "pfha:rc $?"; } > "$pfha_pings/1" 2>&1 &`,
+      "echo '@@pfha ifconfig'; /sbin/ifconfig -a 2>&1",
+      "echo '@@pfha carp.allow'; /sbin/sysctl -n net.inet.carp.allow 2>&1",
+      "echo '@@pfha pfctl'; /sbin/pfctl -si 2>&1",
+      "echo '@@pfha states'; /sbin/pfctl -ss 2>/dev/null",
+      "wait",
+      `echo '@@pfha mtu lan 1472 172.16.10.3'; cat "$pfha_pings/0"`,
+      `echo '@@pfha mtu sync 8922 172.16.255.2'; cat "$pfha_pings/1"`,
+      "echo '@@pfha config'; cat /cf/conf/config.xml",
+      "",
+    ].join("\n"));
+    // without pings: no folder, no background job
+    expect(firewallProbeScript({ xmlrpc: false })).not.toMatch(/mktemp|wait|&$/m);
   });
 
   test("ping's output parses into one result per network: the summary when it replied, the error when it did not", () => {
