@@ -9,8 +9,14 @@ import type { EngineRun } from "../support/engine";
 
 jest.setTimeout(60000);
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-engine-"));
-const log = path.join(dir, "ops.log");
+// Made before the first test, not when the file loads: a run whose filter (-t) skips every test here runs no hook,
+// and the afterAll that removes the folder would not run either.
+let dir = "";
+let log = "";
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-engine-"));
+  log = path.join(dir, "ops.log");
+});
 
 function program(): Record<string, unknown> {
   // Everything Pulumi is required here so that it is the instance of the current isolated registry.
@@ -75,7 +81,9 @@ async function run(prior?: EngineRun["state"], text = "hello"): Promise<EngineRu
   return result;
 }
 
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  if (dir !== "") fs.rmSync(dir, { recursive: true, force: true });
+});
 
 test("runs serialized dynamic providers in dependency order, unwraps secrets, keeps outputs secret", async () => {
   const r1 = await run();
