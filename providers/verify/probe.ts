@@ -76,6 +76,8 @@ export function mtuPingCommand(p: MtuPingProbe): string {
 
 /** Where the MTU pings write while the other reads run: a private folder made by mktemp, removed when the script ends. */
 const PING_DIR = "$pfha_pings";
+/** An MTU section's text when the folder could not be made (a full /tmp): the check fails with it, the rest goes on. */
+export const PING_NO_DIR = "ping: not run: mktemp -d in /tmp failed";
 
 export function firewallProbeScript(opts: { xmlrpc: boolean; dhcpFailover?: boolean; mtuPings?: MtuPingProbe[]; natRules?: boolean }): string {
   const pings = opts.mtuPings ?? [];
@@ -86,8 +88,9 @@ export function firewallProbeScript(opts: { xmlrpc: boolean; dhcpFailover?: bool
     pings.length === 0
       ? []
       : [
-          `pfha_pings=$(mktemp -d /tmp/pfha-verify.XXXXXX) || exit 1; trap 'rm -rf "${PING_DIR}"' EXIT`,
+          `if pfha_pings=$(mktemp -d /tmp/pfha-verify.XXXXXX); then trap 'rm -rf "${PING_DIR}"' EXIT`,
           ...pings.map((p, i) => `{ ${mtuPingCommand(p)}; echo "${RC}$?"; } > "${PING_DIR}/${i}" 2>&1 &`),
+          "else pfha_pings=; fi",
         ];
   const parts = [
     ...start,
@@ -102,7 +105,9 @@ export function firewallProbeScript(opts: { xmlrpc: boolean; dhcpFailover?: bool
   }
   if (opts.xmlrpc) parts.push(section("xmlrpc", `/usr/local/bin/php -r ${shq(XMLRPC_PHP)} 2>&1`));
   if (pings.length > 0) parts.push("wait");
-  pings.forEach((p, i) => parts.push(section(`mtu ${p.network} ${p.size} ${p.address}`, `cat "${PING_DIR}/${i}"`)));
+  pings.forEach((p, i) =>
+    parts.push(section(`mtu ${p.network} ${p.size} ${p.address}`, `if [ -n "${PING_DIR}" ]; then cat "${PING_DIR}/${i}"; else echo ${shq(PING_NO_DIR)}; fi`)),
+  );
   // Last, so the file's bytes are everything after its marker line, unchanged.
   parts.push(section("config", `cat ${CONFIG_PATH}`));
   return parts.join("\n") + "\n";

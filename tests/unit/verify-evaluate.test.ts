@@ -1,4 +1,8 @@
 // evaluate(): each failure case turns exactly the named checks red, with a next step; a healthy pair is all green.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { validateValues } from "../../config/load";
 import type { ClusterConfig, FirewallRole } from "../../config/types";
 import { expectationsOf, type VerifyExpectations } from "../../providers/verify/desired";
@@ -254,21 +258,48 @@ describe("MTU end to end: a don't-fragment ping at each stretched network's MTU,
       mtuPings: [{ network: "lan", size: 1472, address: "172.16.10.3" }, { network: "sync", size: 8922, address: "172.16.255.2" }],
     });
     expect(script).toBe([
-      `pfha_pings=$(mktemp -d /tmp/pfha-verify.XXXXXX) || exit 1; trap 'rm -rf "$pfha_pings"' EXIT`,
+      `if pfha_pings=$(mktemp -d /tmp/pfha-verify.XXXXXX); then trap 'rm -rf "$pfha_pings"' EXIT`,
       `{ /sbin/ping -D -c 2 -t 2 -s 1472 172.16.10.3; echo "pfha:rc $?"; } > "$pfha_pings/0" 2>&1 &`,
       `{ /sbin/ping -D -c 2 -t 2 -s 8922 172.16.255.2; echo "pfha:rc $?"; } > "$pfha_pings/1" 2>&1 &`,
+      "else pfha_pings=; fi",
       "echo '@@pfha ifconfig'; /sbin/ifconfig -a 2>&1",
       "echo '@@pfha carp.allow'; /sbin/sysctl -n net.inet.carp.allow 2>&1",
       "echo '@@pfha pfctl'; /sbin/pfctl -si 2>&1",
       "echo '@@pfha states'; /sbin/pfctl -ss 2>/dev/null",
       "wait",
-      `echo '@@pfha mtu lan 1472 172.16.10.3'; cat "$pfha_pings/0"`,
-      `echo '@@pfha mtu sync 8922 172.16.255.2'; cat "$pfha_pings/1"`,
+      `echo '@@pfha mtu lan 1472 172.16.10.3'; if [ -n "$pfha_pings" ]; then cat "$pfha_pings/0"; else echo 'ping: not run: mktemp -d in /tmp failed'; fi`,
+      `echo '@@pfha mtu sync 8922 172.16.255.2'; if [ -n "$pfha_pings" ]; then cat "$pfha_pings/1"; else echo 'ping: not run: mktemp -d in /tmp failed'; fi`,
       "echo '@@pfha config'; cat /cf/conf/config.xml",
       "",
     ].join("\n"));
     // without pings: no folder, no background job
     expect(firewallProbeScript({ xmlrpc: false })).not.toMatch(/mktemp|wait|&$/m);
+  });
+
+  test("the script under a real sh: the pings' output in order; with no folder (mktemp fails) each MTU check fails saying so, the other reads go on", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfha-probe-"));
+    try {
+      // ping and mktemp stood in on PATH (the script calls /sbin/ping: rewritten to the stand-in)
+      fs.writeFileSync(path.join(dir, "ping"), '#!/bin/sh\nsleep 0.3\necho "2 packets transmitted, 2 packets received, 0.0% packet loss to $8"\n', { mode: 0o755 });
+      const script = firewallProbeScript({ xmlrpc: false, mtuPings: [{ network: "lan", size: 1472, address: "172.16.10.3" }, { network: "sync", size: 8922, address: "172.16.255.2" }] })
+        .replace(/\/sbin\/ping/g, path.join(dir, "ping")).replace(/^echo '@@pfha (ifconfig|carp.allow|pfctl|states|config)'.*$/gm, "echo '@@pfha $1'; echo x");
+      const run = (env: NodeJS.ProcessEnv) => spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...process.env, ...env } });
+      const ok = run({});
+      expect(parseMtuPings(splitSections(ok.stdout))).toEqual([
+        { network: "lan", size: 1472, address: "172.16.10.3", ok: true, detail: "2 packets transmitted, 2 packets received, 0.0% packet loss to 172.16.10.3" },
+        { network: "sync", size: 8922, address: "172.16.255.2", ok: true, detail: "2 packets transmitted, 2 packets received, 0.0% packet loss to 172.16.255.2" },
+      ]);
+      expect(fs.readdirSync("/tmp").filter((f) => f.startsWith("pfha-verify.")).length).toBe(0); // removed on exit
+      fs.writeFileSync(path.join(dir, "mktemp"), "#!/bin/sh\necho 'mktemp: No space left on device' >&2\nexit 1\n", { mode: 0o755 });
+      const full = run({ PATH: `${dir}:${process.env.PATH}` });
+      expect(Object.keys(splitSections(full.stdout))).toEqual(["ifconfig", "carp.allow", "pfctl", "states", "mtu lan 1472 172.16.10.3", "mtu sync 8922 172.16.255.2", "config"]);
+      expect(parseMtuPings(splitSections(full.stdout)).map((p) => [p.network, p.ok, p.detail])).toEqual([
+        ["lan", false, "ping: not run: mktemp -d in /tmp failed"],
+        ["sync", false, "ping: not run: mktemp -d in /tmp failed"],
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("ping's output parses into one result per network: the summary when it replied, the error when it did not", () => {
