@@ -15,7 +15,7 @@ export PFHA_LAB_ID2="${PFHA_LAB_ID2:-$(( (PFHA_LAB_ID + 1) % 64 ))}"
 stop_group() { [[ -z "${1:-}" ]] || kill -- "-$1" 2>/dev/null || true; }
 cleanup() {
   phase "lab down"
-  stop_group "${LABS_PID:-}"; stop_group "${LANE2_PID:-}"; stop_group "${CHECKS_PID:-}"
+  stop_group "${LABS_PID:-}"; stop_group "${LANE1_PID:-}"; stop_group "${LANE2_PID:-}"; stop_group "${CHECKS_PID:-}"
   [[ -z "${LOGS:-}" ]] || rm -rf "$LOGS"
   PFHA_LAB_ID="$PFHA_LAB_ID" bash lab/lab.sh down || true
   PFHA_LAB_ID="$PFHA_LAB_ID2" bash lab/lab.sh down || true
@@ -88,13 +88,32 @@ lane2() {
 phase "jest (integration, 2 lanes)"
 ( lane2 "$@" ) > >(tee "$LOGS/lane2" | sed -u "s/^/[lab $PFHA_LAB_ID2] /") 2>&1 & # its lines stream as they come, marked with its lab
 LANE2_PID=$!
-set +m
 ignore=(); for f in "${LANE2_272[@]}"; do ignore+=("--testPathIgnorePatterns=/$f\\.test\\.ts\$"); done
-LANE1_OK=0
-echo "== jest (integration, lab $PFHA_LAB_ID, pfSense 2.7.2) (at ${SECONDS} s)"
-integration "$PFHA_LAB_ID" 2.7.2 "${ignore[@]}" "$@" 2>&1 | tee "$LOGS/lane1" || LANE1_OK=$?
-LANE2_OK=0; wait "$LANE2_PID" || LANE2_OK=$?; LANE2_PID=
-CHECKS_OK=0; wait "$CHECKS_PID" || CHECKS_OK=$?; CHECKS_PID=
+lane1() {
+  echo "== jest (integration, lab $PFHA_LAB_ID, pfSense 2.7.2) (at ${SECONDS} s)"
+  integration "$PFHA_LAB_ID" 2.7.2 "${ignore[@]}" "$@"
+}
+( lane1 "$@" ) > >(tee "$LOGS/lane1") 2>&1 &
+LANE1_PID=$!
+set +m
+# Wait for the lanes and the checks. A failed check (a type or lint error, a unit test) stops the lanes at once: the
+# run is red anyway, and its answer should not wait for the lab tests.
+LANE1_OK=0; LANE2_OK=0; CHECKS_OK=0
+pending=("$LANE1_PID" "$LANE2_PID" "$CHECKS_PID")
+while (( ${#pending[@]} > 0 )); do
+  rc=0; wait -n -p finished "${pending[@]}" || rc=$?
+  case "$finished" in
+    "$LANE1_PID") LANE1_OK=$rc; LANE1_PID= ;;
+    "$LANE2_PID") LANE2_OK=$rc; LANE2_PID= ;;
+    "$CHECKS_PID")
+      CHECKS_OK=$rc; CHECKS_PID=
+      if (( rc != 0 )); then
+        phase "the checks failed: stopping the lab tests"
+        stop_group "$LANE1_PID"; stop_group "$LANE2_PID"
+      fi ;;
+  esac
+  rest=(); for p in "${pending[@]}"; do [[ "$p" == "$finished" ]] || rest+=("$p"); done; pending=("${rest[@]}")
+done
 if (( LANE1_OK != 0 || LANE2_OK != 0 || CHECKS_OK != 0 )); then
   phase "failed: lab $PFHA_LAB_ID exit $LANE1_OK, lab $PFHA_LAB_ID2 exit $LANE2_OK, checks exit $CHECKS_OK; what failed"
   sleep 1 # the logs are written by tees that may still be flushing
