@@ -13,4 +13,6 @@ module.exports = {
   ],
   testTimeout: 60000,
   testSequencer: "<rootDir>/tests/support/sequencer.js",
+  // In the checkout, not the OS temp folder (the test command points TMPDIR at a folder it removes).
+  cacheDirectory: "<rootDir>/node_modules/.cache/jest",
 };

@@ -16,13 +16,17 @@ stop_group() { [[ -z "${1:-}" ]] || kill -- "-$1" 2>/dev/null || true; }
 cleanup() {
   phase "lab down"
   stop_group "${LABS_PID:-}"; stop_group "${LANE1_PID:-}"; stop_group "${LANE2_PID:-}"; stop_group "${CHECKS_PID:-}"
-  [[ -z "${LOGS:-}" ]] || rm -rf "$LOGS"
   PFHA_LAB_ID="$PFHA_LAB_ID" bash lab/lab.sh down || true
   PFHA_LAB_ID="$PFHA_LAB_ID2" bash lab/lab.sh down || true
+  [[ -z "${LOGS:-}" ]] || rm -rf "$LOGS"
 }
 trap cleanup EXIT
 # Each background job's output is also kept (removed by the trap), so a failed run ends with what failed in each.
 LOGS="$(mktemp -d "${TMPDIR:-/tmp}/pfha-test-logs-XXXXXX")"
+# The tests' scratch folders (os.tmpdir()) go under it too: a lane stopped in the middle of a file (a failed check,
+# Ctrl-C, CI's time limit) runs no afterAll, and its stack files hold the tests' passwords.
+export TMPDIR="$LOGS/tmp"
+mkdir -p "$TMPDIR"
 set -m # each background job in its own process group, so the trap can stop all of it
 
 # The build (dist/: what Pulumi's runtime and the provider host load in the lab tests) while both labs come up: the
@@ -39,22 +43,26 @@ cat "$LOGS/labs"
 # lab tests leave about a seventh of the two cores idle (waiting on their hosts), which the checks fill, so they
 # finish well before the lab tests without slowing them much. One jest worker for the unit tests, for the same
 # reason. Their lines are marked [checks].
+# A failed check stops the lab tests at once (their process groups, recorded in $LOGS/*.pgid): the run is red
+# anyway, and its answer should not wait for them. Each step returns on failure (errexit does not apply in the
+# `||` list that runs this).
 checks() {
-  set -e
   renice -n 5 -p "$BASHPID" > /dev/null
   echo "== typecheck (at ${SECONDS} s)"
-  tsc --noEmit -p .
-  tsc -p examples/workload-stack # the example consumer stack (output contract) compiles too
+  tsc --noEmit -p . || return
+  tsc -p examples/workload-stack || return # the example consumer stack (output contract) compiles too
   # examples/library-stack (the library used by another program) is type-checked and previewed against the packed
   # tarball by tests/unit/example-library-stack.test.ts in the unit tests below.
   echo "== lint (at ${SECONDS} s)"
-  eslint .
+  eslint . || return
   echo "== jest (unit) (at ${SECONDS} s)"
-  jest --ci --maxWorkers=1 --selectProjects unit "$@"
+  jest --ci --maxWorkers=1 --selectProjects unit "$@" || return
   echo "== checks done (at ${SECONDS} s)"
 }
-( checks "$@" ) > >(tee "$LOGS/checks" | sed -u "s/^/[checks] /") 2>&1 &
-CHECKS_PID=$!
+stop_lanes() {
+  echo "== the checks failed: stopping the lab tests (at ${SECONDS} s)"
+  local f; for f in "$LOGS"/*.pgid; do [[ -f "$f" ]] && stop_group "$(cat "$f")"; done
+}
 
 # Integration tests: one file at a time per lab (the files of a lane share its hosts: fw1's config.xml, pve1's OVS,
 # and each file resets what it uses), two labs at once. Files run in path order (tests/support/sequencer.js), so
@@ -85,35 +93,22 @@ lane2() {
   PFHA_LAB_ID="$PFHA_LAB_ID2" PFHA_PFSENSE_VERSION=2.7.2 bash bench/run.sh ovs --quick
   PFHA_LAB_ID="$PFHA_LAB_ID2" PFHA_PFSENSE_VERSION=2.7.2 bash bench/run.sh pfsense --quick
 }
-phase "jest (integration, 2 lanes)"
+phase "jest (integration, 2 lanes), and the checks beside them"
 ( lane2 "$@" ) > >(tee "$LOGS/lane2" | sed -u "s/^/[lab $PFHA_LAB_ID2] /") 2>&1 & # its lines stream as they come, marked with its lab
-LANE2_PID=$!
+LANE2_PID=$!; echo "$LANE2_PID" > "$LOGS/lane2.pgid"
 ignore=(); for f in "${LANE2_272[@]}"; do ignore+=("--testPathIgnorePatterns=/$f\\.test\\.ts\$"); done
 lane1() {
   echo "== jest (integration, lab $PFHA_LAB_ID, pfSense 2.7.2) (at ${SECONDS} s)"
   integration "$PFHA_LAB_ID" 2.7.2 "${ignore[@]}" "$@"
 }
 ( lane1 "$@" ) > >(tee "$LOGS/lane1") 2>&1 &
-LANE1_PID=$!
+LANE1_PID=$!; echo "$LANE1_PID" > "$LOGS/lane1.pgid"
+( checks "$@" || { rc=$?; stop_lanes; exit "$rc"; } ) > >(tee "$LOGS/checks" | sed -u "s/^/[checks] /") 2>&1 &
+CHECKS_PID=$!
 set +m
-# Wait for the lanes and the checks. A failed check (a type or lint error, a unit test) stops the lanes at once: the
-# run is red anyway, and its answer should not wait for the lab tests.
-LANE1_OK=0; LANE2_OK=0; CHECKS_OK=0
-pending=("$LANE1_PID" "$LANE2_PID" "$CHECKS_PID")
-while (( ${#pending[@]} > 0 )); do
-  rc=0; wait -n -p finished "${pending[@]}" || rc=$?
-  case "$finished" in
-    "$LANE1_PID") LANE1_OK=$rc; LANE1_PID= ;;
-    "$LANE2_PID") LANE2_OK=$rc; LANE2_PID= ;;
-    "$CHECKS_PID")
-      CHECKS_OK=$rc; CHECKS_PID=
-      if (( rc != 0 )); then
-        phase "the checks failed: stopping the lab tests"
-        stop_group "$LANE1_PID"; stop_group "$LANE2_PID"
-      fi ;;
-  esac
-  rest=(); for p in "${pending[@]}"; do [[ "$p" == "$finished" ]] || rest+=("$p"); done; pending=("${rest[@]}")
-done
+LANE1_OK=0; wait "$LANE1_PID" || LANE1_OK=$?; LANE1_PID=
+LANE2_OK=0; wait "$LANE2_PID" || LANE2_OK=$?; LANE2_PID=
+CHECKS_OK=0; wait "$CHECKS_PID" || CHECKS_OK=$?; CHECKS_PID=
 if (( LANE1_OK != 0 || LANE2_OK != 0 || CHECKS_OK != 0 )); then
   phase "failed: lab $PFHA_LAB_ID exit $LANE1_OK, lab $PFHA_LAB_ID2 exit $LANE2_OK, checks exit $CHECKS_OK; what failed"
   sleep 1 # the logs are written by tees that may still be flushing
